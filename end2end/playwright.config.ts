@@ -1,0 +1,61 @@
+import { defineConfig, devices } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+// A fresh data directory per run, so every run starts from an empty store.
+const dataDir = mkdtempSync(join(tmpdir(), "s3drop-e2e-"));
+const port = Number(process.env.S3DROP_E2E_PORT ?? 3100);
+const baseURL = `http://localhost:${port}`;
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 120_000,
+  expect: { timeout: 60_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          // Debian's Chromium; Playwright never downloads a browser here.
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+          ],
+        },
+      },
+    },
+  ],
+  // Playwright starts the built server itself and waits until it answers.
+  webServer: {
+    command: `./target/debug/s3drop --bind 127.0.0.1:${port} --data-dir ${dataDir}`,
+    cwd: "..",
+    url: baseURL,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      LEPTOS_OUTPUT_NAME: "s3drop",
+      LEPTOS_SITE_ROOT: "target/site",
+      LEPTOS_SITE_PKG_DIR: "pkg",
+      RUST_LOG: "info",
+    },
+  },
+});

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, unit and integration tests, then the
+# end-to-end suite in Chromium against the built app. Installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install.sh --test
+export PATH="$HOME/.cargo/bin:$PATH"
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# cargo-leptos compiles Leptos with this variable set; setting it for cargo test and
+# clippy too lets them reuse those builds instead of compiling everything again.
+export LEPTOS_OUTPUT_NAME=s3drop
+
+say "building the server and the WASM bundle"
+cargo leptos build
+
+say "checking formatting and lints"
+cargo fmt --check
+cargo clippy --features ssr --all-targets -- -D warnings
+cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
+
+say "unit and integration tests"
+cargo test --features ssr
+
+say "end-to-end tests in Chromium"
+(cd end2end && npx playwright test)

@@ -1,0 +1,67 @@
+//! The API's one error type: variants the page can act on, each with a clear message
+//! and an HTTP status. It never carries a store's or SDK's own text to the browser.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// Why a server function call failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ApiError {
+    /// The file breaks the upload policy (name, size or type); nothing was created.
+    #[error("{0}")]
+    Refused(String),
+    /// The request is malformed or outside the upload's plan.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The upload token was forged, tampered with, or is for another upload.
+    #[error("the upload token is not valid")]
+    BadToken,
+    /// The upload token has expired; the upload must start again.
+    #[error("the upload token has expired; start the upload again")]
+    TokenExpired,
+    /// The store has no such upload or object (aborted, expired, or never sent).
+    #[error("{0}")]
+    NotFound(String),
+    /// The store could not be reached or is failing; trying again later may work.
+    #[error("the store is unavailable right now; try again shortly")]
+    StoreUnavailable,
+    /// Something failed inside the server; the details are in the server's log.
+    #[error("the server could not complete the request")]
+    Internal,
+    /// The call did not reach the server, or its answer could not be read.
+    #[error("could not reach the server: {0}")]
+    Transport(String),
+}
+
+impl ApiError {
+    /// The HTTP status the server answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Refused(_) => 422,
+            Self::BadRequest(_) | Self::Transport(_) => 400,
+            Self::BadToken | Self::TokenExpired => 403,
+            Self::NotFound(_) => 404,
+            Self::StoreUnavailable => 503,
+            Self::Internal => 500,
+        }
+    }
+
+    /// Whether trying the same call again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::StoreUnavailable | Self::Transport(_))
+    }
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(text)
+            | ServerFnErrorErr::MissingArg(text)
+            | ServerFnErrorErr::Deserialization(text) => Self::BadRequest(text),
+            other => Self::Transport(other.to_string()),
+        }
+    }
+}

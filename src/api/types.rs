@@ -1,0 +1,74 @@
+//! The wire types of the upload protocol, in S3's vocabulary.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::plan::PartPlan;
+
+/// What the browser knows of a file it wants to upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartRequest {
+    /// The file's name as the person's system gave it (never used as a key as is).
+    pub name: String,
+    /// The file's size in bytes.
+    pub size: u64,
+    /// The file's MIME type as the browser guessed it; may be empty.
+    pub content_type: String,
+}
+
+/// The server's answer to `start_upload`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadStart {
+    /// The key the server chose for the object.
+    pub key: String,
+    /// The upload token, carried by every later call for this upload.
+    pub token: String,
+    /// How to send the bytes.
+    pub method: UploadMethod,
+}
+
+/// How the bytes of a file go to the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UploadMethod {
+    /// One PUT of the whole file to `url`, with these headers (signed into the URL).
+    Single {
+        url: String,
+        headers: Vec<(String, String)>,
+    },
+    /// A multipart upload cut as `plan` says; parts are signed with `sign_parts`.
+    Multipart { upload_id: String, plan: PartPlan },
+}
+
+/// A presigned URL for one part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedPart {
+    pub part_number: u32,
+    pub url: String,
+}
+
+/// A part the store holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredPart {
+    pub part_number: u32,
+    pub etag: String,
+    pub size: u64,
+}
+
+/// A part the browser sent, with the `ETag` the store answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletedPart {
+    pub part_number: u32,
+    pub etag: String,
+}
+
+/// An object in the store, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredObject {
+    pub key: String,
+    /// The original file name, for display and for the download's file name.
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+    pub etag: String,
+    /// A short-lived presigned GET that downloads the object under its original name.
+    pub download_url: String,
+}

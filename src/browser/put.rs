@@ -1,0 +1,87 @@
+//! One PUT of a blob to a presigned URL, with upload progress. `fetch` reports no
+//! upload progress, so this is XHR, wrapped as a future that aborts the request if dropped.
+
+use futures::channel::oneshot;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{Blob, ProgressEvent, XmlHttpRequest};
+
+use crate::core::retry::Failure;
+
+/// Aborts the request when the future owning it is dropped (an upload cancelled).
+struct AbortOnDrop {
+    xhr: XmlHttpRequest,
+    done: bool,
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.xhr.abort();
+        }
+    }
+}
+
+/// PUTs `blob` to `url` with `headers`, calling `on_progress` with the bytes sent so
+/// far. Answers the `ETag` the store returned (`None` if CORS hides it).
+pub async fn put_blob(
+    url: &str,
+    headers: &[(String, String)],
+    blob: &Blob,
+    on_progress: impl Fn(u64) + 'static,
+) -> Result<Option<String>, Failure> {
+    let xhr = XmlHttpRequest::new().map_err(|_| Failure::Network)?;
+    xhr.open_with_async("PUT", url, true)
+        .map_err(|_| Failure::Network)?;
+    for (name, value) in headers {
+        xhr.set_request_header(name, value)
+            .map_err(|_| Failure::Network)?;
+    }
+
+    let (sender, finished) = oneshot::channel::<bool>();
+    let sender = std::rc::Rc::new(std::cell::RefCell::new(Some(sender)));
+    let settle = |loaded: bool| {
+        let sender = sender.clone();
+        Closure::<dyn FnMut()>::new(move || {
+            if let Some(sender) = sender.borrow_mut().take() {
+                let _ = sender.send(loaded);
+            }
+        })
+    };
+    let on_load = settle(true);
+    let on_error = settle(false);
+    let on_upload_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |event: ProgressEvent| {
+        // Progress counts are byte counts well within f64's exact range.
+        on_progress(event.loaded() as u64);
+    });
+    xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
+    xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    xhr.set_onabort(Some(on_error.as_ref().unchecked_ref()));
+    xhr.set_ontimeout(Some(on_error.as_ref().unchecked_ref()));
+    if let Ok(upload) = xhr.upload() {
+        upload.set_onprogress(Some(on_upload_progress.as_ref().unchecked_ref()));
+    }
+
+    let mut guard = AbortOnDrop {
+        xhr: xhr.clone(),
+        done: false,
+    };
+    xhr.send_with_opt_blob(Some(blob))
+        .map_err(|_| Failure::Network)?;
+    let loaded = finished.await.unwrap_or(false);
+    guard.done = true;
+
+    // The closures must outlive the request; drop them only now.
+    drop((on_load, on_error, on_upload_progress));
+    if !loaded {
+        return Err(Failure::Network);
+    }
+    match xhr.status().map_err(|_| Failure::Network)? {
+        status @ 200..=299 => {
+            let _ = status;
+            Ok(xhr.get_response_header("ETag").ok().flatten())
+        }
+        0 => Err(Failure::Network),
+        status => Err(Failure::Status(status)),
+    }
+}

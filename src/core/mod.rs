@@ -1,0 +1,12 @@
+//! The pure logic both sides share: S3's limits, part planning, the upload policy, key
+//! naming, retry policy and the multipart transfer state machine.
+//!
+//! Nothing here touches the browser, the network, a runtime or a clock; time comes in
+//! as an argument, so every rule is unit-tested natively with plain `cargo test`.
+
+pub mod key;
+pub mod limits;
+pub mod plan;
+pub mod policy;
+pub mod retry;
+pub mod transfer;

@@ -1,0 +1,176 @@
+//! The upload policy: which files the server accepts, checked on the server before it
+//! signs anything, and shown (and pre-checked) in the browser before a byte is sent.
+
+use serde::{Deserialize, Serialize};
+
+use super::limits::MAX_OBJECT_SIZE;
+
+/// The longest file name accepted, in bytes (most file systems stop at 255).
+pub const MAX_NAME_BYTES: usize = 255;
+/// The content type recorded when the browser does not know one.
+pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// What the server accepts; the page receives a copy to explain and pre-check it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadPolicy {
+    /// The largest file accepted, in bytes.
+    pub max_file_size: u64,
+    /// Accepted content types: exact (`image/png`) or by family (`image/*`); empty accepts all.
+    pub allowed_types: Vec<String>,
+}
+
+impl Default for UploadPolicy {
+    fn default() -> Self {
+        Self {
+            max_file_size: MAX_OBJECT_SIZE,
+            allowed_types: Vec::new(),
+        }
+    }
+}
+
+/// Why a file is refused, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("the file name is empty")]
+    EmptyName,
+    #[error("the file name is longer than {MAX_NAME_BYTES} bytes")]
+    NameTooLong,
+    #[error("the file name must be a plain name, not a path")]
+    PathLikeName,
+    #[error("the file name contains control characters")]
+    ControlCharacters,
+    #[error("the file is {size} bytes; the limit is {limit} bytes")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("\"{0}\" is not a valid content type")]
+    InvalidType(String),
+    #[error("files of type {0} are not accepted here")]
+    TypeNotAllowed(String),
+}
+
+impl UploadPolicy {
+    /// Checks a file the browser wants to upload; returns its normalised content type.
+    pub fn check(&self, name: &str, size: u64, content_type: &str) -> Result<String, PolicyError> {
+        check_name(name)?;
+        if size > self.max_file_size {
+            return Err(PolicyError::TooLarge {
+                size,
+                limit: self.max_file_size,
+            });
+        }
+        let content_type = normalise_type(content_type)?;
+        if !self.allows_type(&content_type) {
+            return Err(PolicyError::TypeNotAllowed(content_type));
+        }
+        Ok(content_type)
+    }
+
+    fn allows_type(&self, content_type: &str) -> bool {
+        let essence = content_type.split(';').next().unwrap_or_default().trim();
+        self.allowed_types.is_empty()
+            || self.allowed_types.iter().any(|pattern| match pattern.strip_suffix("/*") {
+                Some(family) => essence
+                    .split_once('/')
+                    .is_some_and(|(t, _)| t.eq_ignore_ascii_case(family)),
+                None => essence.eq_ignore_ascii_case(pattern),
+            })
+    }
+}
+
+/// Checks that `name` is a plain, non-empty file name: no separators, no `.`/`..`,
+/// no control characters. Any other Unicode is kept.
+pub fn check_name(name: &str) -> Result<(), PolicyError> {
+    if name.trim().is_empty() {
+        return Err(PolicyError::EmptyName);
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Err(PolicyError::NameTooLong);
+    }
+    if name.contains(['/', '\\']) || name == "." || name == ".." {
+        return Err(PolicyError::PathLikeName);
+    }
+    if name.chars().any(char::is_control) {
+        return Err(PolicyError::ControlCharacters);
+    }
+    Ok(())
+}
+
+/// Lower-cases a MIME type and checks its shape (`type/subtype`, optional parameters);
+/// an empty type becomes `application/octet-stream`.
+pub fn normalise_type(content_type: &str) -> Result<String, PolicyError> {
+    let trimmed = content_type.trim();
+    if trimmed.is_empty() {
+        return Ok(DEFAULT_CONTENT_TYPE.to_owned());
+    }
+    let invalid = || PolicyError::InvalidType(trimmed.chars().take(100).collect());
+    let essence = trimmed.split(';').next().unwrap_or_default();
+    let (kind, subtype) = essence.split_once('/').ok_or_else(invalid)?;
+    let is_token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    if trimmed.len() > 255
+        || !is_token(kind.trim())
+        || !is_token(subtype.trim())
+        || trimmed.chars().any(|c| c.is_control() || !c.is_ascii())
+    {
+        return Err(invalid());
+    }
+    Ok(trimmed.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(check_name("report 2026.pdf"), Ok(()));
+        assert_eq!(check_name("日本語 ファイル.txt"), Ok(()));
+        assert_eq!(check_name(".hidden"), Ok(()));
+        assert_eq!(check_name(""), Err(PolicyError::EmptyName));
+        assert_eq!(check_name("   "), Err(PolicyError::EmptyName));
+        assert_eq!(check_name("../etc/passwd"), Err(PolicyError::PathLikeName));
+        assert_eq!(check_name("a\\b"), Err(PolicyError::PathLikeName));
+        assert_eq!(check_name(".."), Err(PolicyError::PathLikeName));
+        assert_eq!(check_name("a\nb"), Err(PolicyError::ControlCharacters));
+        assert_eq!(check_name(&"x".repeat(256)), Err(PolicyError::NameTooLong));
+        assert_eq!(check_name(&"x".repeat(255)), Ok(()));
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(normalise_type("").as_deref(), Ok(DEFAULT_CONTENT_TYPE));
+        assert_eq!(normalise_type("Image/PNG").as_deref(), Ok("image/png"));
+        assert_eq!(
+            normalise_type("text/plain; charset=utf-8").as_deref(),
+            Ok("text/plain; charset=utf-8")
+        );
+        for bad in ["png", "/png", "image/", "te xt/plain", "text/plä", "a/b\r\nx: y"] {
+            assert!(normalise_type(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn sizes_and_types() {
+        let policy = UploadPolicy {
+            max_file_size: 100,
+            allowed_types: vec!["image/*".into(), "application/pdf".into()],
+        };
+        assert_eq!(policy.check("a.png", 100, "image/png").as_deref(), Ok("image/png"));
+        assert_eq!(policy.check("a.pdf", 0, "application/pdf").as_deref(), Ok("application/pdf"));
+        assert_eq!(
+            policy.check("a.png", 101, "image/png"),
+            Err(PolicyError::TooLarge { size: 101, limit: 100 })
+        );
+        assert_eq!(
+            policy.check("a.txt", 1, "text/plain"),
+            Err(PolicyError::TypeNotAllowed("text/plain".into()))
+        );
+        assert_eq!(
+            policy.check("a.bin", 1, ""),
+            Err(PolicyError::TypeNotAllowed(DEFAULT_CONTENT_TYPE.into()))
+        );
+        assert!(UploadPolicy::default().check("a.bin", 1, "").is_ok());
+    }
+}

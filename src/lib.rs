@@ -1,0 +1,29 @@
+//! s3drop: upload files from the browser straight to S3 with presigned URLs.
+//!
+//! The crate is built twice by cargo-leptos: with `ssr` as the server binary, with
+//! `hydrate` as the page's WASM. The tree shows the three areas:
+//!
+//! - [`core`]: pure logic both sides share (planning, policy, keys, retry, transfer);
+//! - [`api`]: the contract, server functions and their wire types;
+//! - [`server`] (ssr only): config, state, tokens, the S3 client, the embedded store;
+//! - [`browser`] and [`components`]: the page and the upload engine's browser shell.
+
+pub mod api;
+pub mod app;
+pub mod browser;
+pub mod components;
+pub mod core;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Entry point of the WASM bundle: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    // Tests (and anyone curious) can tell when the page has become interactive.
+    if let Some(root) = leptos::prelude::document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
+}

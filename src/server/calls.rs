@@ -1,0 +1,304 @@
+//! The server functions' bodies: the policy, key naming, tokens and the store wired
+//! together. Each checks everything it is sent before it touches the store.
+
+use axum::http::header::HOST;
+use axum::http::request::Parts;
+use leptos::prelude::use_context;
+
+use super::state::{AppState, app_state};
+use super::system;
+use super::token::{Claims, TokenError};
+use crate::api::{
+    ApiError, CompletedPart, SignedPart, StartRequest, StoredObject, StoredPart, UploadMethod,
+    UploadStart,
+};
+use crate::core::key::{Date, attachment_disposition, object_key};
+use crate::core::plan::PartPlan;
+use crate::core::policy::UploadPolicy;
+
+/// The most parts one `sign_parts` call may ask for.
+pub const MAX_SIGN_BATCH: usize = 100;
+
+/// The `Host` the browser used, when it is a plain authority (for presigned URLs on the
+/// app's own origin).
+fn request_host() -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    let host = parts.headers.get(HOST)?.to_str().ok()?;
+    let plain = !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+    plain.then(|| host.to_owned())
+}
+
+fn verify(state: &AppState, token: &str) -> Result<Claims, ApiError> {
+    state
+        .tokens
+        .verify(token, system::now_secs())
+        .map_err(|e| match e {
+            TokenError::Invalid => ApiError::BadToken,
+            TokenError::Expired => ApiError::TokenExpired,
+        })
+}
+
+fn multipart_id(claims: &Claims) -> Result<&str, ApiError> {
+    claims.upload_id.as_deref().ok_or_else(|| {
+        ApiError::BadRequest("this upload is a single PUT; it has no parts".into())
+    })
+}
+
+pub async fn upload_policy() -> Result<UploadPolicy, ApiError> {
+    Ok(app_state()?.policy)
+}
+
+pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError> {
+    let state = app_state()?;
+    let content_type = state
+        .policy
+        .check(&request.name, request.size, &request.content_type)
+        .map_err(|e| ApiError::Refused(e.to_string()))?;
+    let plan = PartPlan::new(request.size, state.part_size)
+        .map_err(|e| ApiError::Refused(e.to_string()))?;
+    let key = object_key(&state.key_prefix, today(), &system::random_id(), &request.name);
+    let host = request_host();
+    let expires_at = system::now_secs().saturating_add(state.token_ttl.as_secs());
+    let (upload_id, method) = if plan.part_count == 1 {
+        let put = state
+            .storage
+            .presign_put(host.as_deref(), &key, &content_type, request.size)
+            .await?;
+        let method = UploadMethod::Single {
+            url: put.url,
+            headers: put.headers,
+        };
+        (None, method)
+    } else {
+        let upload_id = state.storage.create_multipart(&key, &content_type).await?;
+        let method = UploadMethod::Multipart {
+            upload_id: upload_id.clone(),
+            plan,
+        };
+        (Some(upload_id), method)
+    };
+    let token = state.tokens.sign(&Claims {
+        key: key.clone(),
+        name: request.name,
+        content_type,
+        upload_id,
+        plan,
+        expires_at,
+    });
+    Ok(UploadStart { key, token, method })
+}
+
+pub async fn sign_parts(token: String, part_numbers: Vec<u32>) -> Result<Vec<SignedPart>, ApiError> {
+    let state = app_state()?;
+    let claims = verify(&state, &token)?;
+    let upload_id = multipart_id(&claims)?;
+    if part_numbers.is_empty() || part_numbers.len() > MAX_SIGN_BATCH {
+        return Err(ApiError::BadRequest(format!(
+            "ask for between 1 and {MAX_SIGN_BATCH} parts per call"
+        )));
+    }
+    let host = request_host();
+    let mut signed = Vec::with_capacity(part_numbers.len());
+    for part_number in part_numbers {
+        let length = claims.plan.part_len(part_number).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "part {part_number} is outside this upload's {} parts",
+                claims.plan.part_count
+            ))
+        })?;
+        let url = state
+            .storage
+            .presign_part(host.as_deref(), &claims.key, upload_id, part_number, length)
+            .await?;
+        signed.push(SignedPart { part_number, url });
+    }
+    Ok(signed)
+}
+
+pub async fn list_parts(token: String) -> Result<Vec<StoredPart>, ApiError> {
+    let state = app_state()?;
+    let claims = verify(&state, &token)?;
+    state
+        .storage
+        .list_parts(&claims.key, multipart_id(&claims)?)
+        .await
+}
+
+pub async fn complete_upload(
+    token: String,
+    parts: Vec<CompletedPart>,
+) -> Result<StoredObject, ApiError> {
+    let state = app_state()?;
+    let claims = verify(&state, &token)?;
+    match &claims.upload_id {
+        None if !parts.is_empty() => {
+            return Err(ApiError::BadRequest(
+                "a single-PUT upload is completed without parts".into(),
+            ));
+        }
+        None => {}
+        Some(upload_id) => {
+            check_parts(&claims.plan, &parts)?;
+            let stored = state.storage.list_parts(&claims.key, upload_id).await?;
+            check_stored(&claims.plan, &parts, &stored)?;
+            state
+                .storage
+                .complete_multipart(&claims.key, upload_id, &parts)
+                .await?;
+        }
+    }
+    let info = state.storage.head(&claims.key).await.map_err(|e| match e {
+        ApiError::NotFound(_) => ApiError::NotFound("the file has not been uploaded".into()),
+        other => other,
+    })?;
+    if info.size != claims.plan.size {
+        tracing::warn!(key = %claims.key, stored = info.size, planned = claims.plan.size, "stored size differs from plan");
+        return Err(ApiError::BadRequest(format!(
+            "the store holds {} bytes but the file has {}",
+            info.size, claims.plan.size
+        )));
+    }
+    let download_url = state
+        .storage
+        .presign_get(
+            request_host().as_deref(),
+            &claims.key,
+            &attachment_disposition(&claims.name),
+        )
+        .await?;
+    Ok(StoredObject {
+        key: claims.key,
+        name: claims.name,
+        size: info.size,
+        content_type: claims.content_type,
+        etag: info.etag,
+        download_url,
+    })
+}
+
+pub async fn abort_upload(token: String) -> Result<(), ApiError> {
+    let state = app_state()?;
+    let claims = verify(&state, &token)?;
+    state
+        .storage
+        .abort_multipart(&claims.key, multipart_id(&claims)?)
+        .await
+}
+
+/// The parts the browser lists must be exactly 1..=count, in order, each with an ETag.
+fn check_parts(plan: &PartPlan, parts: &[CompletedPart]) -> Result<(), ApiError> {
+    if parts.len() != plan.part_count as usize {
+        return Err(ApiError::BadRequest(format!(
+            "the upload has {} parts; {} were listed",
+            plan.part_count,
+            parts.len()
+        )));
+    }
+    for (expected, part) in (1..).zip(parts) {
+        if part.part_number != expected {
+            return Err(ApiError::BadRequest(format!(
+                "parts must be listed once each, in order: expected part {expected}, got {}",
+                part.part_number
+            )));
+        }
+        if part.etag.trim().is_empty() {
+            return Err(ApiError::BadRequest(format!("part {expected} has no ETag")));
+        }
+    }
+    Ok(())
+}
+
+/// What the store holds must match the plan's sizes and the browser's ETags.
+fn check_stored(
+    plan: &PartPlan,
+    parts: &[CompletedPart],
+    stored: &[StoredPart],
+) -> Result<(), ApiError> {
+    for part in parts {
+        let held = stored
+            .iter()
+            .find(|s| s.part_number == part.part_number)
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("part {} is not in the store", part.part_number))
+            })?;
+        let planned = plan.part_len(part.part_number).unwrap_or_default();
+        if held.size != planned {
+            return Err(ApiError::BadRequest(format!(
+                "part {} in the store is {} bytes; the plan says {planned}",
+                part.part_number, held.size
+            )));
+        }
+        if held.etag.trim_matches('"') != part.etag.trim_matches('"') {
+            return Err(ApiError::BadRequest(format!(
+                "part {}'s ETag does not match the store's",
+                part.part_number
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn today() -> Date {
+    let date = time::OffsetDateTime::now_utc().date();
+    Date {
+        year: date.year(),
+        month: u8::from(date.month()),
+        day: date.day(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::limits::MIB;
+
+    fn plan() -> PartPlan {
+        PartPlan::new(12 * MIB, 5 * MIB).expect("plannable")
+    }
+
+    fn listed(numbers: &[u32]) -> Vec<CompletedPart> {
+        numbers
+            .iter()
+            .map(|&n| CompletedPart {
+                part_number: n,
+                etag: format!("\"e{n}\""),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn listed_parts_must_match_the_plan() {
+        assert_eq!(check_parts(&plan(), &listed(&[1, 2, 3])), Ok(()));
+        for bad in [&[1, 2][..], &[1, 2, 3, 4], &[1, 3, 2], &[1, 1, 3], &[0, 1, 2], &[2, 3, 4]] {
+            assert!(check_parts(&plan(), &listed(bad)).is_err(), "{bad:?}");
+        }
+        let mut no_etag = listed(&[1, 2, 3]);
+        no_etag[1].etag = " ".into();
+        assert!(check_parts(&plan(), &no_etag).is_err());
+    }
+
+    #[test]
+    fn stored_parts_must_match_sizes_and_etags() {
+        let stored = |sizes: [u64; 3]| -> Vec<StoredPart> {
+            (1..=3)
+                .zip(sizes)
+                .map(|(n, size)| StoredPart {
+                    part_number: n,
+                    etag: format!("e{n}"),
+                    size,
+                })
+                .collect()
+        };
+        let parts = listed(&[1, 2, 3]);
+        assert_eq!(check_stored(&plan(), &parts, &stored([5 * MIB, 5 * MIB, 2 * MIB])), Ok(()));
+        assert!(check_stored(&plan(), &parts, &stored([5 * MIB, 5 * MIB, 2 * MIB + 1])).is_err());
+        assert!(check_stored(&plan(), &parts, &stored([5 * MIB, 5 * MIB, 2 * MIB])[..2]).is_err());
+        let mut wrong = stored([5 * MIB, 5 * MIB, 2 * MIB]);
+        wrong[0].etag = "other".into();
+        assert!(check_stored(&plan(), &parts, &wrong).is_err());
+    }
+}

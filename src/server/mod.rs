@@ -1,0 +1,13 @@
+//! The server side: configuration, the app state, upload tokens, the S3 client, the
+//! server functions' bodies, the router, and the embedded store.
+
+pub mod calls;
+pub mod config;
+pub mod router;
+pub mod secrets;
+pub mod startup;
+pub mod state;
+pub mod storage;
+pub mod system;
+pub mod store;
+pub mod token;

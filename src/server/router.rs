@@ -1,0 +1,83 @@
+//! The HTTP surface in one router: the page, the server functions, the site's static
+//! files and, when used, the embedded store on the app's own origin.
+
+use axum::Router;
+use axum::body::Body;
+use axum::error_handling::HandleError;
+use axum::http::StatusCode;
+use axum::middleware::map_response;
+use axum::response::Response;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use s3s::HttpError;
+use s3s::service::S3Service;
+
+use super::state::AppState;
+use crate::api::ApiError;
+use crate::app::{App, shell};
+
+/// Larger error bodies are not server function errors and pass through untouched.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// The embedded store and the bucket path it answers under.
+pub struct StoreRoute {
+    /// The bucket's name: the store answers `/{bucket}` and everything below it.
+    pub bucket: String,
+    /// The S3 service.
+    pub service: S3Service,
+}
+
+/// Builds the app's router. The store is mounted with `route_service`, never `nest`:
+/// SigV4 signs the full path, so the store must see the path the client signed.
+pub fn router(leptos_options: LeptosOptions, state: AppState, store: Option<StoreRoute>) -> Router {
+    let routes = generate_route_list(App);
+    let mut router = Router::new();
+    if let Some(StoreRoute { bucket, service }) = store {
+        let service = HandleError::new(service, store_failure);
+        for path in [
+            format!("/{bucket}"),
+            format!("/{bucket}/"),
+            format!("/{bucket}/{{*key}}"),
+        ] {
+            router = router.route_service(&path, service.clone());
+        }
+    }
+    router
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            move || provide_context(state.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(map_response(api_error_status))
+        .with_state(leptos_options)
+}
+
+/// Server functions answer every error with 500; this gives each [`ApiError`] its own
+/// status (422 for a refused file, 403 for a bad token, …), so clients and logs can tell
+/// a caller's mistake from a server fault.
+async fn api_error_status(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
+        parts.status = StatusCode::INTERNAL_SERVER_ERROR;
+        return Response::from_parts(parts, Body::from("the server failed"));
+    };
+    if let Ok(error) = serde_json::from_slice::<ApiError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A failure below the S3 protocol (the protocol's own errors are already S3 answers).
+async fn store_failure(err: HttpError) -> (StatusCode, &'static str) {
+    tracing::error!(?err, "embedded store failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "the store failed to answer")
+}

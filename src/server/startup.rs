@@ -1,0 +1,216 @@
+//! Start-up: from a checked configuration to a listening server. Kept apart from `main`
+//! so the integration tests start the same server on a port of their own.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+
+use super::config::Config;
+use super::router::{StoreRoute, router};
+use super::secrets;
+use super::state::AppState;
+use super::storage::{PresignEndpoint, Storage};
+use super::store::EmbeddedStore;
+use super::token::TokenSigner;
+
+/// The bucket the embedded store keeps uploads in.
+pub const EMBEDDED_BUCKET: &str = "s3drop";
+/// How often the embedded store looks for stale multipart uploads.
+const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot use the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A built server, ready to serve on its listener.
+pub struct App {
+    pub router: axum::Router,
+    pub store: Option<EmbeddedStore>,
+}
+
+/// Builds the app for a server listening at `local_addr`.
+pub async fn build(
+    config: &Config,
+    leptos_options: LeptosOptions,
+    local_addr: SocketAddr,
+) -> Result<App, StartError> {
+    config.validate().map_err(StartError::Config)?;
+    let data_error = |source| StartError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    };
+    let embedded = config.bucket.is_none();
+    let generated = if embedded || config.secret.is_none() {
+        Some(secrets::load_or_create(&config.data_dir).map_err(data_error)?)
+    } else {
+        None
+    };
+    let token_key = match (&config.secret, &generated) {
+        (Some(secret), _) => secret.as_bytes().to_vec(),
+        (None, Some(generated)) => generated.token_key.as_bytes().to_vec(),
+        (None, None) => unreachable!("secrets are generated when none is configured"),
+    };
+
+    let (storage, store) = match (&config.bucket, &generated) {
+        (Some(bucket), _) => (external_storage(config, bucket).await, None),
+        (None, Some(secrets)) => {
+            let store = EmbeddedStore::open(&config.data_dir.join("store"))
+                .await
+                .map_err(data_error)?;
+            store.ensure_bucket(EMBEDDED_BUCKET).await.map_err(data_error)?;
+            let loopback = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local_addr.port());
+            let client = embedded_client(&format!("http://{loopback}"), secrets);
+            let presign = match &config.public_url {
+                Some(url) => PresignEndpoint::Fixed(embedded_client(url, secrets)),
+                None => PresignEndpoint::RequestHost { scheme: "http" },
+            };
+            let storage = Storage::new(client, presign, EMBEDDED_BUCKET.into(), config.url_ttl());
+            let route = StoreRoute {
+                bucket: EMBEDDED_BUCKET.into(),
+                service: store.service(&secrets.store_access_key, &secrets.store_secret_key),
+            };
+            (storage, Some((store, route)))
+        }
+        (None, None) => unreachable!("secrets are generated for the embedded store"),
+    };
+
+    let state = AppState {
+        policy: config.policy(),
+        part_size: config.part_size,
+        key_prefix: config.key_prefix.clone(),
+        token_ttl: Duration::from_secs(config.token_ttl_secs),
+        tokens: TokenSigner::new(token_key),
+        storage,
+    };
+    let (store, route) = store.unzip();
+    Ok(App {
+        router: router(leptos_options, state, route),
+        store,
+    })
+}
+
+/// Binds, builds and serves until SIGINT or SIGTERM.
+pub async fn run(config: Config, leptos_options: LeptosOptions) -> Result<(), StartError> {
+    let addr = config.bind.unwrap_or(leptos_options.site_addr);
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let local_addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let app = build(&config, leptos_options, local_addr).await?;
+    if let Some(store) = app.store {
+        let max_age = Duration::from_secs(config.stale_upload_hours * 60 * 60);
+        tokio::spawn(sweep_forever(store, max_age));
+        tracing::info!(data_dir = %config.data_dir.display(), "embedded store ready");
+    }
+    tracing::info!("s3drop listening on http://{local_addr}");
+    axum::serve(listener, app.router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(StartError::Serve)
+}
+
+async fn sweep_forever(store: EmbeddedStore, max_age: Duration) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        every.tick().await;
+        match store.sweep_stale_uploads(max_age).await {
+            Ok(0) => {}
+            Ok(swept) => tracing::info!(swept, "aborted stale multipart uploads"),
+            Err(err) => tracing::warn!(%err, "could not sweep stale multipart uploads"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// A client for the embedded store at `endpoint`, path-style, with its own credentials.
+fn embedded_client(endpoint: &str, secrets: &secrets::Secrets) -> aws_sdk_s3::Client {
+    let credentials = Credentials::new(
+        &secrets.store_access_key,
+        &secrets.store_secret_key,
+        None,
+        None,
+        "s3drop-embedded",
+    );
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// A client for an external store, from the standard AWS configuration chain.
+async fn external_storage(config: &Config, bucket: &str) -> Storage {
+    let shared = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(config.region.clone()))
+        .load()
+        .await;
+    let client_for = |endpoint: Option<&String>| {
+        let mut builder = aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(config.path_style)
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+        if let Some(endpoint) = endpoint {
+            builder = builder.endpoint_url(endpoint);
+        }
+        aws_sdk_s3::Client::from_conf(builder.build())
+    };
+    let client = client_for(config.endpoint_url.as_ref());
+    let presigner = match &config.store_public_url {
+        Some(url) => client_for(Some(url)),
+        None => client.clone(),
+    };
+    Storage::new(
+        client,
+        PresignEndpoint::Fixed(presigner),
+        bucket.to_owned(),
+        config.url_ttl(),
+    )
+}

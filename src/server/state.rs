@@ -1,0 +1,36 @@
+//! The one app state, built in `main` from the configuration and handed to every
+//! server function through Leptos context.
+
+use std::time::Duration;
+
+use leptos::prelude::use_context;
+
+use super::storage::Storage;
+use super::token::TokenSigner;
+use crate::api::ApiError;
+use crate::core::policy::UploadPolicy;
+
+/// Everything a server function needs.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Which files are accepted.
+    pub policy: UploadPolicy,
+    /// The preferred part size; files up to it go in one PUT.
+    pub part_size: u64,
+    /// Prefix of every key the server chooses.
+    pub key_prefix: String,
+    /// How long an upload token stays valid.
+    pub token_ttl: Duration,
+    /// Signs and verifies upload tokens.
+    pub tokens: TokenSigner,
+    /// The bucket, and the client that reaches it.
+    pub storage: Storage,
+}
+
+/// The app state of the current request.
+pub fn app_state() -> Result<AppState, ApiError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("the app state was not provided to a server function");
+        ApiError::Internal
+    })
+}

@@ -1,0 +1,347 @@
+//! The S3 client side of the server: presigning URLs for the browser, and the few calls
+//! the server makes itself (create, list, complete and abort multipart uploads; head).
+//!
+//! Works the same against the embedded store and any external one. Presigned URLs are
+//! signed for the host the browser will use, which may differ from the endpoint the
+//! server itself calls.
+
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart as S3CompletedPart};
+
+use crate::api::{ApiError, CompletedPart, StoredPart};
+use crate::core::limits::MAX_LIST_PAGE;
+
+/// Where presigned URLs point.
+#[derive(Debug, Clone)]
+pub enum PresignEndpoint {
+    /// Always this client's endpoint (an external store, or a configured public URL).
+    Fixed(Client),
+    /// The host each request arrived at (the embedded store on the app's own origin).
+    RequestHost { scheme: &'static str },
+}
+
+/// A URL and the headers the browser must send with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presigned {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// What HeadObject tells of a stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+    pub content_type: String,
+    pub etag: String,
+}
+
+/// One bucket, reached through aws-sdk-s3.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    /// The client for the server's own calls.
+    client: Client,
+    /// Where presigned URLs point.
+    presign: PresignEndpoint,
+    /// The bucket every object goes into.
+    bucket: String,
+    /// How long presigned URLs live.
+    url_ttl: Duration,
+}
+
+impl Storage {
+    /// A storage over `client`'s endpoint and `bucket`.
+    pub fn new(client: Client, presign: PresignEndpoint, bucket: String, url_ttl: Duration) -> Self {
+        Self {
+            client,
+            presign,
+            bucket,
+            url_ttl,
+        }
+    }
+
+    /// The bucket's name.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The client that presigns for a browser that reached the server at `host`.
+    fn presigner(&self, host: Option<&str>) -> Client {
+        match (&self.presign, host) {
+            (PresignEndpoint::RequestHost { scheme }, Some(host)) => {
+                let config = self
+                    .client
+                    .config()
+                    .to_builder()
+                    .endpoint_url(format!("{scheme}://{host}"))
+                    .build();
+                Client::from_conf(config)
+            }
+            (PresignEndpoint::Fixed(client), _) => client.clone(),
+            (PresignEndpoint::RequestHost { .. }, None) => self.client.clone(),
+        }
+    }
+
+    fn presigning(&self) -> Result<PresigningConfig, ApiError> {
+        PresigningConfig::expires_in(self.url_ttl).map_err(|err| {
+            tracing::error!(%err, "invalid presigning configuration");
+            ApiError::Internal
+        })
+    }
+
+    /// A PUT of a whole object, bound to its content type and exact length.
+    pub async fn presign_put(
+        &self,
+        host: Option<&str>,
+        key: &str,
+        content_type: &str,
+        length: u64,
+    ) -> Result<Presigned, ApiError> {
+        let request = self
+            .presigner(host)
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(as_i64(length)?)
+            .presigned(self.presigning()?)
+            .await
+            .map_err(|e| store_error("presign PutObject", e))?;
+        Ok(browser_request(&request))
+    }
+
+    /// An UploadPart, bound to the part's exact length.
+    pub async fn presign_part(
+        &self,
+        host: Option<&str>,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        length: u64,
+    ) -> Result<String, ApiError> {
+        let request = self
+            .presigner(host)
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(as_i32(part_number)?)
+            .content_length(as_i64(length)?)
+            .presigned(self.presigning()?)
+            .await
+            .map_err(|e| store_error("presign UploadPart", e))?;
+        Ok(request.uri().to_owned())
+    }
+
+    /// A GET that downloads the object with the given `Content-Disposition`.
+    pub async fn presign_get(
+        &self,
+        host: Option<&str>,
+        key: &str,
+        disposition: &str,
+    ) -> Result<String, ApiError> {
+        let request = self
+            .presigner(host)
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .response_content_disposition(disposition)
+            .presigned(self.presigning()?)
+            .await
+            .map_err(|e| store_error("presign GetObject", e))?;
+        Ok(request.uri().to_owned())
+    }
+
+    /// Starts a multipart upload; returns its upload id.
+    pub async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String, ApiError> {
+        let output = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(|e| store_error("CreateMultipartUpload", e))?;
+        output.upload_id().map(str::to_owned).ok_or_else(|| {
+            tracing::error!("CreateMultipartUpload answered without an upload id");
+            ApiError::Internal
+        })
+    }
+
+    /// Every part the store holds for an upload, following ListParts' pages.
+    pub async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<StoredPart>, ApiError> {
+        let mut parts = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let output = self
+                .client
+                .list_parts()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .max_parts(as_i32(MAX_LIST_PAGE)?)
+                .set_part_number_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| store_error("ListParts", e))?;
+            for part in output.parts() {
+                parts.push(StoredPart {
+                    part_number: part
+                        .part_number()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .unwrap_or_default(),
+                    etag: part.e_tag().unwrap_or_default().to_owned(),
+                    size: part
+                        .size()
+                        .and_then(|n| u64::try_from(n).ok())
+                        .unwrap_or_default(),
+                });
+            }
+            match (output.is_truncated(), output.next_part_number_marker()) {
+                (Some(true), Some(next)) => marker = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        parts.sort_by_key(|p| p.part_number);
+        Ok(parts)
+    }
+
+    /// Completes a multipart upload with `parts`, in order.
+    pub async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<(), ApiError> {
+        let parts = parts
+            .iter()
+            .map(|p| {
+                Ok(S3CompletedPart::builder()
+                    .part_number(as_i32(p.part_number)?)
+                    .e_tag(&p.etag)
+                    .build())
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| store_error("CompleteMultipartUpload", e))?;
+        Ok(())
+    }
+
+    /// Aborts a multipart upload; the store drops its parts.
+    pub async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), ApiError> {
+        self.client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+            .map_err(|e| store_error("AbortMultipartUpload", e))?;
+        Ok(())
+    }
+
+    /// Size, type and `ETag` of a stored object.
+    pub async fn head(&self, key: &str) -> Result<ObjectInfo, ApiError> {
+        let output = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| store_error("HeadObject", e))?;
+        Ok(ObjectInfo {
+            size: output
+                .content_length()
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or_default(),
+            content_type: output.content_type().unwrap_or_default().to_owned(),
+            etag: output.e_tag().unwrap_or_default().to_owned(),
+        })
+    }
+}
+
+/// The presigned request as the browser must send it. The browser sets `Content-Length`
+/// itself from the body (it may not set it by hand), so that header is left out.
+fn browser_request(request: &PresignedRequest) -> Presigned {
+    Presigned {
+        url: request.uri().to_owned(),
+        headers: request
+            .headers()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("content-length"))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
+    }
+}
+
+fn as_i64(n: u64) -> Result<i64, ApiError> {
+    i64::try_from(n).map_err(|_| ApiError::BadRequest("size out of range".into()))
+}
+
+fn as_i32(n: u32) -> Result<i32, ApiError> {
+    i32::try_from(n).map_err(|_| ApiError::BadRequest("part number out of range".into()))
+}
+
+/// Maps a store failure to what the browser may know, logging the details once here.
+fn store_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> ApiError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if let SdkError::ServiceError(service) = &err {
+        let status = service.raw().status().as_u16();
+        let code = service.err().code().unwrap_or(match status {
+            404 => "NotFound",
+            _ => "",
+        });
+        match code {
+            "NoSuchUpload" => {
+                return ApiError::NotFound(
+                    "the upload is no longer in the store (it was aborted or expired)".into(),
+                );
+            }
+            "NoSuchKey" | "NotFound" => {
+                return ApiError::NotFound("the object is not in the store".into());
+            }
+            "EntityTooSmall" => {
+                return ApiError::BadRequest(
+                    "a part other than the last is smaller than 5 MiB".into(),
+                );
+            }
+            "InvalidPart" | "InvalidPartOrder" => {
+                return ApiError::BadRequest(
+                    "the parts do not match what the store holds".into(),
+                );
+            }
+            "SlowDown" | "ServiceUnavailable" => return ApiError::StoreUnavailable,
+            _ => {}
+        }
+        tracing::error!(operation, code, status, message = service.err().message(), "store refused a call");
+        return ApiError::Internal;
+    }
+    match err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            tracing::error!(operation, error = ?err, "store unreachable");
+            ApiError::StoreUnavailable
+        }
+        other => {
+            tracing::error!(operation, error = ?other, "store call failed");
+            ApiError::Internal
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Receiving a request body: streamed to a temporary file, never held whole in memory,
+//! while its MD5 and any checksums the request names are computed; then checked against
+//! what the request promised before the caller may publish it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use futures::StreamExt;
+use md5::{Digest, Md5};
+use s3s::checksum::ChecksumHasher;
+use s3s::dto::{ChecksumAlgorithm, StreamingBlob};
+use s3s::{S3Error, S3Result, TrailingHeaders, s3_error};
+use tokio::fs;
+use tokio::io::{AsyncWriteExt, BufWriter};
+
+use super::disk::{self, Layout};
+
+/// Write buffer size: large enough that a part costs few system calls.
+const WRITE_BUFFER: usize = 1 << 20;
+
+/// What a request promised about its body.
+#[derive(Debug, Default)]
+pub struct Promised {
+    pub content_length: Option<i64>,
+    pub content_md5: Option<String>,
+    pub algorithm: Option<ChecksumAlgorithm>,
+    /// Checksums by algorithm name (`crc32`, `crc32c`, `sha1`, `sha256`, `crc64nvme`).
+    pub checksums: BTreeMap<&'static str, String>,
+}
+
+impl Promised {
+    /// Adds a checksum header's value, if the request carried one.
+    pub fn checksum(mut self, algorithm: &'static str, value: Option<String>) -> Self {
+        if let Some(value) = value {
+            self.checksums.insert(algorithm, value);
+        }
+        self
+    }
+}
+
+/// A body on disk, verified, waiting to be published.
+#[derive(Debug)]
+pub struct Received {
+    pub tmp: PathBuf,
+    pub size: u64,
+    /// MD5 in hex.
+    pub md5: String,
+    /// The verified checksums, by algorithm.
+    pub checksums: BTreeMap<String, String>,
+}
+
+const ALGORITHMS: [&str; 5] = ["crc32", "crc32c", "sha1", "sha256", "crc64nvme"];
+
+/// Streams `body` to a temporary file and verifies it; on any failure the file is removed.
+pub async fn receive(
+    layout: &Layout,
+    body: Option<StreamingBlob>,
+    mut promised: Promised,
+    trailers: Option<TrailingHeaders>,
+) -> S3Result<Received> {
+    let body = body.ok_or_else(|| s3_error!(IncompleteBody, "the request has no body"))?;
+    let tmp = layout.tmp_file();
+    let result = async {
+        let mut hasher = hasher_for(&promised)?;
+        let (size, md5) = write_body(&tmp, body, &mut hasher).await?;
+        if let Some(trailers) = trailers.and_then(|t| t.take()) {
+            for name in ALGORITHMS {
+                if let Some(value) = trailers.get(format!("x-amz-checksum-{name}").as_str()) {
+                    let value = value.to_str().map_err(|_| s3_error!(InvalidArgument))?;
+                    promised.checksums.insert(name, value.to_owned());
+                }
+            }
+        }
+        let checksums = verify(&promised, size, &md5, hasher)?;
+        Ok(Received {
+            tmp: tmp.clone(),
+            size,
+            md5: hex::encode(md5),
+            checksums,
+        })
+    }
+    .await;
+    if result.is_err() {
+        let _ = disk::remove_file(&tmp).await;
+    }
+    result
+}
+
+fn hasher_for(promised: &Promised) -> S3Result<ChecksumHasher> {
+    let mut hasher = ChecksumHasher::default();
+    let mut wanted: Vec<&str> = promised.checksums.keys().copied().collect();
+    if let Some(algorithm) = &promised.algorithm {
+        wanted.push(match algorithm.as_str() {
+            ChecksumAlgorithm::CRC32 => "crc32",
+            ChecksumAlgorithm::CRC32C => "crc32c",
+            ChecksumAlgorithm::SHA1 => "sha1",
+            ChecksumAlgorithm::SHA256 => "sha256",
+            ChecksumAlgorithm::CRC64NVME => "crc64nvme",
+            _ => return Err(s3_error!(InvalidArgument, "unsupported checksum algorithm")),
+        });
+    }
+    for name in wanted {
+        match name {
+            "crc32" => hasher.crc32 = Some(Default::default()),
+            "crc32c" => hasher.crc32c = Some(Default::default()),
+            "sha1" => hasher.sha1 = Some(Default::default()),
+            "sha256" => hasher.sha256 = Some(Default::default()),
+            _ => hasher.crc64nvme = Some(Default::default()),
+        }
+    }
+    Ok(hasher)
+}
+
+async fn write_body(
+    tmp: &PathBuf,
+    mut body: StreamingBlob,
+    hasher: &mut ChecksumHasher,
+) -> S3Result<(u64, Vec<u8>)> {
+    let file = fs::File::create(tmp).await.map_err(S3Error::internal_error)?;
+    let mut writer = BufWriter::with_capacity(WRITE_BUFFER, file);
+    let mut md5 = Md5::new();
+    let mut size: u64 = 0;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| s3_error!(IncompleteBody, "the body was cut short: {e}"))?;
+        md5.update(&chunk);
+        hasher.update(&chunk);
+        size += chunk.len() as u64;
+        writer
+            .write_all(&chunk)
+            .await
+            .map_err(S3Error::internal_error)?;
+    }
+    writer.flush().await.map_err(S3Error::internal_error)?;
+    // Durable before it can become visible: publishing renames it into place.
+    writer
+        .into_inner()
+        .sync_data()
+        .await
+        .map_err(S3Error::internal_error)?;
+    Ok((size, md5.finalize().to_vec()))
+}
+
+fn verify(
+    promised: &Promised,
+    size: u64,
+    md5: &[u8],
+    hasher: ChecksumHasher,
+) -> S3Result<BTreeMap<String, String>> {
+    if let Some(length) = promised.content_length
+        && u64::try_from(length).ok() != Some(size)
+    {
+        return Err(s3_error!(
+            IncompleteBody,
+            "received {size} bytes; Content-Length said {length}"
+        ));
+    }
+    if let Some(content_md5) = &promised.content_md5 {
+        use base64::Engine;
+        let expected = base64::engine::general_purpose::STANDARD
+            .decode(content_md5)
+            .map_err(|_| s3_error!(InvalidDigest))?;
+        if expected != md5 {
+            return Err(s3_error!(BadDigest, "the Content-MD5 does not match the body"));
+        }
+    }
+    let computed = hasher.finalize();
+    let actual = [
+        ("crc32", computed.checksum_crc32),
+        ("crc32c", computed.checksum_crc32c),
+        ("sha1", computed.checksum_sha1),
+        ("sha256", computed.checksum_sha256),
+        ("crc64nvme", computed.checksum_crc64nvme),
+    ];
+    let mut verified = BTreeMap::new();
+    for (name, value) in actual {
+        let Some(value) = value else { continue };
+        match promised.checksums.get(name) {
+            Some(expected) if *expected != value => {
+                return Err(s3_error!(
+                    BadDigest,
+                    "the {name} checksum you specified did not match the body"
+                ));
+            }
+            _ => {
+                verified.insert(name.to_owned(), value);
+            }
+        }
+    }
+    Ok(verified)
+}

@@ -1,0 +1,163 @@
+//! The embedded store's files: where objects, uploads and parts live under the data
+//! directory, and the one way anything becomes visible there (write aside, fsync,
+//! rename), so a crash never leaves a half-written object or part in view.
+//!
+//! ```text
+//! store/tmp/                                  files being written (emptied at start)
+//! store/buckets/<bucket>/<h2>/<h>.json        object metadata: the commit point
+//! store/buckets/<bucket>/<h2>/<h>.<id>.data   object bytes, named by the metadata
+//! store/uploads/<upload id>/upload.json       a multipart upload's bucket, key and type
+//! store/uploads/<upload id>/<n>.json          part n's metadata: the commit point
+//! store/uploads/<upload id>/<n>.<id>.data     part n's bytes, named by the metadata
+//! ```
+//!
+//! `<h>` is the SHA-256 of the key, so any key S3 allows maps to a safe file name.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use tokio::fs;
+use tokio::io::AsyncWriteExt;
+
+/// What the store records of an object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectMeta {
+    pub key: String,
+    pub size: u64,
+    /// The `ETag` value without quotes: an MD5 in hex, or `md5-N` for multipart objects.
+    pub etag: String,
+    pub content_type: String,
+    /// Seconds since the Unix epoch.
+    pub last_modified: u64,
+    /// The data file's name, beside the metadata file.
+    pub data: String,
+    /// Checksums the writer supplied and the store verified, by algorithm (`crc32c`, …).
+    #[serde(default)]
+    pub checksums: BTreeMap<String, String>,
+}
+
+/// What the store records of a multipart upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadMeta {
+    pub bucket: String,
+    pub key: String,
+    pub content_type: String,
+    /// Seconds since the Unix epoch.
+    pub initiated: u64,
+}
+
+/// What the store records of one part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartMeta {
+    pub part_number: u32,
+    pub size: u64,
+    /// MD5 in hex, without quotes.
+    pub etag: String,
+    pub last_modified: u64,
+    pub data: String,
+    #[serde(default)]
+    pub checksums: BTreeMap<String, String>,
+}
+
+/// The store's directory tree.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+impl Layout {
+    /// The tree under `root` (created when missing).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    pub fn buckets_dir(&self) -> PathBuf {
+        self.root.join("buckets")
+    }
+
+    pub fn bucket_dir(&self, bucket: &str) -> PathBuf {
+        self.buckets_dir().join(bucket)
+    }
+
+    pub fn uploads_dir(&self) -> PathBuf {
+        self.root.join("uploads")
+    }
+
+    /// The directory of an upload; `None` for an id the store could not have issued.
+    pub fn upload_dir(&self, upload_id: &str) -> Option<PathBuf> {
+        let well_formed = !upload_id.is_empty()
+            && upload_id.len() <= 64
+            && upload_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        well_formed.then(|| self.uploads_dir().join(upload_id))
+    }
+
+    /// The directory and file stem of an object's files.
+    pub fn object_stem(&self, bucket: &str, key: &str) -> (PathBuf, String) {
+        let hash = hex::encode(Sha256::digest(key.as_bytes()));
+        (self.bucket_dir(bucket).join(&hash[..2]), hash)
+    }
+
+    /// A fresh path in the temporary directory.
+    pub fn tmp_file(&self) -> PathBuf {
+        self.tmp_dir().join(random_id())
+    }
+}
+
+pub use crate::server::system::{now_secs, random_id};
+
+/// Writes `value` as JSON to `path` atomically: aside, fsync, rename, fsync the directory.
+pub async fn write_json<T: Serialize>(layout: &Layout, path: &Path, value: &T) -> io::Result<()> {
+    let bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    let tmp = layout.tmp_file();
+    let mut file = fs::File::create(&tmp).await?;
+    file.write_all(&bytes).await?;
+    file.sync_all().await?;
+    drop(file);
+    publish(&tmp, path).await
+}
+
+/// Moves a finished temporary file to `path`, creating its directory, and makes the
+/// rename durable.
+pub async fn publish(tmp: &Path, path: &Path) -> io::Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).await?;
+        fs::rename(tmp, path).await?;
+        sync_dir(dir).await
+    } else {
+        fs::rename(tmp, path).await
+    }
+}
+
+async fn sync_dir(dir: &Path) -> io::Result<()> {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+        .await
+        .map_err(io::Error::other)?
+}
+
+/// Reads a JSON file; `Ok(None)` when it does not exist.
+pub async fn read_json<T: DeserializeOwned>(path: &Path) -> io::Result<Option<T>> {
+    match fs::read(path).await {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes a file, treating "already gone" as done.
+pub async fn remove_file(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path).await {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,273 @@
+//! Object operations of the embedded store: put, get (with ranges), head, delete, list.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use s3s::dto::*;
+use s3s::{S3Error, S3Request, S3Response, S3Result, s3_error};
+use tokio::fs;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+use super::EmbeddedStore;
+use super::body::{self, Promised};
+use super::disk::{self, ObjectMeta};
+use crate::core::limits::{MAX_LIST_PAGE, MAX_SINGLE_PUT_SIZE};
+
+impl EmbeddedStore {
+    pub(super) async fn put_object_impl(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        let input = req.input;
+        self.require_bucket(&input.bucket)?;
+        if input
+            .content_length
+            .is_some_and(|n| u64::try_from(n).map_or(true, |n| n > MAX_SINGLE_PUT_SIZE))
+        {
+            return Err(s3_error!(EntityTooLarge));
+        }
+        let promised = Promised {
+            content_length: input.content_length,
+            content_md5: input.content_md5,
+            algorithm: input.checksum_algorithm,
+            ..Default::default()
+        }
+        .checksum("crc32", input.checksum_crc32)
+        .checksum("crc32c", input.checksum_crc32c)
+        .checksum("sha1", input.checksum_sha1)
+        .checksum("sha256", input.checksum_sha256)
+        .checksum("crc64nvme", input.checksum_crc64nvme);
+        let layout = &self.inner.layout;
+        let received = body::receive(layout, input.body, promised, req.trailing_headers).await?;
+        let meta = ObjectMeta {
+            key: input.key,
+            size: received.size,
+            etag: received.md5.clone(),
+            content_type: input
+                .content_type
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            last_modified: disk::now_secs(),
+            data: String::new(),
+            checksums: received.checksums.clone(),
+        };
+        let meta = self
+            .publish_object(&input.bucket, meta, &received.tmp)
+            .await?;
+        let output = PutObjectOutput {
+            e_tag: Some(ETag::Strong(meta.etag)),
+            checksum_crc32: meta.checksums.get("crc32").cloned(),
+            checksum_crc32c: meta.checksums.get("crc32c").cloned(),
+            checksum_sha1: meta.checksums.get("sha1").cloned(),
+            checksum_sha256: meta.checksums.get("sha256").cloned(),
+            checksum_crc64nvme: meta.checksums.get("crc64nvme").cloned(),
+            ..Default::default()
+        };
+        Ok(S3Response::new(output))
+    }
+
+    /// Makes a verified data file the object's content: data into place, then the
+    /// metadata (the commit point), then the replaced data file is removed.
+    pub(super) async fn publish_object(
+        &self,
+        bucket: &str,
+        mut meta: ObjectMeta,
+        tmp: &std::path::Path,
+    ) -> S3Result<ObjectMeta> {
+        let layout = &self.inner.layout;
+        let (dir, stem) = layout.object_stem(bucket, &meta.key);
+        meta.data = format!("{stem}.{}.data", disk::random_id());
+        disk::publish(tmp, &dir.join(&meta.data))
+            .await
+            .map_err(S3Error::internal_error)?;
+        let _commit = self.inner.commit.lock().await;
+        disk::write_json(layout, &dir.join(format!("{stem}.json")), &meta)
+            .await
+            .map_err(S3Error::internal_error)?;
+        let replaced = self
+            .write_index()
+            .entry(bucket.to_owned())
+            .or_default()
+            .insert(meta.key.clone(), meta.clone());
+        if let Some(old) = replaced {
+            disk::remove_file(&dir.join(old.data))
+                .await
+                .map_err(S3Error::internal_error)?;
+        }
+        Ok(meta)
+    }
+
+    pub(super) async fn get_object_impl(
+        &self,
+        input: GetObjectInput,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
+        let meta = self.lookup(&input.bucket, &input.key)?;
+        let (dir, _) = self.inner.layout.object_stem(&input.bucket, &input.key);
+        // Once open, the file stays readable even if a newer version replaces it.
+        let mut file = fs::File::open(dir.join(&meta.data))
+            .await
+            .map_err(|_| s3_error!(NoSuchKey))?;
+        let range = match &input.range {
+            Some(range) => Some(
+                range
+                    .check(meta.size)
+                    .map_err(|_| s3_error!(InvalidRange))?,
+            ),
+            None => None,
+        };
+        let (start, end) = range
+            .as_ref()
+            .map_or((0, meta.size), |r| (r.start, r.end));
+        file.seek(std::io::SeekFrom::Start(start))
+            .await
+            .map_err(S3Error::internal_error)?;
+        let length = end - start;
+        let stream = ReaderStream::with_capacity(file.take(length), 256 * 1024);
+        let output = GetObjectOutput {
+            body: Some(StreamingBlob::wrap(stream)),
+            content_length: Some(to_i64(length)),
+            content_range: range.map(|_| format!("bytes {start}-{}/{}", end.saturating_sub(1), meta.size)),
+            accept_ranges: Some("bytes".into()),
+            content_type: Some(input.response_content_type.unwrap_or(meta.content_type)),
+            content_disposition: input.response_content_disposition,
+            cache_control: input.response_cache_control,
+            e_tag: Some(ETag::Strong(meta.etag)),
+            last_modified: Some(timestamp(meta.last_modified)),
+            checksum_crc32c: meta.checksums.get("crc32c").cloned(),
+            checksum_sha256: meta.checksums.get("sha256").cloned(),
+            ..Default::default()
+        };
+        Ok(S3Response::new(output))
+    }
+
+    pub(super) fn head_object_impl(
+        &self,
+        input: HeadObjectInput,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
+        let meta = self.lookup(&input.bucket, &input.key)?;
+        let output = HeadObjectOutput {
+            content_length: Some(to_i64(meta.size)),
+            content_type: Some(meta.content_type),
+            accept_ranges: Some("bytes".into()),
+            e_tag: Some(ETag::Strong(meta.etag)),
+            last_modified: Some(timestamp(meta.last_modified)),
+            ..Default::default()
+        };
+        Ok(S3Response::new(output))
+    }
+
+    pub(super) async fn delete_object_impl(
+        &self,
+        input: DeleteObjectInput,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        self.require_bucket(&input.bucket)?;
+        let (dir, stem) = self.inner.layout.object_stem(&input.bucket, &input.key);
+        let _commit = self.inner.commit.lock().await;
+        let removed = self
+            .write_index()
+            .get_mut(&input.bucket)
+            .and_then(|objects| objects.remove(&input.key));
+        if let Some(meta) = removed {
+            for file in [format!("{stem}.json"), meta.data] {
+                disk::remove_file(&dir.join(file))
+                    .await
+                    .map_err(S3Error::internal_error)?;
+            }
+        }
+        // Like S3, deleting a missing key succeeds.
+        Ok(S3Response::new(DeleteObjectOutput::default()))
+    }
+
+    pub(super) fn list_objects_v2_impl(
+        &self,
+        input: ListObjectsV2Input,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
+        let max_keys = input
+            .max_keys
+            .map_or(MAX_LIST_PAGE, |n| u32::try_from(n).unwrap_or(0).min(MAX_LIST_PAGE));
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let after = input
+            .continuation_token
+            .clone()
+            .or_else(|| input.start_after.clone())
+            .unwrap_or_default();
+        let delimiter = input.delimiter.clone().filter(|d| !d.is_empty());
+
+        let index = self.read_index();
+        let objects = index
+            .get(&input.bucket)
+            .ok_or_else(|| s3_error!(NoSuchBucket))?;
+        let mut contents = Vec::new();
+        let mut prefixes: Vec<String> = Vec::new();
+        let mut last_entry = None;
+        let mut truncated = false;
+        let resume_after_prefix = delimiter
+            .as_ref()
+            .is_some_and(|d| !after.is_empty() && after.ends_with(d.as_str()));
+        let keys = objects
+            .range::<String, _>((
+                std::ops::Bound::Excluded(after.clone()),
+                std::ops::Bound::Unbounded,
+            ))
+            .filter(|(key, _)| key.starts_with(&prefix))
+            .filter(|(key, _)| !(resume_after_prefix && key.starts_with(&after)));
+        for (key, meta) in keys {
+            let common = delimiter.as_ref().and_then(|d| {
+                key[prefix.len()..]
+                    .find(d.as_str())
+                    .map(|at| key[..prefix.len() + at + d.len()].to_owned())
+            });
+            if common.is_some() && prefixes.last() == common.as_ref() {
+                continue;
+            }
+            if contents.len() + prefixes.len() >= max_keys as usize {
+                truncated = true;
+                break;
+            }
+            if let Some(common) = common {
+                last_entry = Some(common.clone());
+                prefixes.push(common);
+                continue;
+            }
+            contents.push(Object {
+                key: Some(key.clone()),
+                size: Some(to_i64(meta.size)),
+                e_tag: Some(ETag::Strong(meta.etag.clone())),
+                last_modified: Some(timestamp(meta.last_modified)),
+                storage_class: Some(ObjectStorageClass::from_static(ObjectStorageClass::STANDARD)),
+                ..Default::default()
+            });
+            last_entry = Some(key.clone());
+        }
+        let key_count = contents.len() + prefixes.len();
+        let output = ListObjectsV2Output {
+            name: Some(input.bucket),
+            prefix: input.prefix,
+            delimiter: input.delimiter,
+            max_keys: Some(i32::try_from(max_keys).unwrap_or(i32::MAX)),
+            key_count: Some(i32::try_from(key_count).unwrap_or(i32::MAX)),
+            continuation_token: input.continuation_token,
+            start_after: input.start_after,
+            is_truncated: Some(truncated),
+            next_continuation_token: if truncated { last_entry } else { None },
+            contents: Some(contents),
+            common_prefixes: Some(
+                prefixes
+                    .into_iter()
+                    .map(|p| CommonPrefix { prefix: Some(p) })
+                    .collect(),
+            ),
+            ..Default::default()
+        };
+        Ok(S3Response::new(output))
+    }
+}
+
+/// A size as S3's wire types carry it.
+pub(super) fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Seconds since the epoch as an S3 timestamp.
+pub(super) fn timestamp(secs: u64) -> Timestamp {
+    Timestamp::from(UNIX_EPOCH + Duration::from_secs(secs))
+}

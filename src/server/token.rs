@@ -1,0 +1,159 @@
+//! Upload tokens: what lets the server stay stateless. A token binds an upload's key,
+//! upload id, plan and expiry under an HMAC-SHA256 with the server's secret, so any
+//! instance holding the secret can serve the next call and nobody can alter it.
+//!
+//! Format: `base64url(json claims) "." base64url(hmac)`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::core::plan::PartPlan;
+
+/// What a token vouches for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The object key the server chose.
+    pub key: String,
+    /// The file's original name, for the download's file name.
+    pub name: String,
+    /// The normalised content type the upload was started with.
+    pub content_type: String,
+    /// The multipart upload id, or `None` for a single PUT.
+    pub upload_id: Option<String>,
+    /// The plan the parts must follow (one part for a single PUT).
+    pub plan: PartPlan,
+    /// When the token stops being accepted, in seconds since the Unix epoch.
+    pub expires_at: u64,
+}
+
+/// Why a token is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token is malformed, forged or tampered with")]
+    Invalid,
+    #[error("the token has expired")]
+    Expired,
+}
+
+/// Signs and verifies tokens with one secret.
+#[derive(Clone)]
+pub struct TokenSigner {
+    secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for TokenSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenSigner(..)")
+    }
+}
+
+impl TokenSigner {
+    /// A signer with `secret` (at least 32 bytes of randomness in practice).
+    pub fn new(secret: impl Into<Vec<u8>>) -> Self {
+        Self {
+            secret: secret.into(),
+        }
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        // HMAC accepts keys of any length.
+        Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes keys of any length")
+    }
+
+    /// Issues a token for `claims`.
+    pub fn sign(&self, claims: &Claims) -> String {
+        let payload = serde_json::to_vec(claims).unwrap_or_default();
+        let mut mac = self.mac();
+        mac.update(&payload);
+        let tag = mac.finalize().into_bytes();
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(payload),
+            URL_SAFE_NO_PAD.encode(tag)
+        )
+    }
+
+    /// Checks a token's signature (in constant time), shape and expiry at `now` (Unix seconds).
+    pub fn verify(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
+        let (payload, tag) = token.split_once('.').ok_or(TokenError::Invalid)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| TokenError::Invalid)?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| TokenError::Invalid)?;
+        let mut mac = self.mac();
+        mac.update(&payload);
+        mac.verify_slice(&tag).map_err(|_| TokenError::Invalid)?;
+        let claims: Claims = serde_json::from_slice(&payload).map_err(|_| TokenError::Invalid)?;
+        if !claims.plan.is_valid() {
+            return Err(TokenError::Invalid);
+        }
+        if now >= claims.expires_at {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::limits::MIB;
+
+    fn claims() -> Claims {
+        Claims {
+            key: "2026/01/01/abc/a.bin".into(),
+            name: "a.bin".into(),
+            content_type: "application/octet-stream".into(),
+            upload_id: Some("upload-1".into()),
+            plan: PartPlan::new(40 * MIB, 8 * MIB).expect("plannable"),
+            expires_at: 1_000,
+        }
+    }
+
+    #[test]
+    fn a_signed_token_verifies_until_it_expires() {
+        let signer = TokenSigner::new(*b"0123456789abcdef0123456789abcdef");
+        let token = signer.sign(&claims());
+        assert_eq!(signer.verify(&token, 999), Ok(claims()));
+        assert_eq!(signer.verify(&token, 1_000), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn forged_and_tampered_tokens_are_refused() {
+        let signer = TokenSigner::new(*b"0123456789abcdef0123456789abcdef");
+        let other = TokenSigner::new(*b"another secret, another server!!");
+        let token = signer.sign(&claims());
+        assert_eq!(other.verify(&token, 0), Err(TokenError::Invalid));
+
+        // Changing the claims without the secret breaks the signature.
+        let (_, tag) = token.split_once('.').expect("two halves");
+        let mut bigger = claims();
+        bigger.plan = PartPlan::new(400 * MIB, 8 * MIB).expect("plannable");
+        let forged_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&bigger).expect("json"));
+        assert_eq!(
+            signer.verify(&format!("{forged_payload}.{tag}"), 0),
+            Err(TokenError::Invalid)
+        );
+
+        // A flipped bit anywhere is caught.
+        let mut bytes = token.clone().into_bytes();
+        bytes[5] ^= 1;
+        let flipped = String::from_utf8(bytes).expect("ascii");
+        assert_eq!(signer.verify(&flipped, 0), Err(TokenError::Invalid));
+
+        for junk in ["", ".", "abc", "abc.def", "a.b.c", "%%%.%%%"] {
+            assert_eq!(signer.verify(junk, 0), Err(TokenError::Invalid), "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn a_signed_but_inconsistent_plan_is_refused() {
+        let signer = TokenSigner::new(*b"0123456789abcdef0123456789abcdef");
+        let mut bad = claims();
+        bad.plan.part_count = 3;
+        assert_eq!(signer.verify(&signer.sign(&bad), 0), Err(TokenError::Invalid));
+    }
+}

@@ -1,0 +1,121 @@
+//! A real s3drop server for integration tests: the same start-up as `main`, on a port
+//! of its own, with the embedded store in a fresh temporary directory.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
+use clap::Parser;
+use leptos::config::LeptosOptions;
+use s3drop::api::ApiError;
+use s3drop::server::config::Config;
+use s3drop::server::{secrets, startup};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+
+pub const MIB: usize = 1024 * 1024;
+
+/// A running server and its data directory (removed when dropped).
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub data: TempDir,
+    pub http: reqwest::Client,
+}
+
+impl TestServer {
+    /// Starts a server with extra command-line `args`.
+    pub async fn start(args: &[&str]) -> Self {
+        Self::start_in(tempfile::tempdir().expect("temporary directory"), args).await
+    }
+
+    /// Starts another server on this one's data directory (the old one stays idle).
+    pub async fn restart(self) -> Self {
+        Self::start_in(self.data, &[]).await
+    }
+
+    async fn start_in(data: TempDir, args: &[&str]) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let addr = listener.local_addr().expect("bound");
+        let data_dir = data.path().to_str().expect("utf-8 path").to_owned();
+        let mut all = vec!["s3drop", "--data-dir", &data_dir];
+        all.extend_from_slice(args);
+        let config = Config::try_parse_from(all).expect("valid flags");
+        let options = LeptosOptions::builder()
+            .output_name("s3drop")
+            .site_addr(addr)
+            .build();
+        let app = startup::build(&config, options, addr)
+            .await
+            .expect("the server starts");
+        tokio::spawn(async move { axum::serve(listener, app.router).await });
+        Self {
+            addr,
+            data,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// `http://127.0.0.1:port` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Calls a server function with a JSON body; answers its value or (status, error).
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        body: &impl Serialize,
+    ) -> Result<T, (u16, ApiError)> {
+        let response = self
+            .http
+            .post(self.url(&format!("/api/{endpoint}")))
+            .json(body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        if (200..300).contains(&status) {
+            Ok(serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")))
+        } else {
+            let error = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+            Err((status, error))
+        }
+    }
+
+    /// An aws-sdk-s3 client for the embedded store, with the server's own credentials.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let secrets = secrets::load_or_create(self.data.path()).expect("secrets exist");
+        self.s3_with(&secrets.store_access_key, &secrets.store_secret_key)
+    }
+
+    /// An aws-sdk-s3 client for the embedded store with any credentials.
+    pub fn s3_with(&self, access_key: &str, secret_key: &str) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new(access_key, secret_key, None, None, "test"))
+            .endpoint_url(self.url(""))
+            .force_path_style(true)
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so failures are reproducible.
+pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}

@@ -1,0 +1,306 @@
+//! The upload protocol end to end without a browser: server functions over HTTP, bytes
+//! PUT to the presigned URLs with a plain HTTP client, then read back and compared.
+
+mod common;
+
+use common::{MIB, TestServer, bytes};
+use s3drop::api::{
+    ApiError, CompletedPart, SignedPart, StartRequest, StoredObject, StoredPart, UploadMethod,
+    UploadStart,
+};
+use serde_json::json;
+
+async fn start(server: &TestServer, name: &str, size: usize, content_type: &str) -> Result<UploadStart, (u16, ApiError)> {
+    let request = StartRequest {
+        name: name.into(),
+        size: size as u64,
+        content_type: content_type.into(),
+    };
+    server.call("uploads/start", &json!({ "request": request })).await
+}
+
+async fn download(server: &TestServer, stored: &StoredObject) -> Vec<u8> {
+    let response = server.http.get(&stored.download_url).send().await.expect("download");
+    assert_eq!(response.status().as_u16(), 200);
+    let disposition = response
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    response.bytes().await.expect("body").to_vec()
+}
+
+/// Sends `data` as the plan says (parts in reverse order, to show order does not matter).
+async fn send_parts(server: &TestServer, start: &UploadStart, data: &[u8]) -> Vec<CompletedPart> {
+    let UploadMethod::Multipart { plan, .. } = &start.method else {
+        panic!("expected a multipart upload");
+    };
+    let numbers: Vec<u32> = (1..=plan.part_count).collect();
+    let signed: Vec<SignedPart> = server
+        .call("uploads/sign", &json!({ "token": start.token, "part_numbers": numbers }))
+        .await
+        .expect("signed");
+    assert_eq!(signed.len(), plan.part_count as usize);
+    let mut parts = Vec::new();
+    for part in signed.iter().rev() {
+        let (from, to) = plan.range(part.part_number).expect("in plan");
+        let response = server
+            .http
+            .put(&part.url)
+            .body(data[from as usize..to as usize].to_vec())
+            .send()
+            .await
+            .expect("part sent");
+        assert_eq!(response.status().as_u16(), 200, "part {}", part.part_number);
+        let etag = response.headers()["etag"].to_str().expect("ascii").to_owned();
+        parts.push(CompletedPart {
+            part_number: part.part_number,
+            etag,
+        });
+    }
+    parts.sort_by_key(|p| p.part_number);
+    parts
+}
+
+#[tokio::test]
+async fn a_small_file_goes_in_one_presigned_put() {
+    let server = TestServer::start(&[]).await;
+    let data = bytes(10_000, 7);
+    let start = start(&server, "notes 2026.txt", data.len(), "text/plain").await.expect("started");
+    assert!(start.key.starts_with("uploads/"), "{}", start.key);
+    assert!(start.key.ends_with("/notes 2026.txt"), "{}", start.key);
+    let UploadMethod::Single { url, headers } = &start.method else {
+        panic!("expected a single PUT");
+    };
+    let mut put = server.http.put(url).body(data.clone());
+    for (name, value) in headers {
+        put = put.header(name, value);
+    }
+    assert_eq!(put.send().await.expect("sent").status().as_u16(), 200);
+
+    let stored: StoredObject = server
+        .call("uploads/complete", &json!({ "token": start.token, "parts": [] }))
+        .await
+        .expect("completed");
+    assert_eq!((stored.size, stored.name.as_str()), (10_000, "notes 2026.txt"));
+    assert_eq!(stored.content_type, "text/plain");
+    assert_eq!(download(&server, &stored).await, data);
+}
+
+#[tokio::test]
+async fn presigned_urls_are_bound_to_length_and_type() {
+    let server = TestServer::start(&[]).await;
+    let start = start(&server, "a.txt", 100, "text/plain").await.expect("started");
+    let UploadMethod::Single { url, .. } = &start.method else {
+        panic!("expected a single PUT");
+    };
+    // A longer body than signed for is refused.
+    let longer = server
+        .http
+        .put(url)
+        .header("content-type", "text/plain")
+        .body(vec![0u8; 200])
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(longer.status().as_u16(), 403);
+    // Another content type than signed for is refused.
+    let retyped = server
+        .http
+        .put(url)
+        .header("content-type", "text/html")
+        .body(vec![0u8; 100])
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(retyped.status().as_u16(), 403);
+    // The URL cannot be replayed for another key.
+    let elsewhere = url.replacen("/a.txt", "/b.txt", 1);
+    let moved = server
+        .http
+        .put(&elsewhere)
+        .header("content-type", "text/plain")
+        .body(vec![0u8; 100])
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(moved.status().as_u16(), 403);
+    // Nothing was stored, so completion says so.
+    let result: Result<StoredObject, _> = server
+        .call("uploads/complete", &json!({ "token": start.token, "parts": [] }))
+        .await;
+    assert!(matches!(result, Err((404, ApiError::NotFound(_)))), "{result:?}");
+}
+
+#[tokio::test]
+async fn a_large_file_goes_in_parts_and_resumes_from_the_store() {
+    let server = TestServer::start(&[]).await;
+    let data = bytes(21 * MIB + 5, 8);
+    let start = start(&server, "big.bin", data.len(), "").await.expect("started");
+    let UploadMethod::Multipart { plan, .. } = &start.method else {
+        panic!("expected multipart");
+    };
+    assert_eq!((plan.part_size, plan.part_count), (8 * MIB as u64, 3));
+    let parts = send_parts(&server, &start, &data).await;
+
+    let listed: Vec<StoredPart> = server
+        .call("uploads/parts", &json!({ "token": start.token }))
+        .await
+        .expect("listed");
+    let sizes: Vec<u64> = listed.iter().map(|p| p.size).collect();
+    assert_eq!(sizes, [8 * MIB as u64, 8 * MIB as u64, 5 * MIB as u64 + 5]);
+
+    let stored: StoredObject = server
+        .call("uploads/complete", &json!({ "token": start.token, "parts": parts }))
+        .await
+        .expect("completed");
+    assert_eq!(stored.size, data.len() as u64);
+    assert_eq!(stored.content_type, "application/octet-stream");
+    assert_eq!(download(&server, &stored).await, data);
+}
+
+#[tokio::test]
+async fn completion_checks_the_parts_against_the_plan() {
+    let server = TestServer::start(&[]).await;
+    let data = bytes(17 * MIB, 9);
+    let start = start(&server, "f.bin", data.len(), "").await.expect("started");
+    let parts = send_parts(&server, &start, &data).await;
+
+    let cases = [
+        ("missing a part", parts[..2].to_vec()),
+        ("duplicated part", vec![parts[0].clone(), parts[0].clone(), parts[2].clone()]),
+        ("out of order", vec![parts[1].clone(), parts[0].clone(), parts[2].clone()]),
+        (
+            "wrong etag",
+            vec![
+                parts[0].clone(),
+                CompletedPart {
+                    part_number: 2,
+                    etag: "\"0123\"".into(),
+                },
+                parts[2].clone(),
+            ],
+        ),
+    ];
+    for (what, listed) in cases {
+        let result: Result<StoredObject, _> = server
+            .call("uploads/complete", &json!({ "token": start.token, "parts": listed }))
+            .await;
+        assert!(matches!(result, Err((400, ApiError::BadRequest(_)))), "{what}: {result:?}");
+    }
+    // After all that, the real parts still complete the upload.
+    let stored: StoredObject = server
+        .call("uploads/complete", &json!({ "token": start.token, "parts": parts }))
+        .await
+        .expect("completed");
+    assert_eq!(download(&server, &stored).await, data);
+}
+
+#[tokio::test]
+async fn abort_leaves_nothing_in_the_store() {
+    let server = TestServer::start(&[]).await;
+    let data = bytes(12 * MIB, 10);
+    let start = start(&server, "gone.bin", data.len(), "").await.expect("started");
+    let _ = send_parts(&server, &start, &data).await;
+    let () = server
+        .call("uploads/abort", &json!({ "token": start.token }))
+        .await
+        .expect("aborted");
+    let uploads = server
+        .s3()
+        .list_multipart_uploads()
+        .bucket("s3drop")
+        .send()
+        .await
+        .expect("listed");
+    assert!(uploads.uploads().is_empty());
+    let parts: Result<Vec<StoredPart>, _> = server
+        .call("uploads/parts", &json!({ "token": start.token }))
+        .await;
+    assert!(matches!(parts, Err((404, ApiError::NotFound(_)))), "{parts:?}");
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_and_change_nothing() {
+    let server = TestServer::start(&["--max-file-size", "1GiB", "--allowed-types", "image/*,text/plain"]).await;
+    let refused = [
+        ("", 10, "text/plain"),
+        ("../../etc/passwd", 10, "text/plain"),
+        ("a/b.txt", 10, "text/plain"),
+        ("big.png", 2 << 30, "image/png"),
+        ("page.html", 10, "text/html"),
+        ("weird", 10, "not a type"),
+    ];
+    for (name, size, content_type) in refused {
+        let result = start(&server, name, size, content_type).await;
+        assert!(matches!(result, Err((422, ApiError::Refused(_)))), "{name}: {result:?}");
+    }
+    // A negative size is not even a valid request.
+    let negative: Result<UploadStart, _> = server
+        .call("uploads/start", &json!({ "request": { "name": "a.txt", "size": -1, "content_type": "" } }))
+        .await;
+    assert!(matches!(negative, Err((400, _))), "{negative:?}");
+
+    let ok = start(&server, "pic.png", 20 * MIB, "image/png").await.expect("started");
+    let forged = format!("{}x", ok.token);
+    for numbers in [json!([0]), json!([4]), json!([10_001]), json!([])] {
+        let result: Result<Vec<SignedPart>, _> = server
+            .call("uploads/sign", &json!({ "token": ok.token, "part_numbers": numbers }))
+            .await;
+        assert!(matches!(result, Err((400, ApiError::BadRequest(_)))), "{numbers}: {result:?}");
+    }
+    let result: Result<Vec<SignedPart>, _> = server
+        .call("uploads/sign", &json!({ "token": forged, "part_numbers": [1] }))
+        .await;
+    assert!(matches!(result, Err((403, ApiError::BadToken))), "{result:?}");
+
+    // A token from another server (another secret) is refused too.
+    let other = TestServer::start(&[]).await;
+    let foreign = start(&other, "x.bin", 20 * MIB, "").await.expect("started");
+    let result: Result<(), _> = server
+        .call("uploads/abort", &json!({ "token": foreign.token }))
+        .await;
+    assert!(matches!(result, Err((403, ApiError::BadToken))), "{result:?}");
+
+    // Only the one legitimate upload exists in the store.
+    let uploads = server
+        .s3()
+        .list_multipart_uploads()
+        .bucket("s3drop")
+        .send()
+        .await
+        .expect("listed");
+    assert_eq!(uploads.uploads().len(), 1);
+    let objects = server.s3().list_objects_v2().bucket("s3drop").send().await.expect("listed");
+    assert!(objects.contents().is_empty());
+}
+
+#[tokio::test]
+async fn expired_tokens_are_refused() {
+    let server = TestServer::start(&["--token-ttl", "1"]).await;
+    let start = start(&server, "slow.bin", 20 * MIB, "").await.expect("started");
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let result: Result<Vec<SignedPart>, _> = server
+        .call("uploads/sign", &json!({ "token": start.token, "part_numbers": [1] }))
+        .await;
+    assert!(matches!(result, Err((403, ApiError::TokenExpired))), "{result:?}");
+}
+
+#[tokio::test]
+async fn the_page_and_the_policy_are_served() {
+    let server = TestServer::start(&["--max-file-size", "10MB"]).await;
+    let page = server.http.get(server.url("/")).send().await.expect("page");
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("Drop files here"), "{html}");
+    let policy = server
+        .http
+        .post(server.url("/api/policy"))
+        .send()
+        .await
+        .expect("policy");
+    let policy: s3drop::core::policy::UploadPolicy = policy.json().await.expect("json");
+    assert_eq!(policy.max_file_size, 10_000_000);
+}
