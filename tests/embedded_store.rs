@@ -9,8 +9,20 @@ use common::{MIB, TestServer, bytes};
 const BUCKET: &str = "s3drop";
 
 async fn read_all(s3: &aws_sdk_s3::Client, key: &str) -> Vec<u8> {
-    let object = s3.get_object().bucket(BUCKET).key(key).send().await.expect("get");
-    object.body.collect().await.expect("body").into_bytes().to_vec()
+    let object = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .expect("get");
+    object
+        .body
+        .collect()
+        .await
+        .expect("body")
+        .into_bytes()
+        .to_vec()
 }
 
 #[tokio::test]
@@ -35,7 +47,13 @@ async fn objects_put_get_head_list_delete() {
         .expect("put");
     assert_eq!(read_all(&s3, "docs/a.bin").await, data);
 
-    let head = s3.head_object().bucket(BUCKET).key("docs/a.bin").send().await.expect("head");
+    let head = s3
+        .head_object()
+        .bucket(BUCKET)
+        .key("docs/a.bin")
+        .send()
+        .await
+        .expect("head");
     assert_eq!(head.content_length(), Some(100_000));
     assert_eq!(head.content_type(), Some("application/x-test"));
 
@@ -60,7 +78,11 @@ async fn objects_put_get_head_list_delete() {
         .await
         .expect("list");
     let keys: Vec<_> = listed.contents().iter().filter_map(|o| o.key()).collect();
-    let prefixes: Vec<_> = listed.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    let prefixes: Vec<_> = listed
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
     assert_eq!(keys, ["docs/a.bin"]);
     assert_eq!(prefixes, ["docs/sub/"]);
 
@@ -73,8 +95,18 @@ async fn objects_put_get_head_list_delete() {
         .await
         .expect("overwrite");
     assert_eq!(read_all(&s3, "docs/a.bin").await, b"new");
-    s3.delete_object().bucket(BUCKET).key("docs/a.bin").send().await.expect("delete");
-    let missing = s3.get_object().bucket(BUCKET).key("docs/a.bin").send().await;
+    s3.delete_object()
+        .bucket(BUCKET)
+        .key("docs/a.bin")
+        .send()
+        .await
+        .expect("delete");
+    let missing = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("docs/a.bin")
+        .send()
+        .await;
     assert!(missing.is_err());
 }
 
@@ -102,7 +134,11 @@ async fn listing_pages_through_many_keys() {
             .send()
             .await
             .expect("list");
-        seen.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+        seen.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned)),
+        );
         match page.next_continuation_token() {
             Some(next) => token = Some(next.to_owned()),
             None => break,
@@ -136,10 +172,21 @@ async fn multipart_uploads_assemble_list_and_abort() {
     let part1 = bytes(5 * MIB, 2);
     let part2 = bytes(1_234, 3);
 
-    let upload = s3.create_multipart_upload().bucket(BUCKET).key(key).send().await.expect("create");
+    let upload = s3
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .expect("create");
     let upload_id = upload.upload_id().expect("an id");
 
-    let listed = s3.list_multipart_uploads().bucket(BUCKET).send().await.expect("list uploads");
+    let listed = s3
+        .list_multipart_uploads()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("list uploads");
     assert_eq!(listed.uploads().len(), 1);
     assert_eq!(listed.uploads()[0].upload_id(), Some(upload_id));
 
@@ -195,7 +242,13 @@ async fn multipart_uploads_assemble_list_and_abort() {
     assert_eq!(read_all(&s3, key).await, [part1, part2].concat());
 
     // Completed uploads are gone from the list; an aborted one leaves nothing.
-    let other = s3.create_multipart_upload().bucket(BUCKET).key("x").send().await.expect("create");
+    let other = s3
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key("x")
+        .send()
+        .await
+        .expect("create");
     let other_id = other.upload_id().expect("id");
     s3.abort_multipart_upload()
         .bucket(BUCKET)
@@ -204,7 +257,12 @@ async fn multipart_uploads_assemble_list_and_abort() {
         .send()
         .await
         .expect("abort");
-    let listed = s3.list_multipart_uploads().bucket(BUCKET).send().await.expect("list uploads");
+    let listed = s3
+        .list_multipart_uploads()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("list uploads");
     assert!(listed.uploads().is_empty());
     let gone = s3
         .upload_part()
@@ -222,7 +280,13 @@ async fn multipart_uploads_assemble_list_and_abort() {
 async fn small_non_final_parts_are_refused_at_completion() {
     let server = TestServer::start(&[]).await;
     let s3 = server.s3();
-    let upload = s3.create_multipart_upload().bucket(BUCKET).key("k").send().await.expect("create");
+    let upload = s3
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key("k")
+        .send()
+        .await
+        .expect("create");
     let upload_id = upload.upload_id().expect("id");
     let mut parts = Vec::new();
     for number in 1..=2 {
@@ -248,12 +312,23 @@ async fn small_non_final_parts_are_refused_at_completion() {
         .bucket(BUCKET)
         .key("k")
         .upload_id(upload_id)
-        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
         .send()
         .await;
     assert_eq!(service_code(result), "EntityTooSmall");
     // Nothing was created.
-    assert!(s3.head_object().bucket(BUCKET).key("k").send().await.is_err());
+    assert!(
+        s3.head_object()
+            .bucket(BUCKET)
+            .key("k")
+            .send()
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -278,7 +353,14 @@ async fn checksums_are_verified() {
         .send()
         .await;
     assert_eq!(service_code(wrong), "BadDigest");
-    assert!(s3.head_object().bucket(BUCKET).key("bad").send().await.is_err());
+    assert!(
+        s3.head_object()
+            .bucket(BUCKET)
+            .key("bad")
+            .send()
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -301,7 +383,16 @@ async fn requests_signed_with_other_credentials_are_refused() {
         .await
         .expect("answers");
     assert_eq!(anonymous.status().as_u16(), 403);
-    assert!(server.s3().head_object().bucket(BUCKET).key("intrusion").send().await.is_err());
+    assert!(
+        server
+            .s3()
+            .head_object()
+            .bucket(BUCKET)
+            .key("intrusion")
+            .send()
+            .await
+            .is_err()
+    );
 }
 
 fn service_code<T, E>(result: Result<T, aws_sdk_s3::error::SdkError<E>>) -> String

@@ -10,17 +10,29 @@ use s3drop::api::{
 };
 use serde_json::json;
 
-async fn start(server: &TestServer, name: &str, size: usize, content_type: &str) -> Result<UploadStart, (u16, ApiError)> {
+async fn start(
+    server: &TestServer,
+    name: &str,
+    size: usize,
+    content_type: &str,
+) -> Result<UploadStart, (u16, ApiError)> {
     let request = StartRequest {
         name: name.into(),
         size: size as u64,
         content_type: content_type.into(),
     };
-    server.call("uploads/start", &json!({ "request": request })).await
+    server
+        .call("uploads/start", &json!({ "request": request }))
+        .await
 }
 
 async fn download(server: &TestServer, stored: &StoredObject) -> Vec<u8> {
-    let response = server.http.get(&stored.download_url).send().await.expect("download");
+    let response = server
+        .http
+        .get(&stored.download_url)
+        .send()
+        .await
+        .expect("download");
     assert_eq!(response.status().as_u16(), 200);
     let disposition = response
         .headers()
@@ -39,7 +51,10 @@ async fn send_parts(server: &TestServer, start: &UploadStart, data: &[u8]) -> Ve
     };
     let numbers: Vec<u32> = (1..=plan.part_count).collect();
     let signed: Vec<SignedPart> = server
-        .call("uploads/sign", &json!({ "token": start.token, "part_numbers": numbers }))
+        .call(
+            "uploads/sign",
+            &json!({ "token": start.token, "part_numbers": numbers }),
+        )
         .await
         .expect("signed");
     assert_eq!(signed.len(), plan.part_count as usize);
@@ -54,7 +69,10 @@ async fn send_parts(server: &TestServer, start: &UploadStart, data: &[u8]) -> Ve
             .await
             .expect("part sent");
         assert_eq!(response.status().as_u16(), 200, "part {}", part.part_number);
-        let etag = response.headers()["etag"].to_str().expect("ascii").to_owned();
+        let etag = response.headers()["etag"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
         parts.push(CompletedPart {
             part_number: part.part_number,
             etag,
@@ -68,7 +86,9 @@ async fn send_parts(server: &TestServer, start: &UploadStart, data: &[u8]) -> Ve
 async fn a_small_file_goes_in_one_presigned_put() {
     let server = TestServer::start(&[]).await;
     let data = bytes(10_000, 7);
-    let start = start(&server, "notes 2026.txt", data.len(), "text/plain").await.expect("started");
+    let start = start(&server, "notes 2026.txt", data.len(), "text/plain")
+        .await
+        .expect("started");
     assert!(start.key.starts_with("uploads/"), "{}", start.key);
     assert!(start.key.ends_with("/notes 2026.txt"), "{}", start.key);
     let UploadMethod::Single { url, headers } = &start.method else {
@@ -81,10 +101,16 @@ async fn a_small_file_goes_in_one_presigned_put() {
     assert_eq!(put.send().await.expect("sent").status().as_u16(), 200);
 
     let stored: StoredObject = server
-        .call("uploads/complete", &json!({ "token": start.token, "parts": [] }))
+        .call(
+            "uploads/complete",
+            &json!({ "token": start.token, "parts": [] }),
+        )
         .await
         .expect("completed");
-    assert_eq!((stored.size, stored.name.as_str()), (10_000, "notes 2026.txt"));
+    assert_eq!(
+        (stored.size, stored.name.as_str()),
+        (10_000, "notes 2026.txt")
+    );
     assert_eq!(stored.content_type, "text/plain");
     assert_eq!(download(&server, &stored).await, data);
 }
@@ -92,7 +118,9 @@ async fn a_small_file_goes_in_one_presigned_put() {
 #[tokio::test]
 async fn presigned_urls_are_bound_to_length_and_type() {
     let server = TestServer::start(&[]).await;
-    let start = start(&server, "a.txt", 100, "text/plain").await.expect("started");
+    let start = start(&server, "a.txt", 100, "text/plain")
+        .await
+        .expect("started");
     let UploadMethod::Single { url, .. } = &start.method else {
         panic!("expected a single PUT");
     };
@@ -129,16 +157,24 @@ async fn presigned_urls_are_bound_to_length_and_type() {
     assert_eq!(moved.status().as_u16(), 403);
     // Nothing was stored, so completion says so.
     let result: Result<StoredObject, _> = server
-        .call("uploads/complete", &json!({ "token": start.token, "parts": [] }))
+        .call(
+            "uploads/complete",
+            &json!({ "token": start.token, "parts": [] }),
+        )
         .await;
-    assert!(matches!(result, Err((404, ApiError::NotFound(_)))), "{result:?}");
+    assert!(
+        matches!(result, Err((404, ApiError::NotFound(_)))),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_large_file_goes_in_parts_and_resumes_from_the_store() {
     let server = TestServer::start(&[]).await;
     let data = bytes(21 * MIB + 5, 8);
-    let start = start(&server, "big.bin", data.len(), "").await.expect("started");
+    let start = start(&server, "big.bin", data.len(), "")
+        .await
+        .expect("started");
     let UploadMethod::Multipart { plan, .. } = &start.method else {
         panic!("expected multipart");
     };
@@ -153,7 +189,10 @@ async fn a_large_file_goes_in_parts_and_resumes_from_the_store() {
     assert_eq!(sizes, [8 * MIB as u64, 8 * MIB as u64, 5 * MIB as u64 + 5]);
 
     let stored: StoredObject = server
-        .call("uploads/complete", &json!({ "token": start.token, "parts": parts }))
+        .call(
+            "uploads/complete",
+            &json!({ "token": start.token, "parts": parts }),
+        )
         .await
         .expect("completed");
     assert_eq!(stored.size, data.len() as u64);
@@ -165,13 +204,21 @@ async fn a_large_file_goes_in_parts_and_resumes_from_the_store() {
 async fn completion_checks_the_parts_against_the_plan() {
     let server = TestServer::start(&[]).await;
     let data = bytes(17 * MIB, 9);
-    let start = start(&server, "f.bin", data.len(), "").await.expect("started");
+    let start = start(&server, "f.bin", data.len(), "")
+        .await
+        .expect("started");
     let parts = send_parts(&server, &start, &data).await;
 
     let cases = [
         ("missing a part", parts[..2].to_vec()),
-        ("duplicated part", vec![parts[0].clone(), parts[0].clone(), parts[2].clone()]),
-        ("out of order", vec![parts[1].clone(), parts[0].clone(), parts[2].clone()]),
+        (
+            "duplicated part",
+            vec![parts[0].clone(), parts[0].clone(), parts[2].clone()],
+        ),
+        (
+            "out of order",
+            vec![parts[1].clone(), parts[0].clone(), parts[2].clone()],
+        ),
         (
             "wrong etag",
             vec![
@@ -186,13 +233,22 @@ async fn completion_checks_the_parts_against_the_plan() {
     ];
     for (what, listed) in cases {
         let result: Result<StoredObject, _> = server
-            .call("uploads/complete", &json!({ "token": start.token, "parts": listed }))
+            .call(
+                "uploads/complete",
+                &json!({ "token": start.token, "parts": listed }),
+            )
             .await;
-        assert!(matches!(result, Err((400, ApiError::BadRequest(_)))), "{what}: {result:?}");
+        assert!(
+            matches!(result, Err((400, ApiError::BadRequest(_)))),
+            "{what}: {result:?}"
+        );
     }
     // After all that, the real parts still complete the upload.
     let stored: StoredObject = server
-        .call("uploads/complete", &json!({ "token": start.token, "parts": parts }))
+        .call(
+            "uploads/complete",
+            &json!({ "token": start.token, "parts": parts }),
+        )
         .await
         .expect("completed");
     assert_eq!(download(&server, &stored).await, data);
@@ -202,7 +258,9 @@ async fn completion_checks_the_parts_against_the_plan() {
 async fn abort_leaves_nothing_in_the_store() {
     let server = TestServer::start(&[]).await;
     let data = bytes(12 * MIB, 10);
-    let start = start(&server, "gone.bin", data.len(), "").await.expect("started");
+    let start = start(&server, "gone.bin", data.len(), "")
+        .await
+        .expect("started");
     let _ = send_parts(&server, &start, &data).await;
     let () = server
         .call("uploads/abort", &json!({ "token": start.token }))
@@ -219,12 +277,21 @@ async fn abort_leaves_nothing_in_the_store() {
     let parts: Result<Vec<StoredPart>, _> = server
         .call("uploads/parts", &json!({ "token": start.token }))
         .await;
-    assert!(matches!(parts, Err((404, ApiError::NotFound(_)))), "{parts:?}");
+    assert!(
+        matches!(parts, Err((404, ApiError::NotFound(_)))),
+        "{parts:?}"
+    );
 }
 
 #[tokio::test]
 async fn bad_requests_are_refused_and_change_nothing() {
-    let server = TestServer::start(&["--max-file-size", "1GiB", "--allowed-types", "image/*,text/plain"]).await;
+    let server = TestServer::start(&[
+        "--max-file-size",
+        "1GiB",
+        "--allowed-types",
+        "image/*,text/plain",
+    ])
+    .await;
     let refused = [
         ("", 10, "text/plain"),
         ("../../etc/passwd", 10, "text/plain"),
@@ -235,26 +302,46 @@ async fn bad_requests_are_refused_and_change_nothing() {
     ];
     for (name, size, content_type) in refused {
         let result = start(&server, name, size, content_type).await;
-        assert!(matches!(result, Err((422, ApiError::Refused(_)))), "{name}: {result:?}");
+        assert!(
+            matches!(result, Err((422, ApiError::Refused(_)))),
+            "{name}: {result:?}"
+        );
     }
     // A negative size is not even a valid request.
     let negative: Result<UploadStart, _> = server
-        .call("uploads/start", &json!({ "request": { "name": "a.txt", "size": -1, "content_type": "" } }))
+        .call(
+            "uploads/start",
+            &json!({ "request": { "name": "a.txt", "size": -1, "content_type": "" } }),
+        )
         .await;
     assert!(matches!(negative, Err((400, _))), "{negative:?}");
 
-    let ok = start(&server, "pic.png", 20 * MIB, "image/png").await.expect("started");
+    let ok = start(&server, "pic.png", 20 * MIB, "image/png")
+        .await
+        .expect("started");
     let forged = format!("{}x", ok.token);
     for numbers in [json!([0]), json!([4]), json!([10_001]), json!([])] {
         let result: Result<Vec<SignedPart>, _> = server
-            .call("uploads/sign", &json!({ "token": ok.token, "part_numbers": numbers }))
+            .call(
+                "uploads/sign",
+                &json!({ "token": ok.token, "part_numbers": numbers }),
+            )
             .await;
-        assert!(matches!(result, Err((400, ApiError::BadRequest(_)))), "{numbers}: {result:?}");
+        assert!(
+            matches!(result, Err((400, ApiError::BadRequest(_)))),
+            "{numbers}: {result:?}"
+        );
     }
     let result: Result<Vec<SignedPart>, _> = server
-        .call("uploads/sign", &json!({ "token": forged, "part_numbers": [1] }))
+        .call(
+            "uploads/sign",
+            &json!({ "token": forged, "part_numbers": [1] }),
+        )
         .await;
-    assert!(matches!(result, Err((403, ApiError::BadToken))), "{result:?}");
+    assert!(
+        matches!(result, Err((403, ApiError::BadToken))),
+        "{result:?}"
+    );
 
     // A token from another server (another secret) is refused too.
     let other = TestServer::start(&[]).await;
@@ -262,7 +349,10 @@ async fn bad_requests_are_refused_and_change_nothing() {
     let result: Result<(), _> = server
         .call("uploads/abort", &json!({ "token": foreign.token }))
         .await;
-    assert!(matches!(result, Err((403, ApiError::BadToken))), "{result:?}");
+    assert!(
+        matches!(result, Err((403, ApiError::BadToken))),
+        "{result:?}"
+    );
 
     // Only the one legitimate upload exists in the store.
     let uploads = server
@@ -273,19 +363,33 @@ async fn bad_requests_are_refused_and_change_nothing() {
         .await
         .expect("listed");
     assert_eq!(uploads.uploads().len(), 1);
-    let objects = server.s3().list_objects_v2().bucket("s3drop").send().await.expect("listed");
+    let objects = server
+        .s3()
+        .list_objects_v2()
+        .bucket("s3drop")
+        .send()
+        .await
+        .expect("listed");
     assert!(objects.contents().is_empty());
 }
 
 #[tokio::test]
 async fn expired_tokens_are_refused() {
     let server = TestServer::start(&["--token-ttl", "1"]).await;
-    let start = start(&server, "slow.bin", 20 * MIB, "").await.expect("started");
+    let start = start(&server, "slow.bin", 20 * MIB, "")
+        .await
+        .expect("started");
     tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
     let result: Result<Vec<SignedPart>, _> = server
-        .call("uploads/sign", &json!({ "token": start.token, "part_numbers": [1] }))
+        .call(
+            "uploads/sign",
+            &json!({ "token": start.token, "part_numbers": [1] }),
+        )
         .await;
-    assert!(matches!(result, Err((403, ApiError::TokenExpired))), "{result:?}");
+    assert!(
+        matches!(result, Err((403, ApiError::TokenExpired))),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]

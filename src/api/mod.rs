@@ -33,7 +33,10 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
 
 /// Presigns the given parts of a multipart upload, each bound to its exact length.
 #[server(endpoint = "uploads/sign", input = Json)]
-pub async fn sign_parts(token: String, part_numbers: Vec<u32>) -> Result<Vec<SignedPart>, ApiError> {
+pub async fn sign_parts(
+    token: String,
+    part_numbers: Vec<u32>,
+) -> Result<Vec<SignedPart>, ApiError> {
     crate::server::calls::sign_parts(token, part_numbers).await
 }
 

@@ -50,10 +50,11 @@ pub async fn put_blob(
     };
     let on_load = settle(true);
     let on_error = settle(false);
-    let on_upload_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |event: ProgressEvent| {
-        // Progress counts are byte counts well within f64's exact range.
-        on_progress(event.loaded() as u64);
-    });
+    let on_upload_progress =
+        Closure::<dyn FnMut(ProgressEvent)>::new(move |event: ProgressEvent| {
+            // Progress counts are byte counts well within f64's exact range.
+            on_progress(event.loaded() as u64);
+        });
     xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
     xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     xhr.set_onabort(Some(on_error.as_ref().unchecked_ref()));

@@ -9,9 +9,7 @@ use web_sys::File;
 
 use super::now_ms;
 use super::put::put_blob;
-use crate::api::{
-    self, CompletedPart, StartRequest, StoredObject, UploadMethod, UploadStart,
-};
+use crate::api::{self, CompletedPart, StartRequest, StoredObject, UploadMethod, UploadStart};
 use crate::core::limits::{PARTS_IN_FLIGHT, SIGN_BATCH};
 use crate::core::plan::PartPlan;
 use crate::core::retry::{self, Verdict};
@@ -23,7 +21,11 @@ pub enum FileStatus {
     /// Waiting for its turn.
     Queued,
     /// Bytes are on their way; `retrying` parts are waiting to be sent again.
-    Uploading { sent: u64, total: u64, retrying: usize },
+    Uploading {
+        sent: u64,
+        total: u64,
+        retrying: usize,
+    },
     /// Every byte is stored; the server is completing the upload.
     Completing,
     /// Stored.

@@ -26,7 +26,9 @@ pub fn UploadPage() -> impl IntoView {
 
     let add = move |list: FileList| {
         for index in 0..list.length() {
-            let Some(file) = list.get(index) else { continue };
+            let Some(file) = list.get(index) else {
+                continue;
+            };
             let id = next_id.get_value();
             next_id.set_value(id + 1);
             let status = RwSignal::new(FileStatus::Queued);

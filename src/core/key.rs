@@ -95,9 +95,18 @@ mod tests {
 
     #[test]
     fn names_are_made_safe_but_stay_readable() {
-        assert_eq!(object_key("", DATE, "x", "日本語.txt"), "2026/03/07/x/日本語.txt");
-        assert_eq!(object_key("", DATE, "x", "a#b?c%d.txt"), "2026/03/07/x/a_b_c_d.txt");
-        assert_eq!(object_key("", DATE, "x", "../../etc"), "2026/03/07/x/.._.._etc");
+        assert_eq!(
+            object_key("", DATE, "x", "日本語.txt"),
+            "2026/03/07/x/日本語.txt"
+        );
+        assert_eq!(
+            object_key("", DATE, "x", "a#b?c%d.txt"),
+            "2026/03/07/x/a_b_c_d.txt"
+        );
+        assert_eq!(
+            object_key("", DATE, "x", "../../etc"),
+            "2026/03/07/x/.._.._etc"
+        );
         assert_eq!(object_key("", DATE, "x", ".."), "2026/03/07/x/file");
         assert_eq!(object_key("", DATE, "x", "  "), "2026/03/07/x/file");
         assert_eq!(display_name("2026/03/07/x/a b.txt"), "a b.txt");

@@ -101,7 +101,11 @@ mod tests {
         ];
         for (size, part_size, count) in cases {
             let p = plan(size);
-            assert_eq!((p.part_size, p.part_count), (part_size, count), "size {size}");
+            assert_eq!(
+                (p.part_size, p.part_count),
+                (part_size, count),
+                "size {size}"
+            );
             assert!(p.is_valid(), "size {size}");
         }
     }
@@ -132,7 +136,9 @@ mod tests {
         assert!(p.is_valid());
         assert_eq!(
             PartPlan::new(MAX_OBJECT_SIZE + 1, DEFAULT_PART_SIZE),
-            Err(PlanError::TooLarge { size: MAX_OBJECT_SIZE + 1 })
+            Err(PlanError::TooLarge {
+                size: MAX_OBJECT_SIZE + 1
+            })
         );
     }
 
@@ -160,10 +166,22 @@ mod tests {
     fn inconsistent_plans_are_invalid() {
         let good = plan(40 * MIB);
         let bad = [
-            PartPlan { part_count: 4, ..good },
-            PartPlan { part_count: 0, ..good },
-            PartPlan { part_size: MIB, ..good },
-            PartPlan { size: 41 * MIB, ..good },
+            PartPlan {
+                part_count: 4,
+                ..good
+            },
+            PartPlan {
+                part_count: 0,
+                ..good
+            },
+            PartPlan {
+                part_size: MIB,
+                ..good
+            },
+            PartPlan {
+                size: 41 * MIB,
+                ..good
+            },
         ];
         for p in bad {
             assert!(!p.is_valid(), "{p:?}");

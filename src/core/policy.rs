@@ -67,12 +67,15 @@ impl UploadPolicy {
     fn allows_type(&self, content_type: &str) -> bool {
         let essence = content_type.split(';').next().unwrap_or_default().trim();
         self.allowed_types.is_empty()
-            || self.allowed_types.iter().any(|pattern| match pattern.strip_suffix("/*") {
-                Some(family) => essence
-                    .split_once('/')
-                    .is_some_and(|(t, _)| t.eq_ignore_ascii_case(family)),
-                None => essence.eq_ignore_ascii_case(pattern),
-            })
+            || self
+                .allowed_types
+                .iter()
+                .any(|pattern| match pattern.strip_suffix("/*") {
+                    Some(family) => essence
+                        .split_once('/')
+                        .is_some_and(|(t, _)| t.eq_ignore_ascii_case(family)),
+                    None => essence.eq_ignore_ascii_case(pattern),
+                })
     }
 }
 
@@ -146,7 +149,14 @@ mod tests {
             normalise_type("text/plain; charset=utf-8").as_deref(),
             Ok("text/plain; charset=utf-8")
         );
-        for bad in ["png", "/png", "image/", "te xt/plain", "text/plä", "a/b\r\nx: y"] {
+        for bad in [
+            "png",
+            "/png",
+            "image/",
+            "te xt/plain",
+            "text/plä",
+            "a/b\r\nx: y",
+        ] {
             assert!(normalise_type(bad).is_err(), "{bad:?}");
         }
     }
@@ -157,11 +167,20 @@ mod tests {
             max_file_size: 100,
             allowed_types: vec!["image/*".into(), "application/pdf".into()],
         };
-        assert_eq!(policy.check("a.png", 100, "image/png").as_deref(), Ok("image/png"));
-        assert_eq!(policy.check("a.pdf", 0, "application/pdf").as_deref(), Ok("application/pdf"));
+        assert_eq!(
+            policy.check("a.png", 100, "image/png").as_deref(),
+            Ok("image/png")
+        );
+        assert_eq!(
+            policy.check("a.pdf", 0, "application/pdf").as_deref(),
+            Ok("application/pdf")
+        );
         assert_eq!(
             policy.check("a.png", 101, "image/png"),
-            Err(PolicyError::TooLarge { size: 101, limit: 100 })
+            Err(PolicyError::TooLarge {
+                size: 101,
+                limit: 100
+            })
         );
         assert_eq!(
             policy.check("a.txt", 1, "text/plain"),

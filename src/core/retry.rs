@@ -104,28 +104,42 @@ mod tests {
                 RETRY_DELAYS_MS.map(Verdict::RetryAfter).to_vec(),
                 "{failure:?}"
             );
-            assert!(matches!(decide(failure, 5), Verdict::GiveUp(_)), "{failure:?}");
+            assert!(
+                matches!(decide(failure, 5), Verdict::GiveUp(_)),
+                "{failure:?}"
+            );
         }
     }
 
     #[test]
     fn client_errors_are_fatal_at_once() {
         for status in [400, 404, 405, 411, 413] {
-            assert!(matches!(decide(Failure::Status(status), 1), Verdict::GiveUp(_)));
+            assert!(matches!(
+                decide(Failure::Status(status), 1),
+                Verdict::GiveUp(_)
+            ));
         }
-        assert!(matches!(decide(Failure::MissingEtag, 1), Verdict::GiveUp(t) if t.contains("CORS")));
+        assert!(
+            matches!(decide(Failure::MissingEtag, 1), Verdict::GiveUp(t) if t.contains("CORS"))
+        );
     }
 
     #[test]
     fn forbidden_resigns_until_retries_run_out() {
         assert_eq!(decide(Failure::Status(403), 1), Verdict::Resign);
         assert_eq!(decide(Failure::Status(403), 4), Verdict::Resign);
-        assert!(matches!(decide(Failure::Status(403), 5), Verdict::GiveUp(_)));
+        assert!(matches!(
+            decide(Failure::Status(403), 5),
+            Verdict::GiveUp(_)
+        ));
     }
 
     #[test]
     fn statuses_are_described_for_people() {
-        assert_eq!(describe_status(503), "the store is unavailable or overloaded (HTTP 503)");
+        assert_eq!(
+            describe_status(503),
+            "the store is unavailable or overloaded (HTTP 503)"
+        );
         assert!(describe_status(418).contains("HTTP 418"));
     }
 }

@@ -377,7 +377,10 @@ mod tests {
         let commands = t.step(1.0);
         assert_eq!(sends(&commands), vec![1, 2, 3]);
         // One URL is in stock (< 3), so the next batch is signed ahead of need.
-        assert!(commands.contains(&Command::Sign(vec![5, 6, 7, 8])), "{commands:?}");
+        assert!(
+            commands.contains(&Command::Sign(vec![5, 6, 7, 8])),
+            "{commands:?}"
+        );
         assert_eq!(
             commands[1],
             Command::Send {

@@ -43,9 +43,10 @@ fn verify(state: &AppState, token: &str) -> Result<Claims, ApiError> {
 }
 
 fn multipart_id(claims: &Claims) -> Result<&str, ApiError> {
-    claims.upload_id.as_deref().ok_or_else(|| {
-        ApiError::BadRequest("this upload is a single PUT; it has no parts".into())
-    })
+    claims
+        .upload_id
+        .as_deref()
+        .ok_or_else(|| ApiError::BadRequest("this upload is a single PUT; it has no parts".into()))
 }
 
 pub async fn upload_policy() -> Result<UploadPolicy, ApiError> {
@@ -60,7 +61,12 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
         .map_err(|e| ApiError::Refused(e.to_string()))?;
     let plan = PartPlan::new(request.size, state.part_size)
         .map_err(|e| ApiError::Refused(e.to_string()))?;
-    let key = object_key(&state.key_prefix, today(), &system::random_id(), &request.name);
+    let key = object_key(
+        &state.key_prefix,
+        today(),
+        &system::random_id(),
+        &request.name,
+    );
     let host = request_host();
     let expires_at = system::now_secs().saturating_add(state.token_ttl.as_secs());
     let (upload_id, method) = if plan.part_count == 1 {
@@ -92,7 +98,10 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
     Ok(UploadStart { key, token, method })
 }
 
-pub async fn sign_parts(token: String, part_numbers: Vec<u32>) -> Result<Vec<SignedPart>, ApiError> {
+pub async fn sign_parts(
+    token: String,
+    part_numbers: Vec<u32>,
+) -> Result<Vec<SignedPart>, ApiError> {
     let state = app_state()?;
     let claims = verify(&state, &token)?;
     let upload_id = multipart_id(&claims)?;
@@ -273,7 +282,14 @@ mod tests {
     #[test]
     fn listed_parts_must_match_the_plan() {
         assert_eq!(check_parts(&plan(), &listed(&[1, 2, 3])), Ok(()));
-        for bad in [&[1, 2][..], &[1, 2, 3, 4], &[1, 3, 2], &[1, 1, 3], &[0, 1, 2], &[2, 3, 4]] {
+        for bad in [
+            &[1, 2][..],
+            &[1, 2, 3, 4],
+            &[1, 3, 2],
+            &[1, 1, 3],
+            &[0, 1, 2],
+            &[2, 3, 4],
+        ] {
             assert!(check_parts(&plan(), &listed(bad)).is_err(), "{bad:?}");
         }
         let mut no_etag = listed(&[1, 2, 3]);
@@ -294,7 +310,10 @@ mod tests {
                 .collect()
         };
         let parts = listed(&[1, 2, 3]);
-        assert_eq!(check_stored(&plan(), &parts, &stored([5 * MIB, 5 * MIB, 2 * MIB])), Ok(()));
+        assert_eq!(
+            check_stored(&plan(), &parts, &stored([5 * MIB, 5 * MIB, 2 * MIB])),
+            Ok(())
+        );
         assert!(check_stored(&plan(), &parts, &stored([5 * MIB, 5 * MIB, 2 * MIB + 1])).is_err());
         assert!(check_stored(&plan(), &parts, &stored([5 * MIB, 5 * MIB, 2 * MIB])[..2]).is_err());
         let mut wrong = stored([5 * MIB, 5 * MIB, 2 * MIB]);

@@ -115,15 +115,18 @@ impl Config {
                 format!("--allowed-types: \"{pattern}\" is not a type like image/png or image/*")
             })?;
         }
-        for url in [&self.endpoint_url, &self.store_public_url, &self.public_url].into_iter().flatten() {
+        for url in [&self.endpoint_url, &self.store_public_url, &self.public_url]
+            .into_iter()
+            .flatten()
+        {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!("endpoint \"{url}\" must start with http:// or https://"));
+                return Err(format!(
+                    "endpoint \"{url}\" must start with http:// or https://"
+                ));
             }
         }
         if self.bucket.is_none() && self.store_public_url.is_some() {
-            return Err(
-                "--store-public-url applies to an external store: set --bucket too".into(),
-            );
+            return Err("--store-public-url applies to an external store: set --bucket too".into());
         }
         Ok(())
     }

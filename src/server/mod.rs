@@ -8,6 +8,6 @@ pub mod secrets;
 pub mod startup;
 pub mod state;
 pub mod storage;
-pub mod system;
 pub mod store;
+pub mod system;
 pub mod token;

@@ -79,5 +79,8 @@ async fn api_error_status(response: Response) -> Response {
 /// A failure below the S3 protocol (the protocol's own errors are already S3 answers).
 async fn store_failure(err: HttpError) -> (StatusCode, &'static str) {
     tracing::error!(?err, "embedded store failed");
-    (StatusCode::INTERNAL_SERVER_ERROR, "the store failed to answer")
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the store failed to answer",
+    )
 }

@@ -88,7 +88,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path(dir.path())).expect("exists").permissions().mode();
+            let mode = std::fs::metadata(path(dir.path()))
+                .expect("exists")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         assert!(!format!("{first:?}").contains(&first.token_key));

@@ -59,29 +59,23 @@ pub async fn build(
         path: config.data_dir.display().to_string(),
         source,
     };
-    let embedded = config.bucket.is_none();
-    let generated = if embedded || config.secret.is_none() {
-        Some(secrets::load_or_create(&config.data_dir).map_err(data_error)?)
-    } else {
-        None
-    };
-    let token_key = match (&config.secret, &generated) {
-        (Some(secret), _) => secret.as_bytes().to_vec(),
-        (None, Some(generated)) => generated.token_key.as_bytes().to_vec(),
-        (None, None) => unreachable!("secrets are generated when none is configured"),
-    };
+    let generated = || secrets::load_or_create(&config.data_dir).map_err(data_error);
 
-    let (storage, store) = match (&config.bucket, &generated) {
-        (Some(bucket), _) => (external_storage(config, bucket).await, None),
-        (None, Some(secrets)) => {
+    let (storage, store) = match &config.bucket {
+        Some(bucket) => (external_storage(config, bucket).await, None),
+        None => {
+            let secrets = generated()?;
             let store = EmbeddedStore::open(&config.data_dir.join("store"))
                 .await
                 .map_err(data_error)?;
-            store.ensure_bucket(EMBEDDED_BUCKET).await.map_err(data_error)?;
+            store
+                .ensure_bucket(EMBEDDED_BUCKET)
+                .await
+                .map_err(data_error)?;
             let loopback = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local_addr.port());
-            let client = embedded_client(&format!("http://{loopback}"), secrets);
+            let client = embedded_client(&format!("http://{loopback}"), &secrets);
             let presign = match &config.public_url {
-                Some(url) => PresignEndpoint::Fixed(embedded_client(url, secrets)),
+                Some(url) => PresignEndpoint::Fixed(embedded_client(url, &secrets)),
                 None => PresignEndpoint::RequestHost { scheme: "http" },
             };
             let storage = Storage::new(client, presign, EMBEDDED_BUCKET.into(), config.url_ttl());
@@ -91,7 +85,10 @@ pub async fn build(
             };
             (storage, Some((store, route)))
         }
-        (None, None) => unreachable!("secrets are generated for the embedded store"),
+    };
+    let token_key = match &config.secret {
+        Some(secret) => secret.as_bytes().to_vec(),
+        None => generated()?.token_key.into_bytes(),
     };
 
     let state = AppState {

@@ -55,7 +55,12 @@ pub struct Storage {
 
 impl Storage {
     /// A storage over `client`'s endpoint and `bucket`.
-    pub fn new(client: Client, presign: PresignEndpoint, bucket: String, url_ttl: Duration) -> Self {
+    pub fn new(
+        client: Client,
+        presign: PresignEndpoint,
+        bucket: String,
+        url_ttl: Duration,
+    ) -> Self {
         Self {
             client,
             presign,
@@ -157,7 +162,11 @@ impl Storage {
     }
 
     /// Starts a multipart upload; returns its upload id.
-    pub async fn create_multipart(&self, key: &str, content_type: &str) -> Result<String, ApiError> {
+    pub async fn create_multipart(
+        &self,
+        key: &str,
+        content_type: &str,
+    ) -> Result<String, ApiError> {
         let output = self
             .client
             .create_multipart_upload()
@@ -174,7 +183,11 @@ impl Storage {
     }
 
     /// Every part the store holds for an upload, following ListParts' pages.
-    pub async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<StoredPart>, ApiError> {
+    pub async fn list_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Vec<StoredPart>, ApiError> {
         let mut parts = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -324,14 +337,18 @@ where
                 );
             }
             "InvalidPart" | "InvalidPartOrder" => {
-                return ApiError::BadRequest(
-                    "the parts do not match what the store holds".into(),
-                );
+                return ApiError::BadRequest("the parts do not match what the store holds".into());
             }
             "SlowDown" | "ServiceUnavailable" => return ApiError::StoreUnavailable,
             _ => {}
         }
-        tracing::error!(operation, code, status, message = service.err().message(), "store refused a call");
+        tracing::error!(
+            operation,
+            code,
+            status,
+            message = service.err().message(),
+            "store refused a call"
+        );
         return ApiError::Internal;
     }
     match err {

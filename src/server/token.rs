@@ -82,7 +82,9 @@ impl TokenSigner {
         let payload = URL_SAFE_NO_PAD
             .decode(payload)
             .map_err(|_| TokenError::Invalid)?;
-        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| TokenError::Invalid)?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| TokenError::Invalid)?;
         let mut mac = self.mac();
         mac.update(&payload);
         mac.verify_slice(&tag).map_err(|_| TokenError::Invalid)?;
@@ -154,6 +156,9 @@ mod tests {
         let signer = TokenSigner::new(*b"0123456789abcdef0123456789abcdef");
         let mut bad = claims();
         bad.plan.part_count = 3;
-        assert_eq!(signer.verify(&signer.sign(&bad), 0), Err(TokenError::Invalid));
+        assert_eq!(
+            signer.verify(&signer.sign(&bad), 0),
+            Err(TokenError::Invalid)
+        );
     }
 }

@@ -116,7 +116,9 @@ async fn write_body(
     mut body: StreamingBlob,
     hasher: &mut ChecksumHasher,
 ) -> S3Result<(u64, Vec<u8>)> {
-    let file = fs::File::create(tmp).await.map_err(S3Error::internal_error)?;
+    let file = fs::File::create(tmp)
+        .await
+        .map_err(S3Error::internal_error)?;
     let mut writer = BufWriter::with_capacity(WRITE_BUFFER, file);
     let mut md5 = Md5::new();
     let mut size: u64 = 0;
@@ -160,7 +162,10 @@ fn verify(
             .decode(content_md5)
             .map_err(|_| s3_error!(InvalidDigest))?;
         if expected != md5 {
-            return Err(s3_error!(BadDigest, "the Content-MD5 does not match the body"));
+            return Err(s3_error!(
+                BadDigest,
+                "the Content-MD5 does not match the body"
+            ));
         }
     }
     let computed = hasher.finalize();

@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::fs;
 use tokio::io::AsyncWriteExt;
@@ -95,7 +95,9 @@ impl Layout {
     pub fn upload_dir(&self, upload_id: &str) -> Option<PathBuf> {
         let well_formed = !upload_id.is_empty()
             && upload_id.len() <= 64
-            && upload_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            && upload_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
         well_formed.then(|| self.uploads_dir().join(upload_id))
     }
 

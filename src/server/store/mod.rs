@@ -70,9 +70,7 @@ impl EmbeddedStore {
     /// Creates `bucket` unless it exists.
     pub async fn ensure_bucket(&self, bucket: &str) -> io::Result<()> {
         fs::create_dir_all(self.inner.layout.bucket_dir(bucket)).await?;
-        self.write_index()
-            .entry(bucket.to_owned())
-            .or_default();
+        self.write_index().entry(bucket.to_owned()).or_default();
         Ok(())
     }
 

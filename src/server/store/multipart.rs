@@ -16,7 +16,12 @@ use crate::core::limits::{MAX_LIST_PAGE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE
 
 impl EmbeddedStore {
     /// The directory and record of an upload, or `NoSuchUpload`.
-    async fn upload(&self, bucket: &str, key: &str, upload_id: &str) -> S3Result<(PathBuf, UploadMeta)> {
+    async fn upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> S3Result<(PathBuf, UploadMeta)> {
         let dir = self
             .inner
             .layout
@@ -40,7 +45,9 @@ impl EmbeddedStore {
             let Some(id) = entry.file_name().to_str().map(str::to_owned) else {
                 continue;
             };
-            if let Some(meta) = disk::read_json::<UploadMeta>(&entry.path().join("upload.json")).await? {
+            if let Some(meta) =
+                disk::read_json::<UploadMeta>(&entry.path().join("upload.json")).await?
+            {
                 uploads.push((id, meta));
             }
         }
@@ -51,7 +58,11 @@ impl EmbeddedStore {
     async fn parts(&self, dir: &PathBuf) -> S3Result<Vec<PartMeta>> {
         let mut parts = Vec::new();
         let mut entries = fs::read_dir(dir).await.map_err(S3Error::internal_error)?;
-        while let Some(entry) = entries.next_entry().await.map_err(S3Error::internal_error)? {
+        while let Some(entry) = entries
+            .next_entry()
+            .await
+            .map_err(S3Error::internal_error)?
+        {
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             if name.ends_with(".json") && name != "upload.json" {
@@ -76,7 +87,9 @@ impl EmbeddedStore {
             .layout
             .upload_dir(&upload_id)
             .ok_or_else(|| s3_error!(InternalError))?;
-        fs::create_dir_all(&dir).await.map_err(S3Error::internal_error)?;
+        fs::create_dir_all(&dir)
+            .await
+            .map_err(S3Error::internal_error)?;
         let meta = UploadMeta {
             bucket: input.bucket.clone(),
             key: input.key.clone(),
@@ -105,7 +118,10 @@ impl EmbeddedStore {
             .ok()
             .filter(|n| (1..=MAX_PARTS).contains(n))
             .ok_or_else(|| {
-                s3_error!(InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive")
+                s3_error!(
+                    InvalidArgument,
+                    "Part number must be an integer between 1 and 10000, inclusive"
+                )
             })?;
         if input
             .content_length
@@ -113,7 +129,9 @@ impl EmbeddedStore {
         {
             return Err(s3_error!(EntityTooLarge));
         }
-        let (dir, _) = self.upload(&input.bucket, &input.key, &input.upload_id).await?;
+        let (dir, _) = self
+            .upload(&input.bucket, &input.key, &input.upload_id)
+            .await?;
         let promised = Promised {
             content_length: input.content_length,
             content_md5: input.content_md5,
@@ -173,10 +191,12 @@ impl EmbeddedStore {
         &self,
         input: ListPartsInput,
     ) -> S3Result<S3Response<ListPartsOutput>> {
-        let (dir, _) = self.upload(&input.bucket, &input.key, &input.upload_id).await?;
-        let max_parts = input
-            .max_parts
-            .map_or(MAX_LIST_PAGE, |n| u32::try_from(n).unwrap_or(0).min(MAX_LIST_PAGE));
+        let (dir, _) = self
+            .upload(&input.bucket, &input.key, &input.upload_id)
+            .await?;
+        let max_parts = input.max_parts.map_or(MAX_LIST_PAGE, |n| {
+            u32::try_from(n).unwrap_or(0).min(MAX_LIST_PAGE)
+        });
         let marker = input
             .part_number_marker
             .and_then(|n| u32::try_from(n).ok())
@@ -220,9 +240,9 @@ impl EmbeddedStore {
         input: ListMultipartUploadsInput,
     ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
         self.require_bucket(&input.bucket)?;
-        let max_uploads = input
-            .max_uploads
-            .map_or(MAX_LIST_PAGE, |n| u32::try_from(n).unwrap_or(0).min(MAX_LIST_PAGE));
+        let max_uploads = input.max_uploads.map_or(MAX_LIST_PAGE, |n| {
+            u32::try_from(n).unwrap_or(0).min(MAX_LIST_PAGE)
+        });
         let prefix = input.prefix.clone().unwrap_or_default();
         let key_marker = input.key_marker.clone().unwrap_or_default();
         let id_marker = input.upload_id_marker.clone().unwrap_or_default();
@@ -272,7 +292,9 @@ impl EmbeddedStore {
         &self,
         input: CompleteMultipartUploadInput,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        let (dir, upload) = self.upload(&input.bucket, &input.key, &input.upload_id).await?;
+        let (dir, upload) = self
+            .upload(&input.bucket, &input.key, &input.upload_id)
+            .await?;
         let requested = input
             .multipart_upload
             .and_then(|m| m.parts)
@@ -301,7 +323,10 @@ impl EmbeddedStore {
                 .as_ref()
                 .is_some_and(|e| e.value().trim_matches('"') == meta.etag);
             if !etag_matches {
-                return Err(s3_error!(InvalidPart, "part {number}'s ETag does not match"));
+                return Err(s3_error!(
+                    InvalidPart,
+                    "part {number}'s ETag does not match"
+                ));
             }
             let is_last = i + 1 == requested.len();
             if !is_last && meta.size < MIN_PART_SIZE {
@@ -346,7 +371,9 @@ impl EmbeddedStore {
             checksums: Default::default(),
         };
         self.publish_object(&input.bucket, meta, &tmp).await?;
-        fs::remove_dir_all(&dir).await.map_err(S3Error::internal_error)?;
+        fs::remove_dir_all(&dir)
+            .await
+            .map_err(S3Error::internal_error)?;
         Ok(S3Response::new(CompleteMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(upload.key),
@@ -359,9 +386,13 @@ impl EmbeddedStore {
         &self,
         input: AbortMultipartUploadInput,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
-        let (dir, _) = self.upload(&input.bucket, &input.key, &input.upload_id).await?;
+        let (dir, _) = self
+            .upload(&input.bucket, &input.key, &input.upload_id)
+            .await?;
         let _commit = self.inner.commit.lock().await;
-        fs::remove_dir_all(&dir).await.map_err(S3Error::internal_error)?;
+        fs::remove_dir_all(&dir)
+            .await
+            .map_err(S3Error::internal_error)?;
         Ok(S3Response::new(AbortMultipartUploadOutput::default()))
     }
 }

@@ -114,9 +114,7 @@ impl EmbeddedStore {
             ),
             None => None,
         };
-        let (start, end) = range
-            .as_ref()
-            .map_or((0, meta.size), |r| (r.start, r.end));
+        let (start, end) = range.as_ref().map_or((0, meta.size), |r| (r.start, r.end));
         file.seek(std::io::SeekFrom::Start(start))
             .await
             .map_err(S3Error::internal_error)?;
@@ -125,7 +123,8 @@ impl EmbeddedStore {
         let output = GetObjectOutput {
             body: Some(StreamingBlob::wrap(stream)),
             content_length: Some(to_i64(length)),
-            content_range: range.map(|_| format!("bytes {start}-{}/{}", end.saturating_sub(1), meta.size)),
+            content_range: range
+                .map(|_| format!("bytes {start}-{}/{}", end.saturating_sub(1), meta.size)),
             accept_ranges: Some("bytes".into()),
             content_type: Some(input.response_content_type.unwrap_or(meta.content_type)),
             content_disposition: input.response_content_disposition,
@@ -181,9 +180,9 @@ impl EmbeddedStore {
         &self,
         input: ListObjectsV2Input,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        let max_keys = input
-            .max_keys
-            .map_or(MAX_LIST_PAGE, |n| u32::try_from(n).unwrap_or(0).min(MAX_LIST_PAGE));
+        let max_keys = input.max_keys.map_or(MAX_LIST_PAGE, |n| {
+            u32::try_from(n).unwrap_or(0).min(MAX_LIST_PAGE)
+        });
         let prefix = input.prefix.clone().unwrap_or_default();
         let after = input
             .continuation_token
@@ -233,7 +232,9 @@ impl EmbeddedStore {
                 size: Some(to_i64(meta.size)),
                 e_tag: Some(ETag::Strong(meta.etag.clone())),
                 last_modified: Some(timestamp(meta.last_modified)),
-                storage_class: Some(ObjectStorageClass::from_static(ObjectStorageClass::STANDARD)),
+                storage_class: Some(ObjectStorageClass::from_static(
+                    ObjectStorageClass::STANDARD,
+                )),
                 ..Default::default()
             });
             last_entry = Some(key.clone());
