@@ -78,10 +78,7 @@ pub async fn put_blob(
         return Err(Failure::Network);
     }
     match xhr.status().map_err(|_| Failure::Network)? {
-        status @ 200..=299 => {
-            let _ = status;
-            Ok(xhr.get_response_header("ETag").ok().flatten())
-        }
+        200..=299 => Ok(xhr.get_response_header("ETag").ok().flatten()),
         0 => Err(Failure::Network),
         status => Err(Failure::Status(status)),
     }

@@ -4,8 +4,8 @@
 use futures::channel::mpsc;
 use futures::future::{AbortHandle, Abortable, Either, select};
 use futures::{FutureExt, StreamExt};
+use gloo_file::File;
 use gloo_timers::future::TimeoutFuture;
-use web_sys::File;
 
 use super::now_ms;
 use super::put::put_blob;
@@ -36,7 +36,7 @@ pub enum FileStatus {
 
 /// Uploads `file`, calling `report` with every change of status.
 pub async fn upload_file(file: File, report: impl Fn(FileStatus) + Clone + 'static) {
-    let total = file.size() as u64;
+    let total = file.size();
     report(FileStatus::Uploading {
         sent: 0,
         total,
@@ -46,7 +46,7 @@ pub async fn upload_file(file: File, report: impl Fn(FileStatus) + Clone + 'stat
         let start = api::start_upload(StartRequest {
             name: file.name(),
             size: total,
-            content_type: file.type_(),
+            content_type: file.raw_mime_type(),
         })
         .await
         .map_err(|e| e.to_string())?;
@@ -86,7 +86,7 @@ async fn send_whole(
     headers: &[(String, String)],
     report: impl Fn(FileStatus) + Clone + 'static,
 ) -> Result<(), String> {
-    let total = file.size() as u64;
+    let total = file.size();
     let mut failures = 0;
     loop {
         let progress = {
@@ -99,7 +99,7 @@ async fn send_whole(
                 })
             }
         };
-        let failure = match put_blob(url, headers, file, progress).await {
+        let failure = match put_blob(url, headers, file.as_ref(), progress).await {
             Ok(_) => return Ok(()),
             Err(failure) => failure,
         };
@@ -156,9 +156,7 @@ async fn send_parts(
                 } => {
                     let events = events.clone();
                     // Slicing copies nothing: the browser reads the range when sending.
-                    let blob = file
-                        .slice_with_f64_and_f64(start as f64, end as f64)
-                        .map_err(|_| "the browser could not read the file".to_owned())?;
+                    let blob = file.slice(start, end);
                     tasks.spawn(async move {
                         let progress = {
                             let events = events.clone();
@@ -169,7 +167,7 @@ async fn send_parts(
                                 });
                             }
                         };
-                        let event = match put_blob(&url, &[], &blob, progress).await {
+                        let event = match put_blob(&url, &[], blob.as_ref(), progress).await {
                             Ok(Some(etag)) => Event::PartSent { part_number, etag },
                             Ok(None) => Event::PartFailed {
                                 part_number,

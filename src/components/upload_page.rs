@@ -26,7 +26,7 @@ pub fn UploadPage() -> impl IntoView {
 
     let add = move |list: FileList| {
         for index in 0..list.length() {
-            let Some(file) = list.get(index) else {
+            let Some(file) = list.get(index).map(gloo_file::File::from) else {
                 continue;
             };
             let id = next_id.get_value();
@@ -36,8 +36,7 @@ pub fn UploadPage() -> impl IntoView {
                 all.push(QueuedFile {
                     id,
                     name: file.name(),
-                    // File sizes are integral and far below 2^53.
-                    size: file.size() as u64,
+                    size: file.size(),
                     status,
                 });
             });

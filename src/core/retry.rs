@@ -29,10 +29,9 @@ pub enum Verdict {
 
 /// Decides what to do after the `attempt`-th failed try (1-based) of a request.
 pub fn decide(failure: Failure, attempt: u32) -> Verdict {
-    let delay = usize::try_from(attempt.saturating_sub(1))
-        .ok()
-        .filter(|_| attempt >= 1)
-        .and_then(|i| RETRY_DELAYS_MS.get(i).copied());
+    let delay = attempt
+        .checked_sub(1)
+        .and_then(|i| RETRY_DELAYS_MS.get(i as usize).copied());
     match (failure, delay) {
         (_, None) => Verdict::GiveUp(describe(failure)),
         (_, Some(_)) if is_fatal(failure) => Verdict::GiveUp(describe(failure)),

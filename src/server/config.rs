@@ -23,7 +23,7 @@ pub struct Config {
     pub bind: Option<SocketAddr>,
 
     /// URL browsers use to reach s3drop; the embedded store's presigned URLs point here
-    /// [default: the scheme-less Host each request arrived at, over http]
+    /// [default: http:// and the Host each request arrived at]
     #[arg(long, env = "S3DROP_PUBLIC_URL")]
     pub public_url: Option<String>,
 

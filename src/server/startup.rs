@@ -108,6 +108,7 @@ pub async fn build(
 
 /// Binds, builds and serves until SIGINT or SIGTERM.
 pub async fn run(config: Config, leptos_options: LeptosOptions) -> Result<(), StartError> {
+    config.validate().map_err(StartError::Config)?;
     let addr = config.bind.unwrap_or(leptos_options.site_addr);
     let listener = TcpListener::bind(addr)
         .await

@@ -1,0 +1,66 @@
+import { expect, type Page } from "@playwright/test";
+import { createHash } from "node:crypto";
+
+export const MIB = 1024 * 1024;
+
+export function sha256(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Opens the page and waits until it has hydrated (the WASM bundle has taken over). */
+export async function openPage(page: Page) {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "s3drop" })).toBeVisible();
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true", { timeout: 15_000 });
+}
+
+/**
+ * Drops files on the drop zone as a person would: a `drop` event whose DataTransfer
+ * holds the files. The bytes are made in the page (random, `size` long); answers each
+ * file's SHA-256, computed in the page before the drop.
+ */
+export async function dropGeneratedFiles(
+  page: Page,
+  files: { name: string; size: number; type: string }[],
+): Promise<string[]> {
+  return page.evaluate(async (files) => {
+    const transfer = new DataTransfer();
+    const digests: string[] = [];
+    for (const spec of files) {
+      const bytes = new Uint8Array(spec.size);
+      for (let at = 0; at < bytes.length; at += 65536) {
+        crypto.getRandomValues(bytes.subarray(at, Math.min(at + 65536, bytes.length)));
+      }
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+      digests.push(Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""));
+      transfer.items.add(new File([bytes], spec.name, { type: spec.type }));
+    }
+    const zone = document.querySelector('[data-testid="drop-zone"]')!;
+    for (const type of ["dragenter", "dragover", "drop"]) {
+      zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+    }
+    return digests;
+  }, files);
+}
+
+/** The row of the queue that shows `name`. */
+export function fileRow(page: Page, name: string) {
+  return page.locator("li.file", { hasText: name });
+}
+
+/** Waits for a file's row to be done and answers the SHA-256 of what the store serves. */
+export async function storedDigest(page: Page, name: string): Promise<string> {
+  const row = fileRow(page, name);
+  await expect(row).toHaveAttribute("data-state", "done");
+  const href = await row.locator("a.download").getAttribute("href");
+  expect(href).toBeTruthy();
+  const response = await page.request.get(href!);
+  expect(response.status()).toBe(200);
+  return sha256(await response.body());
+}
+
+/** The part number of a presigned UploadPart URL, or `undefined` for other requests. */
+export function partNumber(url: string | URL): number | undefined {
+  const value = new URL(url).searchParams.get("partNumber");
+  return value === null ? undefined : Number(value);
+}
