@@ -11,8 +11,10 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # clippy too lets them reuse those builds instead of compiling everything again.
 export LEPTOS_OUTPUT_NAME=s3drop
 
-say "building the server and the WASM bundle"
-cargo leptos build
+say "building the WASM bundle and the site"
+# Only the front end here: `cargo test` below builds the server binary the end-to-end
+# tests run, with the same features as the tests, so it is compiled once.
+cargo leptos build --frontend-only
 
 say "checking formatting and lints"
 cargo fmt --check

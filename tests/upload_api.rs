@@ -198,6 +198,16 @@ async fn a_large_file_goes_in_parts_and_resumes_from_the_store() {
     assert_eq!(stored.size, data.len() as u64);
     assert_eq!(stored.content_type, "application/octet-stream");
     assert_eq!(download(&server, &stored).await, data);
+
+    // Completing again (a retry after a lost answer) finds the same object.
+    let again: StoredObject = server
+        .call(
+            "uploads/complete",
+            &json!({ "token": start.token, "parts": parts }),
+        )
+        .await
+        .expect("completed again");
+    assert_eq!((again.key, again.etag), (stored.key, stored.etag));
 }
 
 #[tokio::test]

@@ -152,12 +152,19 @@ pub async fn complete_upload(
         None => {}
         Some(upload_id) => {
             check_parts(&claims.plan, &parts)?;
-            let stored = state.storage.list_parts(&claims.key, upload_id).await?;
-            check_stored(&claims.plan, &parts, &stored)?;
-            state
-                .storage
-                .complete_multipart(&claims.key, upload_id, &parts)
-                .await?;
+            match state.storage.list_parts(&claims.key, upload_id).await {
+                Ok(stored) => {
+                    check_stored(&claims.plan, &parts, &stored)?;
+                    state
+                        .storage
+                        .complete_multipart(&claims.key, upload_id, &parts)
+                        .await?;
+                }
+                // Completed already (a retried call whose first answer was lost): the
+                // object itself is checked below, so completing is idempotent.
+                Err(ApiError::NotFound(_)) => {}
+                Err(other) => return Err(other),
+            }
         }
     }
     let info = state.storage.head(&claims.key).await.map_err(|e| match e {
