@@ -22,6 +22,8 @@ pub struct UploadStart {
     pub key: String,
     /// The upload token, carried by every later call for this upload.
     pub token: String,
+    /// When the token expires, in seconds since the Unix epoch (the upload must finish by then).
+    pub expires_at: u64,
     /// How to send the bytes.
     pub method: UploadMethod,
 }
@@ -30,6 +32,7 @@ pub struct UploadStart {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UploadMethod {
     /// One PUT of the whole file to `url`, with these headers (signed into the URL).
+    /// `sign_parts` for part 1 gives a fresh URL.
     Single {
         url: String,
         headers: Vec<(String, String)>,

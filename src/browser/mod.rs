@@ -6,6 +6,7 @@
 
 pub mod put;
 pub mod queue;
+pub mod saved;
 pub mod upload;
 
 /// Milliseconds since the epoch, from the browser's clock (`Instant` panics on wasm32).

@@ -1,149 +1,318 @@
-//! Runs one file's upload: start it, send the bytes (one PUT, or parts as the transfer
-//! state machine decides), and complete it, reporting each change of status.
+//! Runs one file's upload: start it (or resume it from IndexedDB and ListParts), let the
+//! transfer state machine decide what to sign, send, retry, pause or cancel, perform
+//! that, and complete (or abort) the upload, reporting each change of status.
 
-use futures::channel::mpsc;
+use std::collections::HashMap;
+
+use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::future::{AbortHandle, Abortable, Either, select};
 use futures::{FutureExt, StreamExt};
 use gloo_file::File;
 use gloo_timers::future::TimeoutFuture;
 
-use super::now_ms;
 use super::put::put_blob;
-use crate::api::{self, CompletedPart, StartRequest, StoredObject, UploadMethod, UploadStart};
+use super::saved::{self, SavedUpload};
+use super::{now_ms, queue::UploadQueue};
+use crate::api::{self, ApiError, CompletedPart, StartRequest, StoredObject, UploadMethod};
 use crate::core::limits::{PARTS_IN_FLIGHT, SIGN_BATCH};
 use crate::core::plan::PartPlan;
-use crate::core::retry::{self, Verdict};
-use crate::core::transfer::{Command, Event, Transfer};
+use crate::core::retry::{self, Failure};
+use crate::core::transfer::{Command, Event, Phase, SentPart, Transfer};
 
 /// Where a file's upload stands, as the page shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileStatus {
     /// Waiting for its turn.
     Queued,
-    /// Bytes are on their way; `retrying` parts are waiting to be sent again.
+    /// Bytes are on their way; `note` says why progress went back, when it did.
     Uploading {
         sent: u64,
         total: u64,
-        retrying: usize,
+        note: Option<String>,
     },
+    /// Paused by the person or because the browser is offline.
+    Paused { sent: u64, total: u64 },
     /// Every byte is stored; the server is completing the upload.
     Completing,
     /// Stored.
     Done(StoredObject),
     /// Stopped; the text says why.
     Failed(String),
+    /// Cancelled by the person; nothing is left in the store.
+    Cancelled,
 }
 
-/// Uploads `file`, calling `report` with every change of status.
-pub async fn upload_file(file: File, report: impl Fn(FileStatus) + Clone + 'static) {
+impl FileStatus {
+    /// Whether the upload has ended, one way or another.
+    pub fn is_finished(&self) -> bool {
+        matches!(self, Self::Done(_) | Self::Failed(_) | Self::Cancelled)
+    }
+}
+
+/// Lets the page pause, resume or cancel one file's upload, queued or running.
+#[derive(Debug, Clone)]
+pub struct Controller(UnboundedSender<Event>);
+
+impl Controller {
+    /// A controller and the receiver its upload listens to.
+    pub fn new() -> (Self, UnboundedReceiver<Event>) {
+        let (sender, receiver) = mpsc::unbounded();
+        (Self(sender), receiver)
+    }
+
+    pub fn pause(&self) {
+        let _ = self.0.unbounded_send(Event::Pause);
+    }
+
+    pub fn resume(&self) {
+        let _ = self.0.unbounded_send(Event::Resume);
+    }
+
+    pub fn cancel(&self) {
+        let _ = self.0.unbounded_send(Event::Cancel);
+    }
+}
+
+/// How a transfer ended.
+enum Outcome {
+    Complete(Vec<SentPart>),
+    Cancelled,
+    Failed(String),
+}
+
+/// One upload in progress: what the server said when it started (or what was saved).
+struct Session {
+    fingerprint: String,
+    name: String,
+    key: String,
+    token: String,
+    expires_at: u64,
+    plan: PartPlan,
+    /// Headers every PUT must carry (a single PUT's signed content type).
+    headers: Vec<(String, String)>,
+    /// Whether this is a multipart upload (saved for resuming) or a single PUT.
+    multipart: bool,
+    /// A URL presigned with the start of the upload (the single PUT's).
+    presigned: Vec<(u32, String)>,
+    /// Parts the store already holds (a resumed upload).
+    stored: Vec<SentPart>,
+}
+
+/// Uploads `file` in its turn on `queue`, obeying `controls` and calling `report` with
+/// every change of status.
+pub fn enqueue(
+    queue: &UploadQueue,
+    file: File,
+    controls: UnboundedReceiver<Event>,
+    report: impl Fn(FileStatus) + Clone + 'static,
+) {
+    queue.push(upload_file(file, controls, report));
+}
+
+async fn upload_file(
+    file: File,
+    controls: UnboundedReceiver<Event>,
+    report: impl Fn(FileStatus) + Clone + 'static,
+) {
     let total = file.size();
     report(FileStatus::Uploading {
         sent: 0,
         total,
-        retrying: 0,
+        note: None,
     });
-    let result = async {
-        let start = api::start_upload(StartRequest {
-            name: file.name(),
-            size: total,
-            content_type: file.raw_mime_type(),
-        })
-        .await
-        .map_err(|e| e.to_string())?;
-        let UploadStart { token, method, .. } = start;
-        let parts = match method {
-            UploadMethod::Single { url, headers } => {
-                send_whole(&file, &url, &headers, report.clone()).await?;
-                Vec::new()
-            }
-            UploadMethod::Multipart { plan, .. } => {
-                match send_parts(&file, plan, &token, report.clone()).await {
-                    Ok(parts) => parts,
-                    Err(reason) => {
-                        // Leave nothing behind in the store.
-                        let _ = api::abort_upload(token).await;
-                        return Err(reason);
-                    }
-                }
-            }
-        };
-        report(FileStatus::Completing);
-        api::complete_upload(token, parts)
-            .await
-            .map_err(|e| e.to_string())
+    let session = match resume(&file).await {
+        Some(session) => session,
+        None => match start(&file).await {
+            Ok(session) => session,
+            Err(err) => return report(FileStatus::Failed(err.to_string())),
+        },
+    };
+    if session.multipart {
+        saved::save(&record(&session, &session.stored)).await;
     }
-    .await;
-    report(match result {
-        Ok(stored) => FileStatus::Done(stored),
-        Err(reason) => FileStatus::Failed(reason),
-    });
+    let outcome = transfer(&file, &session, controls, report.clone()).await;
+    let status = match outcome {
+        Outcome::Complete(parts) => {
+            report(FileStatus::Completing);
+            let parts = if session.multipart {
+                parts
+                    .into_iter()
+                    .map(|p| CompletedPart {
+                        part_number: p.part_number,
+                        etag: p.etag,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            match complete(&session.token, parts).await {
+                Ok(stored) => FileStatus::Done(stored),
+                Err(err) => FileStatus::Failed(err.to_string()),
+            }
+        }
+        Outcome::Cancelled => {
+            let _ = api::abort_upload(session.token.clone()).await;
+            FileStatus::Cancelled
+        }
+        Outcome::Failed(reason) => {
+            // Nothing a retry could fix: leave nothing behind in the store.
+            let _ = api::abort_upload(session.token.clone()).await;
+            FileStatus::Failed(reason)
+        }
+    };
+    saved::remove(&session.fingerprint).await;
+    report(status);
 }
 
-/// One PUT of the whole file, retried as the retry policy says.
-async fn send_whole(
-    file: &File,
-    url: &str,
-    headers: &[(String, String)],
-    report: impl Fn(FileStatus) + Clone + 'static,
-) -> Result<(), String> {
-    let total = file.size();
-    let mut failures = 0;
+fn file_fingerprint(file: &File) -> String {
+    let modified = file
+        .last_modified_time()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1_000.0)
+        .unwrap_or_default();
+    saved::fingerprint(&file.name(), file.size(), modified)
+}
+
+/// Picks up a saved upload of the same file, if the store still has it.
+async fn resume(file: &File) -> Option<Session> {
+    let fingerprint = file_fingerprint(file);
+    let saved = saved::load(&fingerprint).await?;
+    let fresh = (saved.expires_at as f64) * 1_000.0 > now_ms() + 60_000.0;
+    let parts = if fresh && saved.size == file.size() {
+        api::list_parts(saved.token.clone()).await.ok()
+    } else {
+        None
+    };
+    let Some(parts) = parts else {
+        saved::remove(&fingerprint).await;
+        return None;
+    };
+    // The store is the authority; a part of the wrong size is sent again.
+    let stored = parts
+        .into_iter()
+        .filter(|p| saved.plan.part_len(p.part_number) == Some(p.size))
+        .map(|p| SentPart {
+            part_number: p.part_number,
+            etag: p.etag,
+        })
+        .collect();
+    Some(Session {
+        fingerprint,
+        name: saved.name,
+        key: saved.key,
+        token: saved.token,
+        expires_at: saved.expires_at,
+        plan: saved.plan,
+        headers: Vec::new(),
+        multipart: true,
+        presigned: Vec::new(),
+        stored,
+    })
+}
+
+async fn start(file: &File) -> Result<Session, ApiError> {
+    let start = api::start_upload(StartRequest {
+        name: file.name(),
+        size: file.size(),
+        content_type: file.raw_mime_type(),
+    })
+    .await?;
+    let (plan, headers, presigned, multipart) = match start.method {
+        UploadMethod::Single { url, headers } => {
+            let plan = PartPlan {
+                size: file.size(),
+                part_size: file.size(),
+                part_count: 1,
+            };
+            (plan, headers, vec![(1, url)], false)
+        }
+        UploadMethod::Multipart { plan, .. } => (plan, Vec::new(), Vec::new(), true),
+    };
+    Ok(Session {
+        fingerprint: file_fingerprint(file),
+        name: file.name(),
+        key: start.key,
+        token: start.token,
+        expires_at: start.expires_at,
+        plan,
+        headers,
+        multipart,
+        presigned,
+        stored: Vec::new(),
+    })
+}
+
+fn record(session: &Session, sent: &[SentPart]) -> SavedUpload {
+    SavedUpload {
+        fingerprint: session.fingerprint.clone(),
+        name: session.name.clone(),
+        size: session.plan.size,
+        key: session.key.clone(),
+        token: session.token.clone(),
+        plan: session.plan,
+        sent: sent
+            .iter()
+            .map(|p| (p.part_number, p.etag.clone()))
+            .collect(),
+        expires_at: session.expires_at,
+    }
+}
+
+/// Completes the upload, trying again a few times if the server or store is briefly away.
+async fn complete(token: &str, parts: Vec<CompletedPart>) -> Result<StoredObject, ApiError> {
+    let mut attempt = 0;
     loop {
-        let progress = {
-            let report = report.clone();
-            move |sent| {
-                report(FileStatus::Uploading {
-                    sent,
-                    total,
-                    retrying: 0,
-                })
-            }
-        };
-        let failure = match put_blob(url, headers, file.as_ref(), progress).await {
-            Ok(_) => return Ok(()),
-            Err(failure) => failure,
-        };
-        failures += 1;
-        match retry::decide(failure, failures) {
-            Verdict::RetryAfter(delay) => {
-                report(FileStatus::Uploading {
-                    sent: 0,
-                    total,
-                    retrying: 1,
-                });
-                TimeoutFuture::new(u32::try_from(delay).unwrap_or(u32::MAX)).await;
-            }
-            // A single PUT's URL cannot be re-signed without starting again.
-            Verdict::Resign => return Err(retry::describe(failure)),
-            Verdict::GiveUp(reason) => return Err(reason),
+        attempt += 1;
+        match api::complete_upload(token.to_owned(), parts.clone()).await {
+            Err(err) if err.is_transient() => match retry::delay(attempt, js_sys::Math::random()) {
+                Some(delay) => sleep(delay).await,
+                None => return Err(err),
+            },
+            result => return result,
         }
     }
 }
 
-/// Sends every part of a multipart upload; answers the parts to complete it with.
-async fn send_parts(
+/// Runs the transfer state machine until it completes, is cancelled or fails.
+async fn transfer(
     file: &File,
-    plan: PartPlan,
-    token: &str,
+    session: &Session,
+    controls: UnboundedReceiver<Event>,
     report: impl Fn(FileStatus) + 'static,
-) -> Result<Vec<CompletedPart>, String> {
-    let mut transfer = Transfer::new(plan, PARTS_IN_FLIGHT, SIGN_BATCH, &[]);
-    let (events, mut incoming) = mpsc::unbounded::<Event>();
-    // Every task this loop starts is aborted when it returns (done, failed or dropped).
-    let mut tasks = TaskSet::default();
+) -> Outcome {
+    // Truncation is fine: the seed only spreads retry jitter.
+    let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+    let mut machine = Transfer::new(
+        session.plan,
+        PARTS_IN_FLIGHT,
+        SIGN_BATCH,
+        &session.stored,
+        seed,
+    );
+    if !session.presigned.is_empty() {
+        machine.handle(Event::Signed(session.presigned.clone()), now_ms());
+    }
+    let (events, incoming) = mpsc::unbounded::<Event>();
+    let mut incoming = futures::stream::select(incoming, controls);
+    // Every task started here is aborted when this returns or is dropped.
+    let mut tasks = Tasks::default();
     let mut wake_at: Option<f64> = None;
+    let mut saved_parts = session.stored.len();
     loop {
-        for command in transfer.step(now_ms()) {
+        for command in machine.step(now_ms()) {
             match command {
                 Command::Sign(part_numbers) => {
                     let events = events.clone();
-                    let token = token.to_owned();
-                    tasks.spawn(async move {
+                    let token = session.token.clone();
+                    tasks.spawn(None, async move {
                         let event = match api::sign_parts(token, part_numbers).await {
                             Ok(signed) => Event::Signed(
                                 signed.into_iter().map(|s| (s.part_number, s.url)).collect(),
                             ),
-                            Err(err) => Event::SignFailed(err.to_string()),
+                            Err(err) => Event::SignFailed {
+                                transient: err.is_transient(),
+                                reason: err.to_string(),
+                            },
                         };
                         let _ = events.unbounded_send(event);
                     });
@@ -155,9 +324,10 @@ async fn send_parts(
                     end,
                 } => {
                     let events = events.clone();
-                    // Slicing copies nothing: the browser reads the range when sending.
+                    let headers = session.headers.clone();
+                    // Slicing copies nothing: the browser reads the range as it sends.
                     let blob = file.slice(start, end);
-                    tasks.spawn(async move {
+                    tasks.spawn(Some(part_number), async move {
                         let progress = {
                             let events = events.clone();
                             move |loaded| {
@@ -167,11 +337,11 @@ async fn send_parts(
                                 });
                             }
                         };
-                        let event = match put_blob(&url, &[], blob.as_ref(), progress).await {
+                        let event = match put_blob(&url, &headers, blob.as_ref(), progress).await {
                             Ok(Some(etag)) => Event::PartSent { part_number, etag },
                             Ok(None) => Event::PartFailed {
                                 part_number,
-                                failure: retry::Failure::MissingEtag,
+                                failure: Failure::MissingEtag,
                             },
                             Err(failure) => Event::PartFailed {
                                 part_number,
@@ -181,66 +351,87 @@ async fn send_parts(
                         let _ = events.unbounded_send(event);
                     });
                 }
+                Command::Cancel(part_number) => tasks.cancel(part_number),
                 Command::WakeAt(at) => wake_at = Some(at),
-                Command::Complete(parts) => {
-                    return Ok(parts
-                        .into_iter()
-                        .map(|p| CompletedPart {
-                            part_number: p.part_number,
-                            etag: p.etag,
-                        })
-                        .collect());
-                }
-                Command::Fail(reason) => return Err(reason),
+                Command::Complete(parts) => return Outcome::Complete(parts),
+                Command::Abort => return Outcome::Cancelled,
+                Command::Fail(reason) => return Outcome::Failed(reason),
             }
         }
-        let (sent, total) = transfer.progress();
-        report(FileStatus::Uploading {
-            sent,
-            total,
-            retrying: transfer.retrying(),
+
+        let sent_parts = machine.sent_parts();
+        if session.multipart && sent_parts.len() != saved_parts {
+            saved_parts = sent_parts.len();
+            let saving = record(session, &sent_parts);
+            leptos::task::spawn_local(async move { saved::save(&saving).await });
+        }
+        let (sent, total) = machine.progress();
+        report(match machine.phase() {
+            Phase::Paused => FileStatus::Paused { sent, total },
+            _ => FileStatus::Uploading {
+                sent,
+                total,
+                note: (machine.retrying() > 0)
+                    .then(|| machine.last_failure().map(str::to_owned))
+                    .flatten(),
+            },
         });
 
-        let event = match wake_at {
-            Some(at) => {
-                let delay = (at - now_ms()).max(0.0).min(f64::from(u32::MAX));
-                // The delay is clamped to u32's range above.
-                let timer = TimeoutFuture::new(delay as u32);
-                match select(incoming.next(), timer).await {
-                    Either::Left((event, _)) => event,
-                    Either::Right(((), _)) => {
-                        wake_at = None;
-                        continue;
-                    }
+        let next = match wake_at.take() {
+            Some(at) => match select(incoming.next(), sleep(at - now_ms()).boxed_local()).await {
+                Either::Left((event, _)) => {
+                    wake_at = Some(at);
+                    event
                 }
-            }
+                Either::Right(((), _)) => continue,
+            },
             None => incoming.next().await,
         };
-        match event {
-            Some(event) => transfer.handle(event, now_ms()),
-            None => return Err("the upload stopped unexpectedly".into()),
+        match next {
+            Some(event) => machine.handle(event, now_ms()),
+            None => return Outcome::Failed("the upload stopped unexpectedly".into()),
         }
     }
 }
 
-/// Tasks spawned on the page's executor, aborted together when the set is dropped.
-#[derive(Default)]
-struct TaskSet {
-    handles: Vec<AbortHandle>,
+async fn sleep(ms: f64) {
+    // Clamped to u32's range; delays are at most minutes.
+    TimeoutFuture::new(ms.clamp(0.0, f64::from(u32::MAX)) as u32).await;
 }
 
-impl TaskSet {
-    fn spawn(&mut self, task: impl std::future::Future<Output = ()> + 'static) {
+/// Tasks spawned on the page's executor; a part's PUT can be stopped on its own, and
+/// all are stopped when the set is dropped.
+#[derive(Default)]
+struct Tasks {
+    parts: HashMap<u32, AbortHandle>,
+    others: Vec<AbortHandle>,
+}
+
+impl Tasks {
+    fn spawn(&mut self, part_number: Option<u32>, task: impl Future<Output = ()> + 'static) {
         let (handle, registration) = AbortHandle::new_pair();
-        self.handles.retain(|h| !h.is_aborted());
-        self.handles.push(handle);
+        match part_number {
+            Some(n) => {
+                if let Some(old) = self.parts.insert(n, handle) {
+                    old.abort();
+                }
+            }
+            None => self.others.push(handle),
+        }
         leptos::task::spawn_local(Abortable::new(task, registration).map(|_| ()));
+    }
+
+    /// Stops a part's PUT (dropping it aborts the XHR).
+    fn cancel(&mut self, part_number: u32) {
+        if let Some(handle) = self.parts.remove(&part_number) {
+            handle.abort();
+        }
     }
 }
 
-impl Drop for TaskSet {
+impl Drop for Tasks {
     fn drop(&mut self) {
-        for handle in &self.handles {
+        for handle in self.parts.values().chain(&self.others) {
             handle.abort();
         }
     }

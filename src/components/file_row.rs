@@ -1,4 +1,5 @@
-//! One file in the queue: name, size, a progress bar and its state in words.
+//! One file in the queue: name, size, a progress bar, its state in words, and its
+//! pause, resume and cancel buttons.
 
 use leptos::prelude::*;
 
@@ -8,37 +9,52 @@ use crate::browser::upload::FileStatus;
 
 /// A file's row in the queue.
 #[component]
-pub fn FileRow(file: QueuedFile) -> impl IntoView {
+pub fn FileRow(file: QueuedFile, offline: RwSignal<bool>) -> impl IntoView {
     let status = file.status;
+    let held = file.held;
     let state = move || match status.get() {
         FileStatus::Queued => "queued",
         FileStatus::Uploading { .. } | FileStatus::Completing => "uploading",
+        FileStatus::Paused { .. } => "paused",
         FileStatus::Done(_) => "done",
         FileStatus::Failed(_) => "failed",
+        FileStatus::Cancelled => "cancelled",
     };
     let fraction = move || match status.get() {
-        FileStatus::Uploading { sent, total, .. } if total > 0 => sent as f64 / total as f64,
-        FileStatus::Uploading { .. } | FileStatus::Queued => 0.0,
+        FileStatus::Uploading { sent, total, .. } | FileStatus::Paused { sent, total }
+            if total > 0 =>
+        {
+            sent as f64 / total as f64
+        }
         FileStatus::Completing | FileStatus::Done(_) => 1.0,
-        FileStatus::Failed(_) => 0.0,
+        _ => 0.0,
     };
     let detail = move || match status.get() {
+        FileStatus::Queued if held.get() => "Paused (waiting)".to_owned(),
         FileStatus::Queued => "Waiting".to_owned(),
-        FileStatus::Uploading {
-            sent,
-            total,
-            retrying,
-        } => {
+        FileStatus::Uploading { sent, total, note } => {
             let progress = format!("{} of {}", format_bytes(sent), format_bytes(total));
-            if retrying > 0 {
-                format!("{progress} · retrying")
-            } else {
-                progress
+            match note {
+                Some(note) => format!("{progress} · {note}"),
+                None => progress,
             }
+        }
+        FileStatus::Paused { sent, total } => {
+            let why = if offline.get() && !held.get() {
+                "offline"
+            } else {
+                "paused"
+            };
+            format!(
+                "Paused ({why}) at {} of {}",
+                format_bytes(sent),
+                format_bytes(total)
+            )
         }
         FileStatus::Completing => "Finishing…".to_owned(),
         FileStatus::Done(_) => "Uploaded".to_owned(),
         FileStatus::Failed(reason) => format!("Failed: {reason}"),
+        FileStatus::Cancelled => "Cancelled".to_owned(),
     };
     let link = move || match status.get() {
         FileStatus::Done(stored) => Some(view! {
@@ -48,16 +64,49 @@ pub fn FileRow(file: QueuedFile) -> impl IntoView {
         }),
         _ => None,
     };
+    let running = move || !status.with(FileStatus::is_finished);
+    let pause = {
+        let controller = file.controller.clone();
+        move |_| {
+            held.set(true);
+            controller.pause();
+        }
+    };
+    let resume = {
+        let controller = file.controller.clone();
+        move |_| {
+            held.set(false);
+            if !offline.get_untracked() {
+                controller.resume();
+            }
+        }
+    };
+    let cancel = {
+        let controller = file.controller.clone();
+        move |_| controller.cancel()
+    };
+    let name = file.name.clone();
     view! {
         <li class="file" data-state=state>
             <div class="file-head">
                 <span class="file-name">{file.name.clone()}</span>
                 <span class="file-size">{format_bytes(file.size)}</span>
             </div>
-            <progress max="1" value=fraction aria-label=format!("Upload of {}", file.name)></progress>
+            <progress max="1" value=fraction aria-label=format!("Upload of {name}")></progress>
             <div class="file-foot">
                 <span class="file-state">{detail}</span>
-                {link}
+                <span class="file-actions">
+                    {link}
+                    <Show when=move || running() && !held.get()>
+                        <button type="button" class="link" on:click=pause.clone()>"Pause"</button>
+                    </Show>
+                    <Show when=move || running() && held.get()>
+                        <button type="button" class="link" on:click=resume.clone()>"Resume"</button>
+                    </Show>
+                    <Show when=running>
+                        <button type="button" class="link danger" on:click=cancel.clone()>"Cancel"</button>
+                    </Show>
+                </span>
             </div>
         </li>
     }

@@ -1,15 +1,24 @@
-//! Retry policy for part and file PUTs, after Uppy's S3 uploader: a few quick retries
-//! for transient failures, re-signing when a signature may have expired, and giving up
-//! at once on errors that sending again cannot fix.
+//! Retry policy for PUTs and signing calls, after Uppy's S3 uploader: quick retries with
+//! growing, jittered delays for transient failures; a fresh signature when the store
+//! refuses one (it may have expired); giving up at once on errors that sending the same
+//! request again cannot fix.
 
-/// The delays before each retry, in milliseconds; after the last, the upload fails.
-pub const RETRY_DELAYS_MS: [u64; 4] = [0, 1_000, 3_000, 5_000];
+/// The delays before each retry, in milliseconds (before jitter); after the last, the
+/// upload fails. About a minute and a half in all: longer outages are the browser going
+/// offline, which pauses the queue instead.
+pub const RETRY_DELAYS_MS: [u64; 7] = [0, 1_000, 3_000, 5_000, 10_000, 20_000, 45_000];
+
+/// How much a delay may grow at random (a quarter), so many clients that failed together
+/// do not all retry together.
+pub const JITTER: f64 = 0.25;
 
 /// How a request to the store failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
     /// The connection failed or was aborted before an answer arrived.
     Network,
+    /// The request made no progress for too long and was cancelled.
+    Stalled,
     /// The store answered with this HTTP status.
     Status(u16),
     /// The store accepted the part but its `ETag` could not be read (CORS does not expose it).
@@ -17,28 +26,39 @@ pub enum Failure {
 }
 
 /// What to do after a failure.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
     /// Send the same request again after this many milliseconds.
-    RetryAfter(u64),
+    RetryAfter(f64),
     /// Ask the server for a fresh presigned URL, then send again.
     Resign,
     /// Stop: sending again cannot succeed. The text says why.
     GiveUp(String),
 }
 
+/// The delay before retry number `attempt` (1-based), stretched by `jitter` in `[0, 1)`;
+/// `None` once the retries are used up.
+pub fn delay(attempt: u32, jitter: f64) -> Option<f64> {
+    let base = RETRY_DELAYS_MS.get(attempt.checked_sub(1)? as usize)?;
+    // Delays are at most minutes: exact in f64.
+    Some(*base as f64 * (1.0 + JITTER * jitter.clamp(0.0, 1.0)))
+}
+
 /// Decides what to do after the `attempt`-th failed try (1-based) of a request.
-pub fn decide(failure: Failure, attempt: u32) -> Verdict {
-    let delay = attempt
-        .checked_sub(1)
-        .and_then(|i| RETRY_DELAYS_MS.get(i as usize).copied());
-    match (failure, delay) {
-        (_, None) => Verdict::GiveUp(describe(failure)),
-        (_, Some(_)) if is_fatal(failure) => Verdict::GiveUp(describe(failure)),
+pub fn decide(failure: Failure, attempt: u32, jitter: f64) -> Verdict {
+    match delay(attempt, jitter) {
+        None => Verdict::GiveUp(describe(failure)),
+        Some(_) if is_fatal(failure) => Verdict::GiveUp(describe(failure)),
         // A presigned URL may have expired: fetch a new one rather than resend it.
-        (Failure::Status(403), Some(_)) => Verdict::Resign,
-        (_, Some(delay)) => Verdict::RetryAfter(delay),
+        Some(_) if failure == Failure::Status(403) => Verdict::Resign,
+        Some(delay) => Verdict::RetryAfter(delay),
     }
+}
+
+/// Whether the store asks to slow down (429, or S3's 503 SlowDown): fewer parts should
+/// be in flight for a while.
+pub fn is_throttle(failure: Failure) -> bool {
+    matches!(failure, Failure::Status(429 | 503))
 }
 
 /// Whether sending the same request again cannot help: a missing `ETag`, or a 4xx other
@@ -49,7 +69,7 @@ fn is_fatal(failure: Failure) -> bool {
         Failure::Status(status) => {
             (400..500).contains(&status) && !matches!(status, 403 | 408 | 409 | 429)
         }
-        Failure::Network => false,
+        Failure::Network | Failure::Stalled => false,
     }
 }
 
@@ -57,6 +77,7 @@ fn is_fatal(failure: Failure) -> bool {
 pub fn describe(failure: Failure) -> String {
     match failure {
         Failure::Network => "the connection to the store failed".into(),
+        Failure::Stalled => "the store stopped receiving data".into(),
         Failure::MissingEtag => {
             "the store did not expose the part's ETag (check the bucket's CORS rules)".into()
         }
@@ -87,58 +108,84 @@ pub fn describe_status(status: u16) -> String {
 mod tests {
     use super::*;
 
+    const RETRIES: u32 = RETRY_DELAYS_MS.len() as u32;
+
     #[test]
     fn transient_failures_retry_with_growing_delays() {
         for failure in [
             Failure::Network,
+            Failure::Stalled,
             Failure::Status(500),
+            Failure::Status(502),
             Failure::Status(503),
+            Failure::Status(504),
             Failure::Status(429),
             Failure::Status(408),
             Failure::Status(409),
         ] {
-            let delays: Vec<_> = (1..=4).map(|a| decide(failure, a)).collect();
-            assert_eq!(
-                delays,
-                RETRY_DELAYS_MS.map(Verdict::RetryAfter).to_vec(),
-                "{failure:?}"
-            );
+            let delays: Vec<_> = (1..=RETRIES).map(|a| decide(failure, a, 0.0)).collect();
+            let expected: Vec<_> = RETRY_DELAYS_MS
+                .iter()
+                .map(|&d| Verdict::RetryAfter(d as f64))
+                .collect();
+            assert_eq!(delays, expected, "{failure:?}");
             assert!(
-                matches!(decide(failure, 5), Verdict::GiveUp(_)),
+                matches!(decide(failure, RETRIES + 1, 0.0), Verdict::GiveUp(_)),
                 "{failure:?}"
             );
         }
+    }
+
+    #[test]
+    fn jitter_stretches_delays_by_at_most_a_quarter() {
+        assert_eq!(delay(1, 0.9), Some(0.0));
+        assert_eq!(delay(2, 0.0), Some(1_000.0));
+        assert_eq!(delay(2, 1.0), Some(1_250.0));
+        assert_eq!(delay(2, 7.0), Some(1_250.0), "jitter is clamped");
+        assert_eq!(delay(0, 0.0), None);
+        assert_eq!(delay(RETRIES + 1, 0.0), None);
     }
 
     #[test]
     fn client_errors_are_fatal_at_once() {
-        for status in [400, 404, 405, 411, 413] {
+        for status in [400, 401, 404, 405, 411, 413] {
             assert!(matches!(
-                decide(Failure::Status(status), 1),
+                decide(Failure::Status(status), 1, 0.0),
                 Verdict::GiveUp(_)
             ));
         }
-        assert!(
-            matches!(decide(Failure::MissingEtag, 1), Verdict::GiveUp(t) if t.contains("CORS"))
-        );
+        assert!(matches!(
+            decide(Failure::MissingEtag, 1, 0.0),
+            Verdict::GiveUp(t) if t.contains("CORS")
+        ));
     }
 
     #[test]
     fn forbidden_resigns_until_retries_run_out() {
-        assert_eq!(decide(Failure::Status(403), 1), Verdict::Resign);
-        assert_eq!(decide(Failure::Status(403), 4), Verdict::Resign);
+        assert_eq!(decide(Failure::Status(403), 1, 0.0), Verdict::Resign);
+        assert_eq!(decide(Failure::Status(403), RETRIES, 0.0), Verdict::Resign);
         assert!(matches!(
-            decide(Failure::Status(403), 5),
+            decide(Failure::Status(403), RETRIES + 1, 0.0),
             Verdict::GiveUp(_)
         ));
     }
 
     #[test]
-    fn statuses_are_described_for_people() {
+    fn only_429_and_503_throttle() {
+        assert!(is_throttle(Failure::Status(429)));
+        assert!(is_throttle(Failure::Status(503)));
+        for failure in [Failure::Status(500), Failure::Network, Failure::Stalled] {
+            assert!(!is_throttle(failure));
+        }
+    }
+
+    #[test]
+    fn failures_are_described_for_people() {
         assert_eq!(
-            describe_status(503),
+            describe(Failure::Status(503)),
             "the store is unavailable or overloaded (HTTP 503)"
         );
-        assert!(describe_status(418).contains("HTTP 418"));
+        assert!(describe(Failure::Status(418)).contains("HTTP 418"));
+        assert!(describe(Failure::Stalled).contains("stopped"));
     }
 }

@@ -95,7 +95,12 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
         plan,
         expires_at,
     });
-    Ok(UploadStart { key, token, method })
+    Ok(UploadStart {
+        key,
+        token,
+        expires_at,
+        method,
+    })
 }
 
 pub async fn sign_parts(
@@ -104,7 +109,6 @@ pub async fn sign_parts(
 ) -> Result<Vec<SignedPart>, ApiError> {
     let state = app_state()?;
     let claims = verify(&state, &token)?;
-    let upload_id = multipart_id(&claims)?;
     if part_numbers.is_empty() || part_numbers.len() > MAX_SIGN_BATCH {
         return Err(ApiError::BadRequest(format!(
             "ask for between 1 and {MAX_SIGN_BATCH} parts per call"
@@ -119,10 +123,22 @@ pub async fn sign_parts(
                 claims.plan.part_count
             ))
         })?;
-        let url = state
-            .storage
-            .presign_part(host.as_deref(), &claims.key, upload_id, part_number, length)
-            .await?;
+        let url = match &claims.upload_id {
+            Some(upload_id) => {
+                state
+                    .storage
+                    .presign_part(host.as_deref(), &claims.key, upload_id, part_number, length)
+                    .await?
+            }
+            // A single PUT's one "part" is the whole object: a fresh PutObject URL.
+            None => {
+                state
+                    .storage
+                    .presign_put(host.as_deref(), &claims.key, &claims.content_type, length)
+                    .await?
+                    .url
+            }
+        };
         signed.push(SignedPart { part_number, url });
     }
     Ok(signed)
@@ -199,10 +215,12 @@ pub async fn complete_upload(
 pub async fn abort_upload(token: String) -> Result<(), ApiError> {
     let state = app_state()?;
     let claims = verify(&state, &token)?;
-    state
-        .storage
-        .abort_multipart(&claims.key, multipart_id(&claims)?)
-        .await
+    match &claims.upload_id {
+        Some(upload_id) => state.storage.abort_multipart(&claims.key, upload_id).await,
+        // The key belongs to this upload alone, so removing what a PUT may have stored
+        // leaves nothing behind.
+        None => state.storage.delete(&claims.key).await,
+    }
 }
 
 /// The parts the browser lists must be exactly 1..=count, in order, each with an ETag.

@@ -45,6 +45,9 @@ pub enum StartError {
 /// A built server, ready to serve on its listener.
 pub struct App {
     pub router: axum::Router,
+    /// The state the server functions share (tests reach the storage through it).
+    pub state: AppState,
+    /// The embedded store, when no external one is configured.
     pub store: Option<EmbeddedStore>,
 }
 
@@ -101,7 +104,8 @@ pub async fn build(
     };
     let (store, route) = store.unzip();
     Ok(App {
-        router: router(leptos_options, state, route),
+        router: router(leptos_options, state.clone(), route),
+        state,
         store,
     })
 }
@@ -117,10 +121,16 @@ pub async fn run(config: Config, leptos_options: LeptosOptions) -> Result<(), St
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
     let app = build(&config, leptos_options, local_addr).await?;
-    if let Some(store) = app.store {
-        let max_age = Duration::from_secs(config.stale_upload_hours * 60 * 60);
-        tokio::spawn(sweep_forever(store, max_age));
-        tracing::info!(data_dir = %config.data_dir.display(), "embedded store ready");
+    let max_age = Duration::from_secs(config.stale_upload_hours * 60 * 60);
+    match app.store {
+        Some(store) => {
+            tokio::spawn(sweep_forever(Sweep::Embedded(store), max_age));
+            tracing::info!(data_dir = %config.data_dir.display(), "embedded store ready");
+        }
+        None => {
+            let sweep = Sweep::External(app.state.storage.clone(), app.state.key_prefix.clone());
+            tokio::spawn(sweep_forever(sweep, max_age));
+        }
     }
     tracing::info!("s3drop listening on http://{local_addr}");
     axum::serve(listener, app.router)
@@ -129,11 +139,29 @@ pub async fn run(config: Config, leptos_options: LeptosOptions) -> Result<(), St
         .map_err(StartError::Serve)
 }
 
-async fn sweep_forever(store: EmbeddedStore, max_age: Duration) {
+/// Which multipart uploads the sweeper aborts when they grow stale.
+enum Sweep {
+    /// Every upload in the embedded store.
+    Embedded(EmbeddedStore),
+    /// s3drop's uploads (its key prefix) in an external bucket, through the S3 API.
+    External(Storage, String),
+}
+
+async fn sweep_forever(sweep: Sweep, max_age: Duration) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     loop {
         every.tick().await;
-        match store.sweep_stale_uploads(max_age).await {
+        let swept = match &sweep {
+            Sweep::Embedded(store) => store
+                .sweep_stale_uploads(max_age)
+                .await
+                .map_err(|e| e.to_string()),
+            Sweep::External(storage, prefix) => storage
+                .sweep_stale_uploads(prefix, max_age)
+                .await
+                .map_err(|e| e.to_string()),
+        };
+        match swept {
             Ok(0) => {}
             Ok(swept) => tracing::info!(swept, "aborted stale multipart uploads"),
             Err(err) => tracing::warn!(%err, "could not sweep stale multipart uploads"),

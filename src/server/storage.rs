@@ -269,6 +269,64 @@ impl Storage {
         Ok(())
     }
 
+    /// Removes an object (removing a missing one succeeds, as in S3).
+    pub async fn delete(&self, key: &str) -> Result<(), ApiError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| store_error("DeleteObject", e))?;
+        Ok(())
+    }
+
+    /// Aborts multipart uploads under `prefix` started more than `max_age` ago,
+    /// following ListMultipartUploads' pages; answers how many it aborted.
+    pub async fn sweep_stale_uploads(
+        &self,
+        prefix: &str,
+        max_age: Duration,
+    ) -> Result<usize, ApiError> {
+        let cutoff = std::time::SystemTime::now() - max_age;
+        let mut stale = Vec::new();
+        let (mut key_marker, mut id_marker) = (None, None);
+        loop {
+            let page = self
+                .client
+                .list_multipart_uploads()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_key_marker(key_marker.take())
+                .set_upload_id_marker(id_marker.take())
+                .send()
+                .await
+                .map_err(|e| store_error("ListMultipartUploads", e))?;
+            for upload in page.uploads() {
+                let started = upload
+                    .initiated()
+                    .and_then(|t| std::time::SystemTime::try_from(*t).ok());
+                if let (Some(key), Some(id), Some(started)) =
+                    (upload.key(), upload.upload_id(), started)
+                    && started <= cutoff
+                {
+                    stale.push((key.to_owned(), id.to_owned()));
+                }
+            }
+            match (page.is_truncated(), page.next_key_marker()) {
+                (Some(true), Some(next)) => {
+                    key_marker = Some(next.to_owned());
+                    id_marker = page.next_upload_id_marker().map(str::to_owned);
+                }
+                _ => break,
+            }
+        }
+        for (key, upload_id) in &stale {
+            self.abort_multipart(key, upload_id).await?;
+        }
+        Ok(stale.len())
+    }
+
     /// Size, type and `ETag` of a stored object.
     pub async fn head(&self, key: &str) -> Result<ObjectInfo, ApiError> {
         let output = self
