@@ -3,8 +3,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-// A fresh data directory per run, so every run starts from an empty store.
-const dataDir = mkdtempSync(join(tmpdir(), "s3drop-e2e-"));
+// A fresh data directory per run, so every run starts from an empty store. The workers
+// load this file again and inherit the variable, so they see the same directory, which
+// the tests look into to check what the embedded store holds.
+const dataDir = (process.env.S3DROP_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "s3drop-e2e-")));
 const port = Number(process.env.S3DROP_E2E_PORT ?? 3100);
 const baseURL = `http://localhost:${port}`;
 

@@ -418,3 +418,97 @@ async fn the_page_and_the_policy_are_served() {
     let policy: s3drop::core::policy::UploadPolicy = policy.json().await.expect("json");
     assert_eq!(policy.max_file_size, 10_000_000);
 }
+
+#[tokio::test]
+async fn a_single_put_can_be_signed_again_and_aborted() {
+    let server = TestServer::start(&[]).await;
+    let data = bytes(3_000, 11);
+    let start = start(&server, "again.txt", data.len(), "text/plain")
+        .await
+        .expect("started");
+    let signed: Vec<SignedPart> = server
+        .call(
+            "uploads/sign",
+            &json!({ "token": start.token, "part_numbers": [1] }),
+        )
+        .await
+        .expect("a fresh URL for the one part");
+    let outside: Result<Vec<SignedPart>, _> = server
+        .call(
+            "uploads/sign",
+            &json!({ "token": start.token, "part_numbers": [2] }),
+        )
+        .await;
+    assert!(matches!(outside, Err((400, _))), "{outside:?}");
+    let put = server
+        .http
+        .put(&signed[0].url)
+        .header("content-type", "text/plain")
+        .body(data.clone())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(put.status().as_u16(), 200);
+    let s3 = server.s3();
+    assert!(
+        s3.head_object()
+            .bucket("s3drop")
+            .key(&start.key)
+            .send()
+            .await
+            .is_ok()
+    );
+
+    // Cancelling removes what the PUT stored: the key belonged to this upload alone.
+    let () = server
+        .call("uploads/abort", &json!({ "token": start.token }))
+        .await
+        .expect("aborted");
+    assert!(
+        s3.head_object()
+            .bucket("s3drop")
+            .key(&start.key)
+            .send()
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn stale_multipart_uploads_are_swept_through_the_s3_api() {
+    let server = TestServer::start(&["--key-prefix", "drop/"]).await;
+    let data = bytes(12 * MIB, 12);
+    let start = start(&server, "stale.bin", data.len(), "")
+        .await
+        .expect("started");
+    let _ = send_parts(&server, &start, &data).await;
+    // An upload outside s3drop's prefix is someone else's and is left alone.
+    let s3 = server.s3();
+    s3.create_multipart_upload()
+        .bucket("s3drop")
+        .key("other/file")
+        .send()
+        .await
+        .expect("created");
+
+    let storage = &server.state.storage;
+    let young = storage
+        .sweep_stale_uploads("drop/", std::time::Duration::from_secs(3_600))
+        .await
+        .expect("swept");
+    assert_eq!(young, 0, "a fresh upload is not stale");
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let swept = storage
+        .sweep_stale_uploads("drop/", std::time::Duration::from_secs(1))
+        .await
+        .expect("swept");
+    assert_eq!(swept, 1);
+    let left = s3
+        .list_multipart_uploads()
+        .bucket("s3drop")
+        .send()
+        .await
+        .expect("listed");
+    let keys: Vec<_> = left.uploads().iter().filter_map(|u| u.key()).collect();
+    assert_eq!(keys, ["other/file"]);
+}

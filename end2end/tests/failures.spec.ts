@@ -3,11 +3,18 @@ import { MIB, dropGeneratedFiles, fileRow, openPage, partNumber, storedDigest } 
 
 test("failed part PUTs are retried and the upload still completes", async ({ page }) => {
   await openPage(page);
-  // Part 2 first meets a 503; part 3 has its connection reset twice.
+  // Part 2 first meets a 503, part 3 has its connection reset twice, part 4's signature
+  // is refused once (as when it expired) and part 5 meets a 500.
   const planned = new Map<number, string[]>([
     [2, ["503"]],
     [3, ["reset", "reset"]],
+    [4, ["403"]],
+    [5, ["500"]],
   ]);
+  let signCalls = 0;
+  page.on("request", (request) => {
+    if (request.url().endsWith("/api/uploads/sign")) signCalls++;
+  });
   const attempts = new Map<number, number>();
   page.on("request", (request) => {
     const n = partNumber(request.url());
@@ -22,18 +29,18 @@ test("failed part PUTs are retried and the upload still completes", async ({ pag
     },
     async (route) => {
       const failure = planned.get(partNumber(route.request().url())!)!.shift();
-      if (failure === "503") {
-        await route.fulfill({ status: 503, body: "unavailable" });
-      } else {
+      if (failure === "reset") {
         await route.abort("connectionreset");
+      } else {
+        await route.fulfill({ status: Number(failure), body: "injected failure" });
       }
     },
   );
-  const [digest] = await dropGeneratedFiles(page, [{ name: "flaky.bin", size: 20 * MIB, type: "" }]);
+  const [digest] = await dropGeneratedFiles(page, [{ name: "flaky.bin", size: 40 * MIB, type: "" }]);
   expect(await storedDigest(page, "flaky.bin")).toBe(digest);
-  expect(attempts.get(1)).toBe(1);
-  expect(attempts.get(2)).toBe(2);
-  expect(attempts.get(3)).toBe(3);
+  expect([1, 2, 3, 4, 5].map((n) => attempts.get(n))).toEqual([1, 2, 3, 2, 2]);
+  // The refused signature was replaced by a fresh one.
+  expect(signCalls).toBeGreaterThanOrEqual(2);
 });
 
 test("a part the store refuses fails the upload with the reason, and aborts it", async ({ page }) => {

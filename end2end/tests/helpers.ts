@@ -1,5 +1,7 @@
 import { expect, type Page } from "@playwright/test";
 import { createHash } from "node:crypto";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 
 export const MIB = 1024 * 1024;
 
@@ -63,4 +65,17 @@ export async function storedDigest(page: Page, name: string): Promise<string> {
 export function partNumber(url: string | URL): number | undefined {
   const value = new URL(url).searchParams.get("partNumber");
   return value === null ? undefined : Number(value);
+}
+
+/** How many multipart uploads the embedded store holds (its uploads directory). */
+export function multipartUploadsInStore(): number {
+  const dir = join(process.env.S3DROP_E2E_DATA_DIR!, "store", "uploads");
+  return existsSync(dir) ? readdirSync(dir).length : 0;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether a request is a PUT of a part (or of a whole small file) to the store. */
+export function isStorePut(method: string, url: string): boolean {
+  return method === "PUT" && new URL(url).searchParams.has("X-Amz-Signature");
 }

@@ -10,6 +10,7 @@ use clap::Parser;
 use leptos::config::LeptosOptions;
 use s3drop::api::ApiError;
 use s3drop::server::config::Config;
+use s3drop::server::state::AppState;
 use s3drop::server::{secrets, startup};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -21,6 +22,8 @@ pub const MIB: usize = 1024 * 1024;
 /// A running server and its data directory (removed when dropped).
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The server functions' state (its storage reaches the store as the server does).
+    pub state: AppState,
     pub data: TempDir,
     pub http: reqwest::Client,
 }
@@ -53,6 +56,7 @@ impl TestServer {
         tokio::spawn(async move { axum::serve(listener, app.router).await });
         Self {
             addr,
+            state: app.state,
             data,
             http: reqwest::Client::new(),
         }

@@ -1,0 +1,127 @@
+import { test, expect, type Page } from "@playwright/test";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  MIB,
+  dropGeneratedFiles,
+  fileRow,
+  multipartUploadsInStore,
+  openPage,
+  partNumber,
+  sha256,
+  sleep,
+  storedDigest,
+} from "./helpers";
+
+/** Slows every part PUT down by `ms`, so there is time to act mid-upload. */
+async function slowParts(page: Page, ms: number) {
+  await page.route(
+    (url) => partNumber(url) !== undefined,
+    async (route) => {
+      await sleep(ms);
+      // The page may have stopped the request meanwhile (pause, cancel, offline).
+      await route.continue().catch(() => {});
+    },
+  );
+}
+
+/** Counts the part PUTs the page starts, by part number. */
+function countParts(page: Page): Map<number, number> {
+  const counts = new Map<number, number>();
+  page.on("request", (request) => {
+    const n = partNumber(request.url());
+    if (request.method() === "PUT" && n !== undefined) {
+      counts.set(n, (counts.get(n) ?? 0) + 1);
+    }
+  });
+  return counts;
+}
+
+const partStored = (page: Page) =>
+  page.waitForResponse((r) => partNumber(r.url()) !== undefined && r.status() === 200);
+
+test("pause stops sending, resume finishes the upload intact", async ({ page }) => {
+  await openPage(page);
+  await slowParts(page, 300);
+  const [digest] = await dropGeneratedFiles(page, [{ name: "paused.bin", size: 40 * MIB, type: "" }]);
+  const row = fileRow(page, "paused.bin");
+  await partStored(page);
+  await row.getByRole("button", { name: "Pause" }).click();
+  await expect(row).toHaveAttribute("data-state", "paused");
+  await expect(row).toContainText("Paused");
+
+  const counts = countParts(page);
+  await sleep(1_500);
+  expect(counts.size, "nothing is sent while paused").toBe(0);
+
+  await row.getByRole("button", { name: "Resume" }).click();
+  expect(await storedDigest(page, "paused.bin")).toBe(digest);
+});
+
+test("cancel stops the upload and leaves nothing in the store", async ({ page }) => {
+  await openPage(page);
+  await slowParts(page, 300);
+  await dropGeneratedFiles(page, [{ name: "cancelled.bin", size: 40 * MIB, type: "" }]);
+  const row = fileRow(page, "cancelled.bin");
+  await partStored(page);
+  expect(multipartUploadsInStore()).toBe(1);
+  const aborted = page.waitForResponse((r) => r.url().endsWith("/api/uploads/abort"));
+  await row.getByRole("button", { name: "Cancel" }).click();
+  await expect(row).toHaveAttribute("data-state", "cancelled");
+  expect((await aborted).status()).toBe(200);
+  // ListMultipartUploads is empty: the store holds no upload, and no part of one.
+  await expect.poll(multipartUploadsInStore).toBe(0);
+});
+
+test("after a reload, adding the same file again sends only the missing parts", async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), "s3drop-reload-"));
+  const path = join(dir, "reloaded.bin");
+  const bytes = randomBytes(40 * MIB);
+  writeFileSync(path, bytes);
+
+  await openPage(page);
+  // Parts 1 and 2 reach the store; 3 and 4 hang as on a dying connection.
+  await page.route(
+    (url) => (partNumber(url) ?? 0) >= 3,
+    () => {},
+  );
+  let stored = 0;
+  page.on("response", (r) => {
+    if (partNumber(r.url()) !== undefined && r.status() === 200) stored++;
+  });
+  await page.locator('input[type="file"]').setInputFiles(path);
+  await expect.poll(() => stored).toBe(2);
+  await sleep(500); // let the page record the second part
+
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+  await page.reload();
+  await openPage(page);
+  const unfinished = page.locator(".unfinished");
+  await expect(unfinished).toContainText("reloaded.bin");
+  await expect(unfinished).toContainText("2 of 5 parts sent");
+
+  const counts = countParts(page);
+  await page.locator('input[type="file"]').setInputFiles(path);
+  expect(await storedDigest(page, "reloaded.bin")).toBe(sha256(bytes));
+  expect([...counts.keys()].sort()).toEqual([3, 4, 5]);
+  await expect(unfinished).toHaveCount(0);
+});
+
+test("going offline pauses uploads, coming back online finishes them", async ({ page }) => {
+  await openPage(page);
+  await slowParts(page, 300);
+  const [digest] = await dropGeneratedFiles(page, [{ name: "offline.bin", size: 40 * MIB, type: "" }]);
+  const row = fileRow(page, "offline.bin");
+  await partStored(page);
+
+  await page.context().setOffline(true);
+  await expect(row).toHaveAttribute("data-state", "paused");
+  await expect(row).toContainText("offline");
+  await expect(page.getByRole("status")).toContainText("You are offline");
+  await sleep(500);
+
+  await page.context().setOffline(false);
+  expect(await storedDigest(page, "offline.bin")).toBe(digest);
+});
