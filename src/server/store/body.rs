@@ -19,7 +19,7 @@ use super::disk::{self, Layout};
 const WRITE_BUFFER: usize = 1 << 20;
 
 /// What a request promised about its body.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Promised {
     pub content_length: Option<i64>,
     pub content_md5: Option<String>,
@@ -29,12 +29,33 @@ pub struct Promised {
 }
 
 impl Promised {
-    /// Adds a checksum header's value, if the request carried one.
-    pub fn checksum(mut self, algorithm: &'static str, value: Option<String>) -> Self {
-        if let Some(value) = value {
-            self.checksums.insert(algorithm, value);
+    /// What a PutObject or UploadPart request promised: its length, MD5, checksum
+    /// algorithm and checksum headers (in [`ALGORITHMS`] order).
+    pub fn new(
+        content_length: Option<i64>,
+        content_md5: Option<String>,
+        algorithm: Option<ChecksumAlgorithm>,
+        checksums: [Option<String>; 5],
+    ) -> Self {
+        Self {
+            content_length,
+            content_md5,
+            algorithm,
+            checksums: ALGORITHMS
+                .into_iter()
+                .zip(checksums)
+                .filter_map(|(name, value)| Some((name, value?)))
+                .collect(),
         }
-        self
+    }
+
+    /// Refuses a body announced as longer than `limit` before reading any of it.
+    pub fn check_length(&self, limit: u64) -> S3Result<()> {
+        match self.content_length.map(u64::try_from) {
+            Some(Ok(length)) if length > limit => Err(s3_error!(EntityTooLarge)),
+            Some(Err(_)) => Err(s3_error!(InvalidArgument, "negative Content-Length")),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -49,7 +70,8 @@ pub struct Received {
     pub checksums: BTreeMap<String, String>,
 }
 
-const ALGORITHMS: [&str; 5] = ["crc32", "crc32c", "sha1", "sha256", "crc64nvme"];
+/// The checksum algorithms S3 defines, by the names their headers use.
+pub const ALGORITHMS: [&str; 5] = ["crc32", "crc32c", "sha1", "sha256", "crc64nvme"];
 
 /// Streams `body` to a temporary file and verifies it; on any failure the file is removed.
 pub async fn receive(

@@ -20,23 +20,19 @@ impl EmbeddedStore {
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let input = req.input;
         self.require_bucket(&input.bucket)?;
-        if input
-            .content_length
-            .is_some_and(|n| u64::try_from(n).map_or(true, |n| n > MAX_SINGLE_PUT_SIZE))
-        {
-            return Err(s3_error!(EntityTooLarge));
-        }
-        let promised = Promised {
-            content_length: input.content_length,
-            content_md5: input.content_md5,
-            algorithm: input.checksum_algorithm,
-            ..Default::default()
-        }
-        .checksum("crc32", input.checksum_crc32)
-        .checksum("crc32c", input.checksum_crc32c)
-        .checksum("sha1", input.checksum_sha1)
-        .checksum("sha256", input.checksum_sha256)
-        .checksum("crc64nvme", input.checksum_crc64nvme);
+        let promised = Promised::new(
+            input.content_length,
+            input.content_md5,
+            input.checksum_algorithm,
+            [
+                input.checksum_crc32,
+                input.checksum_crc32c,
+                input.checksum_sha1,
+                input.checksum_sha256,
+                input.checksum_crc64nvme,
+            ],
+        );
+        promised.check_length(MAX_SINGLE_PUT_SIZE)?;
         let layout = &self.inner.layout;
         let received = body::receive(layout, input.body, promised, req.trailing_headers).await?;
         let meta = ObjectMeta {
