@@ -10,6 +10,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # cargo-leptos compiles Leptos with this variable set; setting it for cargo test and
 # clippy too lets them reuse those builds instead of compiling everything again.
 export LEPTOS_OUTPUT_NAME=s3drop
+# Tests talk only to stores on this machine: never ask a cloud metadata service.
+export AWS_EC2_METADATA_DISABLED=true
 
 say "building the WASM bundle and the site"
 # Only the front end here: `cargo test` below builds the server binary the end-to-end

@@ -2,20 +2,34 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use leptos::config::get_configuration;
-use s3drop::server::config::Config;
+use s3drop::server::config::{Config, LogFormat};
 use s3drop::server::startup;
+use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,aws_config=warn".into()),
-        )
-        .init();
-    let config = Config::parse();
+    let config = match Config::load(std::env::args_os()) {
+        Ok(config) => config,
+        Err(err) => err.exit(),
+    };
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,aws_config=warn,aws_smithy_runtime=warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log_format {
+        LogFormat::Human => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
+    if config.check_config {
+        print!("{}", config.describe());
+        return match config.validate() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("s3drop: {err}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let leptos_options = match get_configuration(None) {
         Ok(conf) => conf.leptos_options,
         Err(err) => {
@@ -25,6 +39,10 @@ async fn main() -> ExitCode {
     };
     match startup::run(config, leptos_options).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(startup::StartError::Config(err)) => {
+            eprintln!("s3drop: {err}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             eprintln!("s3drop: {err}");
             ExitCode::FAILURE

@@ -5,6 +5,7 @@ use axum::http::header::HOST;
 use axum::http::request::Parts;
 use leptos::prelude::use_context;
 
+use super::metrics::Metrics;
 use super::state::{AppState, app_state};
 use super::system;
 use super::token::{Claims, TokenError};
@@ -68,7 +69,8 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
         &request.name,
     );
     let host = request_host();
-    let expires_at = system::now_secs().saturating_add(state.token_ttl.as_secs());
+    let started_at = system::now_secs();
+    let expires_at = started_at.saturating_add(state.token_ttl.as_secs());
     let (upload_id, method) = if plan.part_count == 1 {
         let put = state
             .storage
@@ -87,12 +89,21 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
         };
         (Some(upload_id), method)
     };
+    let kind = if upload_id.is_some() {
+        Metrics::count(&state.metrics.started_multipart);
+        "multipart"
+    } else {
+        Metrics::count(&state.metrics.started_single);
+        "single"
+    };
+    tracing::info!(%key, size = plan.size, kind, parts = plan.part_count, "upload started");
     let token = state.tokens.sign(&Claims {
         key: key.clone(),
         name: request.name,
         content_type,
         upload_id,
         plan,
+        started_at,
         expires_at,
     });
     Ok(UploadStart {
@@ -159,6 +170,31 @@ pub async fn complete_upload(
 ) -> Result<StoredObject, ApiError> {
     let state = app_state()?;
     let claims = verify(&state, &token)?;
+    let result = finish(&state, &claims, parts).await;
+    match &result {
+        Ok(stored) => {
+            Metrics::count(&state.metrics.completed);
+            state
+                .metrics
+                .bytes_completed
+                .fetch_add(stored.size, std::sync::atomic::Ordering::Relaxed);
+            let seconds = system::now_secs().saturating_sub(claims.started_at);
+            tracing::info!(key = %claims.key, size = stored.size, seconds, "upload completed");
+        }
+        Err(err) => {
+            Metrics::count(&state.metrics.failed);
+            tracing::warn!(key = %claims.key, reason = %err, "upload completion refused");
+        }
+    }
+    result
+}
+
+/// Checks the stored parts (or single object) against the plan and completes.
+async fn finish(
+    state: &AppState,
+    claims: &Claims,
+    parts: Vec<CompletedPart>,
+) -> Result<StoredObject, ApiError> {
     match &claims.upload_id {
         None if !parts.is_empty() => {
             return Err(ApiError::BadRequest(
@@ -188,7 +224,6 @@ pub async fn complete_upload(
         other => other,
     })?;
     if info.size != claims.plan.size {
-        tracing::warn!(key = %claims.key, stored = info.size, planned = claims.plan.size, "stored size differs from plan");
         return Err(ApiError::BadRequest(format!(
             "the store holds {} bytes but the file has {}",
             info.size, claims.plan.size
@@ -203,10 +238,10 @@ pub async fn complete_upload(
         )
         .await?;
     Ok(StoredObject {
-        key: claims.key,
-        name: claims.name,
+        key: claims.key.clone(),
+        name: claims.name.clone(),
         size: info.size,
-        content_type: claims.content_type,
+        content_type: claims.content_type.clone(),
         etag: info.etag,
         download_url,
     })
@@ -216,11 +251,19 @@ pub async fn abort_upload(token: String) -> Result<(), ApiError> {
     let state = app_state()?;
     let claims = verify(&state, &token)?;
     match &claims.upload_id {
-        Some(upload_id) => state.storage.abort_multipart(&claims.key, upload_id).await,
+        Some(upload_id) => {
+            state
+                .storage
+                .abort_multipart(&claims.key, upload_id)
+                .await?
+        }
         // The key belongs to this upload alone, so removing what a PUT may have stored
         // leaves nothing behind.
-        None => state.storage.delete(&claims.key).await,
+        None => state.storage.delete(&claims.key).await?,
     }
+    Metrics::count(&state.metrics.aborted);
+    tracing::info!(key = %claims.key, "upload aborted");
+    Ok(())
 }
 
 /// The parts the browser lists must be exactly 1..=count, in order, each with an ETag.

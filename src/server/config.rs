@@ -1,11 +1,16 @@
-//! Configuration from command-line flags and environment variables, checked once at
-//! start-up so a bad value stops the server with a message naming the setting.
+//! Configuration from command-line flags, environment variables and an optional TOML
+//! file (flags over environment over file over defaults), checked once at start-up so
+//! a bad value stops the server with a message naming the setting and the fix.
 
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 use crate::core::limits::{MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PRESIGN_SECS, MIN_PART_SIZE};
 use crate::core::policy::{UploadPolicy, normalise_type};
@@ -18,6 +23,19 @@ use crate::core::policy::{UploadPolicy, normalise_type};
 #[derive(Debug, Clone, Parser)]
 #[command(name = "s3drop", version, about, long_about)]
 pub struct Config {
+    /// TOML file with settings (keys as the flags' names, e.g. `max-file-size = "10GiB"`);
+    /// flags and environment variables override it
+    #[arg(long, env = "S3DROP_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Print the effective settings and where each came from, then exit
+    #[arg(long)]
+    pub check_config: bool,
+
+    /// Log format: `human` lines, or `json` objects for log collectors
+    #[arg(long, env = "S3DROP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+
     /// Address to listen on [default: the Leptos site address, 127.0.0.1:3000]
     #[arg(long, env = "S3DROP_BIND")]
     pub bind: Option<SocketAddr>,
@@ -38,6 +56,14 @@ pub struct Config {
     /// S3 endpoint the server calls (AWS S3 when unset)
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
+
+    /// Access key id for the external store [default: the standard AWS credential chain]
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub access_key_id: Option<String>,
+
+    /// Secret access key for the external store (with --access-key-id)
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true, value_parser = parse_secret)]
+    pub secret_access_key: Option<Secret>,
 
     /// Endpoint written into presigned URLs, when browsers reach the store at another
     /// address than the server does [default: the endpoint]
@@ -78,15 +104,163 @@ pub struct Config {
 
     /// Secret for upload tokens; share it between instances behind a load balancer
     /// [default: generated once and kept in the data directory]
-    #[arg(long, env = "S3DROP_SECRET", hide_env_values = true)]
-    pub secret: Option<String>,
+    #[arg(long, env = "S3DROP_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub secret: Option<Secret>,
 
     /// Embedded store: abort multipart uploads left unfinished this many hours
     #[arg(long, env = "S3DROP_STALE_UPLOAD_HOURS", default_value_t = 24)]
     pub stale_upload_hours: u64,
+
+    /// Where each setting came from (`flag`, `env`, `file`, `default`), for `--check-config`.
+    #[arg(skip)]
+    pub sources: BTreeMap<String, &'static str>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// A secret setting: never printed, not even by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+fn parse_secret(text: &str) -> Result<Secret, String> {
+    Ok(Secret(text.to_owned()))
 }
 
 impl Config {
+    /// Reads the settings from `args` (the first is the program's name), the environment
+    /// and, when `--config` names one, a TOML file for whatever neither of those set.
+    pub fn load<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let mut args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let matches = Self::command().try_get_matches_from(&args)?;
+        let mut from_file = Vec::new();
+        if let Some(path) = matches.get_one::<PathBuf>("config") {
+            let invalid = |message: String| {
+                Self::command().error(clap::error::ErrorKind::InvalidValue, message)
+            };
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| invalid(format!("cannot read --config {}: {e}", path.display())))?;
+            let table: toml::Table = text.parse().map_err(|e| {
+                invalid(format!(
+                    "--config {} is not valid TOML: {e}",
+                    path.display()
+                ))
+            })?;
+            for (key, value) in table {
+                let name = key.replace('_', "-");
+                let arg = Self::command()
+                    .get_arguments()
+                    .find(|a| {
+                        a.get_long() == Some(&name)
+                            && !matches!(name.as_str(), "config" | "check-config")
+                    })
+                    .map(|a| a.get_id().to_string())
+                    .ok_or_else(|| {
+                        invalid(format!("--config: `{key}` is not a setting (see --help)"))
+                    })?;
+                if matches.value_source(&arg) != Some(ValueSource::DefaultValue)
+                    && matches.value_source(&arg).is_some()
+                {
+                    continue;
+                }
+                let text = match value {
+                    toml::Value::String(s) => s,
+                    toml::Value::Boolean(false) => continue,
+                    toml::Value::Boolean(true) => {
+                        args.push(format!("--{name}").into());
+                        from_file.push(arg);
+                        continue;
+                    }
+                    toml::Value::Array(items) => items
+                        .iter()
+                        .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    other => other.to_string(),
+                };
+                args.push(format!("--{name}={text}").into());
+                from_file.push(arg);
+            }
+        }
+        let matches = Self::command().try_get_matches_from(&args)?;
+        let mut config = Self::from_arg_matches(&matches)?;
+        for arg in Self::command().get_arguments() {
+            let id = arg.get_id().as_str();
+            let source = match matches.value_source(id) {
+                _ if from_file.iter().any(|f| f == id) => "file",
+                Some(ValueSource::CommandLine) => "flag",
+                Some(ValueSource::EnvVariable) => "env",
+                _ => "default",
+            };
+            config.sources.insert(id.to_owned(), source);
+        }
+        Ok(config)
+    }
+
+    /// The effective settings, one a line with where it came from; secrets are hidden.
+    pub fn describe(&self) -> String {
+        let values = [
+            ("bind", format!("{:?}", self.bind)),
+            ("public_url", format!("{:?}", self.public_url)),
+            ("data_dir", self.data_dir.display().to_string()),
+            ("bucket", format!("{:?}", self.bucket)),
+            ("endpoint_url", format!("{:?}", self.endpoint_url)),
+            ("store_public_url", format!("{:?}", self.store_public_url)),
+            ("path_style", self.path_style.to_string()),
+            ("region", self.region.clone()),
+            ("key_prefix", self.key_prefix.clone()),
+            ("max_file_size", self.max_file_size.to_string()),
+            ("allowed_types", self.allowed_types.join(",")),
+            ("part_size", self.part_size.to_string()),
+            ("url_ttl_secs", self.url_ttl_secs.to_string()),
+            ("token_ttl_secs", self.token_ttl_secs.to_string()),
+            (
+                "secret",
+                if self.secret.is_some() {
+                    "(set)"
+                } else {
+                    "(generated)"
+                }
+                .into(),
+            ),
+            ("access_key_id", format!("{:?}", self.access_key_id)),
+            (
+                "secret_access_key",
+                if self.secret_access_key.is_some() {
+                    "(set)"
+                } else {
+                    "(unset)"
+                }
+                .into(),
+            ),
+            ("stale_upload_hours", self.stale_upload_hours.to_string()),
+            (
+                "log_format",
+                format!("{:?}", self.log_format).to_lowercase(),
+            ),
+        ];
+        let mut out = String::new();
+        for (id, value) in values {
+            let source = self.sources.get(id).copied().unwrap_or("default");
+            let _ = writeln!(out, "{id:<20} {value:<40} ({source})");
+        }
+        out
+    }
+
     /// Checks combinations a parser cannot; the message names the setting and the fix.
     pub fn validate(&self) -> Result<(), String> {
         if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&self.part_size) {
@@ -104,7 +278,7 @@ impl Config {
         if self.token_ttl_secs == 0 {
             return Err("--token-ttl must be at least 1 second".into());
         }
-        if let Some(secret) = &self.secret
+        if let Some(Secret(secret)) = &self.secret
             && secret.len() < 32
         {
             return Err("--secret (S3DROP_SECRET) must be at least 32 characters".into());
@@ -124,6 +298,11 @@ impl Config {
                     "endpoint \"{url}\" must start with http:// or https://"
                 ));
             }
+        }
+        if self.access_key_id.is_some() != self.secret_access_key.is_some() {
+            return Err(
+                "--access-key-id and --secret-access-key (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) go together".into(),
+            );
         }
         if self.bucket.is_none() && self.store_public_url.is_some() {
             return Err("--store-public-url applies to an external store: set --bucket too".into());
@@ -185,7 +364,60 @@ mod tests {
     fn config(args: &[&str]) -> Config {
         let mut all = vec!["s3drop"];
         all.extend_from_slice(args);
-        Config::try_parse_from(all).expect("parses")
+        Config::load(all).expect("parses")
+    }
+
+    #[test]
+    fn a_file_fills_what_flags_leave_unset() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("s3drop.toml");
+        std::fs::write(
+            &file,
+            "part-size = \"16MiB\"\nkey_prefix = \"from-file/\"\nurl-ttl = 60\npath-style = true\nallowed-types = [\"image/*\", \"text/plain\"]\n",
+        )
+        .expect("written");
+        let path = file.to_str().expect("utf-8");
+        let c = config(&["--config", path, "--key-prefix", "from-flag/"]);
+        assert_eq!(c.part_size, 16 << 20);
+        assert_eq!(c.key_prefix, "from-flag/", "a flag beats the file");
+        assert_eq!(c.url_ttl_secs, 60);
+        assert!(c.path_style);
+        assert_eq!(c.allowed_types, ["image/*", "text/plain"]);
+        assert_eq!(c.sources["part_size"], "file");
+        assert_eq!(c.sources["key_prefix"], "flag");
+        assert_eq!(c.sources["region"], "default");
+        assert!(c.describe().contains("from-flag/"));
+    }
+
+    #[test]
+    fn a_bad_file_names_the_problem() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("bad.toml");
+        for (text, expected) in [
+            ("no-such-setting = 1\n", "no-such-setting"),
+            ("part-size = \"lots\"\n", "lots"),
+            ("this is not toml", "not valid TOML"),
+        ] {
+            std::fs::write(&file, text).expect("written");
+            let err = Config::load(["s3drop", "--config", file.to_str().expect("utf-8")])
+                .expect_err("refused")
+                .to_string();
+            assert!(err.contains(expected), "{text}: {err}");
+        }
+        let missing = Config::load(["s3drop", "--config", "/no/such/file.toml"]);
+        assert!(
+            missing
+                .expect_err("refused")
+                .to_string()
+                .contains("cannot read")
+        );
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = config(&["--secret", "0123456789abcdef0123456789abcdef-very-secret"]);
+        assert!(!format!("{c:?}").contains("very-secret"));
+        assert!(!c.describe().contains("very-secret"));
     }
 
     #[test]
@@ -221,6 +453,6 @@ mod tests {
             let err = config(args).validate().expect_err("refused");
             assert!(err.contains(setting), "{args:?}: {err}");
         }
-        assert!(Config::try_parse_from(["s3drop", "--max-file-size", "lots"]).is_err());
+        assert!(Config::load(["s3drop", "--max-file-size", "lots"]).is_err());
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod calls;
 pub mod config;
+pub mod metrics;
+pub mod operations;
 pub mod router;
 pub mod secrets;
 pub mod startup;

@@ -5,13 +5,15 @@ use axum::Router;
 use axum::body::Body;
 use axum::error_handling::HandleError;
 use axum::http::StatusCode;
-use axum::middleware::map_response;
+use axum::middleware::{from_fn_with_state, map_response};
 use axum::response::Response;
+use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use s3s::HttpError;
 use s3s::service::S3Service;
 
+use super::operations::{healthz, metrics, readyz, trace_requests};
 use super::state::AppState;
 use crate::api::ApiError;
 use crate::app::{App, shell};
@@ -31,6 +33,11 @@ pub struct StoreRoute {
 /// SigV4 signs the full path, so the store must see the path the client signed.
 pub fn router(leptos_options: LeptosOptions, state: AppState, store: Option<StoreRoute>) -> Router {
     let routes = generate_route_list(App);
+    let operations = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state.clone());
     let mut router = Router::new();
     if let Some(StoreRoute { bucket, service }) = store {
         let service = HandleError::new(service, store_failure);
@@ -42,6 +49,7 @@ pub fn router(leptos_options: LeptosOptions, state: AppState, store: Option<Stor
             router = router.route_service(&path, service.clone());
         }
     }
+    let metrics = state.metrics.clone();
     router
         .leptos_routes_with_context(
             &leptos_options,
@@ -55,6 +63,8 @@ pub fn router(leptos_options: LeptosOptions, state: AppState, store: Option<Stor
         .fallback(leptos_axum::file_and_error_handler(shell))
         .layer(map_response(api_error_status))
         .with_state(leptos_options)
+        .merge(operations)
+        .layer(from_fn_with_state(metrics, trace_requests))
 }
 
 /// Server functions answer every error with 500; this gives each [`ApiError`] its own

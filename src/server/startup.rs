@@ -11,6 +11,7 @@ use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
 use super::config::Config;
+use super::metrics::Metrics;
 use super::router::{StoreRoute, router};
 use super::secrets;
 use super::state::AppState;
@@ -90,11 +91,12 @@ pub async fn build(
         }
     };
     let token_key = match &config.secret {
-        Some(secret) => secret.as_bytes().to_vec(),
+        Some(secret) => secret.0.as_bytes().to_vec(),
         None => generated()?.token_key.into_bytes(),
     };
 
     let state = AppState {
+        metrics: Default::default(),
         policy: config.policy(),
         part_size: config.part_size,
         key_prefix: config.key_prefix.clone(),
@@ -122,21 +124,37 @@ pub async fn run(config: Config, leptos_options: LeptosOptions) -> Result<(), St
         .map_err(|source| StartError::Bind { addr, source })?;
     let app = build(&config, leptos_options, local_addr).await?;
     let max_age = Duration::from_secs(config.stale_upload_hours * 60 * 60);
-    match app.store {
+    let metrics = app.state.metrics.clone();
+    match &app.store {
         Some(store) => {
-            tokio::spawn(sweep_forever(Sweep::Embedded(store), max_age));
+            tokio::spawn(sweep_forever(
+                Sweep::Embedded(store.clone()),
+                max_age,
+                metrics,
+            ));
             tracing::info!(data_dir = %config.data_dir.display(), "embedded store ready");
         }
         None => {
             let sweep = Sweep::External(app.state.storage.clone(), app.state.key_prefix.clone());
-            tokio::spawn(sweep_forever(sweep, max_age));
+            tokio::spawn(sweep_forever(sweep, max_age, metrics));
         }
     }
     tracing::info!("s3drop listening on http://{local_addr}");
+    serve(listener, app, shutdown_signal()).await
+}
+
+/// Serves until `shutdown` resolves, then lets the requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
     axum::serve(listener, app.router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
-        .map_err(StartError::Serve)
+        .map_err(StartError::Serve)?;
+    tracing::info!("stopped; every request in flight finished");
+    Ok(())
 }
 
 /// Which multipart uploads the sweeper aborts when they grow stale.
@@ -147,7 +165,7 @@ enum Sweep {
     External(Storage, String),
 }
 
-async fn sweep_forever(sweep: Sweep, max_age: Duration) {
+async fn sweep_forever(sweep: Sweep, max_age: Duration, metrics: std::sync::Arc<Metrics>) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     loop {
         every.tick().await;
@@ -163,7 +181,12 @@ async fn sweep_forever(sweep: Sweep, max_age: Duration) {
         };
         match swept {
             Ok(0) => {}
-            Ok(swept) => tracing::info!(swept, "aborted stale multipart uploads"),
+            Ok(swept) => {
+                metrics
+                    .stale_swept
+                    .fetch_add(swept as u64, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!(swept, "aborted stale multipart uploads");
+            }
             Err(err) => tracing::warn!(%err, "could not sweep stale multipart uploads"),
         }
     }
@@ -188,7 +211,7 @@ async fn shutdown_signal() {
         () = interrupt => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down");
+    tracing::info!("shutting down: finishing the requests in flight");
 }
 
 /// A client for the embedded store at `endpoint`, path-style, with its own credentials.
@@ -214,10 +237,18 @@ fn embedded_client(endpoint: &str, secrets: &secrets::Secrets) -> aws_sdk_s3::Cl
 
 /// A client for an external store, from the standard AWS configuration chain.
 async fn external_storage(config: &Config, bucket: &str) -> Storage {
-    let shared = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(config.region.clone()))
-        .load()
-        .await;
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).region(Region::new(config.region.clone()));
+    if let (Some(id), Some(secret)) = (&config.access_key_id, &config.secret_access_key) {
+        loader = loader.credentials_provider(Credentials::new(
+            id,
+            &secret.0,
+            None,
+            None,
+            "s3drop-config",
+        ));
+    }
+    let shared = loader.load().await;
     let client_for = |endpoint: Option<&String>| {
         let mut builder = aws_sdk_s3::config::Builder::from(&shared)
             .force_path_style(config.path_style)

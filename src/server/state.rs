@@ -1,10 +1,12 @@
 //! The one app state, built in `main` from the configuration and handed to every
 //! server function through Leptos context.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use leptos::prelude::use_context;
 
+use super::metrics::Metrics;
 use super::storage::Storage;
 use super::token::TokenSigner;
 use crate::api::ApiError;
@@ -25,6 +27,8 @@ pub struct AppState {
     pub tokens: TokenSigner,
     /// The bucket, and the client that reaches it.
     pub storage: Storage,
+    /// Counters and latencies for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The app state of the current request.

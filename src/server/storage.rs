@@ -269,6 +269,22 @@ impl Storage {
         Ok(())
     }
 
+    /// Whether the bucket answers (HeadBucket), with the reason when it does not.
+    pub async fn check(&self) -> Result<(), String> {
+        match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) => Err(format!(
+                "the store refused HeadBucket on \"{}\" (HTTP {})",
+                self.bucket,
+                e.raw().status().as_u16()
+            )),
+            Err(SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) => {
+                Err("the store cannot be reached".into())
+            }
+            Err(other) => Err(format!("the store did not answer as expected: {other}")),
+        }
+    }
+
     /// Removes an object (removing a missing one succeeds, as in S3).
     pub async fn delete(&self, key: &str) -> Result<(), ApiError> {
         self.client

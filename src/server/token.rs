@@ -25,6 +25,8 @@ pub struct Claims {
     pub upload_id: Option<String>,
     /// The plan the parts must follow (one part for a single PUT).
     pub plan: PartPlan,
+    /// When the upload started, in seconds since the Unix epoch (for its duration).
+    pub started_at: u64,
     /// When the token stops being accepted, in seconds since the Unix epoch.
     pub expires_at: u64,
 }
@@ -111,6 +113,7 @@ mod tests {
             content_type: "application/octet-stream".into(),
             upload_id: Some("upload-1".into()),
             plan: PartPlan::new(40 * MIB, 8 * MIB).expect("plannable"),
+            started_at: 0,
             expires_at: 1_000,
         }
     }

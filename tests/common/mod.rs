@@ -6,7 +6,6 @@
 use std::net::SocketAddr;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
-use clap::Parser;
 use leptos::config::LeptosOptions;
 use s3drop::api::ApiError;
 use s3drop::server::config::Config;
@@ -45,7 +44,7 @@ impl TestServer {
         let data_dir = data.path().to_str().expect("utf-8 path").to_owned();
         let mut all = vec!["s3drop", "--data-dir", &data_dir];
         all.extend_from_slice(args);
-        let config = Config::try_parse_from(all).expect("valid flags");
+        let config = Config::load(all).expect("valid flags");
         let options = LeptosOptions::builder()
             .output_name("s3drop")
             .site_addr(addr)

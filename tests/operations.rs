@@ -1,0 +1,256 @@
+//! What operators rely on: health and readiness, metrics that count real uploads,
+//! `--check-config`, and a shutdown that lets requests in flight finish.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use clap::Parser as _;
+use common::{TestServer, bytes};
+use s3drop::api::{StartRequest, StoredObject, UploadMethod, UploadStart};
+use s3drop::server::config::Config;
+use s3drop::server::{secrets, startup};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+async fn get(server: &TestServer, path: &str) -> (u16, String) {
+    let response = server
+        .http
+        .get(server.url(path))
+        .send()
+        .await
+        .expect("answers");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("text"))
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let store = TestServer::start(&[]).await;
+    assert_eq!(get(&store, "/healthz").await, (200, "ok\n".into()));
+    assert_eq!(get(&store, "/readyz").await.0, 200);
+
+    // Another s3drop using the first one's store as its external store is ready too…
+    let keys = secrets::load_or_create(store.data.path()).expect("secrets");
+    let endpoint = store.url("");
+    let external = [
+        "--bucket",
+        "s3drop",
+        "--path-style",
+        "--endpoint-url",
+        endpoint.as_str(),
+        "--access-key-id",
+        keys.store_access_key.as_str(),
+        "--secret-access-key",
+        keys.store_secret_key.as_str(),
+    ];
+    let client = TestServer::start(&external).await;
+    assert_eq!(get(&client, "/readyz").await.0, 200);
+
+    // …and not when its store is down, or the bucket is missing: it says why.
+    let closed = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let dead = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let mut down = external;
+    down[4] = dead.as_str();
+    let client = TestServer::start(&down).await;
+    let (status, body) = get(&client, "/readyz").await;
+    assert_eq!(status, 503);
+    assert!(body.contains("cannot be reached"), "{body}");
+    assert_eq!(
+        get(&client, "/healthz").await.0,
+        200,
+        "alive while not ready"
+    );
+
+    let mut missing = external;
+    missing[1] = "no-such-bucket";
+    let client = TestServer::start(&missing).await;
+    let (status, body) = get(&client, "/readyz").await;
+    assert_eq!(status, 503);
+    assert!(body.contains("no-such-bucket"), "{body}");
+}
+
+#[tokio::test]
+async fn metrics_count_a_real_upload() {
+    let server = TestServer::start(&[]).await;
+    let data = bytes(10_000, 21);
+    let request = StartRequest {
+        name: "counted.bin".into(),
+        size: data.len() as u64,
+        content_type: String::new(),
+    };
+    let start: UploadStart = server
+        .call("uploads/start", &json!({ "request": request }))
+        .await
+        .expect("started");
+    let UploadMethod::Single { url, headers } = &start.method else {
+        panic!("a single PUT");
+    };
+    let mut put = server.http.put(url).body(data);
+    for (name, value) in headers {
+        put = put.header(name, value);
+    }
+    assert_eq!(put.send().await.expect("sent").status().as_u16(), 200);
+    let _: StoredObject = server
+        .call(
+            "uploads/complete",
+            &json!({ "token": start.token, "parts": [] }),
+        )
+        .await
+        .expect("completed");
+
+    let (status, text) = get(&server, "/metrics").await;
+    assert_eq!(status, 200);
+    for line in [
+        "s3drop_uploads_started_total{method=\"single\"} 1",
+        "s3drop_uploads_completed_total 1",
+        "s3drop_bytes_completed_total 10000",
+        "s3drop_server_fn_duration_seconds_count{fn=\"uploads/start\"} 1",
+        "s3drop_server_fn_duration_seconds_count{fn=\"uploads/complete\"} 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let server = TestServer::start(&[]).await;
+    let mine = server
+        .http
+        .get(server.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(mine.headers()["x-request-id"], "abc-123");
+    let made = server
+        .http
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(made.headers()["x-request-id"].len(), 16);
+}
+
+#[test]
+fn check_config_shows_precedence_flags_env_file_defaults() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("s3drop.toml");
+    std::fs::write(
+        &file,
+        "key-prefix = \"file/\"\nregion = \"file-region\"\npart-size = \"16MiB\"\nsecret = \"from-the-file-0123456789abcdef-0123456789\"\n",
+    )
+    .expect("written");
+    let output = Command::new(env!("CARGO_BIN_EXE_s3drop"))
+        .args(["--check-config", "--config"])
+        .arg(&file)
+        .args(["--key-prefix", "flag/"])
+        .env("S3DROP_KEY_PREFIX", "env/")
+        .env("AWS_REGION", "env-region")
+        .env_remove("S3DROP_PART_SIZE")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = |id: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("no {id} in {text}"))
+            .to_owned()
+    };
+    assert!(line("key_prefix").contains("flag/") && line("key_prefix").ends_with("(flag)"));
+    assert!(line("region").contains("env-region") && line("region").ends_with("(env)"));
+    assert!(line("part_size").contains("16777216") && line("part_size").ends_with("(file)"));
+    assert!(line("url_ttl_secs").ends_with("(default)"));
+    assert!(!text.contains("from-the-file"), "secrets are never printed");
+
+    // An invalid combination is refused with the setting named, and exit status 2.
+    let output = Command::new(env!("CARGO_BIN_EXE_s3drop"))
+        .args(["--check-config", "--part-size", "1MiB"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--part-size"));
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_request_in_flight_finish() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let addr = listener.local_addr().expect("addr");
+    let dir = data.path().to_str().expect("utf-8");
+    let config = Config::try_parse_from(["s3drop", "--data-dir", dir]).expect("flags");
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("s3drop")
+        .site_addr(addr)
+        .build();
+    let app = startup::build(&config, options, addr).await.expect("built");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(startup::serve(listener, app, async {
+        let _ = stopped.await;
+    }));
+
+    // Start an upload whose body arrives slowly, over about a second.
+    let http = reqwest::Client::new();
+    let request = StartRequest {
+        name: "slow.bin".into(),
+        size: 10 * 64 * 1024,
+        content_type: String::new(),
+    };
+    let start: UploadStart = http
+        .post(format!("http://{addr}/api/uploads/start"))
+        .json(&json!({ "request": request }))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("started");
+    let UploadMethod::Single { url, headers } = start.method else {
+        panic!("a single PUT");
+    };
+    let chunks = futures::stream::iter(0..10).then(|i| async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Ok::<_, std::io::Error>(bytes(64 * 1024, i))
+    });
+    let mut put = http
+        .put(url)
+        .header("content-length", 10 * 64 * 1024)
+        .body(reqwest::Body::wrap_stream(chunks));
+    for (name, value) in headers {
+        put = put.header(name, value);
+    }
+    let in_flight = tokio::spawn(put.send());
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.send(()).expect("server running");
+    let response = in_flight.await.expect("joined").expect("answered");
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "the request in flight finished"
+    );
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server stopped")
+        .expect("joined")
+        .expect("cleanly");
+    assert!(
+        http.get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .is_err(),
+        "no new requests after shutdown"
+    );
+}
+
+use futures::StreamExt as _;
