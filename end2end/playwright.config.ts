@@ -51,13 +51,13 @@ export default defineConfig({
     url: baseURL,
     timeout: 60_000,
     reuseExistingServer: false,
-    stdout: "pipe",
+    stdout: "ignore",
     stderr: "pipe",
     env: {
       LEPTOS_OUTPUT_NAME: "s3drop",
       LEPTOS_SITE_ROOT: "target/site",
       LEPTOS_SITE_PKG_DIR: "pkg",
-      RUST_LOG: "info",
+      RUST_LOG: "warn",
     },
   },
 });

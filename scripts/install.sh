@@ -4,6 +4,7 @@
 #
 #   scripts/install.sh          build tools (wasm target, cargo-leptos, wasm-bindgen-cli)
 #   scripts/install.sh --test   also the test tools (Chromium, Playwright's npm packages)
+#   scripts/install.sh --release  also wasm-opt (npm's binaryen) for release builds
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,5 +42,13 @@ if [[ "${1:-}" == "--test" ]]; then
   if ! cmp -s end2end/package-lock.json end2end/node_modules/.package-lock.json 2>/dev/null; then
     say "installing the end-to-end test packages"
     (cd end2end && npm ci --no-audit --no-fund)
+  fi
+fi
+
+if [[ "${1:-}" == "--release" ]]; then
+  # cargo-leptos looks for wasm-opt on PATH; callers add .tools/node_modules/.bin to it.
+  if [[ ! -x .tools/node_modules/.bin/wasm-opt ]]; then
+    say "installing wasm-opt (npm's binaryen 132) into .tools"
+    npm install --no-audit --no-fund --prefix .tools binaryen@132
   fi
 fi

@@ -118,7 +118,7 @@ test("going offline pauses uploads, coming back online finishes them", async ({ 
 
   await page.context().setOffline(true);
   await expect(row).toHaveAttribute("data-state", "paused");
-  await expect(row).toContainText("offline");
+  await expect(row).toContainText("while offline");
   await expect(page.getByRole("status")).toContainText("You are offline");
   await sleep(500);
 

@@ -30,7 +30,7 @@ pub fn FileRow(file: QueuedFile, offline: RwSignal<bool>) -> impl IntoView {
         _ => 0.0,
     };
     let detail = move || match status.get() {
-        FileStatus::Queued if held.get() => "Paused (waiting)".to_owned(),
+        FileStatus::Queued if held.get() => "Paused before starting".to_owned(),
         FileStatus::Queued => "Waiting".to_owned(),
         FileStatus::Uploading { sent, total, note } => {
             let progress = format!("{} of {}", format_bytes(sent), format_bytes(total));
@@ -41,12 +41,12 @@ pub fn FileRow(file: QueuedFile, offline: RwSignal<bool>) -> impl IntoView {
         }
         FileStatus::Paused { sent, total } => {
             let why = if offline.get() && !held.get() {
-                "offline"
+                " while offline"
             } else {
-                "paused"
+                ""
             };
             format!(
-                "Paused ({why}) at {} of {}",
+                "Paused{why} at {} of {}",
                 format_bytes(sent),
                 format_bytes(total)
             )
