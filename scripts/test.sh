@@ -10,6 +10,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # cargo-leptos compiles Leptos with this variable set; setting it for cargo test and
 # clippy too lets them reuse those builds instead of compiling everything again.
 export LEPTOS_OUTPUT_NAME=s3drop
+# One build per run: incremental artifacts would only fill the disk.
+export CARGO_INCREMENTAL=0
 # Tests talk only to stores on this machine: never ask a cloud metadata service.
 export AWS_EC2_METADATA_DISABLED=true
 

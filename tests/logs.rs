@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::{MIB, TestServer, bytes};
+use common::{MIB, TestServer, bytes, to_sign};
 use s3drop::api::{
     CompletedPart, SignedPart, StartRequest, StoredObject, UploadMethod, UploadStart,
 };
@@ -54,7 +54,7 @@ async fn uploads_are_logged_without_secrets() {
     let signed: Vec<SignedPart> = server
         .call(
             "uploads/sign",
-            &json!({ "token": start.token, "part_numbers": [1, 2] }),
+            &json!({ "token": start.token, "parts": to_sign(&[1, 2]) }),
         )
         .await
         .expect("signed");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{MIB, TestServer, bytes};
+use common::{MIB, TestServer, bytes, to_sign};
 use s3drop::api::{
     ApiError, CompletedPart, SignedPart, StartRequest, StoredObject, StoredPart, UploadMethod,
     UploadStart,
@@ -53,7 +53,7 @@ async fn send_parts(server: &TestServer, start: &UploadStart, data: &[u8]) -> Ve
     let signed: Vec<SignedPart> = server
         .call(
             "uploads/sign",
-            &json!({ "token": start.token, "part_numbers": numbers }),
+            &json!({ "token": start.token, "parts": to_sign(&numbers) }),
         )
         .await
         .expect("signed");
@@ -314,22 +314,22 @@ async fn bad_requests_are_refused_and_change_nothing() {
         .await
         .expect("started");
     let forged = format!("{}x", ok.token);
-    for numbers in [json!([0]), json!([4]), json!([10_001]), json!([])] {
+    for numbers in [vec![0], vec![4], vec![10_001], vec![]] {
         let result: Result<Vec<SignedPart>, _> = server
             .call(
                 "uploads/sign",
-                &json!({ "token": ok.token, "part_numbers": numbers }),
+                &json!({ "token": ok.token, "parts": to_sign(&numbers) }),
             )
             .await;
         assert!(
             matches!(result, Err((400, ApiError::BadRequest(_)))),
-            "{numbers}: {result:?}"
+            "{numbers:?}: {result:?}"
         );
     }
     let result: Result<Vec<SignedPart>, _> = server
         .call(
             "uploads/sign",
-            &json!({ "token": forged, "part_numbers": [1] }),
+            &json!({ "token": forged, "parts": to_sign(&[1]) }),
         )
         .await;
     assert!(
@@ -377,7 +377,7 @@ async fn expired_tokens_are_refused() {
     let result: Result<Vec<SignedPart>, _> = server
         .call(
             "uploads/sign",
-            &json!({ "token": start.token, "part_numbers": [1] }),
+            &json!({ "token": start.token, "parts": to_sign(&[1]) }),
         )
         .await;
     assert!(
@@ -413,14 +413,14 @@ async fn a_single_put_can_be_signed_again_and_aborted() {
     let signed: Vec<SignedPart> = server
         .call(
             "uploads/sign",
-            &json!({ "token": start.token, "part_numbers": [1] }),
+            &json!({ "token": start.token, "parts": to_sign(&[1]) }),
         )
         .await
         .expect("a fresh URL for the one part");
     let outside: Result<Vec<SignedPart>, _> = server
         .call(
             "uploads/sign",
-            &json!({ "token": start.token, "part_numbers": [2] }),
+            &json!({ "token": start.token, "parts": to_sign(&[2]) }),
         )
         .await;
     assert!(matches!(outside, Err((400, _))), "{outside:?}");
@@ -495,4 +495,74 @@ async fn stale_multipart_uploads_are_swept_through_the_s3_api() {
         .expect("listed");
     let keys: Vec<_> = left.uploads().iter().filter_map(|u| u.key()).collect();
     assert_eq!(keys, ["other/file"]);
+}
+
+#[tokio::test]
+async fn a_checksum_signed_into_a_part_url_is_enforced_by_the_store() {
+    let server = TestServer::start(&[]).await;
+    let data = bytes(12 * MIB, 13);
+    let start = start(&server, "checked.bin", data.len(), "")
+        .await
+        .expect("started");
+    let UploadMethod::Multipart { plan, .. } = &start.method else {
+        panic!("multipart");
+    };
+    let (from, to) = plan.range(1).expect("in plan");
+    let part = &data[from as usize..to as usize];
+    let crc = s3drop::core::checksum::crc32c(part);
+    let signed: Vec<SignedPart> = server
+        .call(
+            "uploads/sign",
+            &json!({ "token": start.token, "parts": [{ "part_number": 1, "crc32c": crc }] }),
+        )
+        .await
+        .expect("signed");
+    let headers = &signed[0].headers;
+    assert!(
+        headers
+            .iter()
+            .any(|(n, v)| n == "x-amz-checksum-crc32c" && *v == crc),
+        "{headers:?}"
+    );
+    let put = |body: Vec<u8>, with_headers: bool| {
+        let mut request = server.http.put(&signed[0].url).body(body);
+        if with_headers {
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+        }
+        async move {
+            let response = request.send().await.expect("answers");
+            (
+                response.status().as_u16(),
+                response.text().await.expect("body"),
+            )
+        }
+    };
+    // One flipped bit: the store refuses the part with BadDigest.
+    let mut corrupted = part.to_vec();
+    corrupted[1234] ^= 1;
+    let (status, body) = put(corrupted, true).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("BadDigest"), "{body}");
+    // Without the signed checksum header, the signature does not match.
+    assert_eq!(put(part.to_vec(), false).await.0, 403);
+    assert_eq!(put(part.to_vec(), true).await.0, 200);
+
+    let stored: Vec<StoredPart> = server
+        .call("uploads/parts", &json!({ "token": start.token }))
+        .await
+        .expect("listed");
+    assert_eq!(stored.len(), 1, "only the good part is stored");
+
+    let bad: Result<Vec<SignedPart>, _> = server
+        .call(
+            "uploads/sign",
+            &json!({ "token": start.token, "parts": [{ "part_number": 2, "crc32c": "nope" }] }),
+        )
+        .await;
+    assert!(
+        matches!(bad, Err((400, ApiError::BadRequest(_)))),
+        "{bad:?}"
+    );
 }

@@ -56,3 +56,35 @@ test("a part the store refuses fails the upload with the reason, and aborts it",
   await expect(row).toContainText("HTTP 400");
   await aborted;
 });
+
+test("a part corrupted on the way is refused by its checksum, sent again, and lands intact", async ({
+  page,
+}) => {
+  await openPage(page);
+  const checksums = new Map<number, string>();
+  page.on("request", (request) => {
+    const n = partNumber(request.url());
+    const crc = request.headers()["x-amz-checksum-crc32c"];
+    if (request.method() === "PUT" && n !== undefined && crc) checksums.set(n, crc);
+  });
+  let corrupted = 0;
+  const refused: number[] = [];
+  page.on("response", (response) => {
+    if (partNumber(response.url()) === 2 && response.status() === 400) refused.push(400);
+  });
+  await page.route(
+    (url) => partNumber(url) === 2 && corrupted === 0,
+    async (route) => {
+      corrupted++;
+      const body = Buffer.from(route.request().postDataBuffer()!);
+      body[1000] ^= 0xff;
+      await route.continue({ postData: body });
+    },
+  );
+  const [digest] = await dropGeneratedFiles(page, [{ name: "bitflip.bin", size: 20 * MIB, type: "" }]);
+  expect(await storedDigest(page, "bitflip.bin")).toBe(digest);
+  expect(corrupted).toBe(1);
+  expect(refused).toEqual([400]);
+  // Every part went with its CRC32C, signed into its URL.
+  expect([...checksums.keys()].sort()).toEqual([1, 2, 3]);
+});

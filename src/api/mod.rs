@@ -31,13 +31,14 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
     crate::server::calls::start_upload(request).await
 }
 
-/// Presigns the given parts of a multipart upload, each bound to its exact length.
+/// Presigns the given parts, each bound to its exact length (and checksum, if given).
+/// For a single-PUT upload, part 1 is the whole file.
 #[server(endpoint = "uploads/sign", input = Json)]
 pub async fn sign_parts(
     token: String,
-    part_numbers: Vec<u32>,
+    parts: Vec<PartToSign>,
 ) -> Result<Vec<SignedPart>, ApiError> {
-    crate::server::calls::sign_parts(token, part_numbers).await
+    crate::server::calls::sign_parts(token, parts).await
 }
 
 /// Lists the parts the store already holds for a multipart upload (to resume one).

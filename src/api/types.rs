@@ -41,11 +41,23 @@ pub enum UploadMethod {
     Multipart { upload_id: String, plan: PartPlan },
 }
 
-/// A presigned URL for one part.
+/// A part the browser asks to have signed, with its checksum when it computed one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartToSign {
+    pub part_number: u32,
+    /// The part's CRC32C (`x-amz-checksum-crc32c` form); signed into the URL, so the
+    /// store refuses bytes that do not match it.
+    #[serde(default)]
+    pub crc32c: Option<String>,
+}
+
+/// A presigned URL for one part, and the headers the PUT must carry (signed with it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedPart {
     pub part_number: u32,
     pub url: String,
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
 }
 
 /// A part the store holds.

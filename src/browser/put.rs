@@ -80,6 +80,13 @@ pub async fn put_blob(
     match xhr.status().map_err(|_| Failure::Network)? {
         200..=299 => Ok(xhr.get_response_header("ETag").ok().flatten()),
         0 => Err(Failure::Network),
+        // S3 answers a checksum mismatch with 400 BadDigest: the bytes changed on the way.
+        400 if xhr.response_text().ok().flatten().is_some_and(|body| {
+            body.contains("BadDigest") || body.contains("ChecksumMismatch")
+        }) =>
+        {
+            Err(Failure::Corrupted)
+        }
         status => Err(Failure::Status(status)),
     }
 }

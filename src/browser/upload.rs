@@ -2,7 +2,9 @@
 //! transfer state machine decide what to sign, send, retry, pause or cancel, perform
 //! that, and complete (or abort) the upload, reporting each change of status.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::future::{AbortHandle, Abortable, Either, select};
@@ -13,7 +15,10 @@ use gloo_timers::future::TimeoutFuture;
 use super::put::put_blob;
 use super::saved::{self, SavedUpload};
 use super::{now_ms, queue::UploadQueue};
-use crate::api::{self, ApiError, CompletedPart, StartRequest, StoredObject, UploadMethod};
+use crate::api::{
+    self, ApiError, CompletedPart, PartToSign, SignedPart, StartRequest, StoredObject, UploadMethod,
+};
+use crate::core::checksum::crc32c;
 use crate::core::limits::{PARTS_IN_FLIGHT, SIGN_BATCH};
 use crate::core::plan::PartPlan;
 use crate::core::retry::{self, Failure};
@@ -73,6 +78,10 @@ impl Controller {
     }
 }
 
+/// The headers each part's PUT must carry (its signed checksum), by part number; filled
+/// by signing tasks, read when a part is sent.
+type PartHeaders = Rc<RefCell<HashMap<u32, Vec<(String, String)>>>>;
+
 /// How a transfer ended.
 enum Outcome {
     Complete(Vec<SentPart>),
@@ -88,12 +97,8 @@ struct Session {
     token: String,
     expires_at: u64,
     plan: PartPlan,
-    /// Headers every PUT must carry (a single PUT's signed content type).
-    headers: Vec<(String, String)>,
     /// Whether this is a multipart upload (saved for resuming) or a single PUT.
     multipart: bool,
-    /// A URL presigned with the start of the upload (the single PUT's).
-    presigned: Vec<(u32, String)>,
     /// Parts the store already holds (a resumed upload).
     stored: Vec<SentPart>,
 }
@@ -203,9 +208,7 @@ async fn resume(file: &File) -> Option<Session> {
         token: saved.token,
         expires_at: saved.expires_at,
         plan: saved.plan,
-        headers: Vec::new(),
         multipart: true,
-        presigned: Vec::new(),
         stored,
     })
 }
@@ -217,16 +220,18 @@ async fn start(file: &File) -> Result<Session, ApiError> {
         content_type: file.raw_mime_type(),
     })
     .await?;
-    let (plan, headers, presigned, multipart) = match start.method {
-        UploadMethod::Single { url, headers } => {
+    // A single PUT is a plan of one part. Its URL is signed again with the file's
+    // checksum, like every part, rather than used as it came.
+    let (plan, multipart) = match start.method {
+        UploadMethod::Single { .. } => {
             let plan = PartPlan {
                 size: file.size(),
                 part_size: file.size(),
                 part_count: 1,
             };
-            (plan, headers, vec![(1, url)], false)
+            (plan, false)
         }
-        UploadMethod::Multipart { plan, .. } => (plan, Vec::new(), Vec::new(), true),
+        UploadMethod::Multipart { plan, .. } => (plan, true),
     };
     Ok(Session {
         fingerprint: file_fingerprint(file),
@@ -235,9 +240,7 @@ async fn start(file: &File) -> Result<Session, ApiError> {
         token: start.token,
         expires_at: start.expires_at,
         plan,
-        headers,
         multipart,
-        presigned,
         stored: Vec::new(),
     })
 }
@@ -289,9 +292,7 @@ async fn transfer(
         &session.stored,
         seed,
     );
-    if !session.presigned.is_empty() {
-        machine.handle(Event::Signed(session.presigned.clone()), now_ms());
-    }
+    let headers = PartHeaders::default();
     let (events, incoming) = mpsc::unbounded::<Event>();
     let mut incoming = futures::stream::select(incoming, controls);
     // Every task started here is aborted when this returns or is dropped.
@@ -304,11 +305,27 @@ async fn transfer(
                 Command::Sign(part_numbers) => {
                     let events = events.clone();
                     let token = session.token.clone();
+                    let headers = headers.clone();
+                    let parts: Vec<_> = part_numbers
+                        .iter()
+                        .map(|&n| {
+                            let (start, end) = session.plan.range(n).unwrap_or_default();
+                            (n, file.slice(start, end))
+                        })
+                        .collect();
                     tasks.spawn(None, async move {
-                        let event = match api::sign_parts(token, part_numbers).await {
-                            Ok(signed) => Event::Signed(
-                                signed.into_iter().map(|s| (s.part_number, s.url)).collect(),
-                            ),
+                        let event = match sign(token, parts).await {
+                            Ok(signed) => {
+                                let mut headers = headers.borrow_mut();
+                                let urls = signed
+                                    .into_iter()
+                                    .map(|s| {
+                                        headers.insert(s.part_number, s.headers);
+                                        (s.part_number, s.url)
+                                    })
+                                    .collect();
+                                Event::Signed(urls)
+                            }
                             Err(err) => Event::SignFailed {
                                 transient: err.is_transient(),
                                 reason: err.to_string(),
@@ -324,7 +341,11 @@ async fn transfer(
                     end,
                 } => {
                     let events = events.clone();
-                    let headers = session.headers.clone();
+                    let headers = headers
+                        .borrow()
+                        .get(&part_number)
+                        .cloned()
+                        .unwrap_or_default();
                     // Slicing copies nothing: the browser reads the range as it sends.
                     let blob = file.slice(start, end);
                     tasks.spawn(Some(part_number), async move {
@@ -392,6 +413,24 @@ async fn transfer(
             None => return Outcome::Failed("the upload stopped unexpectedly".into()),
         }
     }
+}
+
+/// Computes each part's CRC32C (one part in memory at a time), then asks the server to
+/// sign them all in one call, checksums bound into the URLs.
+async fn sign(token: String, parts: Vec<(u32, File)>) -> Result<Vec<SignedPart>, ApiError> {
+    let mut to_sign = Vec::with_capacity(parts.len());
+    for (part_number, blob) in parts {
+        let bytes = gloo_file::futures::read_as_bytes(&blob)
+            .await
+            .map_err(|e| {
+                ApiError::Transport(format!("the browser could not read the file: {e}"))
+            })?;
+        to_sign.push(PartToSign {
+            part_number,
+            crc32c: Some(crc32c(&bytes)),
+        });
+    }
+    api::sign_parts(token, to_sign).await
 }
 
 async fn sleep(ms: f64) {

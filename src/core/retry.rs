@@ -23,6 +23,8 @@ pub enum Failure {
     Status(u16),
     /// The store accepted the part but its `ETag` could not be read (CORS does not expose it).
     MissingEtag,
+    /// The store received other bytes than the checksum promised (changed on the way).
+    Corrupted,
 }
 
 /// What to do after a failure.
@@ -69,7 +71,7 @@ fn is_fatal(failure: Failure) -> bool {
         Failure::Status(status) => {
             (400..500).contains(&status) && !matches!(status, 403 | 408 | 409 | 429)
         }
-        Failure::Network | Failure::Stalled => false,
+        Failure::Network | Failure::Stalled | Failure::Corrupted => false,
     }
 }
 
@@ -78,6 +80,7 @@ pub fn describe(failure: Failure) -> String {
     match failure {
         Failure::Network => "the connection to the store failed".into(),
         Failure::Stalled => "the store stopped receiving data".into(),
+        Failure::Corrupted => "the bytes changed on the way to the store".into(),
         Failure::MissingEtag => {
             "the store did not expose the part's ETag (check the bucket's CORS rules)".into()
         }
@@ -115,6 +118,7 @@ mod tests {
         for failure in [
             Failure::Network,
             Failure::Stalled,
+            Failure::Corrupted,
             Failure::Status(500),
             Failure::Status(502),
             Failure::Status(503),

@@ -10,9 +10,10 @@ use super::state::{AppState, app_state};
 use super::system;
 use super::token::{Claims, TokenError};
 use crate::api::{
-    ApiError, CompletedPart, SignedPart, StartRequest, StoredObject, StoredPart, UploadMethod,
-    UploadStart,
+    ApiError, CompletedPart, PartToSign, SignedPart, StartRequest, StoredObject, StoredPart,
+    UploadMethod, UploadStart,
 };
+use crate::core::checksum::is_crc32c;
 use crate::core::key::{Date, attachment_disposition, object_key};
 use crate::core::plan::PartPlan;
 use crate::core::policy::UploadPolicy;
@@ -74,7 +75,7 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
     let (upload_id, method) = if plan.part_count == 1 {
         let put = state
             .storage
-            .presign_put(host.as_deref(), &key, &content_type, request.size)
+            .presign_put(host.as_deref(), &key, &content_type, request.size, None)
             .await?;
         let method = UploadMethod::Single {
             url: put.url,
@@ -116,41 +117,68 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
 
 pub async fn sign_parts(
     token: String,
-    part_numbers: Vec<u32>,
+    parts: Vec<PartToSign>,
 ) -> Result<Vec<SignedPart>, ApiError> {
     let state = app_state()?;
     let claims = verify(&state, &token)?;
-    if part_numbers.is_empty() || part_numbers.len() > MAX_SIGN_BATCH {
+    if parts.is_empty() || parts.len() > MAX_SIGN_BATCH {
         return Err(ApiError::BadRequest(format!(
             "ask for between 1 and {MAX_SIGN_BATCH} parts per call"
         )));
     }
     let host = request_host();
-    let mut signed = Vec::with_capacity(part_numbers.len());
-    for part_number in part_numbers {
+    let mut signed = Vec::with_capacity(parts.len());
+    for PartToSign {
+        part_number,
+        crc32c,
+    } in parts
+    {
         let length = claims.plan.part_len(part_number).ok_or_else(|| {
             ApiError::BadRequest(format!(
                 "part {part_number} is outside this upload's {} parts",
                 claims.plan.part_count
             ))
         })?;
-        let url = match &claims.upload_id {
+        if let Some(value) = &crc32c
+            && !is_crc32c(value)
+        {
+            return Err(ApiError::BadRequest(format!(
+                "part {part_number}'s CRC32C is not four bytes in base64"
+            )));
+        }
+        let presigned = match &claims.upload_id {
             Some(upload_id) => {
                 state
                     .storage
-                    .presign_part(host.as_deref(), &claims.key, upload_id, part_number, length)
+                    .presign_part(
+                        host.as_deref(),
+                        &claims.key,
+                        upload_id,
+                        part_number,
+                        length,
+                        crc32c.as_deref(),
+                    )
                     .await?
             }
             // A single PUT's one "part" is the whole object: a fresh PutObject URL.
             None => {
                 state
                     .storage
-                    .presign_put(host.as_deref(), &claims.key, &claims.content_type, length)
+                    .presign_put(
+                        host.as_deref(),
+                        &claims.key,
+                        &claims.content_type,
+                        length,
+                        crc32c.as_deref(),
+                    )
                     .await?
-                    .url
             }
         };
-        signed.push(SignedPart { part_number, url });
+        signed.push(SignedPart {
+            part_number,
+            url: presigned.url,
+            headers: presigned.headers,
+        });
     }
     Ok(signed)
 }

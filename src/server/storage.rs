@@ -98,13 +98,15 @@ impl Storage {
         })
     }
 
-    /// A PUT of a whole object, bound to its content type and exact length.
+    /// A PUT of a whole object, bound to its content type, exact length and, when
+    /// given, its CRC32C.
     pub async fn presign_put(
         &self,
         host: Option<&str>,
         key: &str,
         content_type: &str,
         length: u64,
+        crc32c: Option<&str>,
     ) -> Result<Presigned, ApiError> {
         let request = self
             .presigner(host)
@@ -113,13 +115,14 @@ impl Storage {
             .key(key)
             .content_type(content_type)
             .content_length(as_i64(length)?)
+            .set_checksum_crc32_c(crc32c.map(str::to_owned))
             .presigned(self.presigning()?)
             .await
             .map_err(|e| store_error("presign PutObject", e))?;
         Ok(browser_request(&request))
     }
 
-    /// An UploadPart, bound to the part's exact length.
+    /// An UploadPart, bound to the part's exact length and, when given, its CRC32C.
     pub async fn presign_part(
         &self,
         host: Option<&str>,
@@ -127,7 +130,8 @@ impl Storage {
         upload_id: &str,
         part_number: u32,
         length: u64,
-    ) -> Result<String, ApiError> {
+        crc32c: Option<&str>,
+    ) -> Result<Presigned, ApiError> {
         let request = self
             .presigner(host)
             .upload_part()
@@ -136,10 +140,11 @@ impl Storage {
             .upload_id(upload_id)
             .part_number(as_i32(part_number)?)
             .content_length(as_i64(length)?)
+            .set_checksum_crc32_c(crc32c.map(str::to_owned))
             .presigned(self.presigning()?)
             .await
             .map_err(|e| store_error("presign UploadPart", e))?;
-        Ok(request.uri().to_owned())
+        Ok(browser_request(&request))
     }
 
     /// A GET that downloads the object with the given `Content-Disposition`.

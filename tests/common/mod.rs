@@ -122,3 +122,11 @@ pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
     out.truncate(len);
     out
 }
+
+/// The `parts` argument of `uploads/sign` for these part numbers (no checksums).
+pub fn to_sign(numbers: &[u32]) -> serde_json::Value {
+    numbers
+        .iter()
+        .map(|n| serde_json::json!({ "part_number": n }))
+        .collect()
+}
