@@ -254,3 +254,37 @@ async fn shutdown_lets_a_request_in_flight_finish() {
 }
 
 use futures::StreamExt as _;
+
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_with_the_scripts_nonce() {
+    let server = TestServer::start(&[]).await;
+    let page = server.http.get(server.url("/")).send().await.expect("page");
+    let headers = page.headers().clone();
+    let html = page.text().await.expect("html");
+    let csp = headers["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the policy");
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the loader script carries the policy's nonce: {html}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"));
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+
+    // Each page gets its own nonce.
+    let again = server.http.get(server.url("/")).send().await.expect("page");
+    assert_ne!(
+        again.headers()["content-security-policy"]
+            .to_str()
+            .expect("ascii"),
+        csp
+    );
+}

@@ -9,11 +9,19 @@ export function sha256(bytes: Buffer): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** Opens the page and waits until it has hydrated (the WASM bundle has taken over). */
+/**
+ * Opens the page and waits until it has hydrated (the WASM bundle has taken over),
+ * failing on any Content Security Policy violation.
+ */
 export async function openPage(page: Page) {
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (message.text().includes("Content Security Policy")) violations.push(message.text());
+  });
   await page.goto("/");
   await expect(page.getByRole("heading", { name: "s3drop" })).toBeVisible();
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true", { timeout: 15_000 });
+  expect(violations).toEqual([]);
 }
 
 /**

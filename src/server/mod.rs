@@ -3,6 +3,7 @@
 
 pub mod calls;
 pub mod config;
+pub mod headers;
 pub mod metrics;
 pub mod operations;
 pub mod router;

@@ -13,6 +13,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use s3s::HttpError;
 use s3s::service::S3Service;
 
+use super::headers::{Policy, provide_page_nonce, secure};
 use super::operations::{healthz, metrics, readyz, trace_requests};
 use super::state::AppState;
 use crate::api::ApiError;
@@ -31,7 +32,12 @@ pub struct StoreRoute {
 
 /// Builds the app's router. The store is mounted with `route_service`, never `nest`:
 /// SigV4 signs the full path, so the store must see the path the client signed.
-pub fn router(leptos_options: LeptosOptions, state: AppState, store: Option<StoreRoute>) -> Router {
+pub fn router(
+    leptos_options: LeptosOptions,
+    state: AppState,
+    store: Option<StoreRoute>,
+    security: Policy,
+) -> Router {
     let routes = generate_route_list(App);
     let operations = Router::new()
         .route("/healthz", get(healthz))
@@ -54,7 +60,10 @@ pub fn router(leptos_options: LeptosOptions, state: AppState, store: Option<Stor
         .leptos_routes_with_context(
             &leptos_options,
             routes,
-            move || provide_context(state.clone()),
+            move || {
+                provide_context(state.clone());
+                provide_page_nonce();
+            },
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
@@ -64,6 +73,7 @@ pub fn router(leptos_options: LeptosOptions, state: AppState, store: Option<Stor
         .layer(map_response(api_error_status))
         .with_state(leptos_options)
         .merge(operations)
+        .layer(from_fn_with_state(security, secure))
         .layer(from_fn_with_state(metrics, trace_requests))
 }
 

@@ -11,6 +11,7 @@ use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
 use super::config::Config;
+use super::headers::Policy;
 use super::metrics::Metrics;
 use super::router::{StoreRoute, router};
 use super::secrets;
@@ -105,8 +106,11 @@ pub async fn build(
         storage,
     };
     let (store, route) = store.unzip();
+    let security = Policy {
+        store_origins: state.storage.browser_origin().await.into_iter().collect(),
+    };
     Ok(App {
-        router: router(leptos_options, state.clone(), route),
+        router: router(leptos_options, state.clone(), route, security),
         state,
         store,
     })

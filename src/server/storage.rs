@@ -98,6 +98,21 @@ impl Storage {
         })
     }
 
+    /// The origin browsers send presigned requests to, when it is fixed (an external
+    /// store); `None` when it is the app's own origin.
+    pub async fn browser_origin(&self) -> Option<String> {
+        let PresignEndpoint::Fixed(_) = &self.presign else {
+            return None;
+        };
+        let url = self
+            .presign_get(None, "origin-probe", "inline")
+            .await
+            .ok()?;
+        let (scheme, rest) = url.split_once("://")?;
+        let host = rest.split(['/', '?']).next()?;
+        Some(format!("{scheme}://{host}"))
+    }
+
     /// A PUT of a whole object, bound to its content type, exact length and, when
     /// given, its CRC32C.
     pub async fn presign_put(
