@@ -9,6 +9,8 @@ import { join } from "node:path";
 const dataDir = (process.env.S3DROP_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "s3drop-e2e-")));
 const port = Number(process.env.S3DROP_E2E_PORT ?? 3100);
 const baseURL = `http://localhost:${port}`;
+/** The private drop's password (the tests read it from here too). */
+export const PRIVATE_PASSWORD = "end-to-end-secret";
 
 export default defineConfig({
   testDir: "./tests",
@@ -44,20 +46,28 @@ export default defineConfig({
       },
     },
   ],
-  // Playwright starts the built server itself and waits until it answers.
-  webServer: {
-    command: `./target/debug/s3drop --bind 127.0.0.1:${port} --data-dir ${dataDir}`,
+  // Playwright starts the built servers itself and waits until they answer: an open
+  // drop, and a private one (its password in PRIVATE_PASSWORD below).
+  webServer: [
+    server(port, dataDir, []),
+    server(port + 1, `${dataDir}-private`, ["--access-password", PRIVATE_PASSWORD]),
+  ],
+});
+
+function server(port: number, dir: string, extra: string[]) {
+  return {
+    command: [`./target/debug/s3drop --bind 127.0.0.1:${port} --data-dir ${dir}`, ...extra].join(" "),
     cwd: "..",
-    url: baseURL,
+    url: `http://localhost:${port}/healthz`,
     timeout: 60_000,
     reuseExistingServer: false,
-    stdout: "ignore",
-    stderr: "pipe",
+    stdout: "ignore" as const,
+    stderr: "pipe" as const,
     env: {
       LEPTOS_OUTPUT_NAME: "s3drop",
       LEPTOS_SITE_ROOT: "target/site",
       LEPTOS_SITE_PKG_DIR: "pkg",
       RUST_LOG: "warn",
     },
-  },
-});
+  };
+}

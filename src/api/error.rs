@@ -17,6 +17,9 @@ pub enum ApiError {
     /// The upload token was forged, tampered with, or is for another upload.
     #[error("the upload token is not valid")]
     BadToken,
+    /// This drop is private: log in first.
+    #[error("this drop is private: log in first")]
+    LoginRequired,
     /// The upload token has expired; the upload must start again.
     #[error("the upload token has expired; start the upload again")]
     TokenExpired,
@@ -40,6 +43,7 @@ impl ApiError {
         match self {
             Self::Refused(_) => 422,
             Self::BadRequest(_) | Self::Transport(_) => 400,
+            Self::LoginRequired => 401,
             Self::BadToken | Self::TokenExpired => 403,
             Self::NotFound(_) => 404,
             Self::StoreUnavailable => 503,

@@ -107,7 +107,12 @@ pub struct Config {
     #[arg(long, env = "S3DROP_SECRET", hide_env_values = true, value_parser = parse_secret)]
     pub secret: Option<Secret>,
 
-    /// Embedded store: abort multipart uploads left unfinished this many hours
+    /// Make the drop private: the page and uploads require this password
+    /// (a session cookie keeps people logged in for a week)
+    #[arg(long, env = "S3DROP_ACCESS_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
+    pub access_password: Option<Secret>,
+
+    /// Abort multipart uploads left unfinished this many hours (hourly sweep)
     #[arg(long, env = "S3DROP_STALE_UPLOAD_HOURS", default_value_t = 24)]
     pub stale_upload_hours: u64,
 
@@ -249,6 +254,15 @@ impl Config {
             ),
             ("stale_upload_hours", self.stale_upload_hours.to_string()),
             (
+                "access_password",
+                if self.access_password.is_some() {
+                    "(set: private)"
+                } else {
+                    "(unset: open)"
+                }
+                .into(),
+            ),
+            (
                 "log_format",
                 format!("{:?}", self.log_format).to_lowercase(),
             ),
@@ -298,6 +312,13 @@ impl Config {
                     "endpoint \"{url}\" must start with http:// or https://"
                 ));
             }
+        }
+        if let Some(Secret(password)) = &self.access_password
+            && password.chars().count() < 8
+        {
+            return Err(
+                "--access-password (S3DROP_ACCESS_PASSWORD) must be at least 8 characters".into(),
+            );
         }
         if self.access_key_id.is_some() != self.secret_access_key.is_some() {
             return Err(

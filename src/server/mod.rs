@@ -1,6 +1,7 @@
 //! The server side: configuration, the app state, upload tokens, the S3 client, the
 //! server functions' bodies, the router, and the embedded store.
 
+pub mod access;
 pub mod calls;
 pub mod config;
 pub mod headers;

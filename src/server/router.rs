@@ -7,12 +7,13 @@ use axum::error_handling::HandleError;
 use axum::http::StatusCode;
 use axum::middleware::{from_fn_with_state, map_response};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use s3s::HttpError;
 use s3s::service::S3Service;
 
+use super::access::{Access, login, login_page, logout, require_login};
 use super::headers::{Policy, provide_page_nonce, secure};
 use super::operations::{healthz, metrics, readyz, trace_requests};
 use super::state::AppState;
@@ -37,6 +38,7 @@ pub fn router(
     state: AppState,
     store: Option<StoreRoute>,
     security: Policy,
+    access: Option<Access>,
 ) -> Router {
     let routes = generate_route_list(App);
     let operations = Router::new()
@@ -44,6 +46,10 @@ pub fn router(
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state.clone());
+    let login = Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .with_state(access.clone());
     let mut router = Router::new();
     if let Some(StoreRoute { bucket, service }) = store {
         let service = HandleError::new(service, store_failure);
@@ -73,6 +79,8 @@ pub fn router(
         .layer(map_response(api_error_status))
         .with_state(leptos_options)
         .merge(operations)
+        .merge(login)
+        .layer(from_fn_with_state(access, require_login))
         .layer(from_fn_with_state(security, secure))
         .layer(from_fn_with_state(metrics, trace_requests))
 }

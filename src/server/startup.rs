@@ -10,6 +10,7 @@ use aws_sdk_s3::config::{
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
+use super::access::Access;
 use super::config::Config;
 use super::headers::Policy;
 use super::metrics::Metrics;
@@ -102,15 +103,23 @@ pub async fn build(
         part_size: config.part_size,
         key_prefix: config.key_prefix.clone(),
         token_ttl: Duration::from_secs(config.token_ttl_secs),
-        tokens: TokenSigner::new(token_key),
+        tokens: TokenSigner::new(token_key.clone()),
         storage,
     };
     let (store, route) = store.unzip();
     let security = Policy {
         store_origins: state.storage.browser_origin().await.into_iter().collect(),
     };
+    let access = config.access_password.as_ref().map(|password| {
+        let secure = config
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"));
+        let bucket = route.as_ref().map(|r| r.bucket.as_str());
+        Access::new(password.0.clone(), &token_key, secure, bucket)
+    });
     Ok(App {
-        router: router(leptos_options, state.clone(), route, security),
+        router: router(leptos_options, state.clone(), route, security, access),
         state,
         store,
     })

@@ -138,6 +138,16 @@ pub async fn publish(tmp: &Path, path: &Path) -> io::Result<()> {
     }
 }
 
+/// Moves a finished temporary file to `path` in a directory that must already exist
+/// (a part's upload, which an abort may just have removed), and makes it durable.
+pub async fn publish_into_existing(tmp: &Path, path: &Path) -> io::Result<()> {
+    fs::rename(tmp, path).await?;
+    match path.parent() {
+        Some(dir) => sync_dir(dir).await,
+        None => Ok(()),
+    }
+}
+
 async fn sync_dir(dir: &Path) -> io::Result<()> {
     let dir = dir.to_owned();
     tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())

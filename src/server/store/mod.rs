@@ -89,6 +89,7 @@ impl EmbeddedStore {
             if upload.initiated < cutoff
                 && let Some(dir) = self.inner.layout.upload_dir(&upload_id)
             {
+                let _commit = self.inner.commit.lock().await;
                 fs::remove_dir_all(dir).await?;
                 swept += 1;
             }

@@ -151,15 +151,22 @@ impl EmbeddedStore {
             data: data.clone(),
             checksums: received.checksums,
         };
-        disk::publish(&received.tmp, &dir.join(&data))
-            .await
-            .map_err(S3Error::internal_error)?;
         let meta_path = dir.join(format!("{part_number:05}.json"));
         let _commit = self.inner.commit.lock().await;
-        // The upload may have been completed or aborted while the body arrived.
-        if !dir.join("upload.json").exists() {
-            let _ = disk::remove_file(&dir.join(&data)).await;
-            return Err(s3_error!(NoSuchUpload));
+        // The upload may have been completed or aborted while the body arrived; then
+        // its directory is gone and must not be brought back.
+        let moved = if dir.join("upload.json").exists() {
+            disk::publish_into_existing(&received.tmp, &dir.join(&data)).await
+        } else {
+            Err(std::io::ErrorKind::NotFound.into())
+        };
+        if let Err(err) = moved {
+            let _ = disk::remove_file(&received.tmp).await;
+            return Err(if err.kind() == std::io::ErrorKind::NotFound {
+                s3_error!(NoSuchUpload)
+            } else {
+                S3Error::internal_error(err)
+            });
         }
         let replaced: Option<PartMeta> = disk::read_json(&meta_path)
             .await
@@ -367,6 +374,7 @@ impl EmbeddedStore {
             checksums: Default::default(),
         };
         self.publish_object(&input.bucket, meta, &tmp).await?;
+        let _commit = self.inner.commit.lock().await;
         fs::remove_dir_all(&dir)
             .await
             .map_err(S3Error::internal_error)?;

@@ -1,0 +1,26 @@
+import { test, expect } from "@playwright/test";
+import { PRIVATE_PASSWORD } from "../playwright.config";
+import { dropGeneratedFiles, storedDigest } from "./helpers";
+
+const port = Number(process.env.S3DROP_E2E_PORT ?? 3100) + 1;
+const PRIVATE = `http://localhost:${port}`;
+
+test("a private drop asks for a login, and refuses server calls without one", async ({ page, request }) => {
+  const refused = await request.post(`${PRIVATE}/api/uploads/start`, {
+    data: { request: { name: "a.txt", size: 1, content_type: "" } },
+  });
+  expect(refused.status()).toBe(401);
+
+  await page.goto(`${PRIVATE}/`);
+  await expect(page).toHaveURL(`${PRIVATE}/login`);
+  await page.getByLabel("Password").fill("a wrong guess");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("alert")).toContainText("not right");
+
+  await page.getByLabel("Password").fill(PRIVATE_PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(`${PRIVATE}/`);
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+  const [digest] = await dropGeneratedFiles(page, [{ name: "private.txt", size: 5000, type: "text/plain" }]);
+  expect(await storedDigest(page, "private.txt")).toBe(digest);
+});

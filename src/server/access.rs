@@ -1,0 +1,262 @@
+//! Private mode: with `--access-password`, the page and the server functions require a
+//! login. A correct password earns a session cookie (HttpOnly, SameSite=Strict, signed
+//! with the server's secret, so any instance accepts it and nobody can forge it).
+//!
+//! Presigned URLs authorise themselves and stay reachable; so do `/healthz`, `/readyz`
+//! and `/metrics` (keep the last from the public at the proxy), and the site's assets.
+
+use axum::Form;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use super::system;
+use crate::api::ApiError;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "s3drop_session";
+/// How long a login lasts.
+pub const SESSION_SECS: u64 = 7 * 24 * 60 * 60;
+
+/// What private mode needs: the password and the key sessions are signed with.
+#[derive(Clone)]
+pub struct Access {
+    password: String,
+    key: Vec<u8>,
+    /// Whether cookies are marked `Secure` (the public URL is https).
+    secure: bool,
+    /// Paths anyone may reach: the store's bucket path and the operators' endpoints.
+    open_prefixes: Vec<String>,
+}
+
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Access").finish_non_exhaustive()
+    }
+}
+
+impl Access {
+    /// Private mode with `password`, sessions signed with `key`.
+    pub fn new(password: String, key: &[u8], secure: bool, bucket: Option<&str>) -> Self {
+        let mut open_prefixes: Vec<String> = [
+            "/login",
+            "/logout",
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/pkg/",
+            "/favicon.ico",
+        ]
+        .map(String::from)
+        .to_vec();
+        if let Some(bucket) = bucket {
+            open_prefixes.push(format!("/{bucket}/"));
+            open_prefixes.push(format!("/{bucket}"));
+        }
+        Self {
+            password,
+            key: [b"s3drop session\0".as_slice(), key].concat(),
+            secure,
+            open_prefixes,
+        }
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length")
+    }
+
+    /// A session cookie value valid until `expires_at` (Unix seconds).
+    pub fn session(&self, expires_at: u64) -> String {
+        let mut mac = self.mac();
+        mac.update(expires_at.to_string().as_bytes());
+        let tag = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        format!("{expires_at}.{tag}")
+    }
+
+    /// Whether a cookie value is a session this server signed, still valid at `now`.
+    pub fn is_valid_session(&self, value: &str, now: u64) -> bool {
+        let Some((expires_at, tag)) = value.split_once('.') else {
+            return false;
+        };
+        let (Ok(expiry), Ok(tag)) = (expires_at.parse::<u64>(), URL_SAFE_NO_PAD.decode(tag)) else {
+            return false;
+        };
+        let mut mac = self.mac();
+        mac.update(expires_at.as_bytes());
+        mac.verify_slice(&tag).is_ok() && now < expiry
+    }
+
+    /// Whether `given` is the password, compared in constant time.
+    pub fn is_password(&self, given: &str) -> bool {
+        let mut expected = self.mac();
+        expected.update(self.password.as_bytes());
+        let mut offered = self.mac();
+        offered.update(given.as_bytes());
+        offered.verify(&expected.finalize().into_bytes()).is_ok()
+    }
+
+    fn is_open(&self, path: &str) -> bool {
+        self.open_prefixes
+            .iter()
+            .any(|p| path == p || (p.ends_with('/') && path.starts_with(p.as_str())))
+    }
+
+    fn cookie(&self, value: &str, max_age: u64) -> String {
+        let secure = if self.secure { "; Secure" } else { "" };
+        format!("{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
+    }
+}
+
+fn session_cookie(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Lets requests with a valid session (or to open paths) through; sends pages to the
+/// login form and refuses server functions with 401.
+pub async fn require_login(
+    State(access): State<Option<Access>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(access) = access else {
+        return next.run(request).await;
+    };
+    let path = request.uri().path();
+    let logged_in = session_cookie(&request)
+        .is_some_and(|value| access.is_valid_session(&value, system::now_secs()));
+    if logged_in || access.is_open(path) {
+        return next.run(request).await;
+    }
+    if path.starts_with("/api/") {
+        let body = serde_json::to_string(&ApiError::LoginRequired).unwrap_or_default();
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response();
+    }
+    Redirect::to("/login").into_response()
+}
+
+/// The login form's fields.
+#[derive(Deserialize)]
+pub struct Login {
+    password: String,
+}
+
+/// The login form.
+pub async fn login_page() -> Html<String> {
+    Html(login_html(None))
+}
+
+/// Checks the password; on success sets the session cookie and goes to the page.
+pub async fn login(State(access): State<Option<Access>>, Form(form): Form<Login>) -> Response {
+    let Some(access) = access else {
+        return Redirect::to("/").into_response();
+    };
+    if !access.is_password(&form.password) {
+        tracing::warn!("failed login");
+        // Slow down guessing; the rate limit does the rest.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        return (
+            StatusCode::UNAUTHORIZED,
+            Html(login_html(Some("That password is not right."))),
+        )
+            .into_response();
+    }
+    let value = access.session(system::now_secs() + SESSION_SECS);
+    let mut response = Redirect::to("/").into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&access.cookie(&value, SESSION_SECS)) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// Ends the session.
+pub async fn logout(State(access): State<Option<Access>>) -> Response {
+    let mut response = Redirect::to("/login").into_response();
+    if let Some(access) = access
+        && let Ok(cookie) = HeaderValue::from_str(&access.cookie("", 0))
+    {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+fn login_html(error: Option<&str>) -> String {
+    let error = error
+        .map(|e| format!("<p class=\"notice\" role=\"alert\">{e}</p>"))
+        .unwrap_or_default();
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>s3drop: log in</title><link rel=\"stylesheet\" href=\"/pkg/s3drop.css\"></head>\
+         <body><main><header class=\"masthead\"><h1>s3drop</h1>\
+         <p>This drop is private. Log in to upload.</p></header>{error}\
+         <form method=\"post\" action=\"/login\" class=\"login\">\
+         <label for=\"password\">Password</label>\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required autofocus>\
+         <button type=\"submit\" class=\"button\">Log in</button></form></main></body></html>"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access() -> Access {
+        Access::new("correct horse".into(), b"key", false, Some("s3drop"))
+    }
+
+    #[test]
+    fn sessions_verify_until_they_expire_and_cannot_be_forged() {
+        let a = access();
+        let value = a.session(1_000);
+        assert!(a.is_valid_session(&value, 999));
+        assert!(!a.is_valid_session(&value, 1_000));
+        let other = Access::new("correct horse".into(), b"other key", false, None);
+        assert!(!other.is_valid_session(&value, 0));
+        // Moving the expiry breaks the signature.
+        let tag = value.split_once('.').expect("two halves").1;
+        assert!(!a.is_valid_session(&format!("9999999999.{tag}"), 0));
+        for junk in ["", ".", "abc", "1.%%", "x.y"] {
+            assert!(!a.is_valid_session(junk, 0), "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_and_open_paths() {
+        let a = access();
+        assert!(a.is_password("correct horse"));
+        assert!(!a.is_password("correct horse "));
+        assert!(!a.is_password(""));
+        for open in [
+            "/login",
+            "/healthz",
+            "/pkg/s3drop.wasm",
+            "/s3drop/uploads/x",
+            "/s3drop",
+        ] {
+            assert!(a.is_open(open), "{open}");
+        }
+        for closed in ["/", "/api/uploads/start", "/loginx", "/s3dropx", "/pkgx"] {
+            assert!(!a.is_open(closed), "{closed}");
+        }
+        assert!(a.cookie("v", 5).contains("HttpOnly; SameSite=Strict"));
+    }
+}
