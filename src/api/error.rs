@@ -20,6 +20,9 @@ pub enum ApiError {
     /// This drop is private: log in first.
     #[error("this drop is private: log in first")]
     LoginRequired,
+    /// Too many calls from this client; trying again in a moment works.
+    #[error("too many requests; slowing down")]
+    RateLimited,
     /// The upload token has expired; the upload must start again.
     #[error("the upload token has expired; start the upload again")]
     TokenExpired,
@@ -44,6 +47,7 @@ impl ApiError {
             Self::Refused(_) => 422,
             Self::BadRequest(_) | Self::Transport(_) => 400,
             Self::LoginRequired => 401,
+            Self::RateLimited => 429,
             Self::BadToken | Self::TokenExpired => 403,
             Self::NotFound(_) => 404,
             Self::StoreUnavailable => 503,
@@ -53,7 +57,10 @@ impl ApiError {
 
     /// Whether trying the same call again later may succeed.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::StoreUnavailable | Self::Transport(_))
+        matches!(
+            self,
+            Self::StoreUnavailable | Self::Transport(_) | Self::RateLimited
+        )
     }
 }
 

@@ -107,6 +107,10 @@ pub struct Config {
     #[arg(long, env = "S3DROP_SECRET", hide_env_values = true, value_parser = parse_secret)]
     pub secret: Option<Secret>,
 
+    /// Server-function calls per second a client may make, sustained (bursts of 10×)
+    #[arg(long, env = "S3DROP_RATE_LIMIT", default_value_t = 20.0)]
+    pub rate_limit: f64,
+
     /// Make the drop private: the page and uploads require this password
     /// (a session cookie keeps people logged in for a week)
     #[arg(long, env = "S3DROP_ACCESS_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
@@ -253,6 +257,7 @@ impl Config {
                 .into(),
             ),
             ("stale_upload_hours", self.stale_upload_hours.to_string()),
+            ("rate_limit", self.rate_limit.to_string()),
             (
                 "access_password",
                 if self.access_password.is_some() {
@@ -288,6 +293,9 @@ impl Config {
         }
         if self.url_ttl_secs == 0 || self.url_ttl_secs > MAX_PRESIGN_SECS {
             return Err("--url-ttl must be between 1 second and 7 days (604800)".into());
+        }
+        if !(self.rate_limit > 0.0 && self.rate_limit.is_finite()) {
+            return Err("--rate-limit must be a positive number of calls per second".into());
         }
         if self.token_ttl_secs == 0 {
             return Err("--token-ttl must be at least 1 second".into());

@@ -7,6 +7,7 @@ pub mod config;
 pub mod headers;
 pub mod metrics;
 pub mod operations;
+pub mod rate_limit;
 pub mod router;
 pub mod secrets;
 pub mod startup;

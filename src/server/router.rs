@@ -1,9 +1,12 @@
 //! The HTTP surface in one router: the page, the server functions, the site's static
 //! files and, when used, the embedded store on the app's own origin.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Body;
 use axum::error_handling::HandleError;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware::{from_fn_with_state, map_response};
 use axum::response::Response;
@@ -16,9 +19,13 @@ use s3s::service::S3Service;
 use super::access::{Access, login, login_page, logout, require_login};
 use super::headers::{Policy, provide_page_nonce, secure};
 use super::operations::{healthz, metrics, readyz, trace_requests};
+use super::rate_limit::{RateLimiter, limit};
 use super::state::AppState;
 use crate::api::ApiError;
 use crate::app::{App, shell};
+
+/// The largest server-function request body (a batch of 100 parts to sign is ~6 KiB).
+const MAX_CALL_BODY: usize = 64 * 1024;
 
 /// Larger error bodies are not server function errors and pass through untouched.
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -39,6 +46,7 @@ pub fn router(
     store: Option<StoreRoute>,
     security: Policy,
     access: Option<Access>,
+    limiter: Arc<RateLimiter>,
 ) -> Router {
     let routes = generate_route_list(App);
     let operations = Router::new()
@@ -77,10 +85,13 @@ pub fn router(
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .layer(map_response(api_error_status))
+        // Server function arguments are small; parts never pass through here.
+        .layer(DefaultBodyLimit::max(MAX_CALL_BODY))
         .with_state(leptos_options)
         .merge(operations)
         .merge(login)
         .layer(from_fn_with_state(access, require_login))
+        .layer(from_fn_with_state(limiter, limit))
         .layer(from_fn_with_state(security, secure))
         .layer(from_fn_with_state(metrics, trace_requests))
 }

@@ -14,6 +14,7 @@ use super::access::Access;
 use super::config::Config;
 use super::headers::Policy;
 use super::metrics::Metrics;
+use super::rate_limit::RateLimiter;
 use super::router::{StoreRoute, router};
 use super::secrets;
 use super::state::AppState;
@@ -119,7 +120,17 @@ pub async fn build(
         Access::new(password.0.clone(), &token_key, secure, bucket)
     });
     Ok(App {
-        router: router(leptos_options, state.clone(), route, security, access),
+        router: router(
+            leptos_options,
+            state.clone(),
+            route,
+            security,
+            access,
+            std::sync::Arc::new(RateLimiter::new(
+                config.rate_limit,
+                config.rate_limit * 10.0,
+            )),
+        ),
         state,
         store,
     })
@@ -162,7 +173,10 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    axum::serve(listener, app.router)
+    let service = app
+        .router
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(StartError::Serve)?;

@@ -52,10 +52,14 @@ impl TestServer {
         let app = startup::build(&config, options, addr)
             .await
             .expect("the server starts");
-        tokio::spawn(async move { axum::serve(listener, app.router).await });
+        let service = app
+            .router
+            .clone()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await });
         Self {
             addr,
-            state: app.state,
+            state: app.state.clone(),
             data,
             http: reqwest::Client::new(),
         }

@@ -1,0 +1,249 @@
+//! Hostile input, straight at the server functions and the store (not through the
+//! page): each case gets a clear error, and the store is left exactly as it was.
+
+mod common;
+
+use common::{MIB, TestServer, bytes, to_sign};
+use s3drop::api::{ApiError, CompletedPart, SignedPart, StoredObject, UploadMethod, UploadStart};
+use serde_json::{Value, json};
+
+/// What the store holds: object keys and multipart uploads.
+async fn store_contents(server: &TestServer) -> (Vec<String>, Vec<String>) {
+    let s3 = server.s3();
+    let objects = s3
+        .list_objects_v2()
+        .bucket("s3drop")
+        .send()
+        .await
+        .expect("listed");
+    let uploads = s3
+        .list_multipart_uploads()
+        .bucket("s3drop")
+        .send()
+        .await
+        .expect("listed");
+    (
+        objects
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect(),
+        uploads
+            .uploads()
+            .iter()
+            .filter_map(|u| u.upload_id().map(str::to_owned))
+            .collect(),
+    )
+}
+
+async fn raw_start(server: &TestServer, request: Value) -> Result<UploadStart, (u16, ApiError)> {
+    server
+        .call("uploads/start", &json!({ "request": request }))
+        .await
+}
+
+async fn send_all(server: &TestServer, start: &UploadStart, data: &[u8]) -> Vec<CompletedPart> {
+    let UploadMethod::Multipart { plan, .. } = &start.method else {
+        panic!("multipart");
+    };
+    let numbers: Vec<u32> = (1..=plan.part_count).collect();
+    let signed: Vec<SignedPart> = server
+        .call(
+            "uploads/sign",
+            &json!({ "token": start.token, "parts": to_sign(&numbers) }),
+        )
+        .await
+        .expect("signed");
+    let mut parts = Vec::new();
+    for part in signed {
+        let (from, to) = plan.range(part.part_number).expect("in plan");
+        let response = server
+            .http
+            .put(&part.url)
+            .body(data[from as usize..to as usize].to_vec())
+            .send()
+            .await
+            .expect("sent");
+        parts.push(CompletedPart {
+            part_number: part.part_number,
+            etag: response.headers()["etag"]
+                .to_str()
+                .expect("ascii")
+                .to_owned(),
+        });
+    }
+    parts
+}
+
+#[tokio::test]
+async fn hostile_starts_are_refused_and_create_nothing() {
+    let server = TestServer::start(&["--max-file-size", "1GiB"]).await;
+    let before = store_contents(&server).await;
+    let long_name = "x".repeat(10_000);
+    let refused = [
+        json!({ "name": "../../../etc/passwd", "size": 1, "content_type": "" }),
+        json!({ "name": "a\u{0}b.txt", "size": 1, "content_type": "" }),
+        json!({ "name": "line\nbreak.txt", "size": 1, "content_type": "" }),
+        json!({ "name": long_name, "size": 1, "content_type": "" }),
+        json!({ "name": "", "size": 1, "content_type": "" }),
+        json!({ "name": "..", "size": 1, "content_type": "" }),
+        json!({ "name": "big.bin", "size": u64::MAX, "content_type": "" }),
+        json!({ "name": "big.bin", "size": (1u64 << 30) + 1, "content_type": "" }),
+        json!({ "name": "a.txt", "size": 1, "content_type": "text/plain\r\nx-evil: 1" }),
+    ];
+    for request in refused {
+        let result = raw_start(&server, request.clone()).await;
+        assert!(
+            matches!(result, Err((422, ApiError::Refused(_)))),
+            "{request}: {result:?}"
+        );
+    }
+    let malformed = [
+        json!({ "name": "a.txt", "size": -5, "content_type": "" }),
+        json!({ "name": "a.txt", "size": 1e30, "content_type": "" }),
+        json!({ "name": "a.txt", "content_type": "" }),
+        json!("not an object"),
+    ];
+    for request in malformed {
+        let result = raw_start(&server, request.clone()).await;
+        assert!(matches!(result, Err((400, _))), "{request}: {result:?}");
+    }
+    assert_eq!(
+        store_contents(&server).await,
+        before,
+        "the store is unchanged"
+    );
+}
+
+#[tokio::test]
+async fn a_token_for_another_upload_completes_nothing() {
+    let server = TestServer::start(&[]).await;
+    let a_data = bytes(12 * MIB, 41);
+    let b_data = bytes(12 * MIB, 42);
+    let start = |name: &str| {
+        raw_start(
+            &server,
+            json!({ "name": name, "size": 12 * MIB, "content_type": "" }),
+        )
+    };
+    let a = start("a.bin").await.expect("started");
+    let b = start("b.bin").await.expect("started");
+    let _ = send_all(&server, &a, &a_data).await;
+    let b_parts = send_all(&server, &b, &b_data).await;
+    let before = store_contents(&server).await;
+
+    // A's token with B's parts: the store's parts for A do not match.
+    let crossed: Result<StoredObject, _> = server
+        .call(
+            "uploads/complete",
+            &json!({ "token": a.token, "parts": b_parts }),
+        )
+        .await;
+    assert!(
+        matches!(crossed, Err((400, ApiError::BadRequest(_)))),
+        "{crossed:?}"
+    );
+    // A token stitched from A's payload and B's signature is not a token at all.
+    let (a_payload, _) = a.token.split_once('.').expect("two halves");
+    let (_, b_tag) = b.token.split_once('.').expect("two halves");
+    let stitched: Result<(), _> = server
+        .call(
+            "uploads/abort",
+            &json!({ "token": format!("{a_payload}.{b_tag}") }),
+        )
+        .await;
+    assert!(
+        matches!(stitched, Err((403, ApiError::BadToken))),
+        "{stitched:?}"
+    );
+    assert_eq!(
+        store_contents(&server).await,
+        before,
+        "the store is unchanged"
+    );
+
+    // B itself still completes, with exactly its bytes.
+    let stored: StoredObject = server
+        .call(
+            "uploads/complete",
+            &json!({ "token": b.token, "parts": b_parts }),
+        )
+        .await
+        .expect("completed");
+    let got = server
+        .http
+        .get(&stored.download_url)
+        .send()
+        .await
+        .expect("got");
+    assert_eq!(got.bytes().await.expect("body").to_vec(), b_data);
+}
+
+#[tokio::test]
+async fn oversized_calls_and_floods_are_refused() {
+    let server = TestServer::start(&["--rate-limit", "1"]).await;
+    // A request body far beyond any real call.
+    let huge = "x".repeat(1 << 20);
+    let response = server
+        .http
+        .post(server.url("/api/uploads/start"))
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"request\":{{\"name\":\"{huge}\",\"size\":1,\"content_type\":\"\"}}}}"
+        ))
+        .send()
+        .await
+        .expect("answers");
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap_or_default();
+    assert!(matches!(status, 400 | 413), "{status}: {body}");
+    assert!(!body.contains(&huge[..100]), "the body was not taken in");
+
+    // A burst of ten is allowed at one call a second; then 429 with Retry-After.
+    let mut statuses = Vec::new();
+    for _ in 0..15 {
+        let response = server
+            .http
+            .post(server.url("/api/policy"))
+            .send()
+            .await
+            .expect("answers");
+        statuses.push(response.status().as_u16());
+        if response.status().as_u16() == 429 {
+            assert_eq!(response.headers()["retry-after"], "1");
+            let error: ApiError = response.json().await.expect("json");
+            assert_eq!(error, ApiError::RateLimited);
+        }
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(statuses.iter().take(9).all(|&s| s == 200), "{statuses:?}");
+    // Presigned traffic to the store is not limited: parts must flow.
+    let health = server
+        .http
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(health.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn a_single_put_is_not_completed_with_parts() {
+    let server = TestServer::start(&[]).await;
+    let start: UploadStart = raw_start(
+        &server,
+        json!({ "name": "s.txt", "size": 3, "content_type": "" }),
+    )
+    .await
+    .expect("started");
+    let result: Result<StoredObject, _> = server
+        .call(
+            "uploads/complete",
+            &json!({ "token": start.token, "parts": [{ "part_number": 1, "etag": "\"x\"" }] }),
+        )
+        .await;
+    assert!(
+        matches!(result, Err((400, ApiError::BadRequest(_)))),
+        "{result:?}"
+    );
+}
