@@ -47,10 +47,16 @@ export default defineConfig({
     },
   ],
   // Playwright starts the built servers itself and waits until they answer: an open
-  // drop, and a private one (its password in PRIVATE_PASSWORD below).
+  // drop, and a private one (its password in PRIVATE_PASSWORD above).
   webServer: [
     server(port, dataDir, []),
-    server(port + 1, `${dataDir}-private`, ["--access-password", PRIVATE_PASSWORD]),
+    // The private drop also takes files of at most 1 MiB, to show refusals.
+    server(port + 1, `${dataDir}-private`, [
+      "--access-password",
+      PRIVATE_PASSWORD,
+      "--max-file-size",
+      "1MiB",
+    ]),
   ],
 });
 

@@ -24,3 +24,24 @@ test("a private drop asks for a login, and refuses server calls without one", as
   const [digest] = await dropGeneratedFiles(page, [{ name: "private.txt", size: 5000, type: "text/plain" }]);
   expect(await storedDigest(page, "private.txt")).toBe(digest);
 });
+
+test("the rules are shown up front, and a file that breaks them is refused before sending", async ({
+  page,
+}) => {
+  await page.goto(`${PRIVATE}/login`);
+  await page.getByLabel("Password").fill(PRIVATE_PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.getByTestId("limits")).toHaveText("Any type of file, up to 1.0 MiB per file.");
+
+  const starts: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/api/uploads/")) starts.push(r.url());
+  });
+  await dropGeneratedFiles(page, [{ name: "too big.bin", size: 2 * 1024 * 1024, type: "" }]);
+  const row = page.locator("li.file", { hasText: "too big.bin" });
+  await expect(row).toHaveAttribute("data-state", "failed");
+  await expect(row).toContainText("not accepted");
+  await expect(row).toContainText("the limit is 1048576 bytes");
+  expect(starts).toEqual([]);
+});

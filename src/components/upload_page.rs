@@ -32,6 +32,9 @@ pub fn UploadPage() -> impl IntoView {
     let offline = RwSignal::new(false);
     let next_id = StoredValue::new(0usize);
     let queue = StoredValue::new_local(UploadQueue::default());
+    // The server's rules, fetched in the browser: shown up front, and checked before a
+    // byte is sent (the server checks again, whatever the page does).
+    let policy = LocalResource::new(api::fetch_policy);
 
     // In the browser only: list what a reload or crash left unfinished.
     Effect::new(move || {
@@ -56,7 +59,14 @@ pub fn UploadPage() -> impl IntoView {
             };
             let id = next_id.get_value();
             next_id.set_value(id + 1);
-            let status = RwSignal::new(FileStatus::Queued);
+            let refusal = policy.get_untracked().and_then(Result::ok).and_then(|p| {
+                p.check(&file.name(), file.size(), &file.raw_mime_type())
+                    .err()
+            });
+            let status = RwSignal::new(match &refusal {
+                Some(reason) => FileStatus::Failed(format!("not accepted: {reason}")),
+                None => FileStatus::Queued,
+            });
             let (controller, controls) = Controller::new();
             if offline.get_untracked() {
                 controller.pause();
@@ -75,7 +85,9 @@ pub fn UploadPage() -> impl IntoView {
                     held: RwSignal::new(false),
                 });
             });
-            queue.with_value(|queue| enqueue(queue, file, controls, move |s| status.set(s)));
+            if refusal.is_none() {
+                queue.with_value(|queue| enqueue(queue, file, controls, move |s| status.set(s)));
+            }
         }
     };
 
@@ -147,6 +159,15 @@ pub fn UploadPage() -> impl IntoView {
                 "Choose files"
                 <input type="file" multiple class="visually-hidden" on:change=on_pick />
             </label>
+            <p class="limits" data-testid="limits">
+                {move || {
+                    policy
+                        .get()
+                        .and_then(Result::ok)
+                        .map(|p| p.describe(format_bytes))
+                        .unwrap_or_default()
+                }}
+            </p>
         </section>
         <Show when=move || offline.get()>
             <p class="notice" role="status">

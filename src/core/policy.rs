@@ -15,7 +15,8 @@ pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 pub struct UploadPolicy {
     /// The largest file accepted, in bytes.
     pub max_file_size: u64,
-    /// Accepted content types: exact (`image/png`) or by family (`image/*`); empty accepts all.
+    /// Accepted files: by content type, exact (`image/png`) or by family (`image/*`), or
+    /// by extension (`.pdf`); a file matching any entry is accepted. Empty accepts all.
     pub allowed_types: Vec<String>,
 }
 
@@ -58,24 +59,39 @@ impl UploadPolicy {
             });
         }
         let content_type = normalise_type(content_type)?;
-        if !self.allows_type(&content_type) {
+        if !self.allows(name, &content_type) {
             return Err(PolicyError::TypeNotAllowed(content_type));
         }
         Ok(content_type)
     }
 
-    fn allows_type(&self, content_type: &str) -> bool {
+    fn allows(&self, name: &str, content_type: &str) -> bool {
         let essence = content_type.split(';').next().unwrap_or_default().trim();
+        let extension = name
+            .rsplit_once('.')
+            .map(|(_, ext)| ext.to_ascii_lowercase());
         self.allowed_types.is_empty()
-            || self
-                .allowed_types
-                .iter()
-                .any(|pattern| match pattern.strip_suffix("/*") {
-                    Some(family) => essence
+            || self.allowed_types.iter().any(|pattern| {
+                if let Some(wanted) = pattern.strip_prefix('.') {
+                    extension.as_deref() == Some(&wanted.to_ascii_lowercase())
+                } else if let Some(family) = pattern.strip_suffix("/*") {
+                    essence
                         .split_once('/')
-                        .is_some_and(|(t, _)| t.eq_ignore_ascii_case(family)),
-                    None => essence.eq_ignore_ascii_case(pattern),
-                })
+                        .is_some_and(|(t, _)| t.eq_ignore_ascii_case(family))
+                } else {
+                    essence.eq_ignore_ascii_case(pattern)
+                }
+            })
+    }
+
+    /// The rules in words, for the page to show before anything is sent.
+    pub fn describe(&self, format_size: impl Fn(u64) -> String) -> String {
+        let size = format!("up to {} per file", format_size(self.max_file_size));
+        if self.allowed_types.is_empty() {
+            format!("Any type of file, {size}.")
+        } else {
+            format!("{}; {size}.", self.allowed_types.join(", "))
+        }
     }
 }
 
@@ -191,5 +207,18 @@ mod tests {
             Err(PolicyError::TypeNotAllowed(DEFAULT_CONTENT_TYPE.into()))
         );
         assert!(UploadPolicy::default().check("a.bin", 1, "").is_ok());
+        // By extension, whatever type the browser guessed.
+        let by_extension = UploadPolicy {
+            max_file_size: 100,
+            allowed_types: vec![".pdf".into(), "image/*".into()],
+        };
+        assert!(by_extension.check("Report.PDF", 1, "").is_ok());
+        assert!(by_extension.check("photo.jpeg", 1, "image/jpeg").is_ok());
+        assert!(by_extension.check("notes.txt", 1, "text/plain").is_err());
+        assert!(by_extension.check("pdf", 1, "").is_err());
+        assert_eq!(
+            by_extension.describe(|n| format!("{n} B")),
+            ".pdf, image/*; up to 100 B per file."
+        );
     }
 }

@@ -86,7 +86,8 @@ pub struct Config {
     #[arg(long, env = "S3DROP_MAX_FILE_SIZE", default_value = "5TiB", value_parser = parse_size)]
     pub max_file_size: u64,
 
-    /// Accepted content types, comma-separated (`image/*,application/pdf`); empty accepts all
+    /// Accepted files, comma-separated: types (`image/*`, `application/pdf`) or extensions
+    /// (`.pdf`); a file matching any is accepted; empty accepts all
     #[arg(long, env = "S3DROP_ALLOWED_TYPES", value_delimiter = ',')]
     pub allowed_types: Vec<String>,
 
@@ -306,6 +307,14 @@ impl Config {
             return Err("--secret (S3DROP_SECRET) must be at least 32 characters".into());
         }
         for pattern in &self.allowed_types {
+            if let Some(extension) = pattern.strip_prefix('.') {
+                if extension.is_empty() || !extension.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    return Err(format!(
+                        "--allowed-types: \"{pattern}\" is not an extension like .pdf"
+                    ));
+                }
+                continue;
+            }
             let essence = pattern.strip_suffix("/*").map(|f| format!("{f}/x"));
             normalise_type(essence.as_deref().unwrap_or(pattern)).map_err(|_| {
                 format!("--allowed-types: \"{pattern}\" is not a type like image/png or image/*")
