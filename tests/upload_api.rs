@@ -566,3 +566,93 @@ async fn a_checksum_signed_into_a_part_url_is_enforced_by_the_store() {
         "{bad:?}"
     );
 }
+
+#[tokio::test]
+async fn the_whole_files_checksum_is_recorded_and_returned() {
+    use s3drop::core::checksum::{composite_crc32c, crc32c};
+    let server = TestServer::start(&[]).await;
+
+    // Multipart: every part signed with its CRC32C; the object gets S3's composite.
+    let data = bytes(20 * MIB, 14);
+    let started = start(&server, "whole.bin", data.len(), "")
+        .await
+        .expect("started");
+    let UploadMethod::Multipart { plan, .. } = &started.method else {
+        panic!("multipart");
+    };
+    let slices: Vec<&[u8]> = (1..=plan.part_count)
+        .map(|n| {
+            let (from, to) = plan.range(n).expect("in plan");
+            &data[from as usize..to as usize]
+        })
+        .collect();
+    let crcs: Vec<String> = slices.iter().map(|s| crc32c(s)).collect();
+    let request: Vec<_> = crcs
+        .iter()
+        .enumerate()
+        .map(|(i, crc)| json!({ "part_number": i + 1, "crc32c": crc }))
+        .collect();
+    let signed: Vec<SignedPart> = server
+        .call(
+            "uploads/sign",
+            &json!({ "token": started.token, "parts": request }),
+        )
+        .await
+        .expect("signed");
+    let mut parts = Vec::new();
+    for part in &signed {
+        let mut put = server
+            .http
+            .put(&part.url)
+            .body(slices[part.part_number as usize - 1].to_vec());
+        for (name, value) in &part.headers {
+            put = put.header(name, value);
+        }
+        let response = put.send().await.expect("sent");
+        assert_eq!(response.status().as_u16(), 200);
+        parts.push(CompletedPart {
+            part_number: part.part_number,
+            etag: response.headers()["etag"]
+                .to_str()
+                .expect("ascii")
+                .to_owned(),
+        });
+    }
+    let stored: StoredObject = server
+        .call(
+            "uploads/complete",
+            &json!({ "token": started.token, "parts": parts }),
+        )
+        .await
+        .expect("completed");
+    let expected = composite_crc32c(crcs.iter().map(|c| Some(c.as_str())));
+    assert!(expected.as_deref().is_some_and(|c| c.ends_with("-3")));
+    assert_eq!(stored.crc32c, expected);
+
+    // Single PUT: the file's own CRC32C.
+    let small = bytes(1_000, 15);
+    let started = start(&server, "small.bin", small.len(), "")
+        .await
+        .expect("started");
+    let crc = crc32c(&small);
+    let signed: Vec<SignedPart> = server
+        .call(
+            "uploads/sign",
+            &json!({ "token": started.token, "parts": [{ "part_number": 1, "crc32c": crc }] }),
+        )
+        .await
+        .expect("signed");
+    let mut put = server.http.put(&signed[0].url).body(small.clone());
+    for (name, value) in &signed[0].headers {
+        put = put.header(name, value);
+    }
+    assert_eq!(put.send().await.expect("sent").status().as_u16(), 200);
+    let stored: StoredObject = server
+        .call(
+            "uploads/complete",
+            &json!({ "token": started.token, "parts": [] }),
+        )
+        .await
+        .expect("completed");
+    assert_eq!(stored.crc32c, Some(crc));
+}

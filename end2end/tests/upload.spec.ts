@@ -24,6 +24,8 @@ test("a dropped 40 MiB file goes up in parts and lands intact", async ({ page })
     { name: "big.bin", size: 40 * MIB, type: "application/octet-stream" },
   ]);
   expect(await storedDigest(page, "big.bin")).toBe(digest);
+  // The object records the composite CRC32C of its five parts, and the page shows it.
+  await expect(page.locator("li.file", { hasText: "big.bin" })).toContainText(/CRC32C \S{8}-5/);
   // 40 MiB in 8 MiB parts: five parts, each sent straight to the store.
   expect([...new Set(parts)].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
 });

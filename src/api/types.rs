@@ -66,6 +66,9 @@ pub struct StoredPart {
     pub part_number: u32,
     pub etag: String,
     pub size: u64,
+    /// The part's CRC32C, when it was sent with one.
+    #[serde(default)]
+    pub crc32c: Option<String>,
 }
 
 /// A part the browser sent, with the `ETag` the store answered.
@@ -84,6 +87,10 @@ pub struct StoredObject {
     pub size: u64,
     pub content_type: String,
     pub etag: String,
+    /// The whole object's CRC32C (S3's `…-N` composite for a multipart object), when
+    /// every byte was sent with a checksum.
+    #[serde(default)]
+    pub crc32c: Option<String>,
     /// A short-lived presigned GET that downloads the object under its original name.
     pub download_url: String,
 }

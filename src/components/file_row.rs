@@ -52,7 +52,10 @@ pub fn FileRow(file: QueuedFile, offline: RwSignal<bool>) -> impl IntoView {
             )
         }
         FileStatus::Completing => "Finishing…".to_owned(),
-        FileStatus::Done(_) => "Uploaded".to_owned(),
+        FileStatus::Done(stored) => match stored.crc32c {
+            Some(crc) => format!("Uploaded · CRC32C {crc}"),
+            None => "Uploaded".to_owned(),
+        },
         FileStatus::Failed(reason) => format!("Failed: {reason}"),
         FileStatus::Cancelled => "Cancelled".to_owned(),
     };

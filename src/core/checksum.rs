@@ -14,6 +14,18 @@ pub fn crc32c(bytes: &[u8]) -> String {
     STANDARD.encode(CRC32C.checksum(bytes).to_be_bytes())
 }
 
+/// S3's composite checksum of a multipart object: the CRC32C of the parts' CRC32Cs (as
+/// bytes, in part order), then `-` and the part count. `None` if any part lacks one.
+pub fn composite_crc32c<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> Option<String> {
+    let mut joined = Vec::new();
+    let mut count = 0;
+    for part in parts {
+        joined.extend(STANDARD.decode(part?).ok().filter(|b| b.len() == 4)?);
+        count += 1;
+    }
+    (count > 0).then(|| format!("{}-{count}", crc32c(&joined)))
+}
+
 /// Whether `value` has the shape of an `x-amz-checksum-crc32c` value (four bytes in base64).
 pub fn is_crc32c(value: &str) -> bool {
     STANDARD.decode(value).is_ok_and(|bytes| bytes.len() == 4)
@@ -32,6 +44,24 @@ mod tests {
             STANDARD.encode(0xe306_9283_u32.to_be_bytes())
         );
         assert_eq!(crc32c(b""), "AAAAAA==");
+    }
+
+    #[test]
+    fn composites_follow_the_parts() {
+        let a = crc32c(b"first part");
+        let b = crc32c(b"second part");
+        let joined = [
+            STANDARD.decode(&a).expect("base64"),
+            STANDARD.decode(&b).expect("base64"),
+        ]
+        .concat();
+        assert_eq!(
+            composite_crc32c([Some(a.as_str()), Some(b.as_str())]),
+            Some(format!("{}-2", crc32c(&joined)))
+        );
+        assert_eq!(composite_crc32c([Some(a.as_str()), None]), None);
+        assert_eq!(composite_crc32c([Some("bad")]), None);
+        assert_eq!(composite_crc32c(std::iter::empty()), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::api::{
     ApiError, CompletedPart, PartToSign, SignedPart, StartRequest, StoredObject, StoredPart,
     UploadMethod, UploadStart,
 };
-use crate::core::checksum::is_crc32c;
+use crate::core::checksum::{composite_crc32c, is_crc32c};
 use crate::core::key::{Date, attachment_disposition, object_key};
 use crate::core::plan::PartPlan;
 use crate::core::policy::UploadPolicy;
@@ -207,7 +207,8 @@ pub async fn complete_upload(
                 .bytes_completed
                 .fetch_add(stored.size, std::sync::atomic::Ordering::Relaxed);
             let seconds = system::now_secs().saturating_sub(claims.started_at);
-            tracing::info!(key = %claims.key, size = stored.size, seconds, "upload completed");
+            let crc32c = stored.crc32c.as_deref().unwrap_or("none");
+            tracing::info!(key = %claims.key, size = stored.size, seconds, crc32c, "upload completed");
         }
         Err(err) => {
             Metrics::count(&state.metrics.failed);
@@ -223,6 +224,8 @@ async fn finish(
     claims: &Claims,
     parts: Vec<CompletedPart>,
 ) -> Result<StoredObject, ApiError> {
+    // The whole file's checksum from the parts, for stores that do not record one.
+    let mut from_parts = None;
     match &claims.upload_id {
         None if !parts.is_empty() => {
             return Err(ApiError::BadRequest(
@@ -235,6 +238,7 @@ async fn finish(
             match state.storage.list_parts(&claims.key, upload_id).await {
                 Ok(stored) => {
                     check_stored(&claims.plan, &parts, &stored)?;
+                    from_parts = composite_crc32c(stored.iter().map(|p| p.crc32c.as_deref()));
                     state
                         .storage
                         .complete_multipart(&claims.key, upload_id, &parts)
@@ -271,6 +275,7 @@ async fn finish(
         size: info.size,
         content_type: claims.content_type.clone(),
         etag: info.etag,
+        crc32c: info.crc32c.or(from_parts),
         download_url,
     })
 }
@@ -402,6 +407,7 @@ mod tests {
                     part_number: n,
                     etag: format!("e{n}"),
                     size,
+                    crc32c: None,
                 })
                 .collect()
         };

@@ -38,6 +38,8 @@ pub struct ObjectInfo {
     pub size: u64,
     pub content_type: String,
     pub etag: String,
+    /// The object's CRC32C, if the store recorded one.
+    pub crc32c: Option<String>,
 }
 
 /// One bucket, reached through aws-sdk-s3.
@@ -233,6 +235,7 @@ impl Storage {
                         .size()
                         .and_then(|n| u64::try_from(n).ok())
                         .unwrap_or_default(),
+                    crc32c: part.checksum_crc32_c().map(str::to_owned),
                 });
             }
             match (output.is_truncated(), output.next_part_number_marker()) {
@@ -370,6 +373,7 @@ impl Storage {
             .head_object()
             .bucket(&self.bucket)
             .key(key)
+            .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
             .send()
             .await
             .map_err(|e| store_error("HeadObject", e))?;
@@ -380,6 +384,7 @@ impl Storage {
                 .unwrap_or_default(),
             content_type: output.content_type().unwrap_or_default().to_owned(),
             etag: output.e_tag().unwrap_or_default().to_owned(),
+            crc32c: output.checksum_crc32_c().map(str::to_owned),
         })
     }
 }

@@ -12,6 +12,7 @@ use super::EmbeddedStore;
 use super::body::{self, Promised};
 use super::disk::{self, ObjectMeta, PartMeta, UploadMeta};
 use super::objects::{timestamp, to_i64};
+use crate::core::checksum::composite_crc32c;
 use crate::core::limits::{MAX_LIST_PAGE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE};
 
 impl EmbeddedStore {
@@ -364,6 +365,12 @@ impl EmbeddedStore {
             md5.update(hex::decode(&part.etag).map_err(S3Error::internal_error)?);
         }
         let etag = format!("{}-{}", hex::encode(md5.finalize()), chosen.len());
+        // With every part's CRC32C, the object records S3's composite of them.
+        let composite = composite_crc32c(
+            chosen
+                .iter()
+                .map(|p| p.checksums.get("crc32c").map(String::as_str)),
+        );
         let meta = ObjectMeta {
             key: upload.key.clone(),
             size,
@@ -371,7 +378,11 @@ impl EmbeddedStore {
             content_type: upload.content_type,
             last_modified: disk::now_secs(),
             data: String::new(),
-            checksums: Default::default(),
+            checksums: composite
+                .clone()
+                .map(|c| ("crc32c".to_owned(), c))
+                .into_iter()
+                .collect(),
         };
         self.publish_object(&input.bucket, meta, &tmp).await?;
         let _commit = self.inner.commit.lock().await;
@@ -382,6 +393,7 @@ impl EmbeddedStore {
             bucket: Some(input.bucket),
             key: Some(upload.key),
             e_tag: Some(ETag::Strong(etag)),
+            checksum_crc32c: composite,
             ..Default::default()
         }))
     }

@@ -140,6 +140,8 @@ impl EmbeddedStore {
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         let meta = self.lookup(&input.bucket, &input.key)?;
         let output = HeadObjectOutput {
+            checksum_crc32c: meta.checksums.get("crc32c").cloned(),
+            checksum_sha256: meta.checksums.get("sha256").cloned(),
             content_length: Some(to_i64(meta.size)),
             content_type: Some(meta.content_type),
             accept_ranges: Some("bytes".into()),
