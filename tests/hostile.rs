@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{MIB, TestServer, bytes, to_sign};
-use s3drop::api::{ApiError, CompletedPart, SignedPart, StoredObject, UploadMethod, UploadStart};
+use common::{MIB, TestServer, bytes, send_parts};
+use s3drop::api::{ApiError, StoredObject, UploadStart};
 use serde_json::{Value, json};
 
 /// What the store holds: object keys and multipart uploads.
@@ -40,39 +40,6 @@ async fn raw_start(server: &TestServer, request: Value) -> Result<UploadStart, (
     server
         .call("uploads/start", &json!({ "request": request }))
         .await
-}
-
-async fn send_all(server: &TestServer, start: &UploadStart, data: &[u8]) -> Vec<CompletedPart> {
-    let UploadMethod::Multipart { plan, .. } = &start.method else {
-        panic!("multipart");
-    };
-    let numbers: Vec<u32> = (1..=plan.part_count).collect();
-    let signed: Vec<SignedPart> = server
-        .call(
-            "uploads/sign",
-            &json!({ "token": start.token, "parts": to_sign(&numbers) }),
-        )
-        .await
-        .expect("signed");
-    let mut parts = Vec::new();
-    for part in signed {
-        let (from, to) = plan.range(part.part_number).expect("in plan");
-        let response = server
-            .http
-            .put(&part.url)
-            .body(data[from as usize..to as usize].to_vec())
-            .send()
-            .await
-            .expect("sent");
-        parts.push(CompletedPart {
-            part_number: part.part_number,
-            etag: response.headers()["etag"]
-                .to_str()
-                .expect("ascii")
-                .to_owned(),
-        });
-    }
-    parts
 }
 
 #[tokio::test]
@@ -128,8 +95,8 @@ async fn a_token_for_another_upload_completes_nothing() {
     };
     let a = start("a.bin").await.expect("started");
     let b = start("b.bin").await.expect("started");
-    let _ = send_all(&server, &a, &a_data).await;
-    let b_parts = send_all(&server, &b, &b_data).await;
+    let _ = send_parts(&server, &a, &a_data, false).await;
+    let b_parts = send_parts(&server, &b, &b_data, false).await;
     let before = store_contents(&server).await;
 
     // A's token with B's parts: the store's parts for A do not match.

@@ -6,10 +6,8 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::{MIB, TestServer, bytes, to_sign};
-use s3drop::api::{
-    CompletedPart, SignedPart, StartRequest, StoredObject, UploadMethod, UploadStart,
-};
+use common::{MIB, TestServer, bytes, send_parts};
+use s3drop::api::{StartRequest, StoredObject, UploadStart};
 use s3drop::server::secrets;
 use serde_json::json;
 
@@ -48,34 +46,7 @@ async fn uploads_are_logged_without_secrets() {
         .call("uploads/start", &json!({ "request": request }))
         .await
         .expect("started");
-    let UploadMethod::Multipart { plan, .. } = &start.method else {
-        panic!("multipart");
-    };
-    let signed: Vec<SignedPart> = server
-        .call(
-            "uploads/sign",
-            &json!({ "token": start.token, "parts": to_sign(&[1, 2]) }),
-        )
-        .await
-        .expect("signed");
-    let mut parts = Vec::new();
-    for part in &signed {
-        let (from, to) = plan.range(part.part_number).expect("in plan");
-        let response = server
-            .http
-            .put(&part.url)
-            .body(data[from as usize..to as usize].to_vec())
-            .send()
-            .await
-            .expect("sent");
-        parts.push(CompletedPart {
-            part_number: part.part_number,
-            etag: response.headers()["etag"]
-                .to_str()
-                .expect("ascii")
-                .to_owned(),
-        });
-    }
+    let parts = send_parts(&server, &start, &data, false).await;
     let _: StoredObject = server
         .call(
             "uploads/complete",

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{MIB, TestServer, bytes, to_sign};
+use common::{MIB, TestServer, bytes, plan_of, send_parts, to_sign};
 use s3drop::api::{
     ApiError, CompletedPart, SignedPart, StartRequest, StoredObject, StoredPart, UploadMethod,
     UploadStart,
@@ -42,44 +42,6 @@ async fn download(server: &TestServer, stored: &StoredObject) -> Vec<u8> {
         .to_owned();
     assert!(disposition.starts_with("attachment;"), "{disposition}");
     response.bytes().await.expect("body").to_vec()
-}
-
-/// Sends `data` as the plan says (parts in reverse order, to show order does not matter).
-async fn send_parts(server: &TestServer, start: &UploadStart, data: &[u8]) -> Vec<CompletedPart> {
-    let UploadMethod::Multipart { plan, .. } = &start.method else {
-        panic!("expected a multipart upload");
-    };
-    let numbers: Vec<u32> = (1..=plan.part_count).collect();
-    let signed: Vec<SignedPart> = server
-        .call(
-            "uploads/sign",
-            &json!({ "token": start.token, "parts": to_sign(&numbers) }),
-        )
-        .await
-        .expect("signed");
-    assert_eq!(signed.len(), plan.part_count as usize);
-    let mut parts = Vec::new();
-    for part in signed.iter().rev() {
-        let (from, to) = plan.range(part.part_number).expect("in plan");
-        let response = server
-            .http
-            .put(&part.url)
-            .body(data[from as usize..to as usize].to_vec())
-            .send()
-            .await
-            .expect("part sent");
-        assert_eq!(response.status().as_u16(), 200, "part {}", part.part_number);
-        let etag = response.headers()["etag"]
-            .to_str()
-            .expect("ascii")
-            .to_owned();
-        parts.push(CompletedPart {
-            part_number: part.part_number,
-            etag,
-        });
-    }
-    parts.sort_by_key(|p| p.part_number);
-    parts
 }
 
 #[tokio::test]
@@ -163,7 +125,7 @@ async fn a_large_file_goes_in_parts_and_resumes_from_the_store() {
         panic!("expected multipart");
     };
     assert_eq!((plan.part_size, plan.part_count), (8 * MIB as u64, 3));
-    let parts = send_parts(&server, &start, &data).await;
+    let parts = send_parts(&server, &start, &data, false).await;
 
     let listed: Vec<StoredPart> = server
         .call("uploads/parts", &json!({ "token": start.token }))
@@ -201,7 +163,7 @@ async fn completion_checks_the_parts_against_the_plan() {
     let start = start(&server, "f.bin", data.len(), "")
         .await
         .expect("started");
-    let parts = send_parts(&server, &start, &data).await;
+    let parts = send_parts(&server, &start, &data, false).await;
 
     let cases = [
         ("missing a part", parts[..2].to_vec()),
@@ -255,7 +217,7 @@ async fn abort_leaves_nothing_in_the_store() {
     let start = start(&server, "gone.bin", data.len(), "")
         .await
         .expect("started");
-    let _ = send_parts(&server, &start, &data).await;
+    let _ = send_parts(&server, &start, &data, false).await;
     let () = server
         .call("uploads/abort", &json!({ "token": start.token }))
         .await
@@ -465,7 +427,7 @@ async fn stale_multipart_uploads_are_swept_through_the_s3_api() {
     let start = start(&server, "stale.bin", data.len(), "")
         .await
         .expect("started");
-    let _ = send_parts(&server, &start, &data).await;
+    let _ = send_parts(&server, &start, &data, false).await;
     // An upload outside s3drop's prefix is someone else's and is left alone.
     let s3 = server.s3();
     s3.create_multipart_upload()
@@ -577,47 +539,14 @@ async fn the_whole_files_checksum_is_recorded_and_returned() {
     let started = start(&server, "whole.bin", data.len(), "")
         .await
         .expect("started");
-    let UploadMethod::Multipart { plan, .. } = &started.method else {
-        panic!("multipart");
-    };
-    let slices: Vec<&[u8]> = (1..=plan.part_count)
+    let parts = send_parts(&server, &started, &data, true).await;
+    let plan = plan_of(&started, data.len());
+    let crcs: Vec<String> = (1..=plan.part_count)
         .map(|n| {
             let (from, to) = plan.range(n).expect("in plan");
-            &data[from as usize..to as usize]
+            crc32c(&data[from as usize..to as usize])
         })
         .collect();
-    let crcs: Vec<String> = slices.iter().map(|s| crc32c(s)).collect();
-    let request: Vec<_> = crcs
-        .iter()
-        .enumerate()
-        .map(|(i, crc)| json!({ "part_number": i + 1, "crc32c": crc }))
-        .collect();
-    let signed: Vec<SignedPart> = server
-        .call(
-            "uploads/sign",
-            &json!({ "token": started.token, "parts": request }),
-        )
-        .await
-        .expect("signed");
-    let mut parts = Vec::new();
-    for part in &signed {
-        let mut put = server
-            .http
-            .put(&part.url)
-            .body(slices[part.part_number as usize - 1].to_vec());
-        for (name, value) in &part.headers {
-            put = put.header(name, value);
-        }
-        let response = put.send().await.expect("sent");
-        assert_eq!(response.status().as_u16(), 200);
-        parts.push(CompletedPart {
-            part_number: part.part_number,
-            etag: response.headers()["etag"]
-                .to_str()
-                .expect("ascii")
-                .to_owned(),
-        });
-    }
     let stored: StoredObject = server
         .call(
             "uploads/complete",
@@ -634,19 +563,7 @@ async fn the_whole_files_checksum_is_recorded_and_returned() {
     let started = start(&server, "small.bin", small.len(), "")
         .await
         .expect("started");
-    let crc = crc32c(&small);
-    let signed: Vec<SignedPart> = server
-        .call(
-            "uploads/sign",
-            &json!({ "token": started.token, "parts": [{ "part_number": 1, "crc32c": crc }] }),
-        )
-        .await
-        .expect("signed");
-    let mut put = server.http.put(&signed[0].url).body(small.clone());
-    for (name, value) in &signed[0].headers {
-        put = put.header(name, value);
-    }
-    assert_eq!(put.send().await.expect("sent").status().as_u16(), 200);
+    let _ = send_parts(&server, &started, &small, true).await;
     let stored: StoredObject = server
         .call(
             "uploads/complete",
@@ -654,5 +571,5 @@ async fn the_whole_files_checksum_is_recorded_and_returned() {
         )
         .await
         .expect("completed");
-    assert_eq!(stored.crc32c, Some(crc));
+    assert_eq!(stored.crc32c, Some(crc32c(&small)));
 }

@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
 use leptos::config::LeptosOptions;
-use s3drop::api::ApiError;
+use s3drop::api::{ApiError, CompletedPart, SignedPart, UploadMethod, UploadStart};
+use s3drop::core::checksum::crc32c;
+use s3drop::core::plan::PartPlan;
 use s3drop::server::config::Config;
 use s3drop::server::state::AppState;
 use s3drop::server::{secrets, startup};
@@ -133,4 +135,77 @@ pub fn to_sign(numbers: &[u32]) -> serde_json::Value {
         .iter()
         .map(|n| serde_json::json!({ "part_number": n }))
         .collect()
+}
+
+/// The plan of an upload: its parts, or one part for a single PUT of `size` bytes.
+pub fn plan_of(start: &UploadStart, size: usize) -> PartPlan {
+    match &start.method {
+        UploadMethod::Multipart { plan, .. } => *plan,
+        UploadMethod::Single { .. } => PartPlan {
+            size: size as u64,
+            part_size: size as u64,
+            part_count: 1,
+        },
+    }
+}
+
+/// Signs every part of an upload (with their CRC32Cs when `checksums`), PUTs `data` as
+/// the plan cuts it, last part first (order does not matter), each expecting 200, and
+/// answers the parts to complete with.
+pub async fn send_parts(
+    server: &TestServer,
+    start: &UploadStart,
+    data: &[u8],
+    checksums: bool,
+) -> Vec<CompletedPart> {
+    let plan = plan_of(start, data.len());
+    let slice = |n: u32| {
+        let (from, to) = plan.range(n).expect("in plan");
+        &data[from as usize..to as usize]
+    };
+    let request: Vec<serde_json::Value> = (1..=plan.part_count)
+        .map(|n| {
+            let crc = checksums.then(|| crc32c(slice(n)));
+            serde_json::json!({ "part_number": n, "crc32c": crc })
+        })
+        .collect();
+    let signed: Vec<SignedPart> = server
+        .call(
+            "uploads/sign",
+            &serde_json::json!({ "token": start.token, "parts": request }),
+        )
+        .await
+        .expect("signed");
+    assert_eq!(signed.len(), plan.part_count as usize);
+    let mut parts = Vec::new();
+    for part in signed.iter().rev() {
+        let (status, etag) = put_part(server, part, slice(part.part_number).to_vec()).await;
+        assert_eq!(status, 200, "part {}", part.part_number);
+        parts.push(CompletedPart {
+            part_number: part.part_number,
+            etag: etag.expect("an etag"),
+        });
+    }
+    parts.sort_by_key(|p| p.part_number);
+    parts
+}
+
+/// PUTs `body` to a signed part's URL with the headers signed with it; answers the
+/// status and the `ETag`.
+pub async fn put_part(
+    server: &TestServer,
+    part: &SignedPart,
+    body: Vec<u8>,
+) -> (u16, Option<String>) {
+    let mut put = server.http.put(&part.url).body(body);
+    for (name, value) in &part.headers {
+        put = put.header(name, value);
+    }
+    let response = put.send().await.expect("answers");
+    let etag = response
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (response.status().as_u16(), etag)
 }
