@@ -150,7 +150,8 @@ async fn upload_file(
             } else {
                 Vec::new()
             };
-            match complete(&session.token, parts).await {
+            let token = session.token.clone();
+            match retrying(|| api::complete_upload(token.clone(), parts.clone())).await {
                 Ok(stored) => FileStatus::Done(stored),
                 Err(err) => FileStatus::Failed(err.to_string()),
             }
@@ -214,12 +215,12 @@ async fn resume(file: &File) -> Option<Session> {
 }
 
 async fn start(file: &File) -> Result<Session, ApiError> {
-    let start = api::start_upload(StartRequest {
+    let request = StartRequest {
         name: file.name(),
         size: file.size(),
         content_type: file.raw_mime_type(),
-    })
-    .await?;
+    };
+    let start = retrying(|| api::start_upload(request.clone())).await?;
     // A single PUT is a plan of one part. Its URL is signed again with the file's
     // checksum, like every part, rather than used as it came.
     let (plan, multipart) = match start.method {
@@ -261,12 +262,17 @@ fn record(session: &Session, sent: &[SentPart]) -> SavedUpload {
     }
 }
 
-/// Completes the upload, trying again a few times if the server or store is briefly away.
-async fn complete(token: &str, parts: Vec<CompletedPart>) -> Result<StoredObject, ApiError> {
+/// Makes a server call, trying again a few times (with the retry policy's delays) while
+/// the failure is transient: the server or store briefly away, or a rate limit.
+async fn retrying<T, F, Fut>(mut call: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match api::complete_upload(token.to_owned(), parts.clone()).await {
+        match call().await {
             Err(err) if err.is_transient() => match retry::delay(attempt, js_sys::Math::random()) {
                 Some(delay) => sleep(delay).await,
                 None => return Err(err),

@@ -38,16 +38,29 @@ pub struct StoreRoute {
     pub service: S3Service,
 }
 
+/// What stands in front of every route.
+pub struct Guards {
+    /// Security headers and the pages' Content Security Policy.
+    pub security: Policy,
+    /// Private mode's login, when configured.
+    pub access: Option<Access>,
+    /// Per-client rate limits on server functions and logins.
+    pub limiter: Arc<RateLimiter>,
+}
+
 /// Builds the app's router. The store is mounted with `route_service`, never `nest`:
 /// SigV4 signs the full path, so the store must see the path the client signed.
 pub fn router(
     leptos_options: LeptosOptions,
     state: AppState,
     store: Option<StoreRoute>,
-    security: Policy,
-    access: Option<Access>,
-    limiter: Arc<RateLimiter>,
+    guards: Guards,
 ) -> Router {
+    let Guards {
+        security,
+        access,
+        limiter,
+    } = guards;
     let routes = generate_route_list(App);
     let operations = Router::new()
         .route("/healthz", get(healthz))

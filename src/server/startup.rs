@@ -15,7 +15,7 @@ use super::config::Config;
 use super::headers::Policy;
 use super::metrics::Metrics;
 use super::rate_limit::RateLimiter;
-use super::router::{StoreRoute, router};
+use super::router::{Guards, StoreRoute, router};
 use super::secrets;
 use super::state::AppState;
 use super::storage::{PresignEndpoint, Storage};
@@ -111,26 +111,23 @@ pub async fn build(
     let security = Policy {
         store_origins: state.storage.browser_origin().await.into_iter().collect(),
     };
-    let access = config.access_password.as_ref().map(|password| {
-        let secure = config
-            .public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"));
-        let bucket = route.as_ref().map(|r| r.bucket.as_str());
-        Access::new(password.0.clone(), &token_key, secure, bucket)
-    });
+    let guards = Guards {
+        security,
+        access: config.access_password.as_ref().map(|password| {
+            let secure = config
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"));
+            let bucket = route.as_ref().map(|r| r.bucket.as_str());
+            Access::new(password.0.clone(), &token_key, secure, bucket)
+        }),
+        limiter: std::sync::Arc::new(RateLimiter::new(
+            config.rate_limit,
+            config.rate_limit * 10.0,
+        )),
+    };
     Ok(App {
-        router: router(
-            leptos_options,
-            state.clone(),
-            route,
-            security,
-            access,
-            std::sync::Arc::new(RateLimiter::new(
-                config.rate_limit,
-                config.rate_limit * 10.0,
-            )),
-        ),
+        router: router(leptos_options, state.clone(), route, guards),
         state,
         store,
     })
