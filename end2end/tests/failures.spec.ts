@@ -43,7 +43,9 @@ test("failed part PUTs are retried and the upload still completes", async ({ pag
   expect(signCalls).toBeGreaterThanOrEqual(2);
 });
 
-test("a part the store refuses fails the upload with the reason, and aborts it", async ({ page }) => {
+test("a part the store refuses fails the upload with the reason and aborts it; Retry starts it again", async ({
+  page,
+}) => {
   await openPage(page);
   await page.route(
     (url) => partNumber(url) !== undefined,
@@ -55,6 +57,16 @@ test("a part the store refuses fails the upload with the reason, and aborts it",
   await expect(row).toHaveAttribute("data-state", "failed");
   await expect(row).toContainText("HTTP 400");
   await aborted;
+
+  // Once the store accepts parts again, Retry starts the file afresh, and it lands.
+  await page.unrouteAll();
+  await row.getByRole("button", { name: "Retry" }).click();
+  await expect(row).toHaveAttribute("data-state", "done");
+  await expect(row).toContainText("Uploaded");
+
+  // Finished rows can be cleared away.
+  await page.getByRole("button", { name: "Clear finished" }).click();
+  await expect(row).toHaveCount(0);
 });
 
 test("a part corrupted on the way is refused by its checksum, sent again, and lands intact", async ({

@@ -48,6 +48,8 @@ test("pause stops sending, resume finishes the upload intact", async ({ page }) 
   const [digest] = await dropGeneratedFiles(page, [{ name: "paused.bin", size: 40 * MIB, type: "" }]);
   const row = fileRow(page, "paused.bin");
   await partStored(page);
+  // While it runs, the overall bar shows the total and the speed.
+  await expect(page.getByTestId("overall")).toContainText(/of 40\.0 MiB · .*\/s/);
   await row.getByRole("button", { name: "Pause" }).click();
   await expect(row).toHaveAttribute("data-state", "paused");
   await expect(row).toContainText("Paused");

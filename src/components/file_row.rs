@@ -5,13 +5,21 @@ use leptos::prelude::*;
 
 use super::format_bytes;
 use super::upload_page::QueuedFile;
+use crate::browser::now_ms;
 use crate::browser::upload::FileStatus;
+use crate::core::speed::{Speed, format_seconds};
 
 /// A file's row in the queue.
 #[component]
-pub fn FileRow(file: QueuedFile, offline: RwSignal<bool>) -> impl IntoView {
+pub fn FileRow(
+    file: QueuedFile,
+    offline: RwSignal<bool>,
+    /// Starts a failed upload again.
+    on_retry: Callback<usize>,
+) -> impl IntoView {
     let status = file.status;
     let held = file.held;
+    let speed = StoredValue::new(Speed::default());
     let state = move || match status.get() {
         FileStatus::Queued => "queued",
         FileStatus::Uploading { .. } | FileStatus::Completing => "uploading",
@@ -33,10 +41,19 @@ pub fn FileRow(file: QueuedFile, offline: RwSignal<bool>) -> impl IntoView {
         FileStatus::Queued if held.get() => "Paused before starting".to_owned(),
         FileStatus::Queued => "Waiting".to_owned(),
         FileStatus::Uploading { sent, total, note } => {
-            let progress = format!("{} of {}", format_bytes(sent), format_bytes(total));
+            // Runs only in the browser: on the server a row is always still queued.
+            speed.update_value(|s| s.record(now_ms(), sent));
+            let mut text = format!("{} of {}", format_bytes(sent), format_bytes(total));
+            if let Some(rate) = speed.with_value(Speed::bytes_per_second) {
+                // Display only: rounding to whole bytes per second is fine.
+                text += &format!(" · {}/s", format_bytes(rate as u64));
+            }
+            if let Some(left) = speed.with_value(|s| s.seconds_left(total)) {
+                text += &format!(" · {} left", format_seconds(left));
+            }
             match note {
-                Some(note) => format!("{progress} · {note}"),
-                None => progress,
+                Some(note) => format!("{text} · {note}"),
+                None => text,
             }
         }
         FileStatus::Paused { sent, total } => {
@@ -108,6 +125,11 @@ pub fn FileRow(file: QueuedFile, offline: RwSignal<bool>) -> impl IntoView {
                     </Show>
                     <Show when=running>
                         <button type="button" class="link danger" on:click=cancel.clone()>"Cancel"</button>
+                    </Show>
+                    <Show when=move || status.with(|s| matches!(s, FileStatus::Failed(_)))>
+                        <button type="button" class="link" on:click=move |_| on_retry.run(file.id)>
+                            "Retry"
+                        </button>
                     </Show>
                 </span>
             </div>

@@ -1,15 +1,19 @@
 //! The drop page: a drop zone that also opens the file picker, the queue of files with
 //! controls for each and for all, and the unfinished uploads a reload left behind.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 use web_sys::{DragEvent, FileList, HtmlInputElement};
 
 use super::file_row::FileRow;
 use super::format_bytes;
 use crate::api;
+use crate::browser::now_ms;
 use crate::browser::queue::UploadQueue;
 use crate::browser::saved::{self, SavedUpload};
 use crate::browser::upload::{Controller, FileStatus, enqueue};
+use crate::core::speed::{Speed, format_seconds};
 
 /// A file on the page: what it is, where its upload stands, and how to steer it.
 #[derive(Debug, Clone)]
@@ -52,6 +56,34 @@ pub fn UploadPage() -> impl IntoView {
         });
     });
 
+    // The files themselves, by id, to start them again after a failure.
+    let sources = StoredValue::new_local(HashMap::<usize, gloo_file::File>::new());
+    let launch = move |file: gloo_file::File, status: RwSignal<FileStatus>| {
+        let (controller, controls) = Controller::new();
+        if offline.get_untracked() {
+            controller.pause();
+        }
+        queue.with_value(|queue| enqueue(queue, file, controls, move |s| status.set(s)));
+        controller
+    };
+    let retry = Callback::new(move |id: usize| {
+        let Some(file) = sources.with_value(|all| all.get(&id).cloned()) else {
+            return;
+        };
+        files.update(|all| {
+            if let Some(entry) = all.iter_mut().find(|f| f.id == id) {
+                entry.status.set(FileStatus::Queued);
+                entry.held.set(false);
+                entry.controller = launch(file, entry.status);
+            }
+        });
+    });
+    let clear_finished = move |_| {
+        files.update(|all| all.retain(|f| !f.status.with_untracked(FileStatus::is_finished)));
+        let kept: Vec<usize> = files.with_untracked(|all| all.iter().map(|f| f.id).collect());
+        sources.update_value(|all| all.retain(|id, _| kept.contains(id)));
+    };
+
     let add = move |list: FileList| {
         for index in 0..list.length() {
             let Some(file) = list.get(index).map(gloo_file::File::from) else {
@@ -67,14 +99,17 @@ pub fn UploadPage() -> impl IntoView {
                 Some(reason) => FileStatus::Failed(format!("not accepted: {reason}")),
                 None => FileStatus::Queued,
             });
-            let (controller, controls) = Controller::new();
-            if offline.get_untracked() {
-                controller.pause();
-            }
             // Adding a file again picks up its unfinished upload, if there is one.
             let name = file.name();
             let size = file.size();
             unfinished.update(|u| u.retain(|s| !(s.name == name && s.size == size)));
+            sources.update_value(|all| {
+                all.insert(id, file.clone());
+            });
+            let controller = match refusal {
+                None => launch(file, status),
+                Some(_) => Controller::new().0,
+            };
             files.update(|all| {
                 all.push(QueuedFile {
                     id,
@@ -85,9 +120,6 @@ pub fn UploadPage() -> impl IntoView {
                     held: RwSignal::new(false),
                 });
             });
-            if refusal.is_none() {
-                queue.with_value(|queue| enqueue(queue, file, controls, move |s| status.set(s)));
-            }
         }
     };
 
@@ -128,6 +160,40 @@ pub fn UploadPage() -> impl IntoView {
                 .count()
         })
     };
+    // Every file not failed or cancelled counts toward the overall progress.
+    let overall_speed = StoredValue::new(Speed::default());
+    let overall = Memo::new(move |_| {
+        let (sent, total) = files.with(|all| {
+            all.iter()
+                .fold((0, 0), |(sent, total), f| match f.status.get() {
+                    FileStatus::Uploading { sent: s, .. } | FileStatus::Paused { sent: s, .. } => {
+                        (sent + s, total + f.size)
+                    }
+                    FileStatus::Completing | FileStatus::Done(_) => (sent + f.size, total + f.size),
+                    FileStatus::Queued => (sent, total + f.size),
+                    FileStatus::Failed(_) | FileStatus::Cancelled => (sent, total),
+                })
+        });
+        overall_speed.update_value(|s| s.record(now_ms(), sent));
+        let mut text = format!("{} of {}", format_bytes(sent), format_bytes(total));
+        if let Some(rate) = overall_speed.with_value(Speed::bytes_per_second) {
+            // Display only.
+            text += &format!(" · {}/s", format_bytes(rate as u64));
+        }
+        if let Some(left) = overall_speed.with_value(|s| s.seconds_left(total)) {
+            text += &format!(" · {} left", format_seconds(left));
+        }
+        // Display only: a fraction for the bar.
+        let fraction = if total > 0 {
+            sent as f64 / total as f64
+        } else {
+            0.0
+        };
+        (fraction, text)
+    });
+    let finished =
+        move || files.with(|all| all.iter().any(|f| f.status.with(FileStatus::is_finished)));
+
     let for_all = move |act: &dyn Fn(&QueuedFile)| {
         files.with_untracked(|all| {
             all.iter()
@@ -190,6 +256,10 @@ pub fn UploadPage() -> impl IntoView {
             </section>
         </Show>
         <Show when=move || { active() > 0 }>
+            <div class="overall" data-testid="overall">
+                <progress max="1" value=move || overall.get().0 aria-label="All uploads"></progress>
+                <span class="file-state">{move || overall.get().1}</span>
+            </div>
             <div class="queue-controls">
                 <button type="button" on:click=move |_| for_all(&|f| {
                     f.held.set(true);
@@ -208,9 +278,14 @@ pub fn UploadPage() -> impl IntoView {
         </Show>
         <ul class="queue" aria-live="polite">
             <For each=move || files.get() key=|file| file.id let:file>
-                <FileRow file offline />
+                <FileRow file offline on_retry=retry />
             </For>
         </ul>
+        <Show when=finished>
+            <div class="queue-controls">
+                <button type="button" on:click=clear_finished>"Clear finished"</button>
+            </div>
+        </Show>
     }
 }
 

@@ -10,4 +10,5 @@ pub mod limits;
 pub mod plan;
 pub mod policy;
 pub mod retry;
+pub mod speed;
 pub mod transfer;
