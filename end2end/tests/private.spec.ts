@@ -41,7 +41,8 @@ test("the rules are shown up front, and a file that breaks them is refused befor
   await dropGeneratedFiles(page, [{ name: "too big.bin", size: 2 * 1024 * 1024, type: "" }]);
   const row = page.locator("li.file", { hasText: "too big.bin" });
   await expect(row).toHaveAttribute("data-state", "failed");
-  await expect(row).toContainText("not accepted");
+  await expect(row).toContainText("Not accepted");
+  await expect(row.getByRole("button", { name: "Retry" })).toHaveCount(0);
   await expect(row).toContainText("the limit is 1048576 bytes");
   expect(starts).toEqual([]);
 });

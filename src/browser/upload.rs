@@ -43,6 +43,8 @@ pub enum FileStatus {
     Done(StoredObject),
     /// Stopped; the text says why.
     Failed(String),
+    /// Not started: the file breaks the upload policy (trying again cannot help).
+    Refused(String),
     /// Cancelled by the person; nothing is left in the store.
     Cancelled,
 }
@@ -50,7 +52,10 @@ pub enum FileStatus {
 impl FileStatus {
     /// Whether the upload has ended, one way or another.
     pub fn is_finished(&self) -> bool {
-        matches!(self, Self::Done(_) | Self::Failed(_) | Self::Cancelled)
+        matches!(
+            self,
+            Self::Done(_) | Self::Failed(_) | Self::Refused(_) | Self::Cancelled
+        )
     }
 }
 
@@ -129,6 +134,7 @@ async fn upload_file(
         Some(session) => session,
         None => match start(&file).await {
             Ok(session) => session,
+            Err(ApiError::Refused(reason)) => return report(FileStatus::Refused(reason)),
             Err(err) => return report(FileStatus::Failed(err.to_string())),
         },
     };

@@ -25,7 +25,7 @@ pub fn FileRow(
         FileStatus::Uploading { .. } | FileStatus::Completing => "uploading",
         FileStatus::Paused { .. } => "paused",
         FileStatus::Done(_) => "done",
-        FileStatus::Failed(_) => "failed",
+        FileStatus::Failed(_) | FileStatus::Refused(_) => "failed",
         FileStatus::Cancelled => "cancelled",
     };
     let fraction = move || match status.get() {
@@ -74,6 +74,7 @@ pub fn FileRow(
             None => "Uploaded".to_owned(),
         },
         FileStatus::Failed(reason) => format!("Failed: {reason}"),
+        FileStatus::Refused(reason) => format!("Not accepted: {reason}"),
         FileStatus::Cancelled => "Cancelled".to_owned(),
     };
     let link = move || match status.get() {

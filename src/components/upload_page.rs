@@ -96,7 +96,7 @@ pub fn UploadPage() -> impl IntoView {
                     .err()
             });
             let status = RwSignal::new(match &refusal {
-                Some(reason) => FileStatus::Failed(format!("not accepted: {reason}")),
+                Some(reason) => FileStatus::Refused(reason.to_string()),
                 None => FileStatus::Queued,
             });
             // Adding a file again picks up its unfinished upload, if there is one.
@@ -171,7 +171,9 @@ pub fn UploadPage() -> impl IntoView {
                     }
                     FileStatus::Completing | FileStatus::Done(_) => (sent + f.size, total + f.size),
                     FileStatus::Queued => (sent, total + f.size),
-                    FileStatus::Failed(_) | FileStatus::Cancelled => (sent, total),
+                    FileStatus::Failed(_) | FileStatus::Refused(_) | FileStatus::Cancelled => {
+                        (sent, total)
+                    }
                 })
         });
         overall_speed.update_value(|s| s.record(now_ms(), sent));
