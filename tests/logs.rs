@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::{MIB, TestServer, bytes, send_parts};
-use s3drop::api::{StartRequest, StoredObject, UploadStart};
+use s3drop::api::StoredObject;
 use s3drop::server::secrets;
 use serde_json::json;
 
@@ -37,13 +37,7 @@ async fn uploads_are_logged_without_secrets() {
 
     let server = TestServer::start(&[]).await;
     let data = bytes(12 * MIB, 31);
-    let request = StartRequest {
-        name: "logged.bin".into(),
-        size: data.len() as u64,
-        content_type: String::new(),
-    };
-    let start: UploadStart = server
-        .call("uploads/start", &json!({ "request": request }))
+    let start = common::start(&server, "logged.bin", data.len(), "")
         .await
         .expect("started");
     let parts = send_parts(&server, &start, &data, false).await;

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use clap::Parser as _;
-use common::{TestServer, bytes};
+use common::{TestServer, bytes, send_parts};
 use s3drop::api::{StartRequest, StoredObject, UploadMethod, UploadStart};
 use s3drop::server::config::Config;
 use s3drop::server::{secrets, startup};
@@ -76,23 +76,10 @@ async fn health_and_readiness() {
 async fn metrics_count_a_real_upload() {
     let server = TestServer::start(&[]).await;
     let data = bytes(10_000, 21);
-    let request = StartRequest {
-        name: "counted.bin".into(),
-        size: data.len() as u64,
-        content_type: String::new(),
-    };
-    let start: UploadStart = server
-        .call("uploads/start", &json!({ "request": request }))
+    let start = common::start(&server, "counted.bin", data.len(), "")
         .await
         .expect("started");
-    let UploadMethod::Single { url, headers } = &start.method else {
-        panic!("a single PUT");
-    };
-    let mut put = server.http.put(url).body(data);
-    for (name, value) in headers {
-        put = put.header(name, value);
-    }
-    assert_eq!(put.send().await.expect("sent").status().as_u16(), 200);
+    let _ = send_parts(&server, &start, &data, false).await;
     let _: StoredObject = server
         .call(
             "uploads/complete",

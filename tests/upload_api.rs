@@ -3,28 +3,11 @@
 
 mod common;
 
-use common::{MIB, TestServer, bytes, plan_of, send_parts, to_sign};
+use common::{MIB, TestServer, bytes, plan_of, send_parts, start, to_sign};
 use s3drop::api::{
-    ApiError, CompletedPart, SignedPart, StartRequest, StoredObject, StoredPart, UploadMethod,
-    UploadStart,
+    ApiError, CompletedPart, SignedPart, StoredObject, StoredPart, UploadMethod, UploadStart,
 };
 use serde_json::json;
-
-async fn start(
-    server: &TestServer,
-    name: &str,
-    size: usize,
-    content_type: &str,
-) -> Result<UploadStart, (u16, ApiError)> {
-    let request = StartRequest {
-        name: name.into(),
-        size: size as u64,
-        content_type: content_type.into(),
-    };
-    server
-        .call("uploads/start", &json!({ "request": request }))
-        .await
-}
 
 async fn download(server: &TestServer, stored: &StoredObject) -> Vec<u8> {
     let response = server

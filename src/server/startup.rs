@@ -13,7 +13,6 @@ use tokio::net::TcpListener;
 use super::access::Access;
 use super::config::Config;
 use super::headers::Policy;
-use super::metrics::Metrics;
 use super::rate_limit::RateLimiter;
 use super::router::{Guards, StoreRoute, router};
 use super::secrets;
@@ -145,21 +144,16 @@ pub async fn run(config: Config, leptos_options: LeptosOptions) -> Result<(), St
         .map_err(|source| StartError::Bind { addr, source })?;
     let app = build(&config, leptos_options, local_addr).await?;
     let max_age = Duration::from_secs(config.stale_upload_hours * 60 * 60);
-    let metrics = app.state.metrics.clone();
-    match &app.store {
-        Some(store) => {
-            tokio::spawn(sweep_forever(
-                Sweep::Embedded(store.clone()),
-                max_age,
-                metrics,
-            ));
+    // The embedded store is s3drop's alone: every stale upload in it goes. In an
+    // external bucket, only those under s3drop's key prefix.
+    let prefix = match &app.store {
+        Some(_) => {
             tracing::info!(data_dir = %config.data_dir.display(), "embedded store ready");
+            String::new()
         }
-        None => {
-            let sweep = Sweep::External(app.state.storage.clone(), app.state.key_prefix.clone());
-            tokio::spawn(sweep_forever(sweep, max_age, metrics));
-        }
-    }
+        None => app.state.key_prefix.clone(),
+    };
+    tokio::spawn(sweep_forever(app.state.clone(), prefix, max_age));
     tracing::info!("s3drop listening on http://{local_addr}");
     serve(listener, app, shutdown_signal()).await
 }
@@ -181,32 +175,18 @@ pub async fn serve(
     Ok(())
 }
 
-/// Which multipart uploads the sweeper aborts when they grow stale.
-enum Sweep {
-    /// Every upload in the embedded store.
-    Embedded(EmbeddedStore),
-    /// s3drop's uploads (its key prefix) in an external bucket, through the S3 API.
-    External(Storage, String),
-}
-
-async fn sweep_forever(sweep: Sweep, max_age: Duration, metrics: std::sync::Arc<Metrics>) {
+/// Aborts, every hour, the multipart uploads under `prefix` older than `max_age`,
+/// through the S3 API (ListMultipartUploads), the same for every store.
+async fn sweep_forever(state: AppState, prefix: String, max_age: Duration) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     loop {
         every.tick().await;
-        let swept = match &sweep {
-            Sweep::Embedded(store) => store
-                .sweep_stale_uploads(max_age)
-                .await
-                .map_err(|e| e.to_string()),
-            Sweep::External(storage, prefix) => storage
-                .sweep_stale_uploads(prefix, max_age)
-                .await
-                .map_err(|e| e.to_string()),
-        };
+        let swept = state.storage.sweep_stale_uploads(&prefix, max_age).await;
         match swept {
             Ok(0) => {}
             Ok(swept) => {
-                metrics
+                state
+                    .metrics
                     .stale_swept
                     .fetch_add(swept as u64, std::sync::atomic::Ordering::Relaxed);
                 tracing::info!(swept, "aborted stale multipart uploads");

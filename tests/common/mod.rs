@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
 use leptos::config::LeptosOptions;
-use s3drop::api::{ApiError, CompletedPart, SignedPart, UploadMethod, UploadStart};
+use s3drop::api::{ApiError, CompletedPart, SignedPart, StartRequest, UploadMethod, UploadStart};
 use s3drop::core::checksum::crc32c;
 use s3drop::core::plan::PartPlan;
 use s3drop::server::config::Config;
@@ -208,4 +208,21 @@ pub async fn put_part(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     (response.status().as_u16(), etag)
+}
+
+/// Starts an upload of a file with this name, size and type.
+pub async fn start(
+    server: &TestServer,
+    name: &str,
+    size: usize,
+    content_type: &str,
+) -> Result<UploadStart, (u16, ApiError)> {
+    let request = StartRequest {
+        name: name.into(),
+        size: size as u64,
+        content_type: content_type.into(),
+    };
+    server
+        .call("uploads/start", &serde_json::json!({ "request": request }))
+        .await
 }

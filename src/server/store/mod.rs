@@ -13,7 +13,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use s3s::auth::SimpleAuth;
 use s3s::dto::*;
@@ -79,22 +78,6 @@ impl EmbeddedStore {
         let mut builder = S3ServiceBuilder::new(self.clone());
         builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
         builder.build()
-    }
-
-    /// Aborts multipart uploads started more than `max_age` ago; returns how many.
-    pub async fn sweep_stale_uploads(&self, max_age: Duration) -> io::Result<usize> {
-        let cutoff = disk::now_secs().saturating_sub(max_age.as_secs());
-        let mut swept = 0;
-        for (upload_id, upload) in self.all_uploads().await? {
-            if upload.initiated < cutoff
-                && let Some(dir) = self.inner.layout.upload_dir(&upload_id)
-            {
-                let _commit = self.inner.commit.lock().await;
-                fs::remove_dir_all(dir).await?;
-                swept += 1;
-            }
-        }
-        Ok(swept)
     }
 
     fn read_index(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, BucketIndex>> {
