@@ -30,6 +30,19 @@ async fn main() -> ExitCode {
             }
         };
     }
+    if config.check_store || config.setup_store {
+        if let Err(err) = config.validate() {
+            eprintln!("s3drop: {err}");
+            return ExitCode::from(2);
+        }
+        let (report, usable) = startup::store_command(&config).await;
+        print!("{report}");
+        return if usable {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let leptos_options = match get_configuration(None) {
         Ok(conf) => conf.leptos_options,
         Err(err) => {

@@ -9,31 +9,7 @@ use serde_json::{Value, json};
 
 /// What the store holds: object keys and multipart uploads.
 async fn store_contents(server: &TestServer) -> (Vec<String>, Vec<String>) {
-    let s3 = server.s3();
-    let objects = s3
-        .list_objects_v2()
-        .bucket("s3drop")
-        .send()
-        .await
-        .expect("listed");
-    let uploads = s3
-        .list_multipart_uploads()
-        .bucket("s3drop")
-        .send()
-        .await
-        .expect("listed");
-    (
-        objects
-            .contents()
-            .iter()
-            .filter_map(|o| o.key().map(str::to_owned))
-            .collect(),
-        uploads
-            .uploads()
-            .iter()
-            .filter_map(|u| u.upload_id().map(str::to_owned))
-            .collect(),
-    )
+    (server.object_keys().await, server.upload_keys().await)
 }
 
 async fn raw_start(server: &TestServer, request: Value) -> Result<UploadStart, (u16, ApiError)> {
@@ -95,8 +71,8 @@ async fn a_token_for_another_upload_completes_nothing() {
     };
     let a = start("a.bin").await.expect("started");
     let b = start("b.bin").await.expect("started");
-    let _ = send_parts(&server, &a, &a_data, false).await;
-    let b_parts = send_parts(&server, &b, &b_data, false).await;
+    let _ = send_parts(&server, &a, &a_data).await;
+    let b_parts = send_parts(&server, &b, &b_data).await;
     let before = store_contents(&server).await;
 
     // A's token with B's parts: the store's parts for A do not match.

@@ -40,7 +40,7 @@ async fn uploads_are_logged_without_secrets() {
     let start = common::start(&server, "logged.bin", data.len(), "")
         .await
         .expect("started");
-    let parts = send_parts(&server, &start, &data, false).await;
+    let parts = send_parts(&server, &start, &data).await;
     let _: StoredObject = server
         .call(
             "uploads/complete",

@@ -79,7 +79,7 @@ async fn metrics_count_a_real_upload() {
     let start = common::start(&server, "counted.bin", data.len(), "")
         .await
         .expect("started");
-    let _ = send_parts(&server, &start, &data, false).await;
+    let _ = send_parts(&server, &start, &data).await;
     let _: StoredObject = server
         .call(
             "uploads/complete",

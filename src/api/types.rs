@@ -71,11 +71,14 @@ pub struct StoredPart {
     pub crc32c: Option<String>,
 }
 
-/// A part the browser sent, with the `ETag` the store answered.
+/// A part the browser sent, with the `ETag` the store answered and the CRC32C it was
+/// signed with (some stores do not list part checksums, yet need them to complete).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompletedPart {
     pub part_number: u32,
     pub etag: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crc32c: Option<String>,
 }
 
 /// An object in the store, as the page shows it.

@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Blob, ProgressEvent, XmlHttpRequest};
 
+use crate::core::checksum::is_checksum_refusal;
 use crate::core::retry::Failure;
 
 /// Aborts the request when the future owning it is dropped (an upload cancelled).
@@ -80,10 +81,12 @@ pub async fn put_blob(
     match xhr.status().map_err(|_| Failure::Network)? {
         200..=299 => Ok(xhr.get_response_header("ETag").ok().flatten()),
         0 => Err(Failure::Network),
-        // S3 answers a checksum mismatch with 400 BadDigest: the bytes changed on the way.
-        400 if xhr.response_text().ok().flatten().is_some_and(|body| {
-            body.contains("BadDigest") || body.contains("ChecksumMismatch")
-        }) =>
+        // A checksum mismatch: the bytes changed on the way.
+        400 if xhr
+            .response_text()
+            .ok()
+            .flatten()
+            .is_some_and(|body| is_checksum_refusal(&body)) =>
         {
             Err(Failure::Corrupted)
         }

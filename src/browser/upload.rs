@@ -89,7 +89,8 @@ type PartHeaders = Rc<RefCell<HashMap<u32, Vec<(String, String)>>>>;
 
 /// How a transfer ended.
 enum Outcome {
-    Complete(Vec<SentPart>),
+    /// Every part is stored; each with its CRC32C when this page signed it.
+    Complete(Vec<CompletedPart>),
     Cancelled,
     Failed(String),
 }
@@ -106,6 +107,8 @@ struct Session {
     multipart: bool,
     /// Parts the store already holds (a resumed upload).
     stored: Vec<SentPart>,
+    /// Their CRC32Cs, where the store listed them.
+    stored_crc32c: HashMap<u32, String>,
 }
 
 /// Uploads `file` in its turn on `queue`, obeying `controls` and calling `report` with
@@ -146,13 +149,7 @@ async fn upload_file(
         Outcome::Complete(parts) => {
             report(FileStatus::Completing);
             let parts = if session.multipart {
-                parts
-                    .into_iter()
-                    .map(|p| CompletedPart {
-                        part_number: p.part_number,
-                        etag: p.etag,
-                    })
-                    .collect()
+                with_checksums(&file, &session.plan, parts).await
             } else {
                 Vec::new()
             };
@@ -200,9 +197,16 @@ async fn resume(file: &File) -> Option<Session> {
         return None;
     };
     // The store is the authority; a part of the wrong size is sent again.
-    let stored = parts
+    let parts: Vec<_> = parts
         .into_iter()
         .filter(|p| saved.plan.part_len(p.part_number) == Some(p.size))
+        .collect();
+    let stored_crc32c = parts
+        .iter()
+        .filter_map(|p| Some((p.part_number, p.crc32c.clone()?)))
+        .collect();
+    let stored = parts
+        .into_iter()
         .map(|p| SentPart {
             part_number: p.part_number,
             etag: p.etag,
@@ -217,6 +221,7 @@ async fn resume(file: &File) -> Option<Session> {
         plan: saved.plan,
         multipart: true,
         stored,
+        stored_crc32c,
     })
 }
 
@@ -249,6 +254,7 @@ async fn start(file: &File) -> Result<Session, ApiError> {
         plan,
         multipart,
         stored: Vec::new(),
+        stored_crc32c: HashMap::new(),
     })
 }
 
@@ -386,7 +392,21 @@ async fn transfer(
                 }
                 Command::Cancel(part_number) => tasks.cancel(part_number),
                 Command::WakeAt(at) => wake_at = Some(at),
-                Command::Complete(parts) => return Outcome::Complete(parts),
+                Command::Complete(parts) => {
+                    let signed = headers.borrow();
+                    let parts = parts
+                        .into_iter()
+                        .map(|p| CompletedPart {
+                            crc32c: signed
+                                .get(&p.part_number)
+                                .and_then(|h| signed_crc32c(h))
+                                .or_else(|| session.stored_crc32c.get(&p.part_number).cloned()),
+                            part_number: p.part_number,
+                            etag: p.etag,
+                        })
+                        .collect();
+                    return Outcome::Complete(parts);
+                }
                 Command::Abort => return Outcome::Cancelled,
                 Command::Fail(reason) => return Outcome::Failed(reason),
             }
@@ -425,6 +445,33 @@ async fn transfer(
             None => return Outcome::Failed("the upload stopped unexpectedly".into()),
         }
     }
+}
+
+/// The CRC32C signed into a part's URL, from the headers its PUT carries.
+fn signed_crc32c(headers: &[(String, String)]) -> Option<String> {
+    headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-checksum-crc32c"))
+        .map(|(_, value)| value.clone())
+}
+
+/// Fills in the CRC32C of parts sent before a reload to a store that does not list part
+/// checksums, reading those parts again (one at a time); the store needs every part's
+/// checksum to complete.
+async fn with_checksums(
+    file: &File,
+    plan: &PartPlan,
+    mut parts: Vec<CompletedPart>,
+) -> Vec<CompletedPart> {
+    for part in parts.iter_mut().filter(|p| p.crc32c.is_none()) {
+        let Some((start, end)) = plan.range(part.part_number) else {
+            continue;
+        };
+        if let Ok(bytes) = gloo_file::futures::read_as_bytes(&file.slice(start, end)).await {
+            part.crc32c = Some(crc32c(&bytes));
+        }
+    }
+    parts
 }
 
 /// Computes each part's CRC32C (one part in memory at a time), then asks the server to

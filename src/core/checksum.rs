@@ -31,6 +31,19 @@ pub fn is_crc32c(value: &str) -> bool {
     STANDARD.decode(value).is_ok_and(|bytes| bytes.len() == 4)
 }
 
+/// Whether a store's error body says the bytes did not match their signed checksum
+/// (S3 and SeaweedFS: `BadDigest`; Garage: `InvalidDigest`): the bytes changed on the
+/// way, and sending them again may succeed.
+pub fn is_checksum_refusal(body: &str) -> bool {
+    [
+        "<Code>BadDigest<",
+        "<Code>InvalidDigest<",
+        "ChecksumMismatch",
+    ]
+    .iter()
+    .any(|code| body.contains(code))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +83,15 @@ mod tests {
         for bad in ["", "mnG7", "mnG7TA", "not base64!", "AAAAAAAA"] {
             assert!(!is_crc32c(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn checksum_refusals_are_recognised_from_each_store() {
+        let body =
+            |code: &str| format!("<?xml version=\"1.0\"?><Error><Code>{code}</Code></Error>");
+        assert!(is_checksum_refusal(&body("BadDigest")));
+        assert!(is_checksum_refusal(&body("InvalidDigest")));
+        assert!(!is_checksum_refusal(&body("InvalidArgument")));
+        assert!(!is_checksum_refusal("plain text"));
     }
 }

@@ -139,12 +139,20 @@ pub async fn sign_parts(
                 claims.plan.part_count
             ))
         })?;
-        if let Some(value) = &crc32c
-            && !is_crc32c(value)
-        {
-            return Err(ApiError::BadRequest(format!(
-                "part {part_number}'s CRC32C is not four bytes in base64"
-            )));
+        match &crc32c {
+            Some(value) if !is_crc32c(value) => {
+                return Err(ApiError::BadRequest(format!(
+                    "part {part_number}'s CRC32C is not four bytes in base64"
+                )));
+            }
+            // The store records each part's checksum and the object's from them.
+            None if claims.upload_id.is_some() => {
+                return Err(ApiError::BadRequest(format!(
+                    "part {part_number} needs its CRC32C (`crc32c`): every part of a \
+                     multipart upload is checked by the store"
+                )));
+            }
+            _ => {}
         }
         let presigned = match &claims.upload_id {
             Some(upload_id) => {
@@ -237,8 +245,8 @@ async fn finish(
             check_parts(&claims.plan, &parts)?;
             match state.storage.list_parts(&claims.key, upload_id).await {
                 Ok(stored) => {
-                    check_stored(&claims.plan, &parts, &stored)?;
-                    from_parts = composite_crc32c(stored.iter().map(|p| p.crc32c.as_deref()));
+                    let parts = check_stored(&claims.plan, &parts, &stored)?;
+                    from_parts = composite_crc32c(parts.iter().map(|p| p.crc32c.as_deref()));
                     state
                         .storage
                         .complete_multipart(&claims.key, upload_id, &parts)
@@ -318,38 +326,58 @@ fn check_parts(plan: &PartPlan, parts: &[CompletedPart]) -> Result<(), ApiError>
         if part.etag.trim().is_empty() {
             return Err(ApiError::BadRequest(format!("part {expected} has no ETag")));
         }
+        if part.crc32c.as_deref().is_some_and(|c| !is_crc32c(c)) {
+            return Err(ApiError::BadRequest(format!(
+                "part {expected}'s CRC32C is not four bytes in base64"
+            )));
+        }
     }
     Ok(())
 }
 
-/// What the store holds must match the plan's sizes and the browser's ETags.
+/// What the store holds must match the plan's sizes and the browser's ETags and
+/// checksums; answers the parts to complete with, each with its CRC32C (the store's,
+/// or the browser's where the store lists none).
 fn check_stored(
     plan: &PartPlan,
     parts: &[CompletedPart],
     stored: &[StoredPart],
-) -> Result<(), ApiError> {
-    for part in parts {
-        let held = stored
-            .iter()
-            .find(|s| s.part_number == part.part_number)
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!("part {} is not in the store", part.part_number))
-            })?;
-        let planned = plan.part_len(part.part_number).unwrap_or_default();
-        if held.size != planned {
-            return Err(ApiError::BadRequest(format!(
-                "part {} in the store is {} bytes; the plan says {planned}",
-                part.part_number, held.size
-            )));
-        }
-        if held.etag.trim_matches('"') != part.etag.trim_matches('"') {
-            return Err(ApiError::BadRequest(format!(
-                "part {}'s ETag does not match the store's",
-                part.part_number
-            )));
-        }
-    }
-    Ok(())
+) -> Result<Vec<CompletedPart>, ApiError> {
+    parts
+        .iter()
+        .map(|part| {
+            let n = part.part_number;
+            let held = stored
+                .iter()
+                .find(|s| s.part_number == n)
+                .ok_or_else(|| ApiError::BadRequest(format!("part {n} is not in the store")))?;
+            let planned = plan.part_len(n).unwrap_or_default();
+            if held.size != planned {
+                return Err(ApiError::BadRequest(format!(
+                    "part {n} in the store is {} bytes; the plan says {planned}",
+                    held.size
+                )));
+            }
+            if held.etag.trim_matches('"') != part.etag.trim_matches('"') {
+                return Err(ApiError::BadRequest(format!(
+                    "part {n}'s ETag does not match the store's"
+                )));
+            }
+            let crc32c = match (&held.crc32c, &part.crc32c) {
+                (Some(held), Some(sent)) if held != sent => {
+                    return Err(ApiError::BadRequest(format!(
+                        "part {n}'s CRC32C does not match the store's"
+                    )));
+                }
+                (Some(value), _) | (None, Some(value)) => Some(value.clone()),
+                (None, None) => None,
+            };
+            Ok(CompletedPart {
+                crc32c,
+                ..part.clone()
+            })
+        })
+        .collect()
 }
 
 fn today() -> Date {
@@ -376,6 +404,7 @@ mod tests {
             .map(|&n| CompletedPart {
                 part_number: n,
                 etag: format!("\"e{n}\""),
+                crc32c: Some(crate::core::checksum::crc32c(&[n as u8])),
             })
             .collect()
     }
@@ -399,7 +428,7 @@ mod tests {
     }
 
     #[test]
-    fn stored_parts_must_match_sizes_and_etags() {
+    fn stored_parts_must_match_sizes_etags_and_checksums() {
         let stored = |sizes: [u64; 3]| -> Vec<StoredPart> {
             (1..=3)
                 .zip(sizes)
@@ -412,10 +441,19 @@ mod tests {
                 .collect()
         };
         let parts = listed(&[1, 2, 3]);
+        // A store that lists no checksums: the browser's are used.
         assert_eq!(
             check_stored(&plan(), &parts, &stored([5 * MIB, 5 * MIB, 2 * MIB])),
-            Ok(())
+            Ok(parts.clone())
         );
+        // A store that lists them: they must agree; the store's are used.
+        let mut listing = stored([5 * MIB, 5 * MIB, 2 * MIB]);
+        listing[0].crc32c = parts[0].crc32c.clone();
+        let mut unsent = parts.clone();
+        unsent[0].crc32c = None;
+        assert_eq!(check_stored(&plan(), &unsent, &listing), Ok(parts.clone()));
+        listing[0].crc32c = Some("BBBBBB==".into());
+        assert!(check_stored(&plan(), &parts, &listing).is_err());
         assert!(check_stored(&plan(), &parts, &stored([5 * MIB, 5 * MIB, 2 * MIB + 1])).is_err());
         assert!(check_stored(&plan(), &parts, &stored([5 * MIB, 5 * MIB, 2 * MIB])[..2]).is_err());
         let mut wrong = stored([5 * MIB, 5 * MIB, 2 * MIB]);

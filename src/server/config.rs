@@ -15,6 +15,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use crate::core::limits::{MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PRESIGN_SECS, MIN_PART_SIZE};
 use crate::core::policy::{UploadPolicy, normalise_type};
 
+use super::store_check::Target;
+
 /// Upload files from the browser straight to S3.
 ///
 /// With no bucket configured, s3drop serves its own S3-compatible store from the data
@@ -31,6 +33,16 @@ pub struct Config {
     /// Print the effective settings and where each came from, then exit
     #[arg(long)]
     pub check_config: bool,
+
+    /// Check the external bucket as s3drop and browsers will use it (endpoint,
+    /// credentials, bucket, CORS for --public-url, lifecycle), then exit
+    #[arg(long)]
+    pub check_store: bool,
+
+    /// Add the CORS rule (for --public-url's origin) and the lifecycle rule s3drop needs
+    /// to the external bucket, keeping its other rules; then check it and exit
+    #[arg(long)]
+    pub setup_store: bool,
 
     /// Log format: `human` lines, or `json` objects for log collectors
     #[arg(long, env = "S3DROP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
@@ -176,7 +188,10 @@ impl Config {
                     .get_arguments()
                     .find(|a| {
                         a.get_long() == Some(&name)
-                            && !matches!(name.as_str(), "config" | "check-config")
+                            && !matches!(
+                                name.as_str(),
+                                "config" | "check-config" | "check-store" | "setup-store"
+                            )
                     })
                     .map(|a| a.get_id().to_string())
                     .ok_or_else(|| {
@@ -364,6 +379,26 @@ impl Config {
     /// How long presigned URLs live.
     pub fn url_ttl(&self) -> Duration {
         Duration::from_secs(self.url_ttl_secs)
+    }
+
+    /// What the store check looks at: s3drop's prefix, the page's origin (from
+    /// `--public-url`), and the stale-upload age in whole days (at least one).
+    pub fn store_target(&self) -> Target {
+        let origin = self.public_url.as_deref().map(|url| {
+            let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+            let host = rest.split('/').next().unwrap_or_default();
+            format!("{scheme}://{host}")
+        });
+        let days = self.stale_upload_hours.div_ceil(24).max(1);
+        Target {
+            endpoint: self
+                .endpoint_url
+                .clone()
+                .unwrap_or_else(|| format!("AWS S3 ({})", self.region)),
+            prefix: self.key_prefix.clone(),
+            origin,
+            abort_after_days: i32::try_from(days).unwrap_or(i32::MAX),
+        }
     }
 }
 

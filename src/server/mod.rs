@@ -14,5 +14,6 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod store;
+pub mod store_check;
 pub mod system;
 pub mod token;

@@ -19,6 +19,7 @@ use super::secrets;
 use super::state::AppState;
 use super::storage::{PresignEndpoint, Storage};
 use super::store::EmbeddedStore;
+use super::store_check;
 use super::token::TokenSigner;
 
 /// The bucket the embedded store keeps uploads in.
@@ -41,6 +42,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("the store cannot be used:\n{0}")]
+    Store(store_check::Report),
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
 }
@@ -61,6 +64,7 @@ pub async fn build(
     local_addr: SocketAddr,
 ) -> Result<App, StartError> {
     config.validate().map_err(StartError::Config)?;
+    super::system::install_tls_provider();
     let data_error = |source| StartError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
@@ -68,7 +72,17 @@ pub async fn build(
     let generated = || secrets::load_or_create(&config.data_dir).map_err(data_error);
 
     let (storage, store) = match &config.bucket {
-        Some(bucket) => (external_storage(config, bucket).await, None),
+        Some(bucket) => {
+            let storage = external_storage(config, bucket).await;
+            let report = store_check::check(&storage, &config.store_target()).await;
+            if report.is_fatal() {
+                return Err(StartError::Store(report));
+            }
+            for warning in report.of(store_check::Severity::Warning) {
+                tracing::warn!(check = warning.check, "{}", warning.message);
+            }
+            (storage, None)
+        }
         None => {
             let secrets = generated()?;
             let store = EmbeddedStore::open(&config.data_dir.join("store"))
@@ -237,6 +251,33 @@ fn embedded_client(endpoint: &str, secrets: &secrets::Secrets) -> aws_sdk_s3::Cl
         .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
         .build();
     aws_sdk_s3::Client::from_conf(config)
+}
+
+/// `--check-store` and `--setup-store`: answers the report to print and whether the
+/// store can be used.
+pub async fn store_command(config: &Config) -> (String, bool) {
+    let Some(bucket) = &config.bucket else {
+        return (
+            "the embedded store needs no setup (it is s3drop's own; no --bucket is set)\n".into(),
+            true,
+        );
+    };
+    let storage = external_storage(config, bucket).await;
+    let target = config.store_target();
+    let mut out = String::new();
+    if config.setup_store {
+        match store_check::set_up(&storage, &target).await {
+            Ok(done) => {
+                for change in done {
+                    out.push_str(&format!("set  {change}\n"));
+                }
+            }
+            Err(err) => return (format!("{out}FAIL setup      {err}\n"), false),
+        }
+    }
+    let report = store_check::check(&storage, &target).await;
+    out.push_str(&report.to_string());
+    (out, !report.is_fatal())
 }
 
 /// A client for an external store, from the standard AWS configuration chain.

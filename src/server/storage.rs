@@ -11,7 +11,9 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart as S3CompletedPart};
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart as S3CompletedPart,
+};
 
 use crate::api::{ApiError, CompletedPart, StoredPart};
 use crate::core::limits::MAX_LIST_PAGE;
@@ -74,6 +76,11 @@ impl Storage {
     /// The bucket's name.
     pub fn bucket(&self) -> &str {
         &self.bucket
+    }
+
+    /// The client for the server's own calls (the store check makes a few more).
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     /// The client that presigns for a browser that reached the server at `host`.
@@ -183,7 +190,8 @@ impl Storage {
         Ok(request.uri().to_owned())
     }
 
-    /// Starts a multipart upload; returns its upload id.
+    /// Starts a multipart upload whose parts each carry a CRC32C (so the store records
+    /// the whole object's composite checksum); returns its upload id.
     pub async fn create_multipart(
         &self,
         key: &str,
@@ -195,6 +203,7 @@ impl Storage {
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            .checksum_algorithm(ChecksumAlgorithm::Crc32C)
             .send()
             .await
             .map_err(|e| store_error("CreateMultipartUpload", e))?;
@@ -247,7 +256,8 @@ impl Storage {
         Ok(parts)
     }
 
-    /// Completes a multipart upload with `parts`, in order.
+    /// Completes a multipart upload with `parts`, in order, each with its CRC32C (stores
+    /// that record part checksums require them).
     pub async fn complete_multipart(
         &self,
         key: &str,
@@ -260,6 +270,7 @@ impl Storage {
                 Ok(S3CompletedPart::builder()
                     .part_number(as_i32(p.part_number)?)
                     .e_tag(&p.etag)
+                    .set_checksum_crc32_c(p.crc32c.clone())
                     .build())
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
@@ -433,6 +444,11 @@ where
             "EntityTooSmall" => {
                 return ApiError::BadRequest(
                     "a part other than the last is smaller than 5 MiB".into(),
+                );
+            }
+            "BadDigest" | "InvalidDigest" => {
+                return ApiError::BadRequest(
+                    "a part's checksum does not match what the store holds".into(),
                 );
             }
             "InvalidPart" | "InvalidPartOrder" => {

@@ -16,3 +16,9 @@ pub fn random_id() -> String {
     getrandom::fill(&mut bytes).expect("the OS random source is available");
     hex::encode(bytes)
 }
+
+/// Installs the process-wide TLS crypto provider (aws-lc-rs, the AWS SDK's own) that
+/// reqwest's rustls needs; later calls do nothing.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}

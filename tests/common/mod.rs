@@ -1,5 +1,7 @@
 //! A real s3drop server for integration tests: the same start-up as `main`, on a port
-//! of its own, with the embedded store in a fresh temporary directory.
+//! of its own, with the embedded store in a fresh temporary directory, or, when the
+//! environment names an external bucket (`S3DROP_BUCKET` and the `AWS_*` variables, as
+//! `scripts/stores.sh` writes them), with that store under a key prefix of its own.
 
 #![allow(dead_code)]
 
@@ -23,6 +25,11 @@ pub const MIB: usize = 1024 * 1024;
 /// A running server and its data directory (removed when dropped).
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The bucket it uploads into.
+    pub bucket: String,
+    /// The start of every key this server writes: empty for the embedded store (a bucket
+    /// per test), a random folder in a shared external bucket.
+    pub ns: String,
     /// The server functions' state (its storage reaches the store as the server does).
     pub state: AppState,
     pub data: TempDir,
@@ -32,21 +39,47 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with extra command-line `args`.
     pub async fn start(args: &[&str]) -> Self {
-        Self::start_in(tempfile::tempdir().expect("temporary directory"), args).await
+        let ns = match external_store() {
+            true => format!("test-{}/", s3drop::server::system::random_id()),
+            false => String::new(),
+        };
+        Self::start_in(tempfile::tempdir().expect("temporary directory"), ns, args).await
     }
 
-    /// Starts another server on this one's data directory (the old one stays idle).
+    /// Starts another server on the same store and keys as this one, with a data
+    /// directory of its own: an instance beside it behind a load balancer.
+    pub async fn start_beside(&self, args: &[&str]) -> Self {
+        let data = tempfile::tempdir().expect("temporary directory");
+        Self::start_in(data, self.ns.clone(), args).await
+    }
+
+    /// Starts another server on this one's data directory and keys (the old one stays
+    /// idle).
     pub async fn restart(self) -> Self {
-        Self::start_in(self.data, &[]).await
+        Self::start_in(self.data, self.ns, &[]).await
     }
 
-    async fn start_in(data: TempDir, args: &[&str]) -> Self {
+    async fn start_in(data: TempDir, ns: String, args: &[&str]) -> Self {
+        // The server's warnings and errors, shown with a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("warn")
+            .try_init();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("bound");
         let data_dir = data.path().to_str().expect("utf-8 path").to_owned();
-        let mut all = vec!["s3drop", "--data-dir", &data_dir];
-        all.extend_from_slice(args);
+        let mut all: Vec<String> = vec!["s3drop".into(), "--data-dir".into(), data_dir];
+        all.extend(args.iter().map(|a| a.to_string()));
+        // Every key under `ns`, whatever prefix the test asked for.
+        match all.iter().position(|a| a == "--key-prefix") {
+            Some(at) => all[at + 1] = format!("{ns}{}", all[at + 1]),
+            None => all.extend(["--key-prefix".into(), format!("{ns}uploads/")]),
+        }
         let config = Config::load(all).expect("valid flags");
+        let bucket = config
+            .bucket
+            .clone()
+            .unwrap_or_else(|| startup::EMBEDDED_BUCKET.into());
         let options = LeptosOptions::builder()
             .output_name("s3drop")
             .site_addr(addr)
@@ -61,6 +94,8 @@ impl TestServer {
         tokio::spawn(async move { axum::serve(listener, service).await });
         Self {
             addr,
+            bucket,
+            ns,
             state: app.state.clone(),
             data,
             http: reqwest::Client::new(),
@@ -95,10 +130,56 @@ impl TestServer {
         }
     }
 
-    /// An aws-sdk-s3 client for the embedded store, with the server's own credentials.
+    /// An aws-sdk-s3 client for the store, with the server's own credentials.
     pub fn s3(&self) -> aws_sdk_s3::Client {
+        if external_store() {
+            let var = |name| std::env::var(name).unwrap_or_default();
+            let config = aws_sdk_s3::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new(var("AWS_REGION")))
+                .credentials_provider(Credentials::new(
+                    var("AWS_ACCESS_KEY_ID"),
+                    var("AWS_SECRET_ACCESS_KEY"),
+                    None,
+                    None,
+                    "test",
+                ))
+                .endpoint_url(var("AWS_ENDPOINT_URL"))
+                .force_path_style(var("S3DROP_PATH_STYLE") == "true")
+                .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+                .build();
+            return aws_sdk_s3::Client::from_conf(config);
+        }
         let secrets = secrets::load_or_create(self.data.path()).expect("secrets exist");
         self.s3_with(&secrets.store_access_key, &secrets.store_secret_key)
+    }
+
+    /// The keys of the objects this server's store holds under `ns`.
+    pub async fn object_keys(&self) -> Vec<String> {
+        let listed = self
+            .s3()
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&self.ns)
+            .send()
+            .await
+            .expect("listed");
+        let keys = listed.contents().iter().filter_map(|o| o.key());
+        keys.map(str::to_owned).collect()
+    }
+
+    /// The keys of the multipart uploads in progress under `ns`.
+    pub async fn upload_keys(&self) -> Vec<String> {
+        let listed = self
+            .s3()
+            .list_multipart_uploads()
+            .bucket(&self.bucket)
+            .prefix(&self.ns)
+            .send()
+            .await
+            .expect("listed");
+        let keys = listed.uploads().iter().filter_map(|u| u.key());
+        keys.map(str::to_owned).collect()
     }
 
     /// An aws-sdk-s3 client for the embedded store with any credentials.
@@ -115,6 +196,11 @@ impl TestServer {
     }
 }
 
+/// Whether the tests run against an external store (see the module's comment).
+pub fn external_store() -> bool {
+    std::env::var_os("S3DROP_BUCKET").is_some()
+}
+
 /// Deterministic pseudo-random bytes (xorshift), so failures are reproducible.
 pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed | 1;
@@ -129,7 +215,8 @@ pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
-/// The `parts` argument of `uploads/sign` for these part numbers (no checksums).
+/// The `parts` argument of `uploads/sign` for these part numbers, without checksums
+/// (enough for a single PUT; multipart parts must carry theirs).
 pub fn to_sign(numbers: &[u32]) -> serde_json::Value {
     numbers
         .iter()
@@ -149,14 +236,13 @@ pub fn plan_of(start: &UploadStart, size: usize) -> PartPlan {
     }
 }
 
-/// Signs every part of an upload (with their CRC32Cs when `checksums`), PUTs `data` as
-/// the plan cuts it, last part first (order does not matter), each expecting 200, and
-/// answers the parts to complete with.
+/// Signs every part of an upload with its CRC32C, PUTs `data` as the plan cuts it, last
+/// part first (order does not matter), each expecting 200, and answers the parts to
+/// complete with.
 pub async fn send_parts(
     server: &TestServer,
     start: &UploadStart,
     data: &[u8],
-    checksums: bool,
 ) -> Vec<CompletedPart> {
     let plan = plan_of(start, data.len());
     let slice = |n: u32| {
@@ -164,10 +250,7 @@ pub async fn send_parts(
         &data[from as usize..to as usize]
     };
     let request: Vec<serde_json::Value> = (1..=plan.part_count)
-        .map(|n| {
-            let crc = checksums.then(|| crc32c(slice(n)));
-            serde_json::json!({ "part_number": n, "crc32c": crc })
-        })
+        .map(|n| serde_json::json!({ "part_number": n, "crc32c": crc32c(slice(n)) }))
         .collect();
     let signed: Vec<SignedPart> = server
         .call(
@@ -184,6 +267,7 @@ pub async fn send_parts(
         parts.push(CompletedPart {
             part_number: part.part_number,
             etag: etag.expect("an etag"),
+            crc32c: Some(crc32c(slice(part.part_number))),
         });
     }
     parts.sort_by_key(|p| p.part_number);

@@ -1,0 +1,609 @@
+//! Checks an external bucket the way s3drop and browsers will use it, and says plainly
+//! what is wrong: an endpoint that does not answer, credentials it refuses, a missing
+//! bucket, CORS that keeps the page from uploading or from reading `ETag`, no rule that
+//! cleans up abandoned multipart uploads. Run at start-up (a fatal finding stops the
+//! server), by `--check-store`, and after `--setup-store` applies what s3drop needs.
+//!
+//! The checks behave like the real clients rather than reading configuration: a
+//! presigned PUT from the page's origin, preceded by the browser's preflight. So a CORS
+//! answer from a proxy in front of the store counts as much as the bucket's own rules.
+
+use std::fmt::Write;
+
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::types::{
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, CorsConfiguration, CorsRule,
+    ExpirationStatus, LifecycleRule, LifecycleRuleFilter,
+};
+
+use super::storage::Storage;
+use super::system::random_id;
+
+/// The id of the CORS rule `--setup-store` manages.
+const CORS_RULE_ID: &str = "s3drop";
+/// The id of the lifecycle rule `--setup-store` manages.
+const LIFECYCLE_RULE_ID: &str = "s3drop-abort-incomplete-uploads";
+/// The headers the page sends with a presigned PUT.
+const PAGE_HEADERS: &str = "content-type,x-amz-checksum-crc32c";
+
+/// What the checks are about.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The endpoint the server calls, for messages.
+    pub endpoint: String,
+    /// s3drop's key prefix in the bucket.
+    pub prefix: String,
+    /// The origin browsers load the page from (`https://drop.example.com`), when known.
+    pub origin: Option<String>,
+    /// After how many days a lifecycle rule should abort an unfinished upload.
+    pub abort_after_days: i32,
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Ok,
+    /// s3drop works, but something an operator should know or fix.
+    Warning,
+    /// Uploads cannot work.
+    Fatal,
+}
+
+/// One check's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub severity: Severity,
+    pub check: &'static str,
+    pub message: String,
+}
+
+/// Every check's outcome, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    fn push(&mut self, severity: Severity, check: &'static str, message: impl Into<String>) {
+        self.findings.push(Finding {
+            severity,
+            check,
+            message: message.into(),
+        });
+    }
+
+    /// Whether uploads cannot work.
+    pub fn is_fatal(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Fatal)
+    }
+
+    /// The findings of a severity.
+    pub fn of(&self, severity: Severity) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(move |f| f.severity == severity)
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for finding in &self.findings {
+            let mark = match finding.severity {
+                Severity::Ok => "ok  ",
+                Severity::Warning => "warn",
+                Severity::Fatal => "FAIL",
+            };
+            writeln!(f, "{mark} {:<10} {}", finding.check, finding.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs every check against the bucket; stops early when the store cannot be used.
+pub async fn check(storage: &Storage, target: &Target) -> Report {
+    let mut report = Report::default();
+    if !check_access(storage, target, &mut report).await {
+        return report;
+    }
+    check_browser_upload(storage, target, &mut report).await;
+    check_lifecycle(storage, target, &mut report).await;
+    report
+}
+
+/// Applies the CORS rule and the lifecycle rule s3drop needs, keeping every other rule
+/// the bucket has; answers what it changed.
+pub async fn set_up(storage: &Storage, target: &Target) -> Result<Vec<String>, String> {
+    let mut done = Vec::new();
+    if let Some(origin) = &target.origin {
+        set_up_cors(storage, origin).await?;
+        done.push(format!("CORS rule \"{CORS_RULE_ID}\" allows {origin}"));
+    }
+    set_up_lifecycle(storage, target).await?;
+    done.push(format!(
+        "lifecycle rule \"{LIFECYCLE_RULE_ID}\" aborts uploads under \"{}\" after {} day(s)",
+        target.prefix, target.abort_after_days
+    ));
+    Ok(done)
+}
+
+/// Reachable, credentials accepted, bucket present and listable.
+async fn check_access(storage: &Storage, target: &Target, report: &mut Report) -> bool {
+    let listed = storage
+        .client()
+        .list_objects_v2()
+        .bucket(storage.bucket())
+        .prefix(&target.prefix)
+        .max_keys(1)
+        .send()
+        .await;
+    let bucket = storage.bucket();
+    let endpoint = &target.endpoint;
+    let message = match listed {
+        Ok(_) => {
+            report.push(
+                Severity::Ok,
+                "access",
+                format!("{endpoint} answers; bucket \"{bucket}\" is there and readable"),
+            );
+            return true;
+        }
+        Err(SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) => format!(
+            "cannot reach the store at {endpoint}: check --endpoint-url (AWS_ENDPOINT_URL) \
+             and that the store is running"
+        ),
+        Err(SdkError::ServiceError(err)) => {
+            let status = err.raw().status().as_u16();
+            match err.err().code().unwrap_or_default() {
+                "InvalidAccessKeyId" => "the store does not know this access key id: check \
+                     --access-key-id (AWS_ACCESS_KEY_ID)"
+                    .into(),
+                "SignatureDoesNotMatch" => "the store refused the signature: the secret access \
+                     key is wrong (--secret-access-key, AWS_SECRET_ACCESS_KEY)"
+                    .into(),
+                "NoSuchBucket" => format!(
+                    "the bucket \"{bucket}\" does not exist at {endpoint}: create it, or fix \
+                     --bucket (S3DROP_BUCKET)"
+                ),
+                "AccessDenied" => format!(
+                    "the store denied access ({}): either the access key or secret is wrong, \
+                     or the key may not list \"{bucket}\" under \"{}\" (grant s3:ListBucket; \
+                     see the README's IAM policy)",
+                    err.err().message().unwrap_or("no reason given"),
+                    target.prefix
+                ),
+                "AuthorizationHeaderMalformed" | "PermanentRedirect" => format!(
+                    "the bucket is in another region than --region (AWS_REGION): {}",
+                    err.err().message().unwrap_or("the store named no region")
+                ),
+                code => format!(
+                    "the store refused to list \"{bucket}\": HTTP {status} {code} {}",
+                    err.err().message().unwrap_or_default()
+                ),
+            }
+        }
+        Err(other) => format!("the store did not answer as S3 does: {other}"),
+    };
+    report.push(Severity::Fatal, "access", message);
+    false
+}
+
+/// A presigned PUT as the page makes it: preflight, then the PUT, both from the page's
+/// origin; then the probe object is removed.
+async fn check_browser_upload(storage: &Storage, target: &Target, report: &mut Report) {
+    let key = format!("{}.s3drop-check/{}", target.prefix, random_id());
+    let body = b"s3drop store check";
+    let presigned = match storage
+        .presign_put(None, &key, "text/plain", body.len() as u64, None)
+        .await
+    {
+        Ok(presigned) => presigned,
+        Err(err) => {
+            report.push(Severity::Fatal, "write", format!("cannot presign: {err}"));
+            return;
+        }
+    };
+    let http = http_client();
+    let origin = target.origin.as_deref();
+    let preflight_passed = match origin {
+        Some(origin) => check_preflight(&http, &presigned.url, origin, report).await,
+        None => true,
+    };
+    let mut put = http.put(&presigned.url).body(body.to_vec());
+    for (name, value) in &presigned.headers {
+        put = put.header(name, value);
+    }
+    if let Some(origin) = origin {
+        put = put.header("origin", origin);
+    }
+    let response = match put.send().await {
+        Ok(response) => response,
+        Err(err) => {
+            report.push(
+                Severity::Fatal,
+                "write",
+                format!(
+                    "a presigned PUT to {} failed: {err}",
+                    origin_of(&presigned.url)
+                ),
+            );
+            return;
+        }
+    };
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    if !(200..300).contains(&status) {
+        let text = response.text().await.unwrap_or_default();
+        report.push(
+            Severity::Fatal,
+            "write",
+            format!(
+                "the store refused a presigned PUT: HTTP {status} {}: grant s3:PutObject on \
+                 \"{}*\"",
+                error_code(&text),
+                target.prefix
+            ),
+        );
+        return;
+    }
+    report.push(
+        Severity::Ok,
+        "write",
+        format!(
+            "presigned PUTs to {} are accepted",
+            origin_of(&presigned.url)
+        ),
+    );
+    if let Err(err) = storage.delete(&key).await {
+        report.push(
+            Severity::Warning,
+            "write",
+            format!("could not remove the check's object {key}: {err} (s3:DeleteObject)"),
+        );
+    }
+    let Some(origin) = origin else {
+        report.push(
+            Severity::Warning,
+            "cors",
+            "not checked: set --public-url to the address browsers use, so s3drop can check \
+             that the bucket lets that origin upload",
+        );
+        return;
+    };
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let allowed = header("access-control-allow-origin");
+    let exposed = header("access-control-expose-headers");
+    if !preflight_passed {
+        // Already reported: the browser would not get as far as the PUT.
+    } else if allowed != "*" && allowed != origin {
+        report.push(
+            Severity::Fatal,
+            "cors",
+            format!(
+                "the store does not let {origin} upload (no Access-Control-Allow-Origin on \
+                 the PUT): run `s3drop --setup-store`, or add a CORS rule for this origin"
+            ),
+        );
+    } else if !exposed
+        .split(',')
+        .any(|h| matches!(h.trim().to_ascii_lowercase().as_str(), "etag" | "*"))
+    {
+        report.push(
+            Severity::Fatal,
+            "cors",
+            format!(
+                "the store does not expose ETag to {origin} (Access-Control-Expose-Headers): \
+                 browsers cannot complete multipart uploads; run `s3drop --setup-store`, or \
+                 add ETag to the CORS rule's ExposeHeaders"
+            ),
+        );
+    } else {
+        report.push(
+            Severity::Ok,
+            "cors",
+            format!("{origin} may upload and read ETag"),
+        );
+    }
+}
+
+/// The browser's preflight before a PUT with the page's headers; answers whether it
+/// passed (a failure is reported).
+async fn check_preflight(
+    http: &reqwest::Client,
+    url: &str,
+    origin: &str,
+    report: &mut Report,
+) -> bool {
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, url)
+        .header("origin", origin)
+        .header("access-control-request-method", "PUT")
+        .header("access-control-request-headers", PAGE_HEADERS)
+        .send()
+        .await;
+    let fault = match preflight {
+        Err(err) => Some(format!("the preflight request failed: {err}")),
+        Ok(response) => {
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_ascii_lowercase()
+            };
+            let allowed = header("access-control-allow-origin");
+            let methods = header("access-control-allow-methods");
+            let headers = header("access-control-allow-headers");
+            let lists = |list: &str, item: &str| {
+                list.split(',').any(|h| h.trim() == item || h.trim() == "*")
+            };
+            if !response.status().is_success() || (allowed != "*" && allowed != origin) {
+                Some(format!(
+                    "the store refuses the browser's preflight from {origin} (HTTP {})",
+                    response.status().as_u16()
+                ))
+            } else if !lists(&methods, "put") {
+                Some(format!(
+                    "the store's CORS rule does not allow PUT from {origin}"
+                ))
+            } else {
+                PAGE_HEADERS
+                    .split(',')
+                    .find(|h| !lists(&headers, h))
+                    .map(|missing| {
+                        format!(
+                            "the store's CORS rule does not allow the {missing} header \
+                             (AllowedHeaders)"
+                        )
+                    })
+            }
+        }
+    };
+    match fault {
+        Some(fault) => {
+            report.push(
+                Severity::Fatal,
+                "cors",
+                format!("{fault}: run `s3drop --setup-store`, or fix the bucket's CORS rules"),
+            );
+            false
+        }
+        None => true,
+    }
+}
+
+/// Whether a lifecycle rule aborts abandoned multipart uploads under the prefix.
+async fn check_lifecycle(storage: &Storage, target: &Target, report: &mut Report) {
+    let rules = match lifecycle_rules(storage).await {
+        Ok(rules) => rules,
+        Err(err) => {
+            report.push(
+                Severity::Warning,
+                "lifecycle",
+                format!(
+                    "cannot read the bucket's lifecycle rules ({err}); s3drop's own hourly \
+                     sweep aborts stale uploads while it runs"
+                ),
+            );
+            return;
+        }
+    };
+    let covering = rules.iter().find_map(|rule| {
+        let enabled = rule.status() == &ExpirationStatus::Enabled;
+        let prefix = rule
+            .filter()
+            .and_then(LifecycleRuleFilter::prefix)
+            .unwrap_or_default();
+        let days = rule
+            .abort_incomplete_multipart_upload()
+            .and_then(AbortIncompleteMultipartUpload::days_after_initiation)?;
+        (enabled && target.prefix.starts_with(prefix)).then_some(days)
+    });
+    match covering {
+        Some(days) => report.push(
+            Severity::Ok,
+            "lifecycle",
+            format!("unfinished multipart uploads are aborted after {days} day(s)"),
+        ),
+        None => report.push(
+            Severity::Warning,
+            "lifecycle",
+            format!(
+                "no lifecycle rule aborts unfinished multipart uploads under \"{}\": s3drop's \
+                 hourly sweep does while it runs; `s3drop --setup-store` adds a rule so the \
+                 store does it too",
+                target.prefix
+            ),
+        ),
+    }
+}
+
+/// The bucket's lifecycle rules; none when it has no configuration.
+async fn lifecycle_rules(storage: &Storage) -> Result<Vec<LifecycleRule>, String> {
+    match storage
+        .client()
+        .get_bucket_lifecycle_configuration()
+        .bucket(storage.bucket())
+        .send()
+        .await
+    {
+        Ok(output) => Ok(output.rules().to_vec()),
+        Err(err) if err.code() == Some("NoSuchLifecycleConfiguration") => Ok(Vec::new()),
+        Err(err) => Err(describe(&err)),
+    }
+}
+
+async fn set_up_cors(storage: &Storage, origin: &str) -> Result<(), String> {
+    let mut rules = match storage
+        .client()
+        .get_bucket_cors()
+        .bucket(storage.bucket())
+        .send()
+        .await
+    {
+        Ok(output) => output.cors_rules().to_vec(),
+        Err(err) if err.code() == Some("NoSuchCORSConfiguration") => Vec::new(),
+        Err(err) => {
+            return Err(format!(
+                "cannot read the bucket's CORS rules: {}",
+                describe(&err)
+            ));
+        }
+    };
+    let mut origins: Vec<String> = vec![origin.to_owned()];
+    if let Some(at) = rules.iter().position(|r| r.id() == Some(CORS_RULE_ID)) {
+        let old = rules.remove(at);
+        origins.extend(
+            old.allowed_origins()
+                .iter()
+                .filter(|o| *o != origin)
+                .cloned(),
+        );
+    }
+    let rule = CorsRule::builder()
+        .id(CORS_RULE_ID)
+        .set_allowed_origins(Some(origins))
+        .allowed_methods("GET")
+        .allowed_methods("HEAD")
+        .allowed_methods("PUT")
+        .allowed_headers("*")
+        .expose_headers("ETag")
+        .max_age_seconds(3600)
+        .build()
+        .map_err(|e| e.to_string())?;
+    rules.push(rule);
+    let cors = CorsConfiguration::builder()
+        .set_cors_rules(Some(rules))
+        .build()
+        .map_err(|e| e.to_string())?;
+    storage
+        .client()
+        .put_bucket_cors()
+        .bucket(storage.bucket())
+        .cors_configuration(cors)
+        .send()
+        .await
+        .map_err(|err| format!("cannot set the bucket's CORS rules: {}", describe(&err)))?;
+    Ok(())
+}
+
+async fn set_up_lifecycle(storage: &Storage, target: &Target) -> Result<(), String> {
+    let mut rules = lifecycle_rules(storage)
+        .await
+        .map_err(|err| format!("cannot read the bucket's lifecycle rules: {err}"))?;
+    rules.retain(|r| r.id() != Some(LIFECYCLE_RULE_ID));
+    let rule = LifecycleRule::builder()
+        .id(LIFECYCLE_RULE_ID)
+        .status(ExpirationStatus::Enabled)
+        .filter(
+            LifecycleRuleFilter::builder()
+                .prefix(&target.prefix)
+                .build(),
+        )
+        .abort_incomplete_multipart_upload(
+            AbortIncompleteMultipartUpload::builder()
+                .days_after_initiation(target.abort_after_days)
+                .build(),
+        )
+        .build()
+        .map_err(|e| e.to_string())?;
+    rules.push(rule);
+    let configuration = BucketLifecycleConfiguration::builder()
+        .set_rules(Some(rules))
+        .build()
+        .map_err(|e| e.to_string())?;
+    storage
+        .client()
+        .put_bucket_lifecycle_configuration()
+        .bucket(storage.bucket())
+        .lifecycle_configuration(configuration)
+        .send()
+        .await
+        .map_err(|err| {
+            format!(
+                "cannot set the bucket's lifecycle rules: {}",
+                describe(&err)
+            )
+        })?;
+    Ok(())
+}
+
+/// An HTTP client that behaves like a browser's fetch for these checks: no redirects.
+fn http_client() -> reqwest::Client {
+    super::system::install_tls_provider();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap_or_default()
+}
+
+/// `scheme://host` of a URL, for messages that must not show signatures.
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    format!("{scheme}://{host}")
+}
+
+/// The `<Code>` of an S3 XML error body, or "" when there is none.
+fn error_code(body: &str) -> &str {
+    body.split_once("<Code>")
+        .and_then(|(_, rest)| rest.split_once("</Code>"))
+        .map_or("", |(code, _)| code)
+}
+
+/// An SDK error as code and message, or its kind when the store did not answer.
+fn describe<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            let mut text = service.err().code().unwrap_or("error").to_owned();
+            if let Some(message) = service.err().message() {
+                let _ = write!(text, ": {message}");
+            }
+            text
+        }
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            "the store is unreachable".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_read_from_xml_bodies() {
+        let body = "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code></Error>";
+        assert_eq!(error_code(body), "AccessDenied");
+        assert_eq!(error_code("not xml"), "");
+    }
+
+    #[test]
+    fn origins_hide_paths_and_signatures() {
+        assert_eq!(
+            origin_of("https://b.s3.amazonaws.com/k?X-Amz-Signature=abc"),
+            "https://b.s3.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn a_report_is_fatal_when_any_finding_is() {
+        let mut report = Report::default();
+        report.push(Severity::Ok, "access", "fine");
+        report.push(Severity::Warning, "lifecycle", "none");
+        assert!(!report.is_fatal());
+        report.push(Severity::Fatal, "cors", "no");
+        assert!(report.is_fatal());
+        assert!(report.to_string().contains("FAIL cors"));
+    }
+}
