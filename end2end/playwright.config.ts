@@ -5,9 +5,18 @@ import { join } from "node:path";
 
 // A fresh data directory per run, so every run starts from an empty store. The workers
 // load this file again and inherit the variable, so they see the same directory, which
-// the tests look into to check what the embedded store holds.
+// the tests look into for the embedded store's credentials.
 const dataDir = (process.env.S3DROP_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "s3drop-e2e-")));
 const port = Number(process.env.S3DROP_E2E_PORT ?? 3100);
+// With S3DROP_BUCKET and the AWS_* variables set (`scripts/test.sh` sets them from
+// `scripts/stores.sh`), the servers use that external store instead, each run under a
+// key prefix of its own; the bucket's CORS must allow both servers' origins
+// (`s3drop --setup-store`).
+process.env.S3DROP_KEY_PREFIX ??= `e2e-${Date.now()}/`;
+const external = process.env.S3DROP_BUCKET !== undefined;
+/** The port of the open drop's twin: a second server on the same store and secret. */
+export const TWIN_PORT = port + 2;
+const shared = ["--secret", "end-to-end-secret-shared-by-two-instances"];
 const baseURL = `http://localhost:${port}`;
 /** The private drop's password (the tests read it from here too). */
 export const PRIVATE_PASSWORD = "end-to-end-secret";
@@ -49,7 +58,7 @@ export default defineConfig({
   // Playwright starts the built servers itself and waits until they answer: an open
   // drop, and a private one (its password in PRIVATE_PASSWORD above).
   webServer: [
-    server(port, dataDir, []),
+    server(port, dataDir, external ? shared : []),
     // The private drop also takes files of at most 1 MiB, to show refusals.
     server(port + 1, `${dataDir}-private`, [
       "--access-password",
@@ -57,12 +66,20 @@ export default defineConfig({
       "--max-file-size",
       "1MiB",
     ]),
+    // With an external store, a twin of the open drop, as a second instance behind a
+    // load balancer: same store, same secret, same public URL.
+    ...(external
+      ? [server(TWIN_PORT, `${dataDir}-twin`, [...shared, "--public-url", baseURL])]
+      : []),
   ],
 });
 
 function server(port: number, dir: string, extra: string[]) {
+  const publicUrl = extra.includes("--public-url") ? [] : [`--public-url http://localhost:${port}`];
   return {
-    command: [`./target/debug/s3drop --bind 127.0.0.1:${port} --data-dir ${dir}`, ...extra].join(" "),
+    command: [`./target/debug/s3drop --bind 127.0.0.1:${port}`, ...publicUrl, `--data-dir ${dir}`, ...extra].join(
+      " ",
+    ),
     cwd: "..",
     url: `http://localhost:${port}/healthz`,
     timeout: 60_000,

@@ -3,7 +3,8 @@
 # first and installed only when missing or at the wrong version.
 #
 #   scripts/install.sh          build tools (wasm target, cargo-leptos, wasm-bindgen-cli)
-#   scripts/install.sh --test   also the test tools (Chromium, Playwright's npm packages)
+#   scripts/install.sh --test   also the test tools (Chromium, Playwright's npm packages,
+#                               the Garage and SeaweedFS stores)
 #   scripts/install.sh --release  also wasm-opt (npm's binaryen) for release builds
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,7 @@ if [[ "${1:-}" == "--test" ]]; then
     say "installing the end-to-end test packages"
     (cd end2end && npm ci --no-audit --no-fund)
   fi
+  scripts/stores.sh install
 fi
 
 if [[ "${1:-}" == "--release" ]]; then

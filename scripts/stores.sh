@@ -39,13 +39,13 @@ install() {
   fi
 }
 
-# Waits until `curl` gets any HTTP answer from $1.
+# Waits until something listens on 127.0.0.1:$1.
 wait_for() {
   for _ in $(seq 1 120); do
-    if curl -s -o /dev/null "$1"; then return 0; fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
     sleep 0.5
   done
-  echo "no answer from $1; see the store's log in $DIR" >&2
+  echo "nothing listens on 127.0.0.1:$1; see the store's log under $DIR" >&2
   return 1
 }
 
@@ -68,7 +68,7 @@ root_domain = ".s3.garage.localhost"
 EOF
   garage -c "$dir/garage.toml" server >"$dir/log" 2>&1 &
   echo $! >>"$DIR/pids"
-  wait_for http://127.0.0.1:3900/
+  wait_for 3900
   local g="garage -c $dir/garage.toml"
   local node
   for _ in $(seq 1 60); do
@@ -103,7 +103,12 @@ EOF
     -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false -webdav=false \
     -admin.ui=false >"$dir/log" 2>&1 &
   echo $! >>"$DIR/pids"
-  wait_for http://127.0.0.1:8333/
+  wait_for 8333
+  # The bucket is made once every component is up, which the log announces.
+  for _ in $(seq 1 120); do
+    grep -q "ready to use" "$dir/log" && break
+    sleep 0.5
+  done
   cat >"$DIR/seaweedfs.env" <<EOF
 AWS_ENDPOINT_URL=http://127.0.0.1:8333
 AWS_REGION=us-east-1

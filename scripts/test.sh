@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, unit and integration tests, then the
-# end-to-end suite in Chromium against the built app. Installs what it needs first.
+# end-to-end suite in Chromium against the built app; the integration and end-to-end
+# suites run against the embedded store, then against Garage and SeaweedFS (started
+# here on loopback, with throwaway data). Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh --test
@@ -25,8 +27,31 @@ cargo fmt --check
 cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 
-say "unit and integration tests"
+say "unit and integration tests (embedded store)"
 cargo test --features ssr
 
-say "end-to-end tests in Chromium"
+say "end-to-end tests in Chromium (embedded store)"
 (cd end2end && npx playwright test)
+
+say "starting Garage and SeaweedFS"
+STORES=$(mktemp -d -t s3drop-stores-XXXXXX)
+trap 'scripts/stores.sh stop "$STORES"; rm -rf "$STORES"' EXIT
+scripts/stores.sh start "$STORES"
+for store in garage seaweedfs; do
+  (
+    # The store's settings, as an operator would give them (AWS_*, S3DROP_BUCKET).
+    set -a
+    # shellcheck disable=SC1090
+    . "$STORES/$store.env"
+    set +a
+    say "integration tests ($store)"
+    cargo test --features ssr --test upload_api --test hostile --test external_store \
+      -- --include-ignored
+    say "setting up the bucket for the end-to-end servers' origins ($store)"
+    for origin in http://localhost:3100 http://localhost:3101; do
+      target/debug/s3drop --setup-store --public-url "$origin"
+    done
+    say "end-to-end tests in Chromium ($store)"
+    cd end2end && npx playwright test
+  )
+done

@@ -25,6 +25,24 @@ async fn get(server: &TestServer, path: &str) -> (u16, String) {
     (status, response.text().await.expect("text"))
 }
 
+/// A TCP relay to `target` that can be cut: a store that goes away after start-up.
+async fn relay(target: std::net::SocketAddr) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        // Connections live in this set, so cutting the relay cuts them too.
+        let mut connections = tokio::task::JoinSet::new();
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            connections.spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (url, task)
+}
+
 #[tokio::test]
 async fn health_and_readiness() {
     let store = TestServer::start(&[]).await;
@@ -33,7 +51,7 @@ async fn health_and_readiness() {
 
     // Another s3drop using the first one's store as its external store is ready too…
     let keys = secrets::load_or_create(store.data.path()).expect("secrets");
-    let endpoint = store.url("");
+    let (endpoint, cut) = relay(store.addr).await;
     let external = [
         "--bucket",
         "s3drop",
@@ -48,13 +66,9 @@ async fn health_and_readiness() {
     let client = TestServer::start(&external).await;
     assert_eq!(get(&client, "/readyz").await.0, 200);
 
-    // …and not when its store is down, or the bucket is missing: it says why.
-    let closed = TcpListener::bind("127.0.0.1:0").await.expect("port");
-    let dead = format!("http://{}", closed.local_addr().expect("addr"));
-    drop(closed);
-    let mut down = external;
-    down[4] = dead.as_str();
-    let client = TestServer::start(&down).await;
+    // …and not once its store goes away: it says why, and stays alive.
+    cut.abort();
+    let _ = cut.await;
     let (status, body) = get(&client, "/readyz").await;
     assert_eq!(status, 503);
     assert!(body.contains("cannot be reached"), "{body}");
@@ -64,12 +78,23 @@ async fn health_and_readiness() {
         "alive while not ready"
     );
 
+    // A store that cannot work at start-up stops the server before it listens.
+    let direct = store.url("");
     let mut missing = external;
     missing[1] = "no-such-bucket";
-    let client = TestServer::start(&missing).await;
-    let (status, body) = get(&client, "/readyz").await;
-    assert_eq!(status, 503);
-    assert!(body.contains("no-such-bucket"), "{body}");
+    missing[4] = direct.as_str();
+    let config = Config::load(std::iter::once("s3drop").chain(missing)).expect("flags");
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("s3drop")
+        .build();
+    let addr = "127.0.0.1:0".parse().expect("addr");
+    match startup::build(&config, options, addr).await {
+        Err(startup::StartError::Store(report)) => {
+            assert!(report.to_string().contains("no-such-bucket"), "{report}")
+        }
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(_) => panic!("started on a missing bucket"),
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 import { expect, type Page } from "@playwright/test";
+import { AwsClient } from "aws4fetch";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const MIB = 1024 * 1024;
@@ -64,6 +65,10 @@ export async function storedDigest(page: Page, name: string): Promise<string> {
   await expect(row).toHaveAttribute("data-state", "done");
   const href = await row.locator("a.download").getAttribute("href");
   expect(href).toBeTruthy();
+  // Served by the store this run is about: the external one, or the embedded store on
+  // the page's own origin.
+  const store = process.env.AWS_ENDPOINT_URL ?? page.url();
+  expect(new URL(href!).origin).toBe(new URL(store).origin);
   const response = await page.request.get(href!);
   expect(response.status()).toBe(200);
   return sha256(await response.body());
@@ -75,10 +80,32 @@ export function partNumber(url: string | URL): number | undefined {
   return value === null ? undefined : Number(value);
 }
 
-/** How many multipart uploads the embedded store holds (its uploads directory). */
-export function multipartUploadsInStore(): number {
-  const dir = join(process.env.S3DROP_E2E_DATA_DIR!, "store", "uploads");
-  return existsSync(dir) ? readdirSync(dir).length : 0;
+/**
+ * How many multipart uploads the store holds under the open drop's key prefix, asked
+ * through ListMultipartUploads: of the external store the environment names
+ * (`scripts/stores.sh` writes its settings), or else of the embedded store, with the
+ * credentials the server generated in its data directory.
+ */
+export async function multipartUploadsInStore(): Promise<number> {
+  const env = process.env;
+  const external = env.S3DROP_BUCKET !== undefined;
+  const secrets = external
+    ? undefined
+    : JSON.parse(readFileSync(join(env.S3DROP_E2E_DATA_DIR!, "secrets.json"), "utf8"));
+  const client = new AwsClient({
+    accessKeyId: external ? env.AWS_ACCESS_KEY_ID! : secrets.store_access_key,
+    secretAccessKey: external ? env.AWS_SECRET_ACCESS_KEY! : secrets.store_secret_key,
+    region: external ? env.AWS_REGION : "us-east-1",
+    service: "s3",
+  });
+  const bucket = external
+    ? `${env.AWS_ENDPOINT_URL}/${env.S3DROP_BUCKET}`
+    : `http://localhost:${env.S3DROP_E2E_PORT ?? 3100}/s3drop`;
+  const prefix = encodeURIComponent(env.S3DROP_KEY_PREFIX ?? "uploads/");
+  const response = await client.fetch(`${bucket}?uploads=&prefix=${prefix}`);
+  const body = await response.text();
+  expect(response.status, body).toBe(200);
+  return body.match(/<Upload>/g)?.length ?? 0;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

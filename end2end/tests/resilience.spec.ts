@@ -68,7 +68,7 @@ test("cancel stops the upload and leaves nothing in the store", async ({ page })
   await dropGeneratedFiles(page, [{ name: "cancelled.bin", size: 40 * MIB, type: "" }]);
   const row = fileRow(page, "cancelled.bin");
   await partStored(page);
-  expect(multipartUploadsInStore()).toBe(1);
+  expect(await multipartUploadsInStore()).toBe(1);
   const aborted = page.waitForResponse((r) => r.url().endsWith("/api/uploads/abort"));
   await row.getByRole("button", { name: "Cancel" }).click();
   await expect(row).toHaveAttribute("data-state", "cancelled");

@@ -477,3 +477,67 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+
+    fn client(endpoint: &str, path_style: bool) -> Client {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(Credentials::new("id", "secret", None, None, "test"))
+            .endpoint_url(endpoint)
+            .force_path_style(path_style)
+            .build();
+        Client::from_conf(config)
+    }
+
+    fn storage(server: Client, presigner: Client) -> Storage {
+        Storage::new(
+            server,
+            PresignEndpoint::Fixed(presigner),
+            "my-uploads".into(),
+            Duration::from_secs(60),
+        )
+    }
+
+    // Presigning is offline: these need no store.
+    #[tokio::test]
+    async fn presigned_urls_follow_the_addressing_and_the_public_endpoint() {
+        let internal = "http://store.internal:3900";
+        let path = storage(client(internal, true), client(internal, true));
+        let url = path.presign_get(None, "uploads/a b", "inline").await;
+        let url = url.expect("presigned");
+        assert!(
+            url.starts_with("http://store.internal:3900/my-uploads/uploads/a%20b?"),
+            "{url}"
+        );
+
+        let hosted = storage(client(internal, false), client(internal, false));
+        let url = hosted.presign_get(None, "k", "inline").await;
+        let url = url.expect("presigned");
+        assert!(
+            url.starts_with("http://my-uploads.store.internal:3900/k?"),
+            "{url}"
+        );
+
+        // Browsers reach the store elsewhere: URLs are signed for that host, and it is
+        // the origin the page's CSP allows.
+        let public = "https://files.example.com";
+        let behind = storage(client(internal, true), client(public, true));
+        let put = behind.presign_put(None, "k", "text/plain", 5, None).await;
+        let put = put.expect("presigned");
+        assert!(
+            put.url
+                .starts_with("https://files.example.com/my-uploads/k?"),
+            "{}",
+            put.url
+        );
+        assert_eq!(
+            behind.browser_origin().await.as_deref(),
+            Some("https://files.example.com")
+        );
+    }
+}
