@@ -3,8 +3,8 @@
 # first and installed only when missing or at the wrong version.
 #
 #   scripts/install.sh          build tools (wasm target, cargo-leptos, wasm-bindgen-cli)
-#   scripts/install.sh --test   also the test tools (Chromium, Playwright's npm packages,
-#                               the Garage and SeaweedFS stores)
+#   scripts/install.sh --test   also the test tools (Chromium, nginx, Playwright's npm
+#                               packages, the Garage and SeaweedFS stores)
 #   scripts/install.sh --release  also wasm-opt (npm's binaryen) for release builds
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,12 +33,13 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
 fi
 
 if [[ "${1:-}" == "--test" ]]; then
-  if [[ ! -x /usr/bin/chromium ]]; then
-    say "installing Chromium from Debian"
+  # Chromium for the end-to-end tests; nginx balances the replicated test deployment.
+  if [[ ! -x /usr/bin/chromium || ! -x /usr/sbin/nginx ]]; then
+    say "installing Chromium and nginx from Debian"
     SUDO=""
     [[ $(id -u) -ne 0 ]] && SUDO=sudo
     $SUDO apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium nginx
   fi
   if ! cmp -s end2end/package-lock.json end2end/node_modules/.package-lock.json 2>/dev/null; then
     say "installing the end-to-end test packages"

@@ -125,6 +125,7 @@ stop() {
   while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$DIR/pids"
   while read -r pid; do
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL "$pid" 2>/dev/null || true
   done <"$DIR/pids"
   rm -f "$DIR/pids"
 }

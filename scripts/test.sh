@@ -2,7 +2,9 @@
 # Runs every test: formatting and lints, unit and integration tests, then the
 # end-to-end suite in Chromium against the built app; the integration and end-to-end
 # suites run against the embedded store, then against Garage and SeaweedFS (started
-# here on loopback, with throwaway data). Installs what it needs first.
+# here on loopback, with throwaway data); last, a replicated deployment (three Garage
+# nodes, two s3drop servers, nginx in front of each) loses a node and a server while
+# uploading. Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh --test
@@ -35,7 +37,13 @@ say "end-to-end tests in Chromium (embedded store)"
 
 say "starting Garage and SeaweedFS"
 STORES=$(mktemp -d -t s3drop-stores-XXXXXX)
-trap 'scripts/stores.sh stop "$STORES"; rm -rf "$STORES"' EXIT
+CLUSTER=$(mktemp -d -t s3drop-cluster-XXXXXX)
+cleanup() {
+  scripts/stores.sh stop "$STORES"
+  scripts/cluster.sh stop "$CLUSTER"
+  rm -rf "$STORES" "$CLUSTER"
+}
+trap cleanup EXIT
 scripts/stores.sh start "$STORES"
 for store in garage seaweedfs; do
   (
@@ -55,3 +63,8 @@ for store in garage seaweedfs; do
     cd end2end && npx playwright test
   )
 done
+scripts/stores.sh stop "$STORES"
+
+say "a replicated deployment under fault: three Garage nodes and two servers behind nginx"
+scripts/cluster.sh start "$CLUSTER"
+(cd end2end && S3DROP_CLUSTER_DIR="$CLUSTER" npx playwright test tests/cluster.spec.ts)

@@ -14,12 +14,12 @@ export function sha256(bytes: Buffer): string {
  * Opens the page and waits until it has hydrated (the WASM bundle has taken over),
  * failing on any Content Security Policy violation.
  */
-export async function openPage(page: Page) {
+export async function openPage(page: Page, url = "/") {
   const violations: string[] = [];
   page.on("console", (message) => {
     if (message.text().includes("Content Security Policy")) violations.push(message.text());
   });
-  await page.goto("/");
+  await page.goto(url);
   await expect(page.getByRole("heading", { name: "s3drop" })).toBeVisible();
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true", { timeout: 15_000 });
   expect(violations).toEqual([]);
@@ -59,15 +59,20 @@ export function fileRow(page: Page, name: string) {
   return page.locator("li.file", { hasText: name });
 }
 
-/** Waits for a file's row to be done and answers the SHA-256 of what the store serves. */
-export async function storedDigest(page: Page, name: string): Promise<string> {
+/**
+ * Waits for a file's row to be done and answers the SHA-256 of what the store serves,
+ * checking the download comes from `store`: the external store the environment names,
+ * or the embedded store on the page's own origin.
+ */
+export async function storedDigest(
+  page: Page,
+  name: string,
+  store = process.env.AWS_ENDPOINT_URL ?? page.url(),
+): Promise<string> {
   const row = fileRow(page, name);
   await expect(row).toHaveAttribute("data-state", "done");
   const href = await row.locator("a.download").getAttribute("href");
   expect(href).toBeTruthy();
-  // Served by the store this run is about: the external one, or the embedded store on
-  // the page's own origin.
-  const store = process.env.AWS_ENDPOINT_URL ?? page.url();
   expect(new URL(href!).origin).toBe(new URL(store).origin);
   const response = await page.request.get(href!);
   expect(response.status()).toBe(200);

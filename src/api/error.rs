@@ -69,9 +69,18 @@ impl FromServerFnError for ApiError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(text)
-            | ServerFnErrorErr::MissingArg(text)
-            | ServerFnErrorErr::Deserialization(text) => Self::BadRequest(text),
+            ServerFnErrorErr::Args(text) | ServerFnErrorErr::MissingArg(text) => {
+                Self::BadRequest(text)
+            }
+            // On the server, a body that does not decode is the caller's mistake. In the
+            // page, an answer that does not decode was not s3drop's: a proxy's 502 page
+            // while a server restarts, a cut connection. Worth trying again.
+            ServerFnErrorErr::Deserialization(text) if cfg!(feature = "ssr") => {
+                Self::BadRequest(text)
+            }
+            ServerFnErrorErr::Deserialization(text) => {
+                Self::Transport(format!("an unexpected answer from the network: {text}"))
+            }
             other => Self::Transport(other.to_string()),
         }
     }

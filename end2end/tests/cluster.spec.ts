@@ -1,0 +1,90 @@
+import { test, expect, type Page } from "@playwright/test";
+import { AwsClient } from "aws4fetch";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { MIB, dropGeneratedFiles, fileRow, openPage, partNumber, sha256, storedDigest } from "./helpers";
+
+// A replicated deployment under fault (scripts/cluster.sh, started by scripts/test.sh):
+// three Garage nodes behind nginx, two s3drop servers behind nginx. A node or a server
+// is killed while parts are in flight; the upload still finishes, intact.
+const dir = process.env.S3DROP_CLUSTER_DIR;
+const PAGE = "http://localhost:3120/";
+const NODE_PORTS = [3910, 3920, 3930];
+/** The store's load balancer, where presigned URLs point. */
+const STORE = "http://127.0.0.1:3940";
+
+test.describe("a replicated deployment", () => {
+  test.skip(dir === undefined, "needs the cluster from scripts/cluster.sh (S3DROP_CLUSTER_DIR)");
+
+  const cluster = (...args: string[]) => execFileSync("../scripts/cluster.sh", [args[0], dir!, ...args.slice(1)]);
+
+  /** Watches part PUTs: answers the failures seen so far (resets, 5xx) by reference. */
+  function watchParts(page: Page) {
+    const seen = { stored: 0, failed: 0 };
+    page.on("requestfailed", (request) => {
+      if (partNumber(request.url()) !== undefined) seen.failed++;
+    });
+    page.on("response", (response) => {
+      if (partNumber(response.url()) === undefined || response.request().method() !== "PUT") return;
+      if (response.status() === 200) seen.stored++;
+      else seen.failed++;
+    });
+    return seen;
+  }
+
+  test("a store node killed mid-upload: the upload finishes intact, readable through every node", async ({ page }) => {
+    await openPage(page, PAGE);
+    const parts = watchParts(page);
+    const [digest] = await dropGeneratedFiles(page, [{ name: "replicated.bin", size: 96 * MIB, type: "" }]);
+    await expect.poll(() => parts.stored).toBeGreaterThan(0);
+    cluster("kill-node", "2");
+    try {
+      expect(await storedDigest(page, "replicated.bin", STORE)).toBe(digest);
+    } finally {
+      cluster("start-node", "2");
+    }
+    console.log(`parts stored: ${parts.stored}, failed and sent again: ${parts.failed}`);
+
+    // With the node back, each node serves the same bytes.
+    const href = await fileRow(page, "replicated.bin").locator("a.download").getAttribute("href");
+    const path = new URL(href!).pathname;
+    const env = Object.fromEntries(
+      readFileSync(join(dir!, "cluster.env"), "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => line.split("=", 2) as [string, string]),
+    );
+    const s3 = new AwsClient({
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      region: env.AWS_REGION,
+      service: "s3",
+    });
+    for (const port of NODE_PORTS) {
+      await expect
+        .poll(async () => {
+          const response = await s3.fetch(`http://127.0.0.1:${port}${path}`);
+          const body = Buffer.from(await response.arrayBuffer());
+          return response.ok ? sha256(body) : `HTTP ${response.status}: ${body.toString().slice(0, 300)}`;
+        }, { message: `node on port ${port}`, timeout: 60_000 })
+        .toBe(digest);
+    }
+  });
+
+  test("an s3drop server killed mid-upload: the other one finishes it", async ({ page }) => {
+    await openPage(page, PAGE);
+    const parts = watchParts(page);
+    const completed = page.waitForResponse((r) => r.url().endsWith("/api/uploads/complete"));
+    const [digest] = await dropGeneratedFiles(page, [{ name: "failover.bin", size: 96 * MIB, type: "" }]);
+    await expect.poll(() => parts.stored).toBeGreaterThan(0);
+    cluster("kill-app", "1");
+    try {
+      expect(await storedDigest(page, "failover.bin", STORE)).toBe(digest);
+      // nginx names the servers it tried: the survivor finished the upload.
+      expect((await completed).headers()["x-served-by"]).toMatch(/127\.0\.0\.1:3122$/);
+    } finally {
+      cluster("start-app", "1");
+    }
+  });
+});
