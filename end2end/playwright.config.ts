@@ -58,13 +58,17 @@ export default defineConfig({
   // Playwright starts the built servers itself and waits until they answer: an open
   // drop, and a private one (its password in PRIVATE_PASSWORD above).
   webServer: [
-    server(port, dataDir, external ? shared : []),
-    // The private drop also takes files of at most 1 MiB, to show refusals.
+    // The open drop lists the store's files and lets people delete them.
+    server(port, dataDir, ["--list-files", "--allow-delete", ...(external ? shared : [])]),
+    // The private drop also takes files of at most 1 MiB, three at a time, to show
+    // refusals.
     server(port + 1, `${dataDir}-private`, [
       "--access-password",
       PRIVATE_PASSWORD,
       "--max-file-size",
       "1MiB",
+      "--max-files",
+      "3",
     ]),
     // With an external store, a twin of the open drop, as a second instance behind a
     // load balancer: same store, same secret, same public URL.

@@ -8,6 +8,9 @@
 //! - [`server`] (ssr only): config, state, tokens, the S3 client, the embedded store;
 //! - [`browser`] and [`components`]: the page and the upload engine's browser shell.
 
+// The page's view types nest deeper than the compiler's default query limit.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod browser;

@@ -21,6 +21,7 @@ async fn start_with(server: &TestServer, cookie: Option<&str>) -> (u16, String) 
         name: "a.txt".into(),
         size: 10,
         content_type: "text/plain".into(),
+        folder: String::new(),
     };
     let mut call = server
         .http

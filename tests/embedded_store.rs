@@ -160,7 +160,7 @@ async fn objects_survive_a_restart() {
         .send()
         .await
         .expect("put");
-    let server = server.restart().await;
+    let server = server.restart(&[]).await;
     assert_eq!(read_all(&server.s3(), "kept").await, b"still here");
 }
 

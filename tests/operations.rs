@@ -217,6 +217,7 @@ async fn shutdown_lets_a_request_in_flight_finish() {
         name: "slow.bin".into(),
         size: 10 * 64 * 1024,
         content_type: String::new(),
+        folder: String::new(),
     };
     let start: UploadStart = http
         .post(format!("http://{addr}/api/uploads/start"))

@@ -331,7 +331,7 @@ async fn the_page_and_the_policy_are_served() {
     let page = server.http.get(server.url("/")).send().await.expect("page");
     assert_eq!(page.status().as_u16(), 200);
     let html = page.text().await.expect("html");
-    assert!(html.contains("Drop files here"), "{html}");
+    assert!(html.contains(s3drop::components::text::DROP_HINT), "{html}");
     let policy = server
         .http
         .post(server.url("/api/policy"))
@@ -549,4 +549,114 @@ async fn the_whole_files_checksum_is_recorded_and_returned() {
         .await
         .expect("completed");
     assert_eq!(stored.crc32c, Some(crc32c(&small)));
+}
+
+#[tokio::test]
+async fn a_files_folder_is_kept_in_its_key_and_checked() {
+    let server = TestServer::start(&[]).await;
+    let data = bytes(100, 61);
+    let request = |folder: &str| json!({ "request": { "name": "a.txt", "size": data.len(), "content_type": "text/plain", "folder": folder } });
+    let started: UploadStart = server
+        .call("uploads/start", &request("trip/day 1"))
+        .await
+        .expect("started");
+    assert!(
+        started.key.ends_with("/trip/day 1/a.txt"),
+        "{}",
+        started.key
+    );
+    for bad in ["../up", "/abs", "a//b", "x/\u{7}"] {
+        let refused: Result<UploadStart, _> = server.call("uploads/start", &request(bad)).await;
+        assert!(
+            matches!(refused, Err((422, ApiError::Refused(_)))),
+            "{bad:?}: {refused:?}"
+        );
+    }
+}
+
+/// Uploads a small file in one PUT and completes it.
+async fn upload_small(server: &TestServer, name: &str, data: &[u8]) -> StoredObject {
+    let started = start(server, name, data.len(), "text/plain")
+        .await
+        .expect("started");
+    let parts = send_parts(server, &started, data).await;
+    assert_eq!(parts.len(), 1);
+    server
+        .call(
+            "uploads/complete",
+            &json!({ "token": started.token, "parts": [] }),
+        )
+        .await
+        .expect("completed")
+}
+
+/// A page of `files/list`.
+async fn list(
+    server: &TestServer,
+    after: Option<String>,
+    limit: u32,
+) -> Option<s3drop::api::FilePage> {
+    let body = json!({ "after": after, "limit": limit });
+    server.call("files/list", &body).await.expect("listed")
+}
+
+#[tokio::test]
+async fn the_file_list_pages_through_uploads_and_deletes_when_allowed() {
+    // Off unless the operator turns it on.
+    let closed = TestServer::start(&[]).await;
+    assert_eq!(list(&closed, None, 10).await, None);
+
+    let server = TestServer::start(&["--list-files"]).await;
+    let mut stored = Vec::new();
+    for (i, name) in ["one.txt", "two.txt", "three.txt"].iter().enumerate() {
+        stored.push(upload_small(&server, name, &bytes(50 + i, 70 + i as u64)).await);
+    }
+    let first = list(&server, None, 2).await.expect("on");
+    assert_eq!(first.files.len(), 2);
+    assert!(!first.can_delete);
+    let second = list(&server, first.next.clone(), 2).await.expect("on");
+    assert_eq!(second.files.len(), 1);
+    assert_eq!(second.next, None);
+    let mut paths: Vec<_> = first
+        .files
+        .iter()
+        .chain(&second.files)
+        .map(|f| f.path.clone())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["one.txt", "three.txt", "two.txt"]);
+    let listed = first.files.iter().chain(&second.files);
+    for file in listed {
+        let original = stored.iter().find(|s| s.key == file.key).expect("uploaded");
+        assert_eq!(file.size, original.size);
+        let body = server
+            .http
+            .get(&file.download_url)
+            .send()
+            .await
+            .expect("downloaded")
+            .bytes()
+            .await
+            .expect("body");
+        assert_eq!(body.len() as u64, original.size);
+    }
+
+    // Deleting needs --allow-delete, and only ever touches s3drop's own uploads.
+    let key = stored[0].key.clone();
+    let refused: Result<(), _> = server.call("files/delete", &json!({ "key": key })).await;
+    assert!(matches!(refused, Err((422, _))), "{refused:?}");
+    let deleting = server.restart(&["--list-files", "--allow-delete"]).await;
+    let foreign = format!("{}uploads/not-an-upload", deleting.ns);
+    let refused: Result<(), _> = deleting
+        .call("files/delete", &json!({ "key": foreign }))
+        .await;
+    assert!(matches!(refused, Err((400, _))), "{refused:?}");
+    let () = deleting
+        .call("files/delete", &json!({ "key": key }))
+        .await
+        .expect("deleted");
+    let left = list(&deleting, None, 10).await.expect("on");
+    assert!(left.can_delete);
+    assert_eq!(left.files.len(), 2);
+    assert!(left.files.iter().all(|f| f.key != key));
 }

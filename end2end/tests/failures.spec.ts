@@ -60,7 +60,7 @@ test("a part the store refuses fails the upload with the reason and aborts it; R
 
   // Once the store accepts parts again, Retry starts the file afresh, and it lands.
   await page.unrouteAll();
-  await row.getByRole("button", { name: "Retry" }).click();
+  await row.getByRole("button", { name: /^Retry / }).click();
   await expect(row).toHaveAttribute("data-state", "done");
   await expect(row).toContainText("Uploaded");
 

@@ -32,7 +32,9 @@ test("the rules are shown up front, and a file that breaks them is refused befor
   await page.getByLabel("Password").fill(PRIVATE_PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-  await expect(page.getByTestId("limits")).toHaveText("Any type of file, up to 1.0 MiB per file.");
+  await expect(page.getByTestId("limits")).toHaveText(
+    "Any type of file, up to 1.0 MiB per file, 3 files at a time.",
+  );
 
   const starts: string[] = [];
   page.on("request", (r) => {
@@ -42,7 +44,16 @@ test("the rules are shown up front, and a file that breaks them is refused befor
   const row = page.locator("li.file", { hasText: "too big.bin" });
   await expect(row).toHaveAttribute("data-state", "failed");
   await expect(row).toContainText("Not accepted");
-  await expect(row.getByRole("button", { name: "Retry" })).toHaveCount(0);
+  await expect(row.getByRole("button", { name: /^Retry / })).toHaveCount(0);
   await expect(row).toContainText("the limit is 1048576 bytes");
   expect(starts).toEqual([]);
+
+  // Three files at a time: a fourth is refused before sending, with the reason.
+  await dropGeneratedFiles(page, [1, 2, 3, 4].map((n) => ({ name: `small ${n}.txt`, size: 10, type: "text/plain" })));
+  for (const n of [1, 2, 3]) {
+    await expect(page.locator("li.file", { hasText: `small ${n}.txt` })).toHaveAttribute("data-state", "done");
+  }
+  const fourth = page.locator("li.file", { hasText: "small 4.txt" });
+  await expect(fourth).toHaveAttribute("data-state", "failed");
+  await expect(fourth).toContainText("Not accepted: at most 3 files are taken at a time here");
 });

@@ -61,3 +61,16 @@ pub async fn complete_upload(
 pub async fn abort_upload(token: String) -> Result<(), ApiError> {
     crate::server::calls::abort_upload(token).await
 }
+
+/// A page of the files in the store, `limit` at most, starting `after` a page's `next`;
+/// `None` when the operator has not turned the list on.
+#[server(endpoint = "files/list", input = Json)]
+pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<FilePage>, ApiError> {
+    crate::server::calls::list_files(after, limit).await
+}
+
+/// Deletes a file s3drop uploaded, when the operator allows it.
+#[server(endpoint = "files/delete", input = Json)]
+pub async fn delete_file(key: String) -> Result<(), ApiError> {
+    crate::server::calls::delete_file(key).await
+}

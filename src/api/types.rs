@@ -13,6 +13,10 @@ pub struct StartRequest {
     pub size: u64,
     /// The file's MIME type as the browser guessed it; may be empty.
     pub content_type: String,
+    /// The folder the file was in, relative to what was dropped or picked
+    /// (`photos/2024`); empty for a file on its own. Kept in the key.
+    #[serde(default)]
+    pub folder: String,
 }
 
 /// The server's answer to `start_upload`.
@@ -96,4 +100,27 @@ pub struct StoredObject {
     pub crc32c: Option<String>,
     /// A short-lived presigned GET that downloads the object under its original name.
     pub download_url: String,
+}
+
+/// A file in the store, as the page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedFile {
+    pub key: String,
+    /// `folder/name` as it was uploaded.
+    pub path: String,
+    pub size: u64,
+    /// When it was stored, in seconds since the epoch.
+    pub modified: i64,
+    /// A short-lived download link that keeps the file's name.
+    pub download_url: String,
+}
+
+/// One page of the store's files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilePage {
+    pub files: Vec<ListedFile>,
+    /// Where the next page starts, when there is one.
+    pub next: Option<String>,
+    /// Whether the operator lets people delete files.
+    pub can_delete: bool,
 }

@@ -4,6 +4,7 @@
 //! Compiled into both builds so components can name it, but only ever called from
 //! event handlers and tasks, which run in the browser.
 
+pub mod dropped;
 pub mod put;
 pub mod queue;
 pub mod saved;

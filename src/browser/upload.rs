@@ -111,31 +111,50 @@ struct Session {
     stored_crc32c: HashMap<u32, String>,
 }
 
-/// Uploads `file` in its turn on `queue`, obeying `controls` and calling `report` with
+/// A file as the person gave it: the file, and the folder it was in when they dropped or
+/// picked a folder (`photos/2024`; empty for a file on its own).
+#[derive(Debug, Clone)]
+pub struct Picked {
+    pub file: File,
+    pub folder: String,
+}
+
+impl Picked {
+    /// `folder/name`, or the name alone: how the page shows the file.
+    pub fn path(&self) -> String {
+        match self.folder.as_str() {
+            "" => self.file.name(),
+            folder => format!("{folder}/{}", self.file.name()),
+        }
+    }
+}
+
+/// Uploads `picked` in its turn on `queue`, obeying `controls` and calling `report` with
 /// every change of status.
 pub fn enqueue(
     queue: &UploadQueue,
-    file: File,
+    picked: Picked,
     controls: UnboundedReceiver<Event>,
     report: impl Fn(FileStatus) + Clone + 'static,
 ) {
-    queue.push(upload_file(file, controls, report));
+    queue.push(upload_file(picked, controls, report));
 }
 
 async fn upload_file(
-    file: File,
+    picked: Picked,
     controls: UnboundedReceiver<Event>,
     report: impl Fn(FileStatus) + Clone + 'static,
 ) {
+    let file = &picked.file;
     let total = file.size();
     report(FileStatus::Uploading {
         sent: 0,
         total,
         note: None,
     });
-    let session = match resume(&file).await {
+    let session = match resume(&picked).await {
         Some(session) => session,
-        None => match start(&file).await {
+        None => match start(&picked).await {
             Ok(session) => session,
             Err(ApiError::Refused(reason)) => return report(FileStatus::Refused(reason)),
             Err(err) => return report(FileStatus::Failed(err.to_string())),
@@ -144,12 +163,12 @@ async fn upload_file(
     if session.multipart {
         saved::save(&record(&session, &session.stored)).await;
     }
-    let outcome = transfer(&file, &session, controls, report.clone()).await;
+    let outcome = transfer(file, &session, controls, report.clone()).await;
     let status = match outcome {
         Outcome::Complete(parts) => {
             report(FileStatus::Completing);
             let parts = if session.multipart {
-                with_checksums(&file, &session.plan, parts).await
+                with_checksums(file, &session.plan, parts).await
             } else {
                 Vec::new()
             };
@@ -173,18 +192,20 @@ async fn upload_file(
     report(status);
 }
 
-fn file_fingerprint(file: &File) -> String {
-    let modified = file
+fn file_fingerprint(picked: &Picked) -> String {
+    let modified = picked
+        .file
         .last_modified_time()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64() * 1_000.0)
         .unwrap_or_default();
-    saved::fingerprint(&file.name(), file.size(), modified)
+    saved::fingerprint(&picked.path(), picked.file.size(), modified)
 }
 
 /// Picks up a saved upload of the same file, if the store still has it.
-async fn resume(file: &File) -> Option<Session> {
-    let fingerprint = file_fingerprint(file);
+async fn resume(picked: &Picked) -> Option<Session> {
+    let file = &picked.file;
+    let fingerprint = file_fingerprint(picked);
     let saved = saved::load(&fingerprint).await?;
     let fresh = (saved.expires_at as f64) * 1_000.0 > now_ms() + 60_000.0;
     let parts = if fresh && saved.size == file.size() {
@@ -225,11 +246,13 @@ async fn resume(file: &File) -> Option<Session> {
     })
 }
 
-async fn start(file: &File) -> Result<Session, ApiError> {
+async fn start(picked: &Picked) -> Result<Session, ApiError> {
+    let file = &picked.file;
     let request = StartRequest {
         name: file.name(),
         size: file.size(),
         content_type: file.raw_mime_type(),
+        folder: picked.folder.clone(),
     };
     let start = retrying(|| api::start_upload(request.clone())).await?;
     // A single PUT is a plan of one part. Its URL is signed again with the file's
@@ -246,8 +269,8 @@ async fn start(file: &File) -> Result<Session, ApiError> {
         UploadMethod::Multipart { plan, .. } => (plan, true),
     };
     Ok(Session {
-        fingerprint: file_fingerprint(file),
-        name: file.name(),
+        fingerprint: file_fingerprint(picked),
+        name: picked.path(),
         key: start.key,
         token: start.token,
         expires_at: start.expires_at,

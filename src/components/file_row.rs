@@ -1,13 +1,13 @@
-//! One file in the queue: name, size, a progress bar, its state in words, and its
-//! pause, resume and cancel buttons.
+//! One file in the queue: a thumbnail or type label, name, size, a progress bar, its
+//! state in words, and its pause, resume, cancel and retry buttons.
 
 use leptos::prelude::*;
 
-use super::format_bytes;
 use super::upload_page::QueuedFile;
+use super::{format_bytes, text};
 use crate::browser::now_ms;
 use crate::browser::upload::FileStatus;
-use crate::core::speed::{Speed, format_seconds};
+use crate::core::speed::Speed;
 
 /// A file's row in the queue.
 #[component]
@@ -38,53 +38,50 @@ pub fn FileRow(
         _ => 0.0,
     };
     let detail = move || match status.get() {
-        FileStatus::Queued if held.get() => "Paused before starting".to_owned(),
-        FileStatus::Queued => "Waiting".to_owned(),
+        FileStatus::Queued if held.get() => text::PAUSED_BEFORE_START.to_owned(),
+        FileStatus::Queued => text::WAITING.to_owned(),
         FileStatus::Uploading { sent, total, note } => {
             // Runs only in the browser: on the server a row is always still queued.
             speed.update_value(|s| s.record(now_ms(), sent));
-            let mut text = format!("{} of {}", format_bytes(sent), format_bytes(total));
+            let mut line = text::progress(sent, total);
             if let Some(rate) = speed.with_value(Speed::bytes_per_second) {
                 // Display only: rounding to whole bytes per second is fine.
-                text += &format!(" · {}/s", format_bytes(rate as u64));
+                line += &text::speed(rate as u64);
             }
             if let Some(left) = speed.with_value(|s| s.seconds_left(total)) {
-                text += &format!(" · {} left", format_seconds(left));
+                line += &text::time_left(left);
             }
             match note {
-                Some(note) => format!("{text} · {note}"),
-                None => text,
+                Some(note) => format!("{line} · {note}"),
+                None => line,
             }
         }
         FileStatus::Paused { sent, total } => {
-            let why = if offline.get() && !held.get() {
-                " while offline"
-            } else {
-                ""
-            };
-            format!(
-                "Paused{why} at {} of {}",
-                format_bytes(sent),
-                format_bytes(total)
-            )
+            text::paused_at(sent, total, offline.get() && !held.get())
         }
-        FileStatus::Completing => "Finishing…".to_owned(),
-        FileStatus::Done(stored) => match stored.crc32c {
-            Some(crc) => format!("Uploaded · CRC32C {crc}"),
-            None => "Uploaded".to_owned(),
-        },
-        FileStatus::Failed(reason) => format!("Failed: {reason}"),
-        FileStatus::Refused(reason) => format!("Not accepted: {reason}"),
-        FileStatus::Cancelled => "Cancelled".to_owned(),
+        FileStatus::Completing => text::FINISHING.to_owned(),
+        FileStatus::Done(stored) => text::uploaded(stored.crc32c.as_deref()),
+        FileStatus::Failed(reason) => text::failed(&reason),
+        FileStatus::Refused(reason) => text::refused(&reason),
+        FileStatus::Cancelled => text::CANCELLED.to_owned(),
     };
+    let name = file.name.clone();
     let link = move || match status.get() {
         FileStatus::Done(stored) => Some(view! {
-            <a class="download" href=stored.download_url download=stored.name.clone()>
-                "Download"
+            <a
+                class="download"
+                href=stored.download_url
+                download=stored.name.clone()
+                aria-label=text::action_on(text::DOWNLOAD, &stored.name)
+            >
+                {text::DOWNLOAD}
             </a>
         }),
         _ => None,
     };
+    let [pause_label, resume_label, cancel_label, retry_label] =
+        [text::PAUSE, text::RESUME, text::CANCEL, text::RETRY]
+            .map(|action| text::action_on(action, &name));
     let running = move || !status.with(FileStatus::is_finished);
     let pause = {
         let controller = file.controller.clone();
@@ -106,33 +103,54 @@ pub fn FileRow(
         let controller = file.controller.clone();
         move |_| controller.cancel()
     };
-    let name = file.name.clone();
+    // An image's own thumbnail, else a label of its type.
+    let picture = match &file.thumbnail {
+        Some(url) => view! { <img class="thumb" src=url.clone() alt="" /> }.into_any(),
+        None => view! {
+            <span class="thumb type-label" aria-hidden="true">{text::type_label(&file.name)}</span>
+        }
+        .into_any(),
+    };
     view! {
         <li class="file" data-state=state>
-            <div class="file-head">
-                <span class="file-name">{file.name.clone()}</span>
-                <span class="file-size">{format_bytes(file.size)}</span>
-            </div>
-            <progress max="1" value=fraction aria-label=format!("Upload of {name}")></progress>
-            <div class="file-foot">
-                <span class="file-state">{detail}</span>
-                <span class="file-actions">
-                    {link}
-                    <Show when=move || running() && !held.get()>
-                        <button type="button" class="link" on:click=pause.clone()>"Pause"</button>
-                    </Show>
-                    <Show when=move || running() && held.get()>
-                        <button type="button" class="link" on:click=resume.clone()>"Resume"</button>
-                    </Show>
-                    <Show when=running>
-                        <button type="button" class="link danger" on:click=cancel.clone()>"Cancel"</button>
-                    </Show>
-                    <Show when=move || status.with(|s| matches!(s, FileStatus::Failed(_)))>
-                        <button type="button" class="link" on:click=move |_| on_retry.run(file.id)>
-                            "Retry"
-                        </button>
-                    </Show>
-                </span>
+            {picture}
+            <div class="file-body">
+                <div class="file-head">
+                    <span class="file-name">{file.name.clone()}</span>
+                    <span class="file-size">{format_bytes(file.size)}</span>
+                </div>
+                <progress max="1" value=fraction aria-label=text::upload_of(&file.name)></progress>
+                <div class="file-foot">
+                    <span class="file-state">{detail}</span>
+                    <span class="file-actions">
+                        {link}
+                        <Show when=move || running() && !held.get()>
+                            <button type="button" class="link" aria-label=pause_label.clone() on:click=pause.clone()>
+                                {text::PAUSE}
+                            </button>
+                        </Show>
+                        <Show when=move || running() && held.get()>
+                            <button type="button" class="link" aria-label=resume_label.clone() on:click=resume.clone()>
+                                {text::RESUME}
+                            </button>
+                        </Show>
+                        <Show when=running>
+                            <button type="button" class="link danger" aria-label=cancel_label.clone() on:click=cancel.clone()>
+                                {text::CANCEL}
+                            </button>
+                        </Show>
+                        <Show when=move || status.with(|s| matches!(s, FileStatus::Failed(_)))>
+                            <button
+                                type="button"
+                                class="link"
+                                aria-label=retry_label.clone()
+                                on:click=move |_| on_retry.run(file.id)
+                            >
+                                {text::RETRY}
+                            </button>
+                        </Show>
+                    </span>
+                </div>
             </div>
         </li>
     }

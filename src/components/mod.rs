@@ -2,6 +2,8 @@
 //! uploads themselves run in the browser shell (`crate::browser`).
 
 pub mod file_row;
+pub mod stored_files;
+pub mod text;
 pub mod upload_page;
 
 /// A byte count for people: `512 B`, `1.5 KiB`, `40.0 MiB`.

@@ -1,26 +1,35 @@
-//! The drop page: a drop zone that also opens the file picker, the queue of files with
-//! controls for each and for all, and the unfinished uploads a reload left behind.
+//! The drop page: files dropped anywhere on it, picked (files or a folder) or pasted;
+//! the queue of files with controls for each and for all; and the unfinished uploads a
+//! reload left behind.
 
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use web_sys::{DragEvent, FileList, HtmlInputElement};
+use web_sys::{ClipboardEvent, DragEvent, HtmlInputElement};
 
 use super::file_row::FileRow;
-use super::format_bytes;
+use super::stored_files::StoredFiles;
+use super::{format_bytes, text};
 use crate::api;
+use crate::browser::dropped;
 use crate::browser::now_ms;
 use crate::browser::queue::UploadQueue;
 use crate::browser::saved::{self, SavedUpload};
-use crate::browser::upload::{Controller, FileStatus, enqueue};
-use crate::core::speed::{Speed, format_seconds};
+use crate::browser::upload::{Controller, FileStatus, Picked, enqueue};
+use crate::core::speed::Speed;
+
+/// Images up to this size get a thumbnail (the browser decodes it).
+const THUMBNAIL_MAX_BYTES: u64 = 20 * 1024 * 1024;
 
 /// A file on the page: what it is, where its upload stands, and how to steer it.
 #[derive(Debug, Clone)]
 pub struct QueuedFile {
     pub id: usize,
+    /// Its name, with the folder it was in (`photos/a.jpg`).
     pub name: String,
     pub size: u64,
+    /// An object URL of the image itself, for images.
+    pub thumbnail: Option<String>,
     pub status: RwSignal<FileStatus>,
     pub controller: Controller,
     /// Paused by the person (going back online does not resume it).
@@ -57,13 +66,13 @@ pub fn UploadPage() -> impl IntoView {
     });
 
     // The files themselves, by id, to start them again after a failure.
-    let sources = StoredValue::new_local(HashMap::<usize, gloo_file::File>::new());
-    let launch = move |file: gloo_file::File, status: RwSignal<FileStatus>| {
+    let sources = StoredValue::new_local(HashMap::<usize, Picked>::new());
+    let launch = move |picked: Picked, status: RwSignal<FileStatus>| {
         let (controller, controls) = Controller::new();
         if offline.get_untracked() {
             controller.pause();
         }
-        queue.with_value(|queue| enqueue(queue, file, controls, move |s| status.set(s)));
+        queue.with_value(|queue| enqueue(queue, picked, controls, move |s| status.set(s)));
         controller
     };
     let retry = Callback::new(move |id: usize| {
@@ -79,20 +88,41 @@ pub fn UploadPage() -> impl IntoView {
         });
     });
     let clear_finished = move |_| {
-        files.update(|all| all.retain(|f| !f.status.with_untracked(FileStatus::is_finished)));
+        files.update(|all| {
+            all.retain(|f| {
+                let keep = !f.status.with_untracked(FileStatus::is_finished);
+                if let (false, Some(url)) = (keep, &f.thumbnail) {
+                    let _ = web_sys::Url::revoke_object_url(url);
+                }
+                keep
+            })
+        });
         let kept: Vec<usize> = files.with_untracked(|all| all.iter().map(|f| f.id).collect());
         sources.update_value(|all| all.retain(|id, _| kept.contains(id)));
     };
 
-    let add = move |list: FileList| {
-        for index in 0..list.length() {
-            let Some(file) = list.get(index).map(gloo_file::File::from) else {
-                continue;
-            };
+    let add = move |picked: Vec<Picked>| {
+        for picked in picked {
+            let file = &picked.file;
             let id = next_id.get_value();
             next_id.set_value(id + 1);
+            let accepted = files.with_untracked(|all| {
+                all.iter()
+                    .filter(|f| {
+                        f.status.with_untracked(|s| {
+                            !matches!(
+                                s,
+                                FileStatus::Refused(_)
+                                    | FileStatus::Failed(_)
+                                    | FileStatus::Cancelled
+                            )
+                        })
+                    })
+                    .count()
+            });
             let refusal = policy.get_untracked().and_then(Result::ok).and_then(|p| {
-                p.check(&file.name(), file.size(), &file.raw_mime_type())
+                p.check_count(accepted)
+                    .and_then(|()| p.check(&file.name(), file.size(), &file.raw_mime_type()))
                     .err()
             });
             let status = RwSignal::new(match &refusal {
@@ -100,14 +130,18 @@ pub fn UploadPage() -> impl IntoView {
                 None => FileStatus::Queued,
             });
             // Adding a file again picks up its unfinished upload, if there is one.
-            let name = file.name();
+            let name = picked.path();
             let size = file.size();
             unfinished.update(|u| u.retain(|s| !(s.name == name && s.size == size)));
+            let thumbnail = (file.raw_mime_type().starts_with("image/")
+                && size <= THUMBNAIL_MAX_BYTES)
+                .then(|| web_sys::Url::create_object_url_with_blob(file.as_ref()).ok())
+                .flatten();
             sources.update_value(|all| {
-                all.insert(id, file.clone());
+                all.insert(id, picked.clone());
             });
             let controller = match refusal {
-                None => launch(file, status),
+                None => launch(picked, status),
                 Some(_) => Controller::new().0,
             };
             files.update(|all| {
@@ -115,6 +149,7 @@ pub fn UploadPage() -> impl IntoView {
                     id,
                     name,
                     size,
+                    thumbnail,
                     status,
                     controller,
                     held: RwSignal::new(false),
@@ -137,17 +172,41 @@ pub fn UploadPage() -> impl IntoView {
         });
     });
 
-    let on_drop = move |event: DragEvent| {
+    // Files may be dropped anywhere on the page; while dragging, the whole page shows
+    // it is a target. Folders are walked, keeping each file's path.
+    let _ = window_event_listener(leptos::ev::dragover, move |event: DragEvent| {
+        event.prevent_default();
+        dragging.set(true);
+    });
+    let _ = window_event_listener(leptos::ev::dragleave, move |event: DragEvent| {
+        // Only when the pointer leaves the window, not when it crosses an element.
+        if event.related_target().is_none() {
+            dragging.set(false);
+        }
+    });
+    let _ = window_event_listener(leptos::ev::drop, move |event: DragEvent| {
         event.prevent_default();
         dragging.set(false);
-        if let Some(list) = event.data_transfer().and_then(|d| d.files()) {
-            add(list);
+        let Some(transfer) = event.data_transfer() else {
+            return;
+        };
+        let entries = dropped::entries(&transfer);
+        leptos::task::spawn_local(async move { add(dropped::files(entries).await) });
+    });
+    // Pasted files (a screenshot, files copied in a file manager).
+    let _ = window_event_listener(leptos::ev::paste, move |event: ClipboardEvent| {
+        let Some(list) = event.clipboard_data().and_then(|d| d.files()) else {
+            return;
+        };
+        if list.length() > 0 {
+            event.prevent_default();
+            add(dropped::from_list(&list));
         }
-    };
+    });
     let on_pick = move |event: leptos::ev::Event| {
         let input: HtmlInputElement = event_target(&event);
         if let Some(list) = input.files() {
-            add(list);
+            add(dropped::from_list(&list));
         }
         // Picking the same file again should upload it again.
         input.set_value("");
@@ -177,13 +236,13 @@ pub fn UploadPage() -> impl IntoView {
                 })
         });
         overall_speed.update_value(|s| s.record(now_ms(), sent));
-        let mut text = format!("{} of {}", format_bytes(sent), format_bytes(total));
+        let mut line = text::progress(sent, total);
         if let Some(rate) = overall_speed.with_value(Speed::bytes_per_second) {
             // Display only.
-            text += &format!(" · {}/s", format_bytes(rate as u64));
+            line += &text::speed(rate as u64);
         }
         if let Some(left) = overall_speed.with_value(|s| s.seconds_left(total)) {
-            text += &format!(" · {} left", format_seconds(left));
+            line += &text::time_left(left);
         }
         // Display only: a fraction for the bar.
         let fraction = if total > 0 {
@@ -191,10 +250,18 @@ pub fn UploadPage() -> impl IntoView {
         } else {
             0.0
         };
-        (fraction, text)
+        (fraction, line)
     });
     let finished =
         move || files.with(|all| all.iter().any(|f| f.status.with(FileStatus::is_finished)));
+    // The stored files' list is fetched again each time an upload finishes.
+    let uploads_done = Signal::derive(move || {
+        files.with(|all| {
+            all.iter()
+                .filter(|f| f.status.with(|s| matches!(s, FileStatus::Done(_))))
+                .count()
+        })
+    });
 
     let for_all = move |act: &dyn Fn(&QueuedFile)| {
         files.with_untracked(|all| {
@@ -205,28 +272,39 @@ pub fn UploadPage() -> impl IntoView {
     };
 
     view! {
+        <div class="drop-overlay" class:visible=move || dragging.get() aria-hidden="true">
+            <p>{text::DROP_TARGET}</p>
+        </div>
         <header class="masthead">
-            <h1>"s3drop"</h1>
-            <p>"Files go straight from your browser to the store."</p>
+            <h1>{text::TITLE}</h1>
+            <p>{text::TAGLINE}</p>
         </header>
-        <section
-            class="drop-zone"
-            class:dragging=move || dragging.get()
-            data-testid="drop-zone"
-            on:dragenter=move |e: DragEvent| {
-                e.prevent_default();
-                dragging.set(true);
-            }
-            on:dragover=move |e: DragEvent| e.prevent_default()
-            on:dragleave=move |_| dragging.set(false)
-            on:drop=on_drop
-        >
-            <p class="drop-hint">"Drop files here"</p>
-            <p class="drop-or">"or"</p>
-            <label class="button">
-                "Choose files"
-                <input type="file" multiple class="visually-hidden" on:change=on_pick />
-            </label>
+        <section class="drop-zone" class:dragging=move || dragging.get() data-testid="drop-zone">
+            <p class="drop-hint">{text::DROP_HINT}</p>
+            <p class="drop-or">{text::DROP_OR}</p>
+            <div class="pickers">
+                <label class="button">
+                    {text::CHOOSE_FILES}
+                    <input
+                        type="file"
+                        multiple
+                        class="visually-hidden"
+                        data-testid="file-picker"
+                        on:change=on_pick
+                    />
+                </label>
+                <label class="button secondary">
+                    {text::CHOOSE_FOLDER}
+                    <input
+                        type="file"
+                        prop:webkitdirectory=true
+                        class="visually-hidden"
+                        data-testid="folder-picker"
+                        on:change=on_pick
+                    />
+                </label>
+            </div>
+            <p class="paste-hint">{text::PASTE_HINT}</p>
             <p class="limits" data-testid="limits">
                 {move || {
                     policy
@@ -238,14 +316,12 @@ pub fn UploadPage() -> impl IntoView {
             </p>
         </section>
         <Show when=move || offline.get()>
-            <p class="notice" role="status">
-                "You are offline. Uploads are paused and will continue when you are back online."
-            </p>
+            <p class="notice" role="status">{text::OFFLINE}</p>
         </Show>
         <Show when=move || !unfinished.with(Vec::is_empty)>
             <section class="unfinished" aria-labelledby="unfinished-title">
-                <h2 id="unfinished-title">"Unfinished uploads"</h2>
-                <p>"Add the same file again to continue where it stopped."</p>
+                <h2 id="unfinished-title">{text::UNFINISHED_TITLE}</h2>
+                <p>{text::UNFINISHED_HELP}</p>
                 <ul>
                     <For
                         each=move || unfinished.get()
@@ -259,47 +335,45 @@ pub fn UploadPage() -> impl IntoView {
         </Show>
         <Show when=move || { active() > 0 }>
             <div class="overall" data-testid="overall">
-                <progress max="1" value=move || overall.get().0 aria-label="All uploads"></progress>
+                <progress max="1" value=move || overall.get().0 aria-label=text::ALL_UPLOADS></progress>
                 <span class="file-state">{move || overall.get().1}</span>
             </div>
             <div class="queue-controls">
                 <button type="button" on:click=move |_| for_all(&|f| {
                     f.held.set(true);
                     f.controller.pause();
-                })>"Pause all"</button>
+                })>{text::PAUSE_ALL}</button>
                 <button type="button" on:click=move |_| for_all(&|f| {
                     f.held.set(false);
                     if !offline.get_untracked() {
                         f.controller.resume();
                     }
-                })>"Resume all"</button>
+                })>{text::RESUME_ALL}</button>
                 <button type="button" class="danger" on:click=move |_| for_all(&|f| f.controller.cancel())>
-                    "Cancel all"
+                    {text::CANCEL_ALL}
                 </button>
             </div>
         </Show>
-        <ul class="queue" aria-live="polite">
+        <ul class="queue" aria-live="polite" aria-label=text::QUEUE_LABEL>
             <For each=move || files.get() key=|file| file.id let:file>
                 <FileRow file offline on_retry=retry />
             </For>
         </ul>
         <Show when=finished>
             <div class="queue-controls">
-                <button type="button" on:click=clear_finished>"Clear finished"</button>
+                <button type="button" on:click=clear_finished>{text::CLEAR_FINISHED}</button>
             </div>
         </Show>
+        <StoredFiles uploads_done />
     }
 }
 
 /// An upload a reload left unfinished: what it was, and a way to discard it.
 #[component]
 fn UnfinishedRow(upload: SavedUpload, unfinished: RwSignal<Vec<SavedUpload>>) -> impl IntoView {
-    let parts = format!(
-        "{} of {} parts sent",
-        upload.sent.len(),
-        upload.plan.part_count
-    );
+    let parts = text::parts_sent(upload.sent.len(), upload.plan.part_count);
     let (name, size) = (upload.name.clone(), upload.size);
+    let upload_name = name.clone();
     let discard = move |_| {
         let upload = upload.clone();
         unfinished.update(|u| u.retain(|s| s.fingerprint != upload.fingerprint));
@@ -312,7 +386,9 @@ fn UnfinishedRow(upload: SavedUpload, unfinished: RwSignal<Vec<SavedUpload>>) ->
         <li class="unfinished-file">
             <span class="file-name">{name}</span>
             <span class="file-size">{format_bytes(size)} " · " {parts}</span>
-            <button type="button" class="link" on:click=discard>"Discard"</button>
+            <button type="button" class="link" aria-label=text::action_on(text::DISCARD, &upload_name) on:click=discard>
+                {text::DISCARD}
+            </button>
         </li>
     }
 }

@@ -15,11 +15,30 @@ pub struct Date {
     pub day: u8,
 }
 
-/// The key for a new upload: `{prefix}{yyyy}/{mm}/{dd}/{id}/{safe name}`.
+/// The key for a new upload: `{prefix}{yyyy}/{mm}/{dd}/{id}/{safe folder/}{safe name}`,
+/// where `folder` is the path the file had inside a dropped or picked folder (checked by
+/// the policy first; may be empty).
 ///
 /// `id` must be unique per upload (the server passes a random one), so no upload can
 /// overwrite another's object, whatever names people choose.
-pub fn object_key(prefix: &str, date: Date, id: &str, name: &str) -> String {
+pub fn object_key(prefix: &str, date: Date, id: &str, folder: &str, name: &str) -> String {
+    let folder: String = folder
+        .split('/')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| safe_segment(segment) + "/")
+        .collect();
+    format!(
+        "{prefix}{:04}/{:02}/{:02}/{id}/{folder}{}",
+        date.year,
+        date.month,
+        date.day,
+        safe_segment(name)
+    )
+}
+
+/// One path segment made safe for keys: avoided characters become `_`, and an empty or
+/// dot-only segment becomes `file`.
+fn safe_segment(name: &str) -> String {
     let safe: String = name
         .chars()
         .map(|c| {
@@ -31,15 +50,32 @@ pub fn object_key(prefix: &str, date: Date, id: &str, name: &str) -> String {
         })
         .collect();
     let safe = safe.trim();
-    let safe = if safe.is_empty() || safe == "." || safe == ".." {
-        "file"
+    if safe.is_empty() || safe == "." || safe == ".." {
+        "file".into()
     } else {
-        safe
-    };
-    format!(
-        "{prefix}{:04}/{:02}/{:02}/{id}/{safe}",
-        date.year, date.month, date.day
-    )
+        safe.into()
+    }
+}
+
+/// The folder part of a relative path: `photos/2024/a.jpg` → `photos/2024`; empty for a
+/// bare name.
+pub fn folder_of(path: &str) -> String {
+    path.rsplit_once('/')
+        .map(|(folder, _)| folder.to_owned())
+        .unwrap_or_default()
+}
+
+/// The file's path (`folder/name`, or the name) in a key s3drop made under `prefix`;
+/// `None` for any other key, which s3drop neither lists nor deletes.
+pub fn uploaded_path<'a>(prefix: &str, key: &'a str) -> Option<&'a str> {
+    let rest = key.strip_prefix(prefix)?;
+    let mut parts = rest.splitn(5, '/');
+    let (year, month, day, id) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let path = parts.next()?;
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let id_ok = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
+    (digits(year, 4) && digits(month, 2) && digits(day, 2) && id_ok && !path.is_empty())
+        .then_some(path)
 }
 
 /// The file name a key ends with, for display.
@@ -84,31 +120,31 @@ mod tests {
     #[test]
     fn keys_are_dated_and_unique_per_id() {
         assert_eq!(
-            object_key("uploads/", DATE, "a1b2", "photo.jpg"),
+            object_key("uploads/", DATE, "a1b2", "", "photo.jpg"),
             "uploads/2026/03/07/a1b2/photo.jpg"
         );
         assert_ne!(
-            object_key("", DATE, "id1", "same.txt"),
-            object_key("", DATE, "id2", "same.txt")
+            object_key("", DATE, "id1", "", "same.txt"),
+            object_key("", DATE, "id2", "", "same.txt")
         );
     }
 
     #[test]
     fn names_are_made_safe_but_stay_readable() {
         assert_eq!(
-            object_key("", DATE, "x", "日本語.txt"),
+            object_key("", DATE, "x", "", "日本語.txt"),
             "2026/03/07/x/日本語.txt"
         );
         assert_eq!(
-            object_key("", DATE, "x", "a#b?c%d.txt"),
+            object_key("", DATE, "x", "", "a#b?c%d.txt"),
             "2026/03/07/x/a_b_c_d.txt"
         );
         assert_eq!(
-            object_key("", DATE, "x", "../../etc"),
+            object_key("", DATE, "x", "", "../../etc"),
             "2026/03/07/x/.._.._etc"
         );
-        assert_eq!(object_key("", DATE, "x", ".."), "2026/03/07/x/file");
-        assert_eq!(object_key("", DATE, "x", "  "), "2026/03/07/x/file");
+        assert_eq!(object_key("", DATE, "x", "", ".."), "2026/03/07/x/file");
+        assert_eq!(object_key("", DATE, "x", "", "  "), "2026/03/07/x/file");
         assert_eq!(display_name("2026/03/07/x/a b.txt"), "a b.txt");
     }
 
@@ -122,5 +158,43 @@ mod tests {
             attachment_disposition("é\"x\".pdf"),
             "attachment; filename=\"__x_.pdf\"; filename*=UTF-8''%C3%A9%22x%22.pdf"
         );
+    }
+
+    #[test]
+    fn a_files_folder_is_kept_in_its_key() {
+        assert_eq!(
+            object_key("up/", DATE, "x", "photos/2024 trip", "a.jpg"),
+            "up/2026/03/07/x/photos/2024 trip/a.jpg"
+        );
+        assert_eq!(
+            object_key("", DATE, "x", "we#ird/..", "a.jpg"),
+            "2026/03/07/x/we_ird/file/a.jpg"
+        );
+    }
+
+    #[test]
+    fn folders_of_relative_paths() {
+        assert_eq!(folder_of("photos/2024/a.jpg"), "photos/2024");
+        assert_eq!(folder_of("a.jpg"), "");
+    }
+
+    #[test]
+    fn only_keys_s3drop_made_are_its_uploads() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let key = object_key("up/", DATE, id, "trip", "a.jpg");
+        assert_eq!(uploaded_path("up/", &key), Some("trip/a.jpg"));
+        assert_eq!(
+            uploaded_path("up/", &object_key("up/", DATE, id, "", "b.txt")),
+            Some("b.txt")
+        );
+        for other in [
+            "other/2026/03/07/0123456789abcdef0123456789abcdef/a",
+            "up/.s3drop-check/abc",
+            "up/2026/03/07/short/a",
+            "up/2026/3/07/0123456789abcdef0123456789abcdef/a",
+            "up/2026/03/07/0123456789abcdef0123456789abcdef/",
+        ] {
+            assert_eq!(uploaded_path("up/", other), None, "{other}");
+        }
     }
 }

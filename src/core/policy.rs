@@ -18,6 +18,10 @@ pub struct UploadPolicy {
     /// Accepted files: by content type, exact (`image/png`) or by family (`image/*`), or
     /// by extension (`.pdf`); a file matching any entry is accepted. Empty accepts all.
     pub allowed_types: Vec<String>,
+    /// How many files the page takes at a time (until finished ones are cleared); the
+    /// page enforces it, the server's per-client rate limit bounds what a script sends.
+    #[serde(default)]
+    pub max_files: Option<u32>,
 }
 
 impl Default for UploadPolicy {
@@ -25,6 +29,7 @@ impl Default for UploadPolicy {
         Self {
             max_file_size: MAX_OBJECT_SIZE,
             allowed_types: Vec::new(),
+            max_files: None,
         }
     }
 }
@@ -46,6 +51,34 @@ pub enum PolicyError {
     InvalidType(String),
     #[error("files of type {0} are not accepted here")]
     TypeNotAllowed(String),
+    #[error("at most {0} files are taken at a time here")]
+    TooManyFiles(u32),
+    #[error(
+        "the folder path is deeper than {MAX_FOLDER_DEPTH} folders or longer than {MAX_FOLDER_BYTES} bytes"
+    )]
+    FolderTooDeep,
+    #[error("a folder in the path is not a plain name: {0}")]
+    BadFolder(String),
+}
+
+/// How many folders deep a dropped file may sit.
+pub const MAX_FOLDER_DEPTH: usize = 32;
+/// How long a folder path may be, in bytes (S3 keys are at most 1024).
+pub const MAX_FOLDER_BYTES: usize = 512;
+
+/// Checks the folder a file was dropped or picked in (`photos/2024`): empty, or plain
+/// names joined by `/`, each as [`check_name`] wants it.
+pub fn check_folder(folder: &str) -> Result<(), PolicyError> {
+    if folder.is_empty() {
+        return Ok(());
+    }
+    if folder.len() > MAX_FOLDER_BYTES || folder.split('/').count() > MAX_FOLDER_DEPTH {
+        return Err(PolicyError::FolderTooDeep);
+    }
+    for segment in folder.split('/') {
+        check_name(segment).map_err(|e| PolicyError::BadFolder(e.to_string()))?;
+    }
+    Ok(())
 }
 
 impl UploadPolicy {
@@ -63,6 +96,14 @@ impl UploadPolicy {
             return Err(PolicyError::TypeNotAllowed(content_type));
         }
         Ok(content_type)
+    }
+
+    /// Checks one more file when `accepted` files are already on the page.
+    pub fn check_count(&self, accepted: usize) -> Result<(), PolicyError> {
+        match self.max_files {
+            Some(limit) if accepted >= limit as usize => Err(PolicyError::TooManyFiles(limit)),
+            _ => Ok(()),
+        }
     }
 
     fn allows(&self, name: &str, content_type: &str) -> bool {
@@ -86,7 +127,10 @@ impl UploadPolicy {
 
     /// The rules in words, for the page to show before anything is sent.
     pub fn describe(&self, format_size: impl Fn(u64) -> String) -> String {
-        let size = format!("up to {} per file", format_size(self.max_file_size));
+        let mut size = format!("up to {} per file", format_size(self.max_file_size));
+        if let Some(count) = self.max_files {
+            size += &format!(", {count} files at a time");
+        }
         if self.allowed_types.is_empty() {
             format!("Any type of file, {size}.")
         } else {
@@ -182,6 +226,7 @@ mod tests {
         let policy = UploadPolicy {
             max_file_size: 100,
             allowed_types: vec!["image/*".into(), "application/pdf".into()],
+            max_files: None,
         };
         assert_eq!(
             policy.check("a.png", 100, "image/png").as_deref(),
@@ -211,6 +256,7 @@ mod tests {
         let by_extension = UploadPolicy {
             max_file_size: 100,
             allowed_types: vec![".pdf".into(), "image/*".into()],
+            max_files: None,
         };
         assert!(by_extension.check("Report.PDF", 1, "").is_ok());
         assert!(by_extension.check("photo.jpeg", 1, "image/jpeg").is_ok());
@@ -220,5 +266,46 @@ mod tests {
             by_extension.describe(|n| format!("{n} B")),
             ".pdf, image/*; up to 100 B per file."
         );
+    }
+
+    #[test]
+    fn folders_are_plain_names_joined_by_slashes() {
+        assert_eq!(check_folder(""), Ok(()));
+        assert_eq!(check_folder("photos/2024 trip"), Ok(()));
+        for bad in [
+            "/abs",
+            "a//b",
+            "a/../b",
+            "a/./b",
+            "trailing/",
+            "a\\b/c",
+            "x/\u{7}",
+        ] {
+            assert!(check_folder(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            check_folder(&["d"; 33].join("/")),
+            Err(PolicyError::FolderTooDeep)
+        );
+        assert_eq!(
+            check_folder(&"x".repeat(513)),
+            Err(PolicyError::FolderTooDeep)
+        );
+    }
+
+    #[test]
+    fn a_count_limit_is_checked_and_described() {
+        let policy = UploadPolicy {
+            max_files: Some(2),
+            ..UploadPolicy::default()
+        };
+        assert_eq!(policy.check_count(1), Ok(()));
+        assert_eq!(policy.check_count(2), Err(PolicyError::TooManyFiles(2)));
+        assert!(
+            policy
+                .describe(|n| n.to_string())
+                .ends_with(", 2 files at a time.")
+        );
+        assert_eq!(UploadPolicy::default().check_count(usize::MAX), Ok(()));
     }
 }

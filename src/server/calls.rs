@@ -10,13 +10,13 @@ use super::state::{AppState, app_state};
 use super::system;
 use super::token::{Claims, TokenError};
 use crate::api::{
-    ApiError, CompletedPart, PartToSign, SignedPart, StartRequest, StoredObject, StoredPart,
-    UploadMethod, UploadStart,
+    ApiError, CompletedPart, FilePage, ListedFile, PartToSign, SignedPart, StartRequest,
+    StoredObject, StoredPart, UploadMethod, UploadStart,
 };
 use crate::core::checksum::{composite_crc32c, is_crc32c};
-use crate::core::key::{Date, attachment_disposition, object_key};
+use crate::core::key::{Date, attachment_disposition, display_name, object_key, uploaded_path};
 use crate::core::plan::PartPlan;
-use crate::core::policy::UploadPolicy;
+use crate::core::policy::{UploadPolicy, check_folder};
 
 /// The most parts one `sign_parts` call may ask for.
 pub const MAX_SIGN_BATCH: usize = 100;
@@ -55,6 +55,64 @@ pub async fn upload_policy() -> Result<UploadPolicy, ApiError> {
     Ok(app_state()?.policy)
 }
 
+/// The most files one page of the list may hold.
+pub const MAX_LIST_LIMIT: u32 = 100;
+
+pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<FilePage>, ApiError> {
+    let state = app_state()?;
+    if !state.files.list {
+        return Ok(None);
+    }
+    let limit = limit.clamp(1, MAX_LIST_LIMIT);
+    let (objects, next) = state
+        .storage
+        .list_objects(&state.key_prefix, after, limit)
+        .await?;
+    let host = request_host();
+    let mut files = Vec::with_capacity(objects.len());
+    for object in objects {
+        // Only what s3drop uploaded (not a check's probe, not others' objects).
+        let Some(path) = uploaded_path(&state.key_prefix, &object.key) else {
+            continue;
+        };
+        let download_url = state
+            .storage
+            .presign_get(
+                host.as_deref(),
+                &object.key,
+                &attachment_disposition(display_name(path)),
+            )
+            .await?;
+        files.push(ListedFile {
+            path: path.to_owned(),
+            key: object.key,
+            size: object.size,
+            modified: object.modified,
+            download_url,
+        });
+    }
+    Ok(Some(FilePage {
+        files,
+        next,
+        can_delete: state.files.delete,
+    }))
+}
+
+pub async fn delete_file(key: String) -> Result<(), ApiError> {
+    let state = app_state()?;
+    if !(state.files.list && state.files.delete) {
+        return Err(ApiError::Refused(
+            "deleting files is not allowed here".into(),
+        ));
+    }
+    if uploaded_path(&state.key_prefix, &key).is_none() {
+        return Err(ApiError::BadRequest("not a file s3drop uploaded".into()));
+    }
+    state.storage.delete(&key).await?;
+    tracing::info!(%key, "file deleted");
+    Ok(())
+}
+
 pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError> {
     let state = app_state()?;
     let content_type = state
@@ -63,10 +121,12 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
         .map_err(|e| ApiError::Refused(e.to_string()))?;
     let plan = PartPlan::new(request.size, state.part_size)
         .map_err(|e| ApiError::Refused(e.to_string()))?;
+    check_folder(&request.folder).map_err(|e| ApiError::Refused(e.to_string()))?;
     let key = object_key(
         &state.key_prefix,
         today(),
         &system::random_id(),
+        &request.folder,
         &request.name,
     );
     let host = request_host();

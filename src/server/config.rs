@@ -103,6 +103,10 @@ pub struct Config {
     #[arg(long, env = "S3DROP_ALLOWED_TYPES", value_delimiter = ',')]
     pub allowed_types: Vec<String>,
 
+    /// How many files the page takes at a time (until finished ones are cleared)
+    #[arg(long, env = "S3DROP_MAX_FILES")]
+    pub max_files: Option<u32>,
+
     /// Preferred part size for multipart uploads; files up to this size go in one PUT
     #[arg(long, env = "S3DROP_PART_SIZE", default_value = "8MiB", value_parser = parse_size)]
     pub part_size: u64,
@@ -128,6 +132,15 @@ pub struct Config {
     /// (a session cookie keeps people logged in for a week)
     #[arg(long, env = "S3DROP_ACCESS_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
     pub access_password: Option<Secret>,
+
+    /// List the store's files on the page, with download links (everyone who can open
+    /// the page sees them: meant for private drops)
+    #[arg(long, env = "S3DROP_LIST_FILES", default_value_t = false)]
+    pub list_files: bool,
+
+    /// Let people delete listed files (with --list-files)
+    #[arg(long, env = "S3DROP_ALLOW_DELETE", default_value_t = false)]
+    pub allow_delete: bool,
 
     /// Abort multipart uploads left unfinished this many hours (hourly sweep)
     #[arg(long, env = "S3DROP_STALE_UPLOAD_HOURS", default_value_t = 24)]
@@ -250,6 +263,7 @@ impl Config {
             ("key_prefix", self.key_prefix.clone()),
             ("max_file_size", self.max_file_size.to_string()),
             ("allowed_types", self.allowed_types.join(",")),
+            ("max_files", format!("{:?}", self.max_files)),
             ("part_size", self.part_size.to_string()),
             ("url_ttl_secs", self.url_ttl_secs.to_string()),
             ("token_ttl_secs", self.token_ttl_secs.to_string()),
@@ -273,6 +287,8 @@ impl Config {
                 .into(),
             ),
             ("stale_upload_hours", self.stale_upload_hours.to_string()),
+            ("list_files", self.list_files.to_string()),
+            ("allow_delete", self.allow_delete.to_string()),
             ("rate_limit", self.rate_limit.to_string()),
             (
                 "access_password",
@@ -312,6 +328,9 @@ impl Config {
         }
         if !(self.rate_limit > 0.0 && self.rate_limit.is_finite()) {
             return Err("--rate-limit must be a positive number of calls per second".into());
+        }
+        if self.allow_delete && !self.list_files {
+            return Err("--allow-delete needs --list-files (people delete from the list)".into());
         }
         if self.token_ttl_secs == 0 {
             return Err("--token-ttl must be at least 1 second".into());
@@ -373,6 +392,7 @@ impl Config {
                 .map(|t| t.trim().to_ascii_lowercase())
                 .filter(|t| !t.is_empty())
                 .collect(),
+            max_files: self.max_files,
         }
     }
 

@@ -117,6 +117,10 @@ pub async fn build(
         part_size: config.part_size,
         key_prefix: config.key_prefix.clone(),
         token_ttl: Duration::from_secs(config.token_ttl_secs),
+        files: super::state::FileAccess {
+            list: config.list_files,
+            delete: config.allow_delete,
+        },
         tokens: TokenSigner::new(token_key.clone()),
         storage,
     };

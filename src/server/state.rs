@@ -29,6 +29,15 @@ pub struct AppState {
     pub storage: Storage,
     /// Counters and latencies for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Whether the page lists the store's files, and whether it may delete them.
+    pub files: FileAccess,
+}
+
+/// What the page may do with the files already in the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileAccess {
+    pub list: bool,
+    pub delete: bool,
 }
 
 /// The app state of the current request.

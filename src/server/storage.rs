@@ -44,6 +44,15 @@ pub struct ObjectInfo {
     pub crc32c: Option<String>,
 }
 
+/// What ListObjectsV2 tells of an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectSummary {
+    pub key: String,
+    pub size: u64,
+    /// Seconds since the epoch.
+    pub modified: i64,
+}
+
 /// One bucket, reached through aws-sdk-s3.
 #[derive(Debug, Clone)]
 pub struct Storage {
@@ -375,6 +384,42 @@ impl Storage {
             self.abort_multipart(key, upload_id).await?;
         }
         Ok(stale.len())
+    }
+
+    /// One page of the objects under `prefix` (ListObjectsV2, at most `limit`), and the
+    /// token of the next page.
+    pub async fn list_objects(
+        &self,
+        prefix: &str,
+        after: Option<String>,
+        limit: u32,
+    ) -> Result<(Vec<ObjectSummary>, Option<String>), ApiError> {
+        let output = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .max_keys(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_continuation_token(after)
+            .send()
+            .await
+            .map_err(|e| store_error("ListObjectsV2", e))?;
+        let objects = output
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                Some(ObjectSummary {
+                    key: o.key()?.to_owned(),
+                    size: o.size().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                    modified: o.last_modified().map_or(0, |t| t.secs()),
+                })
+            })
+            .collect();
+        let next = match output.is_truncated() {
+            Some(true) => output.next_continuation_token().map(str::to_owned),
+            _ => None,
+        };
+        Ok((objects, next))
     }
 
     /// Size, type and `ETag` of a stored object.

@@ -53,10 +53,10 @@ impl TestServer {
         Self::start_in(data, self.ns.clone(), args).await
     }
 
-    /// Starts another server on this one's data directory and keys (the old one stays
-    /// idle).
-    pub async fn restart(self) -> Self {
-        Self::start_in(self.data, self.ns, &[]).await
+    /// Starts another server on this one's data directory and keys, with other
+    /// command-line `args` (the old one stays idle).
+    pub async fn restart(self, args: &[&str]) -> Self {
+        Self::start_in(self.data, self.ns, args).await
     }
 
     async fn start_in(data: TempDir, ns: String, args: &[&str]) -> Self {
@@ -305,6 +305,7 @@ pub async fn start(
         name: name.into(),
         size: size as u64,
         content_type: content_type.into(),
+        folder: String::new(),
     };
     server
         .call("uploads/start", &serde_json::json!({ "request": request }))

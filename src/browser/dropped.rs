@@ -1,0 +1,118 @@
+//! What a person gave the page: dropped files and folders (walked through the File and
+//! Directory Entries API), files picked from a folder (`webkitRelativePath`), pasted
+//! files; each with the folder it was in, which the key keeps.
+
+use js_sys::{Array, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    DataTransfer, FileList, FileSystemDirectoryEntry, FileSystemEntry, FileSystemFileEntry,
+};
+
+use super::upload::Picked;
+use crate::core::key::folder_of;
+
+/// Files in a list (picked, pasted), each with the folder `webkitRelativePath` gives
+/// when a folder was picked.
+pub fn from_list(list: &FileList) -> Vec<Picked> {
+    (0..list.length())
+        .filter_map(|index| list.get(index))
+        .map(|file| {
+            let relative = Reflect::get(&file, &JsValue::from_str("webkitRelativePath"))
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default();
+            Picked {
+                folder: folder_of(&relative),
+                file: gloo_file::File::from(file),
+            }
+        })
+        .collect()
+}
+
+/// The entries of a drop. They must be taken while the drop event is handled (the
+/// browser empties the transfer afterwards); walking folders happens later.
+pub fn entries(transfer: &DataTransfer) -> Vec<Dropped> {
+    let items = transfer.items();
+    (0..items.length())
+        .filter_map(|index| items.get(index))
+        .filter(|item| item.kind() == "file")
+        .filter_map(|item| match item.webkit_get_as_entry() {
+            Ok(Some(entry)) => Some(Dropped::Entry(entry)),
+            // Synthetic transfers have no entries: the file itself.
+            _ => item.get_as_file().ok().flatten().map(Dropped::File),
+        })
+        .collect()
+}
+
+/// A dropped item: an entry to walk, or a plain file.
+pub enum Dropped {
+    Entry(FileSystemEntry),
+    File(web_sys::File),
+}
+
+/// Every file under the dropped items, folders walked depth-first; unreadable entries
+/// are skipped.
+pub async fn files(dropped: Vec<Dropped>) -> Vec<Picked> {
+    let mut out = Vec::new();
+    let mut pending: Vec<FileSystemEntry> = Vec::new();
+    for item in dropped {
+        match item {
+            Dropped::File(file) => out.push(Picked {
+                file: gloo_file::File::from(file),
+                folder: String::new(),
+            }),
+            Dropped::Entry(entry) => pending.push(entry),
+        }
+    }
+    while let Some(entry) = pending.pop() {
+        if entry.is_directory() {
+            let directory: FileSystemDirectoryEntry = entry.unchecked_into();
+            pending.extend(read_all(&directory).await);
+        } else if let Ok(file) = file_of(entry.clone().unchecked_into()).await {
+            out.push(Picked {
+                file: gloo_file::File::from(file),
+                folder: folder_of(entry.full_path().trim_start_matches('/')),
+            });
+        }
+    }
+    out
+}
+
+/// All entries of a directory: `readEntries` answers in batches until an empty one.
+async fn read_all(directory: &FileSystemDirectoryEntry) -> Vec<FileSystemEntry> {
+    let reader = directory.create_reader();
+    let mut all = Vec::new();
+    loop {
+        let batch = callback_promise(|resolve, reject| {
+            let _ = reader.read_entries_with_callback_and_callback(resolve, reject);
+        })
+        .await;
+        let Ok(batch) = batch else { break };
+        let batch: Array = batch.unchecked_into();
+        if batch.length() == 0 {
+            break;
+        }
+        all.extend(batch.iter().map(JsCast::unchecked_into::<FileSystemEntry>));
+    }
+    all
+}
+
+async fn file_of(entry: FileSystemFileEntry) -> Result<web_sys::File, JsValue> {
+    callback_promise(|resolve, reject| entry.file_with_callback_and_callback(resolve, reject))
+        .await
+        .map(JsCast::unchecked_into)
+}
+
+/// A promise over an API that takes success and error callbacks.
+async fn callback_promise(
+    call: impl FnOnce(&js_sys::Function, &js_sys::Function),
+) -> Result<JsValue, JsValue> {
+    let mut call = Some(call);
+    let promise = Promise::new(&mut |resolve, reject| {
+        if let Some(call) = call.take() {
+            call(&resolve, &reject);
+        }
+    });
+    JsFuture::from(promise).await
+}

@@ -1,0 +1,164 @@
+//! The files already in the store, when the operator turns the list on: a page at a
+//! time, each with its size, date, a download link that keeps its name, a button that
+//! copies that link, and delete when allowed.
+
+use leptos::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use super::{format_bytes, text};
+use crate::api::{self, ListedFile};
+
+/// How many files one page of the list shows.
+const PAGE: u32 = 20;
+
+/// The list; fetched in the browser, again whenever `uploads_done` changes.
+#[component]
+pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
+    let files = RwSignal::new(Vec::<ListedFile>::new());
+    let next = RwSignal::new(None::<String>);
+    let enabled = RwSignal::new(false);
+    let can_delete = RwSignal::new(false);
+    // Announced to screen readers: what just happened.
+    let said = RwSignal::new(String::new());
+
+    let load = move |after: Option<String>| {
+        leptos::task::spawn_local(async move {
+            let more = after.is_some();
+            match api::list_files(after, PAGE).await {
+                Ok(Some(page)) => {
+                    enabled.set(true);
+                    can_delete.set(page.can_delete);
+                    next.set(page.next);
+                    if more {
+                        files.update(|all| all.extend(page.files));
+                    } else {
+                        files.set(page.files);
+                    }
+                }
+                Ok(None) => enabled.set(false),
+                Err(err) => said.set(text::list_failed(&err.to_string())),
+            }
+        });
+    };
+    Effect::new(move || {
+        uploads_done.track();
+        load(None);
+    });
+
+    let copy = Callback::new(move |file: ListedFile| {
+        leptos::task::spawn_local(async move {
+            let Some(window) = web_sys::window() else {
+                return;
+            };
+            let written = window
+                .navigator()
+                .clipboard()
+                .write_text(&file.download_url);
+            match JsFuture::from(written).await {
+                Ok(_) => said.set(text::LINK_COPIED.to_owned()),
+                Err(_) => said.set(text::list_failed("the browser did not allow copying")),
+            }
+        });
+    });
+    let delete = Callback::new(move |file: ListedFile| {
+        let confirmed = web_sys::window()
+            .and_then(|w| {
+                w.confirm_with_message(&text::confirm_delete(&file.path))
+                    .ok()
+            })
+            .unwrap_or(false);
+        if !confirmed {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match api::delete_file(file.key.clone()).await {
+                Ok(()) => {
+                    files.update(|all| all.retain(|f| f.key != file.key));
+                    said.set(text::deleted(&file.path));
+                }
+                Err(err) => said.set(text::list_failed(&err.to_string())),
+            }
+        });
+    });
+
+    view! {
+        <Show when=move || enabled.get()>
+            <section class="stored" aria-labelledby="stored-title" data-testid="stored-files">
+                <h2 id="stored-title">{text::STORED_TITLE}</h2>
+                <p class="stored-said" role="status">{move || said.get()}</p>
+                <Show when=move || files.with(Vec::is_empty)>
+                    <p class="muted">{text::STORED_EMPTY}</p>
+                </Show>
+                <ul class="stored-list">
+                    <For each=move || files.get() key=|f| f.key.clone() let:file>
+                        <StoredRow file=file.clone() can_delete copy delete />
+                    </For>
+                </ul>
+                <Show when=move || next.with(Option::is_some)>
+                    <button type="button" on:click=move |_| load(next.get_untracked())>
+                        {text::SHOW_MORE}
+                    </button>
+                </Show>
+            </section>
+        </Show>
+    }
+}
+
+/// One stored file and what can be done with it.
+#[component]
+fn StoredRow(
+    file: ListedFile,
+    can_delete: RwSignal<bool>,
+    copy: Callback<ListedFile>,
+    delete: Callback<ListedFile>,
+) -> impl IntoView {
+    // Display only: milliseconds as a float for the browser's Date.
+    let when = js_sys::Date::new(&((file.modified as f64) * 1_000.0).into())
+        .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED)
+        .as_string()
+        .unwrap_or_default();
+    let name = file
+        .path
+        .rsplit('/')
+        .next()
+        .unwrap_or(&file.path)
+        .to_owned();
+    let (for_copy, for_delete) = (file.clone(), file.clone());
+    view! {
+        <li class="stored-file">
+            <span class="file-name">{file.path.clone()}</span>
+            <span class="file-size">{format_bytes(file.size)} " · " {when}</span>
+            <span class="file-actions">
+                <a
+                    class="download"
+                    href=file.download_url.clone()
+                    download=name
+                    aria-label=text::action_on(text::DOWNLOAD, &file.path)
+                >
+                    {text::DOWNLOAD}
+                </a>
+                <button
+                    type="button"
+                    class="link"
+                    aria-label=text::action_on(text::COPY_LINK, &file.path)
+                    on:click=move |_| copy.run(for_copy.clone())
+                >
+                    {text::COPY_LINK}
+                </button>
+                <Show when=move || can_delete.get()>
+                    <button
+                        type="button"
+                        class="link danger"
+                        aria-label=text::action_on(text::DELETE, &for_delete.path)
+                        on:click={
+                            let file = for_delete.clone();
+                            move |_| delete.run(file.clone())
+                        }
+                    >
+                        {text::DELETE}
+                    </button>
+                </Show>
+            </span>
+        </li>
+    }
+}

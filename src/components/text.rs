@@ -1,0 +1,157 @@
+//! Every word the page shows, in one place: translating the page means changing this
+//! file alone. Sentences that carry numbers or names are functions.
+//!
+//! (Reasons that come from elsewhere, such as the server's refusals and the transfer's
+//! retry notes, are shown as they come.)
+
+use super::format_bytes;
+use crate::core::speed::format_seconds;
+
+pub const LANGUAGE: &str = "en";
+pub const TITLE: &str = "s3drop";
+pub const TAGLINE: &str = "Files go straight from your browser to the store.";
+pub const NOT_FOUND: &str = "Page not found.";
+
+pub const DROP_HINT: &str = "Drop files or folders here";
+pub const DROP_OR: &str = "or";
+pub const CHOOSE_FILES: &str = "Choose files";
+pub const CHOOSE_FOLDER: &str = "Choose a folder";
+pub const PASTE_HINT: &str = "You can also paste files here.";
+pub const DROP_TARGET: &str = "Drop to upload";
+pub const OFFLINE: &str =
+    "You are offline. Uploads are paused and will continue when you are back online.";
+
+pub const UNFINISHED_TITLE: &str = "Unfinished uploads";
+pub const UNFINISHED_HELP: &str = "Add the same file again to continue where it stopped.";
+pub const DISCARD: &str = "Discard";
+
+pub const QUEUE_LABEL: &str = "Files being uploaded";
+pub const ALL_UPLOADS: &str = "All uploads";
+pub const PAUSE_ALL: &str = "Pause all";
+pub const RESUME_ALL: &str = "Resume all";
+pub const CANCEL_ALL: &str = "Cancel all";
+pub const CLEAR_FINISHED: &str = "Clear finished";
+
+pub const PAUSE: &str = "Pause";
+pub const RESUME: &str = "Resume";
+pub const CANCEL: &str = "Cancel";
+pub const RETRY: &str = "Retry";
+pub const DOWNLOAD: &str = "Download";
+
+pub const STORED_TITLE: &str = "Files in the store";
+pub const STORED_EMPTY: &str = "No files yet.";
+pub const SHOW_MORE: &str = "Show more";
+pub const COPY_LINK: &str = "Copy link";
+pub const LINK_COPIED: &str = "Link copied.";
+pub const DELETE: &str = "Delete";
+
+pub const WAITING: &str = "Waiting";
+pub const PAUSED_BEFORE_START: &str = "Paused before starting";
+pub const FINISHING: &str = "Finishing…";
+pub const UPLOADED: &str = "Uploaded";
+pub const CANCELLED: &str = "Cancelled";
+
+/// `12.0 MiB of 40.0 MiB`
+pub fn progress(sent: u64, total: u64) -> String {
+    format!("{} of {}", format_bytes(sent), format_bytes(total))
+}
+
+/// ` · 8.0 MiB/s`
+pub fn speed(bytes_per_second: u64) -> String {
+    format!(" · {}/s", format_bytes(bytes_per_second))
+}
+
+/// ` · 1 min 20 s left`
+pub fn time_left(seconds: f64) -> String {
+    format!(" · {} left", format_seconds(seconds))
+}
+
+/// `Paused at 12.0 MiB of 40.0 MiB`, or `Paused while offline at …`.
+pub fn paused_at(sent: u64, total: u64, offline: bool) -> String {
+    let why = if offline { " while offline" } else { "" };
+    format!("Paused{why} at {}", progress(sent, total))
+}
+
+/// `Uploaded · CRC32C abcd==-5`
+pub fn uploaded(crc32c: Option<&str>) -> String {
+    match crc32c {
+        Some(crc) => format!("{UPLOADED} · CRC32C {crc}"),
+        None => UPLOADED.to_owned(),
+    }
+}
+
+/// `Failed: the store is unavailable`
+pub fn failed(reason: &str) -> String {
+    format!("Failed: {reason}")
+}
+
+/// `Not accepted: the file is larger than 1.0 MiB`
+pub fn refused(reason: &str) -> String {
+    format!("Not accepted: {reason}")
+}
+
+/// The accessible name of a file's progress bar.
+pub fn upload_of(name: &str) -> String {
+    format!("Upload of {name}")
+}
+
+/// The accessible name of a file's control: `Pause notes.txt`.
+pub fn action_on(action: &str, name: &str) -> String {
+    format!("{action} {name}")
+}
+
+/// The question before deleting a file for good.
+pub fn confirm_delete(path: &str) -> String {
+    format!("Delete {path}? This cannot be undone.")
+}
+
+/// Said once a file is deleted.
+pub fn deleted(path: &str) -> String {
+    format!("Deleted {path}.")
+}
+
+/// Said when the list or an action on it failed.
+pub fn list_failed(reason: &str) -> String {
+    format!("Could not do that: {reason}")
+}
+
+/// `3 of 5 parts sent`
+pub fn parts_sent(sent: usize, total: u32) -> String {
+    format!("{sent} of {total} parts sent")
+}
+
+/// The short type label shown when there is no thumbnail: `PDF`, `ZIP`, `FILE`.
+pub fn type_label(name: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((stem, extension))
+            if !stem.is_empty()
+                && (1..=4).contains(&extension.len())
+                && extension.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            extension.to_ascii_uppercase()
+        }
+        _ => "FILE".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_carry_their_numbers() {
+        assert_eq!(progress(1024, 2048), "1.0 KiB of 2.0 KiB");
+        assert_eq!(paused_at(0, 1, true), "Paused while offline at 0 B of 1 B");
+        assert_eq!(uploaded(Some("x-2")), "Uploaded · CRC32C x-2");
+        assert_eq!(uploaded(None), "Uploaded");
+    }
+
+    #[test]
+    fn type_labels_come_from_short_extensions() {
+        assert_eq!(type_label("report.pdf"), "PDF");
+        assert_eq!(type_label("archive.tar.gz"), "GZ");
+        assert_eq!(type_label(".bashrc"), "FILE");
+        assert_eq!(type_label("notes"), "FILE");
+        assert_eq!(type_label("weird.extension"), "FILE");
+    }
+}
