@@ -1,0 +1,354 @@
+// The benchmark's measurements (bench/run.sh starts the servers and calls this).
+//
+// For each store and file size: s3drop's page in headless Chromium (from the moment the
+// file is given to the page until its row says done), the AWS CLI with its defaults and
+// tuned, one curl PUT to a presigned URL, and the disk's own sequential write. Then the
+// server functions alone (signatures per CPU second; start/sign/complete latency at 1,
+// 50 and 500 connections with wrk) and the page (WASM size, time until it accepts a
+// file). Throughputs are shown as ratios to the best baseline measured in this run.
+
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync, statSync, rmSync, existsSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+
+// The end-to-end suite's packages: Playwright and aws4fetch.
+const require = createRequire(new URL("../end2end/package.json", import.meta.url));
+const { chromium } = require("@playwright/test");
+const { AwsClient } = require("aws4fetch");
+
+const WORK = process.env.BENCH_WORK;
+const SIZES = process.env.BENCH_SIZES.split(" ").map(Number);
+const AWS = process.env.AWS_CLI;
+const MIB = 1024 * 1024;
+const TICKS = 100; // clock ticks per second in /proc/<pid>/stat
+
+const envFile = (path) =>
+  Object.fromEntries(
+    readFileSync(path, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => line.split("=", 2)),
+  );
+const secrets = JSON.parse(readFileSync(join(WORK, "embedded", "secrets.json"), "utf8"));
+const garage = envFile(join(WORK, "stores", "garage.env"));
+const STORES = [
+  {
+    name: "embedded",
+    page: "http://localhost:3200/",
+    endpoint: "http://127.0.0.1:3200",
+    bucket: "s3drop",
+    region: "us-east-1",
+    key: secrets.store_access_key,
+    secret: secrets.store_secret_key,
+    serverPid: Number(readFileSync(join(WORK, "embedded.pid"), "utf8")),
+  },
+  {
+    name: "garage",
+    page: "http://localhost:3201/",
+    endpoint: garage.AWS_ENDPOINT_URL,
+    bucket: garage.S3DROP_BUCKET,
+    region: garage.AWS_REGION,
+    key: garage.AWS_ACCESS_KEY_ID,
+    secret: garage.AWS_SECRET_ACCESS_KEY,
+    serverPid: Number(readFileSync(join(WORK, "garage.pid"), "utf8")),
+  },
+];
+
+/** CPU seconds a process has used. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+/** Resident memory of a process, in bytes. */
+function rss(pid) {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+  return line ? Number(line[1]) * 1024 : 0;
+}
+
+/** Resident memory of Chromium's renderers (the page's process), in bytes. */
+function rendererRss() {
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--type=renderer")) total += rss(pid);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
+}
+
+const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9;
+
+/** Runs a command, timing it; fails loudly when it fails. */
+function timed(command, args, env = {}) {
+  const start = process.hrtime.bigint();
+  const run = spawnSync(command, args, { env: { ...process.env, ...env }, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`${command} ${args.join(" ")} failed: ${run.stderr}${run.stdout}`);
+  return { seconds: seconds(start), stdout: run.stdout };
+}
+
+function awsEnv(store, config) {
+  const file = join(WORK, `aws-${store.name}-${config.name}.cfg`);
+  writeFileSync(file, `[default]\nregion = ${store.region}\ns3 =\n${config.s3}\n`);
+  return {
+    AWS_CONFIG_FILE: file,
+    AWS_ACCESS_KEY_ID: store.key,
+    AWS_SECRET_ACCESS_KEY: store.secret,
+    AWS_ENDPOINT_URL: store.endpoint,
+  };
+}
+
+const AWS_CONFIGS = [
+  { name: "default", label: "AWS CLI, defaults", s3: "  addressing_style = path" },
+  {
+    name: "tuned",
+    label: "AWS CLI, tuned (16 × 64 MiB)",
+    s3: "  addressing_style = path\n  max_concurrent_requests = 16\n  multipart_chunksize = 64MB",
+  },
+];
+
+function awsUpload(store, config, file, key) {
+  const env = awsEnv(store, config);
+  const args = ["s3", "cp", "--only-show-errors", file, `s3://${store.bucket}/${key}`];
+  const result = timed(AWS, args, env);
+  timed(AWS, ["s3", "rm", "--only-show-errors", `s3://${store.bucket}/${key}`], env);
+  return result.seconds;
+}
+
+async function curlUpload(store, file, key) {
+  const client = new AwsClient({
+    accessKeyId: store.key,
+    secretAccessKey: store.secret,
+    region: store.region,
+    service: "s3",
+  });
+  const url = `${store.endpoint}/${store.bucket}/${key}`;
+  const signed = await client.sign(url, {
+    method: "PUT",
+    aws: { signQuery: true, allHeaders: false },
+  });
+  const result = timed("curl", ["-sS", "--fail", "-o", "/dev/null", "-T", file, signed.url]);
+  await client.fetch(url, { method: "DELETE" });
+  return result.seconds;
+}
+
+function diskWrite(mib) {
+  const target = join(WORK, "dd.bin");
+  const result = timed("dd", ["if=/dev/zero", `of=${target}`, "bs=8M", `count=${mib / 8}`, "conv=fsync"]);
+  rmSync(target);
+  return result.seconds;
+}
+
+/** s3drop's page: the file given to the page until its row says done. */
+async function browserUpload(browser, store, file) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(store.page);
+  await page.locator("html[data-hydrated=true]").waitFor();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Performance.enable");
+  const peaks = { heap: 0, renderer: 0, server: 0 };
+  const sample = async () => {
+    const { metrics } = await cdp.send("Performance.getMetrics");
+    peaks.heap = Math.max(peaks.heap, metrics.find((m) => m.name === "JSHeapUsedSize").value);
+    peaks.renderer = Math.max(peaks.renderer, rendererRss());
+    peaks.server = Math.max(peaks.server, rss(store.serverPid));
+  };
+  const cpuBefore = cpuSeconds(store.serverPid);
+  const start = process.hrtime.bigint();
+  await page.getByTestId("file-picker").setInputFiles(file);
+  let done = false;
+  const row = page.locator("li.file").first();
+  const finished = row
+    .locator("xpath=self::*[@data-state='done' or @data-state='failed']")
+    .waitFor({ timeout: 30 * 60_000 })
+    .then(() => (done = true));
+  while (!done) {
+    await sample();
+    await Promise.race([finished, new Promise((r) => setTimeout(r, 250))]);
+  }
+  const elapsed = seconds(start);
+  const state = await row.getAttribute("data-state");
+  if (state !== "done") throw new Error(`the page's upload ended ${state}: ${await row.textContent()}`);
+  const cpu = cpuSeconds(store.serverPid) - cpuBefore;
+  const href = await row.locator("a.download").getAttribute("href");
+  const key = decodeURIComponent(new URL(href).pathname).split("/").slice(2).join("/");
+  await context.close();
+  return { seconds: elapsed, cpu, key, ...peaks };
+}
+
+/** How long until the page accepts a file: navigation start to hydration (to within a
+ *  frame), in ms; the median of five fresh loads. */
+async function timeToInteractive(browser, store) {
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(store.page, { waitUntil: "commit" });
+    const at = await page.waitForFunction(
+      () => document.documentElement?.dataset.hydrated === "true" && performance.now(),
+      null,
+      { polling: "raf" },
+    );
+    times.push(await at.jsonValue());
+    await context.close();
+  }
+  times.sort((a, b) => a - b);
+  return times[2];
+}
+
+async function call(store, endpoint, body) {
+  const response = await fetch(`${store.page}api/${endpoint}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${endpoint}: HTTP ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+/** Signatures per second of server CPU, signing 10,000 parts 100 at a time. */
+async function signatureRate(store) {
+  const started = await call(store, "uploads/start", {
+    request: { name: "sign.bin", size: 10_000 * 8 * MIB, content_type: "" },
+  });
+  const cpuBefore = cpuSeconds(store.serverPid);
+  const start = process.hrtime.bigint();
+  for (let first = 1; first <= 10_000; first += 100) {
+    const parts = Array.from({ length: 100 }, (_, i) => ({ part_number: first + i, crc32c: "AAAAAA==" }));
+    await call(store, "uploads/sign", { token: started.token, parts });
+  }
+  const wall = seconds(start);
+  const cpu = cpuSeconds(store.serverPid) - cpuBefore;
+  await call(store, "uploads/abort", { token: started.token });
+  return { cpu, wall };
+}
+
+/** wrk's latency and rate for one server function at `connections`. */
+function load(store, endpoint, body, connections) {
+  const script = join(WORK, `wrk-${endpoint.replace("/", "-")}.lua`);
+  writeFileSync(
+    script,
+    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(JSON.stringify(body))}\n`,
+  );
+  const threads = String(Math.min(2, connections));
+  const run = timed("wrk", ["-t", threads, "-c", String(connections), "-d", "5s", "--latency", "-s", script, `${store.page}api/${endpoint}`]);
+  const out = run.stdout;
+  const toMs = (text) => {
+    const [, value, unit] = text.match(/([\d.]+)(us|ms|s)/);
+    return Number(value) * { us: 0.001, ms: 1, s: 1000 }[unit];
+  };
+  const p50 = toMs(out.match(/50%\s+(\S+)/)[1]);
+  const p99 = toMs(out.match(/99%\s+(\S+)/)[1]);
+  const rate = Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]);
+  const errors = out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? "0";
+  return { p50, p99, rate, errors: Number(errors) };
+}
+
+async function serverFunctions(store) {
+  const small = await call(store, "uploads/start", {
+    request: { name: "done.txt", size: 5, content_type: "text/plain" },
+  });
+  const client = new AwsClient({ accessKeyId: store.key, secretAccessKey: store.secret, region: store.region, service: "s3" });
+  await client.fetch(`${store.endpoint}/${store.bucket}/${small.key}`, { method: "PUT", body: "hello" });
+  await call(store, "uploads/complete", { token: small.token, parts: [] });
+  const big = await call(store, "uploads/start", {
+    request: { name: "sign.bin", size: 64 * MIB, content_type: "" },
+  });
+  const calls = {
+    "uploads/start": { request: { name: "load.bin", size: 64 * MIB, content_type: "" } },
+    "uploads/sign": { token: big.token, parts: Array.from({ length: 8 }, (_, i) => ({ part_number: i + 1, crc32c: "AAAAAA==" })) },
+    "uploads/complete": { token: small.token, parts: [] },
+  };
+  const rows = [];
+  for (const [endpoint, body] of Object.entries(calls)) {
+    for (const connections of [1, 50, 500]) {
+      rows.push({ endpoint, connections, ...load(store, endpoint, body, connections) });
+    }
+  }
+  return rows;
+}
+
+function wasmSizes() {
+  const wasm = "dist/site/pkg/s3drop.wasm";
+  const raw = statSync(wasm).size;
+  const gzip = execFileSync("gzip", ["-9", "-c", wasm]).length;
+  const brotli = execFileSync("brotli", ["-c", "-q", "11", wasm]).length;
+  return { raw, gzip, brotli };
+}
+
+// ---- run ----------------------------------------------------------------------------
+
+const kb = (n) => `${(n / 1000).toFixed(0)} KB`;
+const mb = (n) => `${(n / MIB).toFixed(0)} MiB`;
+const rate = (mib, s) => mib / s;
+const lines = [];
+const row = (...cells) => {
+  lines.push(`| ${cells.join(" | ")} |`);
+  console.error(lines.at(-1));
+};
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+});
+
+row("Measure", ...STORES.map((s) => s.name));
+row("---", ...STORES.map(() => "---:"));
+const disk = {};
+for (const mib of SIZES) disk[mib] = rate(mib, diskWrite(mib));
+for (const mib of SIZES) {
+  const file = join(WORK, `file-${mib}.bin`);
+  const results = [];
+  for (const store of STORES) {
+    console.error(`${store.name}, ${mib} MiB`);
+    const browserRun = await browserUpload(browser, store, file);
+    const client = new AwsClient({ accessKeyId: store.key, secretAccessKey: store.secret, region: store.region, service: "s3" });
+    await client.fetch(`${store.endpoint}/${store.bucket}/${browserRun.key}`, { method: "DELETE" });
+    const baselines = {};
+    for (const config of AWS_CONFIGS) baselines[config.label] = rate(mib, awsUpload(store, config, file, `bench/aws-${config.name}-${mib}`));
+    baselines["curl, one presigned PUT"] = rate(mib, await curlUpload(store, file, `bench/curl-${mib}`));
+    results.push({ store, browserRun, baselines, s3drop: rate(mib, browserRun.seconds) });
+  }
+  const cell = (value, best) => `${value.toFixed(0)} MiB/s (${(value / best).toFixed(2)}×)`;
+  const best = results.map((r) => Math.max(...Object.values(r.baselines)));
+  row(`**${mb(mib * MIB)}: s3drop in Chromium**`, ...results.map((r, i) => `**${cell(r.s3drop, best[i])}**`));
+  for (const label of Object.keys(results[0].baselines)) {
+    row(`${mb(mib * MIB)}: ${label}`, ...results.map((r, i) => cell(r.baselines[label], best[i])));
+  }
+  row(`${mb(mib * MIB)}: disk sequential write (limit)`, ...results.map((_, i) => cell(disk[mib], best[i])));
+  row(`${mb(mib * MIB)}: browser JS heap, peak`, ...results.map((r) => mb(r.browserRun.heap)));
+  row(`${mb(mib * MIB)}: renderer resident memory, peak`, ...results.map((r) => mb(r.browserRun.renderer)));
+  row(`${mb(mib * MIB)}: server CPU per GiB`, ...results.map((r) => `${((r.browserRun.cpu * 1024) / mib).toFixed(2)} s`));
+  row(`${mb(mib * MIB)}: server resident memory, peak`, ...results.map((r) => mb(r.browserRun.server)));
+}
+
+const signing = [];
+for (const store of STORES) signing.push(await signatureRate(store));
+row("10,000 part signatures: server CPU", ...signing.map((s) => `${s.cpu.toFixed(2)} s`));
+row("10,000 part signatures: wall time (100 per call)", ...signing.map((s) => `${s.wall.toFixed(2)} s`));
+const loads = [];
+for (const store of STORES) loads.push(await serverFunctions(store));
+for (let i = 0; i < loads[0].length; i++) {
+  const { endpoint, connections } = loads[0][i];
+  row(
+    `${endpoint} at ${connections} connections: p50 / p99, rate`,
+    ...loads.map((l) => `${l[i].p50.toFixed(1)} / ${l[i].p99.toFixed(1)} ms, ${l[i].rate.toFixed(0)}/s${l[i].errors ? `, ${l[i].errors} errors` : ""}`),
+  );
+}
+const wasm = wasmSizes();
+row("WASM bundle: raw / gzip / brotli", `${kb(wasm.raw)} / ${kb(wasm.gzip)} / ${kb(wasm.brotli)}`, "(same)");
+const ready = [];
+for (const store of STORES) ready.push(await timeToInteractive(browser, store));
+row("page accepts files after (median of 5)", ...ready.map((ms) => `${ms.toFixed(0)} ms`));
+await browser.close();
+
+const cpu = cpus()[0]?.model ?? "unknown CPU";
+const machine = `${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${new Date().toISOString().slice(0, 16)}Z`;
+const table = `Machine: ${machine}\n\n${lines.join("\n")}\n`;
+console.log(table);
+writeFileSync(process.env.BENCH_OUT, table);

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The benchmark: s3drop's browser upload against the tools people use instead, on the
+# same machine, file and store (the embedded store, then Garage), plus the server
+# functions under load and the page's own costs. Prints one table and writes it to
+# bench/results/. Not part of the test suite.
+#
+#   bench/run.sh            files of 256 MiB and 1 GiB
+#   bench/run.sh --big      also 4 GiB
+#
+# Installs what it needs first (release build tools, Chromium, Garage, wrk and brotli
+# from Debian, the AWS CLI from PyPI into .tools/awscli).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+export PATH="$HOME/.cargo/bin:$PATH"
+export LEPTOS_OUTPUT_NAME=s3drop AWS_EC2_METADATA_DISABLED=true
+
+SIZES_MIB="256 1024"
+[[ ${1:-} == "--big" ]] && SIZES_MIB="256 1024 4096"
+
+scripts/install.sh --test
+if ! command -v wrk >/dev/null || ! command -v brotli >/dev/null; then
+  say "installing wrk and brotli from Debian"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q wrk brotli
+fi
+if [[ ! -x .tools/awscli/bin/aws ]]; then
+  say "installing the AWS CLI from PyPI into .tools/awscli"
+  python3 -m venv .tools/awscli
+  .tools/awscli/bin/pip install --quiet --disable-pip-version-check awscli
+fi
+
+say "building the release (scripts/release.sh)"
+scripts/release.sh
+
+WORK=$(mktemp -d -t s3drop-bench-XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  scripts/stores.sh stop "$WORK/stores" || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+say "starting Garage and two release servers (embedded store on 3200, Garage on 3201)"
+scripts/stores.sh start "$WORK/stores" >/dev/null
+serve() { # port data-dir [env-file]
+  (
+    if [[ -n ${3:-} ]]; then set -a; . "$3"; set +a; fi
+    RUST_LOG=warn LEPTOS_SITE_ROOT=dist/site exec dist/s3drop --bind "127.0.0.1:$1" \
+      --public-url "http://localhost:$1" --data-dir "$2" --rate-limit 1000000000
+  ) >"$2.log" 2>&1 &
+  PIDS+=($!)
+  echo $! >"$2.pid"
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "s3drop did not start on $1; see $2.log" >&2
+  return 1
+}
+serve 3200 "$WORK/embedded"
+(
+  set -a; . "$WORK/stores/garage.env"; set +a
+  dist/s3drop --setup-store --public-url http://localhost:3201 >/dev/null
+)
+serve 3201 "$WORK/garage" "$WORK/stores/garage.env"
+
+say "generating the files (random bytes)"
+for mib in $SIZES_MIB; do
+  head -c $((mib * 1024 * 1024)) /dev/urandom >"$WORK/file-$mib.bin"
+done
+
+say "measuring"
+mkdir -p bench/results
+OUT="bench/results/$(date -u +%Y-%m-%dT%H%M%SZ).md"
+BENCH_WORK=$WORK BENCH_SIZES=$SIZES_MIB BENCH_OUT=$OUT AWS_CLI=$PWD/.tools/awscli/bin/aws \
+  node bench/bench.mjs
+say "written to $OUT"
