@@ -11,8 +11,7 @@
 # from Debian, the AWS CLI from PyPI into .tools/awscli).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
-export PATH="$HOME/.cargo/bin:$PATH"
+. scripts/lib.sh
 export LEPTOS_OUTPUT_NAME=s3drop AWS_EC2_METADATA_DISABLED=true
 
 SIZES_MIB="256 1024"
@@ -54,12 +53,7 @@ serve() { # port data-dir [env-file]
   ) >"$2.log" 2>&1 &
   PIDS+=($!)
   echo $! >"$2.pid"
-  for _ in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "s3drop did not start on $1; see $2.log" >&2
-  return 1
+  wait_for "$1"
 }
 serve 3200 "$WORK/embedded"
 (

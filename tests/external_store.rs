@@ -150,16 +150,8 @@ async fn servers_sharing_a_secret_serve_one_upload_between_them() {
         .await
         .expect("completed through the second");
     assert_eq!(stored.size, data.len() as u64);
-    let body = second
-        .http
-        .get(&stored.download_url)
-        .send()
-        .await
-        .expect("downloaded")
-        .bytes()
-        .await
-        .expect("body");
-    assert!(body.as_ref() == data.as_slice(), "the same bytes");
+    let body = second.fetch(&stored.download_url).await;
+    assert!(body == data, "the same bytes");
 
     // A server with another secret does not accept the token.
     let stranger = first

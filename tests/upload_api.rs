@@ -629,15 +629,7 @@ async fn the_file_list_pages_through_uploads_and_deletes_when_allowed() {
     for file in listed {
         let original = stored.iter().find(|s| s.key == file.key).expect("uploaded");
         assert_eq!(file.size, original.size);
-        let body = server
-            .http
-            .get(&file.download_url)
-            .send()
-            .await
-            .expect("downloaded")
-            .bytes()
-            .await
-            .expect("body");
+        let body = server.fetch(&file.download_url).await;
         assert_eq!(body.len() as u64, original.size);
     }
 

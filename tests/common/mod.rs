@@ -102,6 +102,13 @@ impl TestServer {
         }
     }
 
+    /// The body of a GET of `url` (a presigned download), expecting 200.
+    pub async fn fetch(&self, url: &str) -> Vec<u8> {
+        let response = self.http.get(url).send().await.expect("answers");
+        assert_eq!(response.status().as_u16(), 200, "GET {url}");
+        response.bytes().await.expect("a body").to_vec()
+    }
+
     /// `http://127.0.0.1:port` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)

@@ -1,0 +1,23 @@
+# Helpers the scripts share (sourced, not run).
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Waits until something listens on 127.0.0.1:$1 (up to a minute).
+wait_for() {
+  for _ in $(seq 1 240); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.25
+  done
+  echo "nothing listens on 127.0.0.1:$1; see the logs under ${DIR:-the data directory}" >&2
+  return 1
+}
+
+# Sends process $1 signal $2 (TERM by default) and waits until it is gone, killing it
+# outright if it has not stopped within ten seconds.
+stop_pid() {
+  kill -"${2:-TERM}" "$1" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.25; done
+  kill -KILL "$1" 2>/dev/null || true
+}
