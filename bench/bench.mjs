@@ -19,6 +19,8 @@ const { chromium } = require("@playwright/test");
 const { AwsClient } = require("aws4fetch");
 
 const WORK = process.env.BENCH_WORK;
+// BENCH_ONLY=browser measures only the page's uploads (quick iterations on tuning).
+const ONLY_BROWSER = process.env.BENCH_ONLY === "browser";
 const SIZES = process.env.BENCH_SIZES.split(" ").map(Number);
 const AWS = process.env.AWS_CLI;
 const MIB = 1024 * 1024;
@@ -66,6 +68,23 @@ function cpuSeconds(pid) {
 function rss(pid) {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
   return line ? Number(line[1]) * 1024 : 0;
+}
+
+/** CPU seconds used by Chromium's processes: the renderers, and all of them. */
+function chromiumCpu() {
+  const used = { renderer: 0, all: 0 };
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (!cmdline.includes("chrom")) continue;
+      const cpu = cpuSeconds(pid);
+      used.all += cpu;
+      if (cmdline.includes("--type=renderer")) used.renderer += cpu;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return used;
 }
 
 /** Resident memory of Chromium's renderers (the page's process), in bytes. */
@@ -159,6 +178,7 @@ async function browserUpload(browser, store, file) {
     peaks.server = Math.max(peaks.server, rss(store.serverPid));
   };
   const cpuBefore = cpuSeconds(store.serverPid);
+  const chromiumBefore = chromiumCpu();
   const start = process.hrtime.bigint();
   await page.getByTestId("file-picker").setInputFiles(file);
   let done = false;
@@ -175,10 +195,13 @@ async function browserUpload(browser, store, file) {
   const state = await row.getAttribute("data-state");
   if (state !== "done") throw new Error(`the page's upload ended ${state}: ${await row.textContent()}`);
   const cpu = cpuSeconds(store.serverPid) - cpuBefore;
+  const chromiumAfter = chromiumCpu();
+  const rendererCpu = chromiumAfter.renderer - chromiumBefore.renderer;
+  const chromiumTotalCpu = chromiumAfter.all - chromiumBefore.all;
   const href = await row.locator("a.download").getAttribute("href");
   const key = decodeURIComponent(new URL(href).pathname).split("/").slice(2).join("/");
   await context.close();
-  return { seconds: elapsed, cpu, key, ...peaks };
+  return { seconds: elapsed, cpu, rendererCpu, chromiumTotalCpu, key, ...peaks };
 }
 
 /** How long until the page accepts a file: navigation start to hydration (to within a
@@ -310,12 +333,15 @@ for (const mib of SIZES) {
     const client = new AwsClient({ accessKeyId: store.key, secretAccessKey: store.secret, region: store.region, service: "s3" });
     await client.fetch(`${store.endpoint}/${store.bucket}/${browserRun.key}`, { method: "DELETE" });
     const baselines = {};
-    for (const config of AWS_CONFIGS) baselines[config.label] = rate(mib, awsUpload(store, config, file, `bench/aws-${config.name}-${mib}`));
-    baselines["curl, one presigned PUT"] = rate(mib, await curlUpload(store, file, `bench/curl-${mib}`));
+    if (!ONLY_BROWSER) {
+      for (const config of AWS_CONFIGS) baselines[config.label] = rate(mib, awsUpload(store, config, file, `bench/aws-${config.name}-${mib}`));
+      baselines["curl, one presigned PUT"] = rate(mib, await curlUpload(store, file, `bench/curl-${mib}`));
+    }
     results.push({ store, browserRun, baselines, s3drop: rate(mib, browserRun.seconds) });
   }
-  const cell = (value, best) => `${value.toFixed(0)} MiB/s (${(value / best).toFixed(2)}×)`;
-  const best = results.map((r) => Math.max(...Object.values(r.baselines)));
+  const cell = (value, best) =>
+    best ? `${value.toFixed(0)} MiB/s (${(value / best).toFixed(2)}×)` : `${value.toFixed(0)} MiB/s`;
+  const best = results.map((r) => (ONLY_BROWSER ? undefined : Math.max(...Object.values(r.baselines))));
   row(`**${mb(mib * MIB)}: s3drop in Chromium**`, ...results.map((r, i) => `**${cell(r.s3drop, best[i])}**`));
   for (const label of Object.keys(results[0].baselines)) {
     row(`${mb(mib * MIB)}: ${label}`, ...results.map((r, i) => cell(r.baselines[label], best[i])));
@@ -323,10 +349,16 @@ for (const mib of SIZES) {
   row(`${mb(mib * MIB)}: disk sequential write (limit)`, ...results.map((_, i) => cell(disk[mib], best[i])));
   row(`${mb(mib * MIB)}: browser JS heap, peak`, ...results.map((r) => mb(r.browserRun.heap)));
   row(`${mb(mib * MIB)}: renderer resident memory, peak`, ...results.map((r) => mb(r.browserRun.renderer)));
+  row(`${mb(mib * MIB)}: Chromium CPU per GiB (renderer / all)`, ...results.map((r) => `${((r.browserRun.rendererCpu * 1024) / mib).toFixed(2)} / ${((r.browserRun.chromiumTotalCpu * 1024) / mib).toFixed(2)} s`));
   row(`${mb(mib * MIB)}: server CPU per GiB`, ...results.map((r) => `${((r.browserRun.cpu * 1024) / mib).toFixed(2)} s`));
   row(`${mb(mib * MIB)}: server resident memory, peak`, ...results.map((r) => mb(r.browserRun.server)));
 }
 
+if (ONLY_BROWSER) {
+  await browser.close();
+  console.log(lines.join("\n"));
+  process.exit(0);
+}
 const signing = [];
 for (const store of STORES) signing.push(await signatureRate(store));
 row("10,000 part signatures: server CPU", ...signing.map((s) => `${s.cpu.toFixed(2)} s`));

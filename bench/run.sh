@@ -7,6 +7,9 @@
 #   bench/run.sh            files of 256 MiB and 1 GiB
 #   bench/run.sh --big      also 4 GiB
 #
+# For quick iterations: BENCH_SIZES_MIB="1024" BENCH_ONLY=browser bench/run.sh measures only
+# the page's uploads; extra S3DROP_* settings in the environment reach both servers.
+#
 # Installs what it needs first (release build tools, Chromium, Garage, wrk and brotli
 # from Debian, the AWS CLI from PyPI into .tools/awscli).
 set -euo pipefail
@@ -14,7 +17,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 export LEPTOS_OUTPUT_NAME=s3drop AWS_EC2_METADATA_DISABLED=true
 
-SIZES_MIB="256 1024"
+SIZES_MIB=${BENCH_SIZES_MIB:-256 1024}
 [[ ${1:-} == "--big" ]] && SIZES_MIB="256 1024 4096"
 
 scripts/install.sh --test
