@@ -10,8 +10,8 @@
 # For quick iterations: BENCH_SIZES_MIB="1024" BENCH_ONLY=browser bench/run.sh measures only
 # the page's uploads; extra S3DROP_* settings in the environment reach both servers.
 #
-# Installs what it needs first (release build tools, Chromium, Garage, wrk and brotli
-# from Debian, the AWS CLI from PyPI into .tools/awscli).
+# Installs what it needs first (release build tools, Chromium, Garage, wrk, brotli and
+# curl from Debian, the AWS CLI from PyPI into .tools/awscli).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -21,12 +21,12 @@ SIZES_MIB=${BENCH_SIZES_MIB:-256 1024}
 [[ ${1:-} == "--big" ]] && SIZES_MIB="256 1024 4096"
 
 scripts/install.sh --test
-if ! command -v wrk >/dev/null || ! command -v brotli >/dev/null; then
-  say "installing wrk and brotli from Debian"
+if ! command -v wrk >/dev/null || ! command -v brotli >/dev/null || ! command -v curl >/dev/null; then
+  say "installing wrk, brotli and curl from Debian"
   SUDO=""
   [[ $(id -u) -ne 0 ]] && SUDO=sudo
   $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q wrk brotli
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q wrk brotli curl
 fi
 if [[ ! -x .tools/awscli/bin/aws ]]; then
   say "installing the AWS CLI from PyPI into .tools/awscli"

@@ -30,25 +30,22 @@ async fn store_command(flags: &[&str]) -> (String, bool) {
 #[tokio::test]
 #[ignore = "needs an external store: scripts/test.sh runs it"]
 async fn the_store_check_says_what_is_wrong() {
-    let cases = [
+    let cases: [(Vec<&str>, &[&str]); 3] = [
         (
             vec!["--secret-access-key", "not-the-secret"],
             // Garage answers AccessDenied, S3 and SeaweedFS SignatureDoesNotMatch.
-            [
+            &[
                 "secret access key is wrong",
                 "access key or secret is wrong",
             ],
         ),
         (
             vec!["--bucket", "no-such-bucket-here"],
-            ["\"no-such-bucket-here\" does not exist", "does not exist"],
+            &["\"no-such-bucket-here\" does not exist"],
         ),
         (
             vec!["--endpoint-url", "http://127.0.0.1:9"],
-            [
-                "cannot reach the store at http://127.0.0.1:9",
-                "cannot reach",
-            ],
+            &["cannot reach the store at http://127.0.0.1:9"],
         ),
     ];
     for (flags, expected) in cases {

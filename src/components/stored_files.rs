@@ -21,10 +21,21 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
     // Announced to screen readers: what just happened.
     let said = RwSignal::new(String::new());
 
+    // Loads overlap while uploads finish; only the newest first page (and the pages
+    // shown after it) may change the list, whatever order the answers arrive in.
+    let generation = StoredValue::new(0u64);
     let load = move |after: Option<String>| {
+        let more = after.is_some();
+        if !more {
+            generation.update_value(|g| *g += 1);
+        }
+        let mine = generation.get_value();
         leptos::task::spawn_local(async move {
-            let more = after.is_some();
-            match api::list_files(after, PAGE).await {
+            let answer = api::list_files(after, PAGE).await;
+            if generation.get_value() != mine {
+                return;
+            }
+            match answer {
                 Ok(Some(page)) => {
                     enabled.set(true);
                     can_delete.set(page.can_delete);
@@ -40,9 +51,14 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
             }
         });
     };
-    Effect::new(move || {
-        uploads_done.track();
-        load(None);
+    // Progress updates touch every file's status, so the count is read on each of them;
+    // the list is fetched only when the count has changed.
+    Effect::new(move |before: Option<usize>| {
+        let done = uploads_done.get();
+        if before != Some(done) {
+            load(None);
+        }
+        done
     });
 
     let copy = Callback::new(move |file: ListedFile| {

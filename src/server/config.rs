@@ -15,6 +15,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use crate::core::limits::{MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PRESIGN_SECS, MIN_PART_SIZE};
 use crate::core::policy::{UploadPolicy, normalise_type};
 
+use super::storage::origin_of;
 use super::store_check::Target;
 
 /// Upload files from the browser straight to S3.
@@ -404,11 +405,7 @@ impl Config {
     /// What the store check looks at: s3drop's prefix, the page's origin (from
     /// `--public-url`), and the stale-upload age in whole days (at least one).
     pub fn store_target(&self) -> Target {
-        let origin = self.public_url.as_deref().map(|url| {
-            let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
-            let host = rest.split('/').next().unwrap_or_default();
-            format!("{scheme}://{host}")
-        });
+        let origin = self.public_url.as_deref().and_then(origin_of);
         let days = self.stale_upload_hours.div_ceil(24).max(1);
         Target {
             endpoint: self

@@ -126,9 +126,7 @@ impl Storage {
             .presign_get(None, "origin-probe", "inline")
             .await
             .ok()?;
-        let (scheme, rest) = url.split_once("://")?;
-        let host = rest.split(['/', '?']).next()?;
-        Some(format!("{scheme}://{host}"))
+        origin_of(&url)
     }
 
     /// A PUT of a whole object, bound to its content type, exact length and, when
@@ -445,6 +443,14 @@ impl Storage {
     }
 }
 
+/// `scheme://host[:port]` of a URL (no path, no query: safe to show for presigned URLs);
+/// `None` without a scheme.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    Some(format!("{scheme}://{host}"))
+}
+
 /// The presigned request as the browser must send it. The browser sets `Content-Length`
 /// itself from the body (it may not set it by hand), so that header is left out.
 fn browser_request(request: &PresignedRequest) -> Presigned {
@@ -546,6 +552,19 @@ mod tests {
             "my-uploads".into(),
             Duration::from_secs(60),
         )
+    }
+
+    #[test]
+    fn origins_hide_paths_and_signatures() {
+        assert_eq!(
+            origin_of("https://b.s3.amazonaws.com/k?X-Amz-Signature=abc").as_deref(),
+            Some("https://b.s3.amazonaws.com")
+        );
+        assert_eq!(
+            origin_of("http://localhost:3100").as_deref(),
+            Some("http://localhost:3100")
+        );
+        assert_eq!(origin_of("no scheme"), None);
     }
 
     // Presigning is offline: these need no store.

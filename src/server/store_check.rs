@@ -16,7 +16,7 @@ use aws_sdk_s3::types::{
     ExpirationStatus, LifecycleRule, LifecycleRuleFilter,
 };
 
-use super::storage::Storage;
+use super::storage::{Storage, origin_of};
 use super::system::random_id;
 
 /// The id of the CORS rule `--setup-store` manages.
@@ -221,7 +221,7 @@ async fn check_browser_upload(storage: &Storage, target: &Target, report: &mut R
                 "write",
                 format!(
                     "a presigned PUT to {} failed: {err}",
-                    origin_of(&presigned.url)
+                    origin_of(&presigned.url).unwrap_or_default()
                 ),
             );
             return;
@@ -248,7 +248,7 @@ async fn check_browser_upload(storage: &Storage, target: &Target, report: &mut R
         "write",
         format!(
             "presigned PUTs to {} are accepted",
-            origin_of(&presigned.url)
+            origin_of(&presigned.url).unwrap_or_default()
         ),
     );
     if let Err(err) = storage.delete(&key).await {
@@ -542,13 +542,6 @@ fn http_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
-/// `scheme://host` of a URL, for messages that must not show signatures.
-fn origin_of(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let host = rest.split(['/', '?']).next().unwrap_or_default();
-    format!("{scheme}://{host}")
-}
-
 /// The `<Code>` of an S3 XML error body, or "" when there is none.
 fn error_code(body: &str) -> &str {
     body.split_once("<Code>")
@@ -586,14 +579,6 @@ mod tests {
         let body = "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code></Error>";
         assert_eq!(error_code(body), "AccessDenied");
         assert_eq!(error_code("not xml"), "");
-    }
-
-    #[test]
-    fn origins_hide_paths_and_signatures() {
-        assert_eq!(
-            origin_of("https://b.s3.amazonaws.com/k?X-Amz-Signature=abc"),
-            "https://b.s3.amazonaws.com"
-        );
     }
 
     #[test]
