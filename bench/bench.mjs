@@ -261,13 +261,15 @@ function load(store, endpoint, body, connections) {
   const threads = String(Math.min(2, connections));
   const run = timed("wrk", ["-t", threads, "-c", String(connections), "-d", "5s", "--latency", "-s", script, `${store.page}api/${endpoint}`]);
   const out = run.stdout;
+  // wrk prints durations as 812.00us, 1.20ms, 2.00s or 1.50m; NaN when it printed none.
   const toMs = (text) => {
-    const [, value, unit] = text.match(/([\d.]+)(us|ms|s)/);
-    return Number(value) * { us: 0.001, ms: 1, s: 1000 }[unit];
+    const [, value, unit] = text?.match(/^([\d.]+)(us|ms|s|m)$/) ?? [];
+    return Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 }[unit] ?? NaN);
   };
-  const p50 = toMs(out.match(/50%\s+(\S+)/)[1]);
-  const p99 = toMs(out.match(/99%\s+(\S+)/)[1]);
-  const rate = Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]);
+  const p50 = toMs(out.match(/50%\s+(\S+)/)?.[1]);
+  const p99 = toMs(out.match(/99%\s+(\S+)/)?.[1]);
+  const rate = Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]);
+  if (Number.isNaN(p50 + p99 + rate)) console.error(`wrk's output for ${endpoint} at ${connections}:\n${out}`);
   const errors = out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? "0";
   return { p50, p99, rate, errors: Number(errors) };
 }
