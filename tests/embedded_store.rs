@@ -276,6 +276,171 @@ async fn multipart_uploads_assemble_list_and_abort() {
     assert_eq!(service_code(gone), "NoSuchUpload");
 }
 
+/// Completes `key` from `parts` and answers the object's ETag.
+async fn upload_in_parts(s3: &aws_sdk_s3::Client, key: &str, parts: &[Vec<u8>]) -> String {
+    let upload = s3
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .expect("create");
+    let upload_id = upload.upload_id().expect("an id");
+    let mut completed = Vec::new();
+    for (i, data) in parts.iter().enumerate() {
+        let number = i as i32 + 1;
+        let sent = s3
+            .upload_part()
+            .bucket(BUCKET)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .body(ByteStream::from(data.clone()))
+            .send()
+            .await
+            .expect("upload part");
+        completed.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .e_tag(sent.e_tag().expect("an etag"))
+                .build(),
+        );
+    }
+    let done = s3
+        .complete_multipart_upload()
+        .bucket(BUCKET)
+        .key(key)
+        .upload_id(upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(completed))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("complete");
+    done.e_tag().expect("etag").to_owned()
+}
+
+/// The object data files under the store's buckets.
+fn data_files(server: &TestServer) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "data") {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&server.data.path().join("store/buckets"), &mut found);
+    found
+}
+
+#[tokio::test]
+async fn objects_completed_from_parts_read_across_parts_and_outlive_replacement() {
+    let server = TestServer::start(&[]).await;
+    let s3 = server.s3();
+    let key = "parts/file.bin";
+    let parts = [bytes(5 * MIB, 7), bytes(5 * MIB, 8), bytes(1_234, 9)];
+    let whole = parts.concat();
+    upload_in_parts(&s3, key, &parts).await;
+
+    // A range across the first boundary, one inside a part, the tail.
+    for (first, last) in [
+        (5 * MIB - 10, 5 * MIB + 9),
+        (6 * MIB, 7 * MIB),
+        (10 * MIB, whole.len() - 1),
+    ] {
+        let got = s3
+            .get_object()
+            .bucket(BUCKET)
+            .key(key)
+            .range(format!("bytes={first}-{last}"))
+            .send()
+            .await
+            .expect("ranged get")
+            .body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes();
+        assert_eq!(got.as_ref(), &whole[first..=last], "bytes {first}-{last}");
+    }
+
+    // A reader that started before the object was replaced and then deleted still
+    // reads the version it started on, to the end.
+    let mut reading = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .expect("get")
+        .body;
+    let mut read = reading
+        .next()
+        .await
+        .expect("a chunk")
+        .expect("bytes")
+        .to_vec();
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(key)
+        .body(ByteStream::from_static(b"newer"))
+        .send()
+        .await
+        .expect("replace");
+    s3.delete_object()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .expect("delete");
+    while let Some(chunk) = reading.next().await {
+        read.extend_from_slice(&chunk.expect("bytes"));
+    }
+    assert!(read == whole, "the old version was read whole");
+    drop(reading);
+    assert_eq!(data_files(&server), Vec::<std::path::PathBuf>::new());
+
+    // An object from parts survives a restart; files no object names are swept then.
+    upload_in_parts(&s3, key, &parts).await;
+    let orphan = server
+        .data
+        .path()
+        .join("store/buckets/s3drop/00/orphan.data");
+    std::fs::create_dir_all(orphan.parent().expect("a parent")).expect("mkdir");
+    std::fs::write(&orphan, b"left by a crash").expect("write");
+    let server = server.restart(&[]).await;
+    assert!(read_all(&server.s3(), key).await == whole);
+    assert!(!orphan.exists(), "swept at start");
+    assert_eq!(data_files(&server).len(), parts.len());
+}
+
+#[tokio::test]
+async fn etags_follow_s3s_shapes() {
+    let server = TestServer::start(&[]).await;
+    let s3 = server.s3();
+    let put = s3
+        .put_object()
+        .bucket(BUCKET)
+        .key("one")
+        .body(ByteStream::from_static(b"hello"))
+        .send()
+        .await
+        .expect("put");
+    // An object written in one PUT: its MD5, which tools compare with the file's.
+    assert_eq!(put.e_tag(), Some("\"5d41402abc4b2a76b9719d911017c592\""));
+    let etag = upload_in_parts(&s3, "two", &[bytes(5 * MIB, 1), bytes(10, 2)]).await;
+    let shape = etag.trim_matches('"');
+    let (digest, count) = shape.split_once('-').expect("digest-count");
+    assert_eq!((digest.len(), count), (32, "2"), "{etag}");
+    assert!(digest.bytes().all(|b| b.is_ascii_hexdigit()));
+}
+
 #[tokio::test]
 async fn small_non_final_parts_are_refused_at_completion() {
     let server = TestServer::start(&[]).await;

@@ -6,6 +6,8 @@
 //! store/tmp/                                  files being written (emptied at start)
 //! store/buckets/<bucket>/<h2>/<h>.json        object metadata: the commit point
 //! store/buckets/<bucket>/<h2>/<h>.<id>.data   object bytes, named by the metadata
+//! store/buckets/<bucket>/<h2>/<h>.<id>.<n>.data  or, for an object completed from
+//!                                             parts, its parts' files (linked, not copied)
 //! store/uploads/<upload id>/upload.json       a multipart upload's bucket, key and type
 //! store/uploads/<upload id>/<n>.json          part n's metadata: the commit point
 //! store/uploads/<upload id>/<n>.<id>.data     part n's bytes, named by the metadata
@@ -28,16 +30,42 @@ use tokio::io::AsyncWriteExt;
 pub struct ObjectMeta {
     pub key: String,
     pub size: u64,
-    /// The `ETag` value without quotes: an MD5 in hex, or `md5-N` for multipart objects.
+    /// The `ETag` value without quotes: an MD5 in hex, or `md5-N` for multipart objects
+    /// (the MD5 of the parts' ETags).
     pub etag: String,
     pub content_type: String,
     /// Seconds since the Unix epoch.
     pub last_modified: u64,
-    /// The data file's name, beside the metadata file.
+    /// The data file's name, beside the metadata file (an object written in one PUT).
     pub data: String,
+    /// Or the data files, in order, of an object completed from parts: each part's file
+    /// becomes the object's by a hard link, so completing costs no copy of the bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<Segment>,
     /// Checksums the writer supplied and the store verified, by algorithm (`crc32c`, …).
     #[serde(default)]
     pub checksums: BTreeMap<String, String>,
+}
+
+/// One data file of an object completed from parts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub data: String,
+    pub size: u64,
+}
+
+impl ObjectMeta {
+    /// The object's data files and their sizes, in order.
+    pub fn files(&self) -> Vec<(&str, u64)> {
+        if self.segments.is_empty() {
+            vec![(self.data.as_str(), self.size)]
+        } else {
+            self.segments
+                .iter()
+                .map(|s| (s.data.as_str(), s.size))
+                .collect()
+        }
+    }
 }
 
 /// What the store records of a multipart upload.
@@ -55,7 +83,7 @@ pub struct UploadMeta {
 pub struct PartMeta {
     pub part_number: u32,
     pub size: u64,
-    /// MD5 in hex, without quotes.
+    /// In hex, without quotes (see [`super::body::EtagOf::Fingerprint`]).
     pub etag: String,
     pub last_modified: u64,
     pub data: String,
@@ -148,7 +176,7 @@ pub async fn publish_into_existing(tmp: &Path, path: &Path) -> io::Result<()> {
     }
 }
 
-async fn sync_dir(dir: &Path) -> io::Result<()> {
+pub async fn sync_dir(dir: &Path) -> io::Result<()> {
     let dir = dir.to_owned();
     tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
         .await

@@ -8,6 +8,7 @@ mod body;
 mod disk;
 mod multipart;
 mod objects;
+mod reading;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -39,6 +40,8 @@ struct Inner {
     /// Serialises the moment an object or part replaces another, so each replaced data
     /// file is removed exactly once.
     commit: tokio::sync::Mutex<()>,
+    /// Data files being read, kept until their readers are done.
+    readers: reading::Readers,
 }
 
 impl EmbeddedStore {
@@ -62,6 +65,7 @@ impl EmbeddedStore {
                 layout,
                 index: RwLock::new(index),
                 commit: tokio::sync::Mutex::new(()),
+                readers: reading::Readers::default(),
             }),
         })
     }
@@ -113,7 +117,9 @@ impl EmbeddedStore {
     }
 }
 
-/// Reads every object's metadata under a bucket directory.
+/// Reads every object's metadata under a bucket directory, and removes data files no
+/// object names (left by a crash between writing the data and committing the metadata,
+/// or retired while a reader held them).
 async fn load_bucket(dir: &Path) -> io::Result<BucketIndex> {
     let mut objects = BucketIndex::new();
     let mut shards = fs::read_dir(dir).await?;
@@ -121,13 +127,29 @@ async fn load_bucket(dir: &Path) -> io::Result<BucketIndex> {
         if !shard.file_type().await?.is_dir() {
             continue;
         }
+        let mut data_files = Vec::new();
+        let mut named = std::collections::HashSet::new();
         let mut files = fs::read_dir(shard.path()).await?;
         while let Some(file) = files.next_entry().await? {
             let path = file.path();
-            if path.extension().is_some_and(|e| e == "json")
-                && let Some(meta) = disk::read_json::<ObjectMeta>(&path).await?
-            {
-                objects.insert(meta.key.clone(), meta);
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("json") => {
+                    if let Some(meta) = disk::read_json::<ObjectMeta>(&path).await? {
+                        named.extend(meta.files().into_iter().map(|(f, _)| f.to_owned()));
+                        objects.insert(meta.key.clone(), meta);
+                    }
+                }
+                Some("data") => data_files.push(path),
+                _ => {}
+            }
+        }
+        for path in data_files {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if !named.contains(name) {
+                disk::remove_file(&path).await?;
             }
         }
     }

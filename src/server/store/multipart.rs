@@ -9,8 +9,8 @@ use s3s::{S3Error, S3Request, S3Response, S3Result, s3_error};
 use tokio::fs;
 
 use super::EmbeddedStore;
-use super::body::{self, Promised};
-use super::disk::{self, ObjectMeta, PartMeta, UploadMeta};
+use super::body::{self, EtagOf, Promised};
+use super::disk::{self, ObjectMeta, PartMeta, Segment, UploadMeta};
 use super::objects::{timestamp, to_i64};
 use crate::core::checksum::composite_crc32c;
 use crate::core::limits::{MAX_LIST_PAGE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE};
@@ -141,13 +141,20 @@ impl EmbeddedStore {
             .upload(&input.bucket, &input.key, &input.upload_id)
             .await?;
         let layout = &self.inner.layout;
-        let received = body::receive(layout, input.body, promised, req.trailing_headers).await?;
+        let received = body::receive(
+            layout,
+            input.body,
+            promised,
+            req.trailing_headers,
+            EtagOf::Fingerprint,
+        )
+        .await?;
 
         let data = format!("{part_number:05}.{}.data", disk::random_id());
         let meta = PartMeta {
             part_number,
             size: received.size,
-            etag: received.md5,
+            etag: received.etag,
             last_modified: disk::now_secs(),
             data: data.clone(),
             checksums: received.checksums,
@@ -343,23 +350,32 @@ impl EmbeddedStore {
             chosen.push(meta.clone());
         }
 
-        let tmp = self.inner.layout.tmp_file();
-        let sources: Vec<PathBuf> = chosen.iter().map(|p| dir.join(&p.data)).collect();
-        let concatenated = tokio::task::spawn_blocking({
-            let tmp = tmp.clone();
-            move || concatenate(&sources, &tmp)
-        })
-        .await
-        .map_err(S3Error::internal_error)?;
-        let size = match concatenated {
-            Ok(size) => size,
-            Err(e) => {
-                let _ = disk::remove_file(&tmp).await;
-                return Err(S3Error::internal_error(e));
+        // The parts' files become the object's by hard links (the parts are durable
+        // already); the upload's own names go with its directory.
+        let (object_dir, stem) = self.inner.layout.object_stem(&input.bucket, &upload.key);
+        let version = disk::random_id();
+        let segments: Vec<Segment> = chosen
+            .iter()
+            .map(|p| Segment {
+                data: format!("{stem}.{version}.{:05}.data", p.part_number),
+                size: p.size,
+            })
+            .collect();
+        let links: Vec<(PathBuf, PathBuf)> = chosen
+            .iter()
+            .zip(&segments)
+            .map(|(p, s)| (dir.join(&p.data), object_dir.join(&s.data)))
+            .collect();
+        if let Err(e) = link_all(&object_dir, &links).await {
+            for (_, link) in &links {
+                let _ = disk::remove_file(link).await;
             }
-        };
+            return Err(S3Error::internal_error(e));
+        }
+        let size = segments.iter().map(|s| s.size).sum();
 
-        // The multipart ETag: MD5 of the parts' binary MD5s, then "-" and the part count.
+        // The multipart ETag, as S3 makes it: MD5 of the parts' binary ETags, then "-"
+        // and the part count.
         let mut md5 = Md5::new();
         for part in &chosen {
             md5.update(hex::decode(&part.etag).map_err(S3Error::internal_error)?);
@@ -378,13 +394,14 @@ impl EmbeddedStore {
             content_type: upload.content_type,
             last_modified: disk::now_secs(),
             data: String::new(),
+            segments,
             checksums: composite
                 .clone()
                 .map(|c| ("crc32c".to_owned(), c))
                 .into_iter()
                 .collect(),
         };
-        self.publish_object(&input.bucket, meta, &tmp).await?;
+        self.commit_object(&input.bucket, meta).await?;
         let _commit = self.inner.commit.lock().await;
         fs::remove_dir_all(&dir)
             .await
@@ -413,15 +430,11 @@ impl EmbeddedStore {
     }
 }
 
-/// Writes the parts one after another into `target` (the kernel copies file to file)
-/// and makes it durable; returns the total size.
-fn concatenate(sources: &[PathBuf], target: &std::path::Path) -> std::io::Result<u64> {
-    let mut out = std::fs::File::create(target)?;
-    let mut size = 0;
-    for source in sources {
-        let mut input = std::fs::File::open(source)?;
-        size += std::io::copy(&mut input, &mut out)?;
+/// Makes each `(source, link)` pair's link, in `dir`, and the links durable.
+async fn link_all(dir: &std::path::Path, links: &[(PathBuf, PathBuf)]) -> std::io::Result<()> {
+    fs::create_dir_all(dir).await?;
+    for (source, link) in links {
+        fs::hard_link(source, link).await?;
     }
-    out.sync_data()?;
-    Ok(size)
+    disk::sync_dir(dir).await
 }

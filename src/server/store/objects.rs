@@ -4,13 +4,10 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use s3s::dto::*;
 use s3s::{S3Error, S3Request, S3Response, S3Result, s3_error};
-use tokio::fs;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
-use super::EmbeddedStore;
-use super::body::{self, Promised};
+use super::body::{self, EtagOf, Promised};
 use super::disk::{self, ObjectMeta};
+use super::{EmbeddedStore, reading};
 use crate::core::limits::{MAX_LIST_PAGE, MAX_SINGLE_PUT_SIZE};
 
 impl EmbeddedStore {
@@ -34,16 +31,24 @@ impl EmbeddedStore {
         );
         promised.check_length(MAX_SINGLE_PUT_SIZE)?;
         let layout = &self.inner.layout;
-        let received = body::receive(layout, input.body, promised, req.trailing_headers).await?;
+        let received = body::receive(
+            layout,
+            input.body,
+            promised,
+            req.trailing_headers,
+            EtagOf::Md5,
+        )
+        .await?;
         let meta = ObjectMeta {
             key: input.key,
             size: received.size,
-            etag: received.md5.clone(),
+            etag: received.etag.clone(),
             content_type: input
                 .content_type
                 .unwrap_or_else(|| "application/octet-stream".into()),
             last_modified: disk::now_secs(),
             data: String::new(),
+            segments: Vec::new(),
             checksums: received.checksums.clone(),
         };
         let meta = self
@@ -62,19 +67,30 @@ impl EmbeddedStore {
     }
 
     /// Makes a verified data file the object's content: data into place, then the
-    /// metadata (the commit point), then the replaced data file is removed.
+    /// metadata (the commit point), then the replaced data files are retired.
     pub(super) async fn publish_object(
         &self,
         bucket: &str,
         mut meta: ObjectMeta,
         tmp: &std::path::Path,
     ) -> S3Result<ObjectMeta> {
-        let layout = &self.inner.layout;
-        let (dir, stem) = layout.object_stem(bucket, &meta.key);
+        let (dir, stem) = self.inner.layout.object_stem(bucket, &meta.key);
         meta.data = format!("{stem}.{}.data", disk::random_id());
         disk::publish(tmp, &dir.join(&meta.data))
             .await
             .map_err(S3Error::internal_error)?;
+        self.commit_object(bucket, meta).await
+    }
+
+    /// Records `meta` (its data files already in place and durable) as the object's
+    /// current version, and retires the files of the version it replaces.
+    pub(super) async fn commit_object(
+        &self,
+        bucket: &str,
+        meta: ObjectMeta,
+    ) -> S3Result<ObjectMeta> {
+        let layout = &self.inner.layout;
+        let (dir, stem) = layout.object_stem(bucket, &meta.key);
         let _commit = self.inner.commit.lock().await;
         disk::write_json(layout, &dir.join(format!("{stem}.json")), &meta)
             .await
@@ -85,8 +101,9 @@ impl EmbeddedStore {
             .or_default()
             .insert(meta.key.clone(), meta.clone());
         if let Some(old) = replaced {
-            disk::remove_file(&dir.join(old.data))
-                .await
+            self.inner
+                .readers
+                .retire(data_paths(&dir, &old))
                 .map_err(S3Error::internal_error)?;
         }
         Ok(meta)
@@ -96,12 +113,20 @@ impl EmbeddedStore {
         &self,
         input: GetObjectInput,
     ) -> S3Result<S3Response<GetObjectOutput>> {
-        let meta = self.lookup(&input.bucket, &input.key)?;
         let (dir, _) = self.inner.layout.object_stem(&input.bucket, &input.key);
-        // Once open, the file stays readable even if a newer version replaces it.
-        let mut file = fs::File::open(dir.join(&meta.data))
-            .await
-            .map_err(|_| s3_error!(NoSuchKey))?;
+        // The files are held while the index still names them: a newer version or a
+        // delete retires them, and the last reader removes them.
+        let (meta, guard) = {
+            let index = self.read_index();
+            let meta = index
+                .get(&input.bucket)
+                .ok_or_else(|| s3_error!(NoSuchBucket))?
+                .get(&input.key)
+                .cloned()
+                .ok_or_else(|| s3_error!(NoSuchKey))?;
+            let guard = self.inner.readers.hold(data_paths(&dir, &meta));
+            (meta, guard)
+        };
         let range = match &input.range {
             Some(range) => Some(
                 range
@@ -111,11 +136,8 @@ impl EmbeddedStore {
             None => None,
         };
         let (start, end) = range.as_ref().map_or((0, meta.size), |r| (r.start, r.end));
-        file.seek(std::io::SeekFrom::Start(start))
-            .await
-            .map_err(S3Error::internal_error)?;
         let length = end - start;
-        let stream = ReaderStream::with_capacity(file.take(length), 256 * 1024);
+        let stream = reading::stream(&dir, reading::pieces(&meta, start, end), guard);
         let output = GetObjectOutput {
             body: Some(StreamingBlob::wrap(stream)),
             content_length: Some(to_i64(length)),
@@ -164,11 +186,13 @@ impl EmbeddedStore {
             .get_mut(&input.bucket)
             .and_then(|objects| objects.remove(&input.key));
         if let Some(meta) = removed {
-            for file in [format!("{stem}.json"), meta.data] {
-                disk::remove_file(&dir.join(file))
-                    .await
-                    .map_err(S3Error::internal_error)?;
-            }
+            disk::remove_file(&dir.join(format!("{stem}.json")))
+                .await
+                .map_err(S3Error::internal_error)?;
+            self.inner
+                .readers
+                .retire(data_paths(&dir, &meta))
+                .map_err(S3Error::internal_error)?;
         }
         // Like S3, deleting a missing key succeeds.
         Ok(S3Response::new(DeleteObjectOutput::default()))
@@ -259,6 +283,14 @@ impl EmbeddedStore {
         };
         Ok(S3Response::new(output))
     }
+}
+
+/// The paths of an object's data files.
+fn data_paths(dir: &std::path::Path, meta: &ObjectMeta) -> Vec<std::path::PathBuf> {
+    meta.files()
+        .into_iter()
+        .map(|(file, _)| dir.join(file))
+        .collect()
 }
 
 /// A size as S3's wire types carry it.
