@@ -11,6 +11,10 @@ use futures::future::{AbortHandle, Abortable, Either, select};
 use futures::{FutureExt, StreamExt};
 use gloo_file::File;
 use gloo_timers::future::TimeoutFuture;
+use js_sys::Uint8Array;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Blob;
 
 use super::put::put_blob;
 use super::saved::{self, SavedUpload};
@@ -18,7 +22,7 @@ use super::{now_ms, queue::UploadQueue};
 use crate::api::{
     self, ApiError, CompletedPart, PartToSign, SignedPart, StartRequest, StoredObject, UploadMethod,
 };
-use crate::core::checksum::crc32c;
+use crate::core::checksum::Crc32c;
 use crate::core::limits::{PARTS_IN_FLIGHT, SIGN_BATCH};
 use crate::core::plan::PartPlan;
 use crate::core::retry::{self, Failure};
@@ -82,6 +86,9 @@ impl Controller {
         let _ = self.0.unbounded_send(Event::Cancel);
     }
 }
+
+/// How often, at most, a running upload's byte count is shown anew.
+const PROGRESS_EVERY_MS: f64 = 100.0;
 
 /// The headers each part's PUT must carry (its signed checksum), by part number; filled
 /// by signing tasks, read when a part is sent.
@@ -340,6 +347,7 @@ async fn transfer(
     let mut tasks = Tasks::default();
     let mut wake_at: Option<f64> = None;
     let mut saved_parts = session.stored.len();
+    let (mut reported, mut reported_at) = (FileStatus::Queued, f64::NEG_INFINITY);
     loop {
         for command in machine.step(now_ms()) {
             match command {
@@ -442,7 +450,7 @@ async fn transfer(
             leptos::task::spawn_local(async move { saved::save(&saving).await });
         }
         let (sent, total) = machine.progress();
-        report(match machine.phase() {
+        let status = match machine.phase() {
             Phase::Paused => FileStatus::Paused { sent, total },
             _ => FileStatus::Uploading {
                 sent,
@@ -451,7 +459,15 @@ async fn transfer(
                     .then(|| machine.last_failure().map(str::to_owned))
                     .flatten(),
             },
-        });
+        };
+        // Byte counts arrive dozens of times a second per part; the page redraws them
+        // a few times a second, and any other change at once.
+        let now = now_ms();
+        let routine = |s: &FileStatus| matches!(s, FileStatus::Uploading { note: None, .. });
+        if !(routine(&status) && routine(&reported) && now - reported_at < PROGRESS_EVERY_MS) {
+            report(status.clone());
+            (reported, reported_at) = (status, now);
+        }
 
         let next = match wake_at.take() {
             Some(at) => match select(incoming.next(), sleep(at - now_ms()).boxed_local()).await {
@@ -490,29 +506,50 @@ async fn with_checksums(
         let Some((start, end)) = plan.range(part.part_number) else {
             continue;
         };
-        if let Ok(bytes) = gloo_file::futures::read_as_bytes(&file.slice(start, end)).await {
-            part.crc32c = Some(crc32c(&bytes));
+        if let Ok(crc) = part_crc32c(file.slice(start, end).as_ref()).await {
+            part.crc32c = Some(crc);
         }
     }
     parts
 }
 
-/// Computes each part's CRC32C (one part in memory at a time), then asks the server to
-/// sign them all in one call, checksums bound into the URLs.
+/// Computes each part's CRC32C (one part read at a time), then asks the server to sign
+/// them all in one call, checksums bound into the URLs.
 async fn sign(token: String, parts: Vec<(u32, File)>) -> Result<Vec<SignedPart>, ApiError> {
     let mut to_sign = Vec::with_capacity(parts.len());
     for (part_number, blob) in parts {
-        let bytes = gloo_file::futures::read_as_bytes(&blob)
-            .await
-            .map_err(|e| {
-                ApiError::Transport(format!("the browser could not read the file: {e}"))
-            })?;
         to_sign.push(PartToSign {
             part_number,
-            crc32c: Some(crc32c(&bytes)),
+            crc32c: Some(part_crc32c(blob.as_ref()).await?),
         });
     }
     api::sign_parts(token, to_sign).await
+}
+
+/// How much of a part is copied into WASM memory at a time for its checksum.
+const CHECKSUM_CHUNK: u32 = 256 * 1024;
+
+/// A part's CRC32C. The browser reads the part into its own memory once; only a small
+/// window of it at a time is copied into WASM's, so the page's memory does not grow
+/// with the part size.
+async fn part_crc32c(blob: &Blob) -> Result<String, ApiError> {
+    let unreadable =
+        |e: JsValue| ApiError::Transport(format!("the browser could not read the file: {e:?}"));
+    let buffer = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(unreadable)?;
+    let bytes = Uint8Array::new(&buffer);
+    let mut window = vec![0; CHECKSUM_CHUNK as usize];
+    let mut crc = Crc32c::new();
+    let mut at = 0;
+    while at < bytes.length() {
+        let end = (at + CHECKSUM_CHUNK).min(bytes.length());
+        let piece = &mut window[..(end - at) as usize];
+        bytes.subarray(at, end).copy_to(piece);
+        crc.update(piece);
+        at = end;
+    }
+    Ok(crc.finish())
 }
 
 async fn sleep(ms: f64) {

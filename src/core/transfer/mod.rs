@@ -440,7 +440,9 @@ impl Transfer {
             .iter()
             .filter(|p| matches!(p, Part::Ready { .. }))
             .count();
-        if ready >= self.limit {
+        // Preparing a batch takes time (the browser reads each part for its checksum):
+        // sign the next one while a full round of sends and a batch are still in stock.
+        if ready >= self.limit + self.sign_batch {
             return;
         }
         let mut batch = Vec::new();
