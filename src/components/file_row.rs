@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::upload_page::QueuedFile;
-use super::{format_bytes, permille, text};
+use super::{format_bytes, text};
 use crate::browser::now_ms;
 use crate::browser::upload::FileStatus;
 use crate::core::speed::Speed;
@@ -28,12 +28,14 @@ pub fn FileRow(
         FileStatus::Failed(_) | FileStatus::Refused(_) => "failed",
         FileStatus::Cancelled => "cancelled",
     };
-    let permille = move || match status.get() {
-        FileStatus::Uploading { sent, total, .. } | FileStatus::Paused { sent, total } => {
-            permille(sent, total)
+    let fraction = move || match status.get() {
+        FileStatus::Uploading { sent, total, .. } | FileStatus::Paused { sent, total }
+            if total > 0 =>
+        {
+            sent as f64 / total as f64
         }
-        FileStatus::Completing | FileStatus::Done(_) => 1_000,
-        _ => 0,
+        FileStatus::Completing | FileStatus::Done(_) => 1.0,
+        _ => 0.0,
     };
     let detail = move || match status.get() {
         FileStatus::Queued if held.get() => text::PAUSED_BEFORE_START.to_owned(),
@@ -117,7 +119,7 @@ pub fn FileRow(
                     <span class="file-name">{file.name.clone()}</span>
                     <span class="file-size">{format_bytes(file.size)}</span>
                 </div>
-                <progress max="1000" value=permille aria-label=text::upload_of(&file.name)></progress>
+                <progress max="1" value=fraction aria-label=text::upload_of(&file.name)></progress>
                 <div class="file-foot">
                     <span class="file-state">{detail}</span>
                     <span class="file-actions">

@@ -9,7 +9,7 @@ use web_sys::{ClipboardEvent, DragEvent, HtmlInputElement};
 
 use super::file_row::FileRow;
 use super::stored_files::StoredFiles;
-use super::{format_bytes, permille, text};
+use super::{format_bytes, text};
 use crate::api;
 use crate::browser::dropped;
 use crate::browser::now_ms;
@@ -244,7 +244,13 @@ pub fn UploadPage() -> impl IntoView {
         if let Some(left) = overall_speed.with_value(|s| s.seconds_left(total)) {
             line += &text::time_left(left);
         }
-        (permille(sent, total), line)
+        // Display only: a fraction for the bar.
+        let fraction = if total > 0 {
+            sent as f64 / total as f64
+        } else {
+            0.0
+        };
+        (fraction, line)
     });
     let finished =
         move || files.with(|all| all.iter().any(|f| f.status.with(FileStatus::is_finished)));
@@ -329,7 +335,7 @@ pub fn UploadPage() -> impl IntoView {
         </Show>
         <Show when=move || { active() > 0 }>
             <div class="overall" data-testid="overall">
-                <progress max="1000" value=move || overall.get().0 aria-label=text::ALL_UPLOADS></progress>
+                <progress max="1" value=move || overall.get().0 aria-label=text::ALL_UPLOADS></progress>
                 <span class="file-state">{move || overall.get().1}</span>
             </div>
             <div class="queue-controls">
