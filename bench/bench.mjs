@@ -204,6 +204,74 @@ async function browserUpload(browser, store, file) {
   return { seconds: elapsed, cpu, rendererCpu, chromiumTotalCpu, key, ...peaks };
 }
 
+/** The browser's own ceiling on this machine: the same file sent as a multipart upload
+ *  of 8 MiB parts, 4 at a time, by plain XHR PUTs of File slices to presigned URLs, with
+ *  no checksums and no page around it (created and completed from here). */
+async function browserCeiling(browser, store, file, key) {
+  const client = new AwsClient({ accessKeyId: store.key, secretAccessKey: store.secret, region: store.region, service: "s3" });
+  const url = `${store.endpoint}/${store.bucket}/${key}`;
+  const created = await (await client.fetch(`${url}?uploads`, { method: "POST" })).text();
+  const uploadId = created.match(/<UploadId>([^<]+)<\/UploadId>/)[1];
+  const size = statSync(file).size;
+  const part = 8 * MIB;
+  const urls = [];
+  for (let n = 1; n <= Math.ceil(size / part); n++) {
+    const signed = await client.sign(`${url}?partNumber=${n}&uploadId=${encodeURIComponent(uploadId)}`, {
+      method: "PUT",
+      aws: { signQuery: true, allHeaders: false },
+    });
+    urls.push(signed.url);
+  }
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(store.page);
+  await page.evaluate(() => {
+    const input = document.createElement("input");
+    input.type = "file";
+    input.id = "ceiling";
+    document.body.append(input);
+  });
+  await page.setInputFiles("#ceiling", file);
+  const before = chromiumCpu();
+  const start = process.hrtime.bigint();
+  const etags = await page.evaluate(
+    async ([urls, part]) => {
+      const file = document.getElementById("ceiling").files[0];
+      const etags = [];
+      let next = 0;
+      const put = (url, body) =>
+        new Promise((resolve, reject) => {
+          const xhr = new XMLHttpRequest();
+          xhr.open("PUT", url);
+          xhr.upload.onprogress = () => {};
+          xhr.onload = () => (xhr.status < 300 ? resolve(xhr.getResponseHeader("ETag")) : reject(new Error(`HTTP ${xhr.status}`)));
+          xhr.onerror = () => reject(new Error("network"));
+          xhr.send(body);
+        });
+      const worker = async () => {
+        while (next < urls.length) {
+          const i = next++;
+          etags[i] = await put(urls[i], file.slice(i * part, (i + 1) * part));
+        }
+      };
+      await Promise.all(Array.from({ length: 4 }, worker));
+      return etags;
+    },
+    [urls, part],
+  );
+  const parts = etags.map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${etag}</ETag></Part>`).join("");
+  const done = await client.fetch(`${url}?uploadId=${encodeURIComponent(uploadId)}`, {
+    method: "POST",
+    body: `<CompleteMultipartUpload>${parts}</CompleteMultipartUpload>`,
+  });
+  if (!done.ok) throw new Error(`completing the ceiling's upload: HTTP ${done.status} ${await done.text()}`);
+  const elapsed = seconds(start);
+  const cpu = chromiumCpu().all - before.all;
+  await context.close();
+  await client.fetch(url, { method: "DELETE" });
+  return { seconds: elapsed, cpu };
+}
+
 /** How long until the page accepts a file: navigation start to hydration (to within a
  *  frame), in ms; the median of five fresh loads. */
 async function timeToInteractive(browser, store) {
@@ -334,12 +402,13 @@ for (const mib of SIZES) {
     const browserRun = await browserUpload(browser, store, file);
     const client = new AwsClient({ accessKeyId: store.key, secretAccessKey: store.secret, region: store.region, service: "s3" });
     await client.fetch(`${store.endpoint}/${store.bucket}/${browserRun.key}`, { method: "DELETE" });
+    const ceiling = await browserCeiling(browser, store, file, `bench/ceiling-${mib}`);
     const baselines = {};
     if (!ONLY_BROWSER) {
       for (const config of AWS_CONFIGS) baselines[config.label] = rate(mib, awsUpload(store, config, file, `bench/aws-${config.name}-${mib}`));
       baselines["curl, one presigned PUT"] = rate(mib, await curlUpload(store, file, `bench/curl-${mib}`));
     }
-    results.push({ store, browserRun, baselines, s3drop: rate(mib, browserRun.seconds) });
+    results.push({ store, browserRun, baselines, ceiling, s3drop: rate(mib, browserRun.seconds) });
   }
   const cell = (value, best) =>
     best ? `${value.toFixed(0)} MiB/s (${(value / best).toFixed(2)}×)` : `${value.toFixed(0)} MiB/s`;
@@ -348,6 +417,10 @@ for (const mib of SIZES) {
   for (const label of Object.keys(results[0].baselines)) {
     row(`${mb(mib * MIB)}: ${label}`, ...results.map((r, i) => cell(r.baselines[label], best[i])));
   }
+  row(
+    `${mb(mib * MIB)}: plain XHR in Chromium, 4 × 8 MiB parts, no checksums (the browser's ceiling)`,
+    ...results.map((r, i) => `${cell(rate(mib, r.ceiling.seconds), best[i])}, ${((r.ceiling.cpu * 1024) / mib).toFixed(2)} s CPU/GiB`),
+  );
   row(`${mb(mib * MIB)}: disk sequential write (limit)`, ...results.map((_, i) => cell(disk[mib], best[i])));
   row(`${mb(mib * MIB)}: browser JS heap, peak`, ...results.map((r) => mb(r.browserRun.heap)));
   row(`${mb(mib * MIB)}: renderer resident memory, peak`, ...results.map((r) => mb(r.browserRun.renderer)));

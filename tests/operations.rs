@@ -301,3 +301,17 @@ async fn pages_carry_a_content_security_policy_with_the_scripts_nonce() {
         csp
     );
 }
+
+#[tokio::test]
+async fn the_page_is_at_the_root_and_other_paths_are_not_found() {
+    let server = TestServer::start(&[]).await;
+    let (status, page) = get(&server, "/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("file-picker"), "the drop page");
+    for path in ["/nope", "/upload/else"] {
+        let (status, page) = get(&server, path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(page.contains("Page not found."), "{path}: {page}");
+        assert!(!page.contains("file-picker"), "{path}");
+    }
+}
