@@ -483,9 +483,10 @@ async fn a_checksum_signed_into_a_part_url_is_enforced_by_the_store() {
     let (status, body) = put(corrupted, true).await;
     assert_eq!(status, 400);
     assert!(is_checksum_refusal(&body), "{body}");
-    // Without the signed checksum header, the signature does not match.
-    let (status, _) = put(part.to_vec(), false).await;
-    assert!(matches!(status, 403 | 0), "{status}");
+    // Without the signed checksum header, the signature does not match (403), or the
+    // store refuses it otherwise (Garage, now and then: 400), or closes the connection.
+    let (status, body) = put(part.to_vec(), false).await;
+    assert!(matches!(status, 400 | 403 | 0), "{status} {body}");
     assert_eq!(put(part.to_vec(), true).await.0, 200);
 
     let stored: Vec<StoredPart> = server
