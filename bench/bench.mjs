@@ -209,7 +209,10 @@ async function browserUpload(browser, store, file) {
  *  no checksums and no page around it (created and completed from here). */
 async function browserCeiling(browser, store, file, key) {
   const client = new AwsClient({ accessKeyId: store.key, secretAccessKey: store.secret, region: store.region, service: "s3" });
-  const url = `${store.endpoint}/${store.bucket}/${key}`;
+  // The browser sends to the store as the page would: the embedded store on the
+  // page's own origin, Garage at its endpoint (CORS set up for the page).
+  const endpoint = store.name === "embedded" ? new URL(store.page).origin : store.endpoint;
+  const url = `${endpoint}/${store.bucket}/${key}`;
   const created = await (await client.fetch(`${url}?uploads`, { method: "POST" })).text();
   const uploadId = created.match(/<UploadId>([^<]+)<\/UploadId>/)[1];
   const size = statSync(file).size;

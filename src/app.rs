@@ -1,6 +1,6 @@
-//! The HTML shell and the app: one page at `/`. Without a router (leptos_router was
-//! 100 KB of the gzipped WASM bundle, a third of it, for one route), any other path is
-//! answered with a short "not found" and status 404.
+//! The HTML shell and the app: one page, at `/`. There is no router (leptos_router was
+//! a third of the gzipped WASM bundle, for one route); the server answers other paths
+//! that are not files with a plain "not found" page.
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -31,35 +31,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let page = if requested_path().as_deref().is_none_or(|path| path == "/") {
-        UploadPage().into_any()
-    } else {
-        not_found();
-        text::NOT_FOUND.into_any()
-    };
     view! {
         <Stylesheet id="leptos" href="/pkg/s3drop.css" />
         <Title text=text::TITLE />
-        <main>{page}</main>
-    }
-}
-
-/// The path the page was asked for (`None` where it cannot be known).
-fn requested_path() -> Option<String> {
-    #[cfg(feature = "ssr")]
-    {
-        use_context::<axum::http::request::Parts>().map(|parts| parts.uri.path().to_owned())
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        window().location().pathname().ok()
-    }
-}
-
-/// Answers the request with 404 (on the server; the browser only renders the words).
-fn not_found() {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(axum::http::StatusCode::NOT_FOUND);
+        <main>
+            <UploadPage />
+        </main>
     }
 }

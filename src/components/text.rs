@@ -11,6 +11,8 @@ pub const LANGUAGE: &str = "en";
 pub const TITLE: &str = "s3drop";
 pub const TAGLINE: &str = "Files go straight from your browser to the store.";
 pub const NOT_FOUND: &str = "Page not found.";
+/// The link from the "not found" page to the drop page.
+pub const GO_TO_PAGE: &str = "Go to the upload page.";
 
 pub const DROP_HINT: &str = "Drop files or folders here";
 pub const DROP_OR: &str = "or";

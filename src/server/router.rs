@@ -7,9 +7,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::error_handling::HandleError;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
+use axum::http::Uri;
 use axum::middleware::{from_fn_with_state, map_response};
-use axum::response::Response;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -23,6 +25,7 @@ use super::rate_limit::{RateLimiter, limit};
 use super::state::AppState;
 use crate::api::ApiError;
 use crate::app::{App, shell};
+use crate::components::text;
 
 /// The largest server-function request body (a batch of 100 parts to sign is ~6 KiB).
 const MAX_CALL_BODY: usize = 64 * 1024;
@@ -96,7 +99,7 @@ pub fn router(
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .fallback(file_or_not_found)
         .layer(map_response(api_error_status))
         // Server function arguments are small; parts never pass through here.
         .layer(DefaultBodyLimit::max(MAX_CALL_BODY))
@@ -135,4 +138,24 @@ async fn store_failure(err: HttpError) -> (StatusCode, &'static str) {
         StatusCode::INTERNAL_SERVER_ERROR,
         "the store failed to answer",
     )
+}
+
+/// The site's files (WASM, JS, CSS, assets); any other path is no page of s3drop's.
+async fn file_or_not_found(uri: Uri, state: State<LeptosOptions>, request: Request) -> Response {
+    let files = leptos_axum::file_and_error_handler(shell);
+    let response = files(uri, state, request).await;
+    if response.status() != StatusCode::NOT_FOUND {
+        return response;
+    }
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><link rel=\"stylesheet\" href=\"/pkg/s3drop.css\"></head>\
+         <body><main><p>{} <a href=\"/\">{}</a></p></main></body></html>",
+        text::LANGUAGE,
+        text::TITLE,
+        text::NOT_FOUND,
+        text::GO_TO_PAGE,
+    );
+    (StatusCode::NOT_FOUND, Html(page)).into_response()
 }

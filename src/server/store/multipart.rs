@@ -430,11 +430,18 @@ impl EmbeddedStore {
     }
 }
 
-/// Makes each `(source, link)` pair's link, in `dir`, and the links durable.
+/// Makes each `(source, link)` pair's link, in `dir`, and the links durable. Where the
+/// data directory spans file systems (a bucket mounted elsewhere), the part is copied.
 async fn link_all(dir: &std::path::Path, links: &[(PathBuf, PathBuf)]) -> std::io::Result<()> {
     fs::create_dir_all(dir).await?;
     for (source, link) in links {
-        fs::hard_link(source, link).await?;
+        match fs::hard_link(source, link).await {
+            Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
+                fs::copy(source, link).await?;
+                fs::File::open(link).await?.sync_all().await?;
+            }
+            result => result?,
+        }
     }
     disk::sync_dir(dir).await
 }
