@@ -58,6 +58,10 @@ const STORES = [
   },
 ];
 
+/** A SigV4 client for a store's credentials. */
+const clientFor = (store) =>
+  new AwsClient({ accessKeyId: store.key, secretAccessKey: store.secret, region: store.region, service: "s3" });
+
 /** CPU seconds a process has used. */
 function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
@@ -139,12 +143,7 @@ function awsUpload(store, config, file, key) {
 }
 
 async function curlUpload(store, file, key) {
-  const client = new AwsClient({
-    accessKeyId: store.key,
-    secretAccessKey: store.secret,
-    region: store.region,
-    service: "s3",
-  });
+  const client = clientFor(store);
   const url = `${store.endpoint}/${store.bucket}/${key}`;
   const signed = await client.sign(url, {
     method: "PUT",
@@ -208,7 +207,7 @@ async function browserUpload(browser, store, file) {
  *  of 8 MiB parts, 4 at a time, by plain XHR PUTs of File slices to presigned URLs, with
  *  no checksums and no page around it (created and completed from here). */
 async function browserCeiling(browser, store, file, key) {
-  const client = new AwsClient({ accessKeyId: store.key, secretAccessKey: store.secret, region: store.region, service: "s3" });
+  const client = clientFor(store);
   // The browser sends to the store as the page would: the embedded store on the
   // page's own origin, Garage at its endpoint (CORS set up for the page).
   const endpoint = store.name === "embedded" ? new URL(store.page).origin : store.endpoint;
@@ -349,7 +348,7 @@ async function serverFunctions(store) {
   const small = await call(store, "uploads/start", {
     request: { name: "done.txt", size: 5, content_type: "text/plain" },
   });
-  const client = new AwsClient({ accessKeyId: store.key, secretAccessKey: store.secret, region: store.region, service: "s3" });
+  const client = clientFor(store);
   await client.fetch(`${store.endpoint}/${store.bucket}/${small.key}`, { method: "PUT", body: "hello" });
   await call(store, "uploads/complete", { token: small.token, parts: [] });
   const big = await call(store, "uploads/start", {
@@ -403,7 +402,7 @@ for (const mib of SIZES) {
   for (const store of STORES) {
     console.error(`${store.name}, ${mib} MiB`);
     const browserRun = await browserUpload(browser, store, file);
-    const client = new AwsClient({ accessKeyId: store.key, secretAccessKey: store.secret, region: store.region, service: "s3" });
+    const client = clientFor(store);
     await client.fetch(`${store.endpoint}/${store.bucket}/${browserRun.key}`, { method: "DELETE" });
     const ceiling = await browserCeiling(browser, store, file, `bench/ceiling-${mib}`);
     const baselines = {};

@@ -276,16 +276,13 @@ async fn multipart_uploads_assemble_list_and_abort() {
     assert_eq!(service_code(gone), "NoSuchUpload");
 }
 
-/// Completes `key` from `parts` and answers the object's ETag.
-async fn upload_in_parts(s3: &aws_sdk_s3::Client, key: &str, parts: &[Vec<u8>]) -> String {
-    let upload = s3
-        .create_multipart_upload()
-        .bucket(BUCKET)
-        .key(key)
-        .send()
-        .await
-        .expect("create");
-    let upload_id = upload.upload_id().expect("an id");
+/// Uploads `parts` into an upload of `key` and answers them as completion lists them.
+async fn send_parts(
+    s3: &aws_sdk_s3::Client,
+    key: &str,
+    upload_id: &str,
+    parts: &[Vec<u8>],
+) -> Vec<CompletedPart> {
     let mut completed = Vec::new();
     for (i, data) in parts.iter().enumerate() {
         let number = i as i32 + 1;
@@ -306,6 +303,20 @@ async fn upload_in_parts(s3: &aws_sdk_s3::Client, key: &str, parts: &[Vec<u8>]) 
                 .build(),
         );
     }
+    completed
+}
+
+/// Completes `key` from `parts` and answers the object's ETag.
+async fn upload_in_parts(s3: &aws_sdk_s3::Client, key: &str, parts: &[Vec<u8>]) -> String {
+    let upload = s3
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .expect("create");
+    let upload_id = upload.upload_id().expect("an id");
+    let completed = send_parts(s3, key, upload_id, parts).await;
     let done = s3
         .complete_multipart_upload()
         .bucket(BUCKET)
@@ -453,25 +464,8 @@ async fn small_non_final_parts_are_refused_at_completion() {
         .await
         .expect("create");
     let upload_id = upload.upload_id().expect("id");
-    let mut parts = Vec::new();
-    for number in 1..=2 {
-        let sent = s3
-            .upload_part()
-            .bucket(BUCKET)
-            .key("k")
-            .upload_id(upload_id)
-            .part_number(number)
-            .body(ByteStream::from(bytes(5 * MIB - 1, 4)))
-            .send()
-            .await
-            .expect("part");
-        parts.push(
-            CompletedPart::builder()
-                .part_number(number)
-                .e_tag(sent.e_tag().expect("etag"))
-                .build(),
-        );
-    }
+    let small = bytes(5 * MIB - 1, 4);
+    let parts = send_parts(&s3, "k", upload_id, &[small.clone(), small]).await;
     let result = s3
         .complete_multipart_upload()
         .bucket(BUCKET)

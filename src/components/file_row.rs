@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::upload_page::QueuedFile;
-use super::{format_bytes, text};
+use super::{format_bytes, progress_line, text};
 use crate::browser::now_ms;
 use crate::browser::upload::FileStatus;
 use crate::core::speed::Speed;
@@ -43,14 +43,7 @@ pub fn FileRow(
         FileStatus::Uploading { sent, total, note } => {
             // Runs only in the browser: on the server a row is always still queued.
             speed.update_value(|s| s.record(now_ms(), sent));
-            let mut line = text::progress(sent, total);
-            if let Some(rate) = speed.with_value(Speed::bytes_per_second) {
-                // Display only: rounding to whole bytes per second is fine.
-                line += &text::speed(rate as u64);
-            }
-            if let Some(left) = speed.with_value(|s| s.seconds_left(total)) {
-                line += &text::time_left(left);
-            }
+            let line = speed.with_value(|s| progress_line(s, sent, total));
             match note {
                 Some(note) => format!("{line} · {note}"),
                 None => line,

@@ -9,7 +9,7 @@ use web_sys::{ClipboardEvent, DragEvent, HtmlInputElement};
 
 use super::file_row::FileRow;
 use super::stored_files::StoredFiles;
-use super::{format_bytes, text};
+use super::{format_bytes, progress_line, text};
 use crate::api;
 use crate::browser::dropped;
 use crate::browser::now_ms;
@@ -236,14 +236,7 @@ pub fn UploadPage() -> impl IntoView {
                 })
         });
         overall_speed.update_value(|s| s.record(now_ms(), sent));
-        let mut line = text::progress(sent, total);
-        if let Some(rate) = overall_speed.with_value(Speed::bytes_per_second) {
-            // Display only.
-            line += &text::speed(rate as u64);
-        }
-        if let Some(left) = overall_speed.with_value(|s| s.seconds_left(total)) {
-            line += &text::time_left(left);
-        }
+        let line = overall_speed.with_value(|s| progress_line(s, sent, total));
         // Display only: a fraction for the bar.
         let fraction = if total > 0 {
             sent as f64 / total as f64

@@ -108,11 +108,22 @@ impl EmbeddedStore {
     }
 
     fn lookup(&self, bucket: &str, key: &str) -> S3Result<ObjectMeta> {
+        self.with_object(bucket, key, ObjectMeta::clone)
+    }
+
+    /// Runs `f` on an object's metadata while the index lock is held (so a reader can
+    /// hold its files before a newer version could retire them).
+    fn with_object<T>(
+        &self,
+        bucket: &str,
+        key: &str,
+        f: impl FnOnce(&ObjectMeta) -> T,
+    ) -> S3Result<T> {
         self.read_index()
             .get(bucket)
             .ok_or_else(|| s3_error!(NoSuchBucket))?
             .get(key)
-            .cloned()
+            .map(f)
             .ok_or_else(|| s3_error!(NoSuchKey))
     }
 }

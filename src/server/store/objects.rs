@@ -116,17 +116,12 @@ impl EmbeddedStore {
         let (dir, _) = self.inner.layout.object_stem(&input.bucket, &input.key);
         // The files are held while the index still names them: a newer version or a
         // delete retires them, and the last reader removes them.
-        let (meta, guard) = {
-            let index = self.read_index();
-            let meta = index
-                .get(&input.bucket)
-                .ok_or_else(|| s3_error!(NoSuchBucket))?
-                .get(&input.key)
-                .cloned()
-                .ok_or_else(|| s3_error!(NoSuchKey))?;
-            let guard = self.inner.readers.hold(data_paths(&dir, &meta));
-            (meta, guard)
-        };
+        let (meta, guard) = self.with_object(&input.bucket, &input.key, |meta| {
+            (
+                meta.clone(),
+                self.inner.readers.hold(data_paths(&dir, meta)),
+            )
+        })?;
         let range = match &input.range {
             Some(range) => Some(
                 range
