@@ -3,10 +3,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-// A fresh data directory per run, so every run starts from an empty store. The workers
-// load this file again and inherit the variable, so they see the same directory, which
-// the tests look into for the embedded store's credentials.
-const dataDir = (process.env.S3DROP_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "s3drop-e2e-")));
+// A fresh folder per run for the servers' data directories, so every run starts from
+// an empty store; `global-teardown.ts` removes it. The workers load this file again and
+// inherit the variable, so they see the same folder, which the tests look into for the
+// embedded store's credentials (`open/secrets.json`).
+const dataRoot = (process.env.S3DROP_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "s3drop-e2e-")));
 const port = Number(process.env.S3DROP_E2E_PORT ?? 3100);
 // With S3DROP_BUCKET and the AWS_* variables set (`scripts/test.sh` sets them from
 // `scripts/stores.sh`), the servers use that external store instead, each run under a
@@ -30,6 +31,9 @@ export default defineConfig({
   retries: 0,
   forbidOnly: !!process.env.CI,
   reporter: [["list"]],
+  globalTeardown: "./global-teardown.ts",
+  // A passing test's generated files and trace go; a failing one's stay for a look.
+  preserveOutput: "failures-only",
   use: {
     baseURL,
     trace: "retain-on-failure",
@@ -59,10 +63,10 @@ export default defineConfig({
   // drop, and a private one (its password in PRIVATE_PASSWORD above).
   webServer: [
     // The open drop lists the store's files and lets people delete them.
-    server(port, dataDir, ["--list-files", "--allow-delete", ...(external ? shared : [])]),
+    server(port, `${dataRoot}/open`, ["--list-files", "--allow-delete", ...(external ? shared : [])]),
     // The private drop also takes files of at most 1 MiB, three at a time, to show
     // refusals.
-    server(port + 1, `${dataDir}-private`, [
+    server(port + 1, `${dataRoot}/private`, [
       "--access-password",
       PRIVATE_PASSWORD,
       "--max-file-size",
@@ -73,7 +77,7 @@ export default defineConfig({
     // With an external store, a twin of the open drop, as a second instance behind a
     // load balancer: same store, same secret, same public URL.
     ...(external
-      ? [server(TWIN_PORT, `${dataDir}-twin`, [...shared, "--public-url", baseURL])]
+      ? [server(TWIN_PORT, `${dataRoot}/twin`, [...shared, "--public-url", baseURL])]
       : []),
   ],
 });

@@ -18,6 +18,20 @@ export CARGO_INCREMENTAL=0
 # Tests talk only to stores on this machine: never ask a cloud metadata service.
 export AWS_EC2_METADATA_DISABLED=true
 
+# Everything a run writes outside the target directory (the stores' data, the
+# end-to-end servers' data, generated files, temporary files of every tool) goes under
+# one scratch directory, removed when the run ends however it ends.
+SCRATCH=$(mktemp -d -t s3drop-test-XXXXXX)
+export TMPDIR=$SCRATCH
+STORES=$SCRATCH/stores
+CLUSTER=$SCRATCH/cluster
+cleanup() {
+  scripts/stores.sh stop "$STORES"
+  scripts/cluster.sh stop "$CLUSTER"
+  rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
 say "building the WASM bundle and the site"
 # Only the front end here: `cargo test` below builds the server binary the end-to-end
 # tests run, with the same features as the tests, so it is compiled once.
@@ -35,14 +49,6 @@ say "end-to-end tests in Chromium (embedded store)"
 (cd end2end && npx playwright test)
 
 say "starting Garage and SeaweedFS"
-STORES=$(mktemp -d -t s3drop-stores-XXXXXX)
-CLUSTER=$(mktemp -d -t s3drop-cluster-XXXXXX)
-cleanup() {
-  scripts/stores.sh stop "$STORES"
-  scripts/cluster.sh stop "$CLUSTER"
-  rm -rf "$STORES" "$CLUSTER"
-}
-trap cleanup EXIT
 scripts/stores.sh start "$STORES"
 for store in garage seaweedfs; do
   (

@@ -1,10 +1,20 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { AwsClient } from "aws4fetch";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const MIB = 1024 * 1024;
+
+/**
+ * A folder for the current test's generated files, inside its output folder: Playwright
+ * removes it when the test passes (`preserveOutput`), so runs leave no files behind.
+ */
+export function scratchDir(name: string): string {
+  const dir = test.info().outputPath(name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
 
 export function sha256(bytes: Buffer): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -96,7 +106,7 @@ export async function multipartUploadsInStore(): Promise<number> {
   const external = env.S3DROP_BUCKET !== undefined;
   const secrets = external
     ? undefined
-    : JSON.parse(readFileSync(join(env.S3DROP_E2E_DATA_DIR!, "secrets.json"), "utf8"));
+    : JSON.parse(readFileSync(join(env.S3DROP_E2E_DATA_DIR!, "open", "secrets.json"), "utf8"));
   const client = new AwsClient({
     accessKeyId: external ? env.AWS_ACCESS_KEY_ID! : secrets.store_access_key,
     secretAccessKey: external ? env.AWS_SECRET_ACCESS_KEY! : secrets.store_secret_key,

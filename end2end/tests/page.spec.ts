@@ -1,9 +1,17 @@
 import { test, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MIB, dropGeneratedFiles, fileRow, openPage, sha256, sleep, storedDigest } from "./helpers";
+import {
+  MIB,
+  dropGeneratedFiles,
+  fileRow,
+  openPage,
+  scratchDir,
+  sha256,
+  sleep,
+  storedDigest,
+} from "./helpers";
 
 // The page itself: folders, paste, thumbnails, the keyboard, accessibility, and the
 // screenshots the README shows.
@@ -26,7 +34,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
 
 test("a picked folder keeps each file's path in its key", async ({ page }) => {
   await openPage(page);
-  const root = mkdtempSync(join(tmpdir(), "s3drop-folder-"));
+  const root = scratchDir("folder");
   const folder = join(root, "holiday");
   mkdirSync(join(folder, "day 1"), { recursive: true });
   writeFileSync(join(folder, "notes.txt"), "the trip\n");
@@ -39,7 +47,7 @@ test("a picked folder keeps each file's path in its key", async ({ page }) => {
 
 test("a dropped folder keeps each file's path in its key", async ({ page }) => {
   await openPage(page);
-  const root = mkdtempSync(join(tmpdir(), "s3drop-drop-"));
+  const root = scratchDir("drop");
   const folder = join(root, "album");
   mkdirSync(join(folder, "2024"), { recursive: true });
   writeFileSync(join(folder, "2024", "cover.txt"), "cover\n");
@@ -94,7 +102,7 @@ test("keyboard only: pick a file, pause, resume, download", async ({ page }) => 
     await sleep(200);
     await route.continue().catch(() => {});
   });
-  const dir = mkdtempSync(join(tmpdir(), "s3drop-keys-"));
+  const dir = scratchDir("keys");
   const bytes = Buffer.alloc(24 * MIB, 7);
   writeFileSync(join(dir, "typed.bin"), bytes);
 

@@ -1,7 +1,6 @@
 import { test, expect, type Page } from "@playwright/test";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   MIB,
@@ -10,6 +9,7 @@ import {
   multipartUploadsInStore,
   openPage,
   partNumber,
+  scratchDir,
   sha256,
   sleep,
   storedDigest,
@@ -78,7 +78,7 @@ test("cancel stops the upload and leaves nothing in the store", async ({ page })
 });
 
 test("after a reload, adding the same file again sends only the missing parts", async ({ page }) => {
-  const dir = mkdtempSync(join(tmpdir(), "s3drop-reload-"));
+  const dir = scratchDir("reload");
   const path = join(dir, "reloaded.bin");
   const bytes = randomBytes(40 * MIB);
   writeFileSync(path, bytes);

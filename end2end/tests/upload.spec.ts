@@ -1,9 +1,8 @@
 import { test, expect } from "@playwright/test";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MIB, dropGeneratedFiles, openPage, partNumber, sha256, storedDigest } from "./helpers";
+import { MIB, dropGeneratedFiles, openPage, partNumber, scratchDir, sha256, storedDigest } from "./helpers";
 
 test("a dropped small file lands in the store intact", async ({ page }) => {
   await openPage(page);
@@ -32,7 +31,7 @@ test("a dropped 40 MiB file goes up in parts and lands intact", async ({ page })
 
 test("several picked files upload side by side", async ({ page }) => {
   await openPage(page);
-  const dir = mkdtempSync(join(tmpdir(), "s3drop-pick-"));
+  const dir = scratchDir("pick");
   const files = [
     { name: "empty.txt", bytes: Buffer.alloc(0) },
     { name: "one byte.bin", bytes: randomBytes(1) },
