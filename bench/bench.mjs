@@ -336,8 +336,10 @@ function load(store, endpoint, body, connections) {
     const [, value, unit] = text?.match(/^([\d.]+)(us|ms|s|m)$/) ?? [];
     return Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 }[unit] ?? NaN);
   };
-  const p50 = toMs(out.match(/50%\s+(\S+)/)?.[1]);
-  const p99 = toMs(out.match(/99%\s+(\S+)/)?.[1]);
+  // Percentiles from the distribution's own lines: a thread's "+/- Stdev" such as
+  // "92.50%" also ends in "50%".
+  const p50 = toMs(out.match(/^\s+50%\s+(\S+)/m)?.[1]);
+  const p99 = toMs(out.match(/^\s+99%\s+(\S+)/m)?.[1]);
   const rate = Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]);
   if (Number.isNaN(p50 + p99 + rate)) console.error(`wrk's output for ${endpoint} at ${connections}:\n${out}`);
   const errors = out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? "0";
