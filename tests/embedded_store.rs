@@ -190,20 +190,7 @@ async fn multipart_uploads_assemble_list_and_abort() {
     assert_eq!(listed.uploads().len(), 1);
     assert_eq!(listed.uploads()[0].upload_id(), Some(upload_id));
 
-    let mut etags = Vec::new();
-    for (number, data) in [(1, &part1), (2, &part2)] {
-        let sent = s3
-            .upload_part()
-            .bucket(BUCKET)
-            .key(key)
-            .upload_id(upload_id)
-            .part_number(number)
-            .body(ByteStream::from(data.clone()))
-            .send()
-            .await
-            .expect("upload part");
-        etags.push(sent.e_tag().expect("an etag").to_owned());
-    }
+    let completed = send_parts(&s3, key, upload_id, &[part1.clone(), part2.clone()]).await;
     let parts = s3
         .list_parts()
         .bucket(BUCKET)
@@ -215,26 +202,16 @@ async fn multipart_uploads_assemble_list_and_abort() {
     let sizes: Vec<_> = parts.parts().iter().map(|p| p.size()).collect();
     assert_eq!(sizes, [Some(5 * MIB as i64), Some(1_234)]);
 
-    let completed = CompletedMultipartUpload::builder()
-        .set_parts(Some(
-            etags
-                .iter()
-                .enumerate()
-                .map(|(i, etag)| {
-                    CompletedPart::builder()
-                        .part_number(i as i32 + 1)
-                        .e_tag(etag)
-                        .build()
-                })
-                .collect(),
-        ))
-        .build();
     let done = s3
         .complete_multipart_upload()
         .bucket(BUCKET)
         .key(key)
         .upload_id(upload_id)
-        .multipart_upload(completed)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(completed))
+                .build(),
+        )
         .send()
         .await
         .expect("complete");
