@@ -58,7 +58,7 @@ for store in garage seaweedfs; do
     . "$STORES/$store.env"
     set +a
     say "integration tests ($store)"
-    cargo test --features ssr --test upload_api --test hostile --test external_store \
+    cargo test --features ssr --test upload_api --test batches --test hostile --test external_store \
       -- --include-ignored
     say "setting up the bucket for the end-to-end servers' origins ($store)"
     for origin in http://localhost:3100 http://localhost:3101; do

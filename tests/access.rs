@@ -22,6 +22,7 @@ async fn start_with(server: &TestServer, cookie: Option<&str>) -> (u16, String) 
         size: 10,
         content_type: "text/plain".into(),
         folder: String::new(),
+        crc32c: None,
     };
     let mut call = server
         .http
@@ -113,7 +114,7 @@ async fn a_private_drop_needs_a_login() {
     assert_eq!(page.status().as_u16(), 200);
 
     // Presigned URLs need no login: they authorise themselves.
-    let s3drop::api::UploadMethod::Single { url, headers } = start.method else {
+    let s3drop::api::UploadMethod::Single { url, headers, .. } = start.method else {
         panic!("a single PUT");
     };
     let mut put = http.put(url).body(vec![7u8; 10]);

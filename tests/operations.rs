@@ -218,6 +218,7 @@ async fn shutdown_lets_a_request_in_flight_finish() {
         size: 10 * 64 * 1024,
         content_type: String::new(),
         folder: String::new(),
+        crc32c: None,
     };
     let start: UploadStart = http
         .post(format!("http://{addr}/api/uploads/start"))
@@ -228,7 +229,7 @@ async fn shutdown_lets_a_request_in_flight_finish() {
         .json()
         .await
         .expect("started");
-    let UploadMethod::Single { url, headers } = start.method else {
+    let UploadMethod::Single { url, headers, .. } = start.method else {
         panic!("a single PUT");
     };
     let chunks = futures::stream::iter(0..10).then(|i| async move {

@@ -38,7 +38,7 @@ async fn a_small_file_goes_in_one_presigned_put() {
     let prefix = format!("{}uploads/", server.ns);
     assert!(start.key.starts_with(&prefix), "{}", start.key);
     assert!(start.key.ends_with("/notes 2026.txt"), "{}", start.key);
-    let UploadMethod::Single { url, headers } = &start.method else {
+    let UploadMethod::Single { url, headers, .. } = &start.method else {
         panic!("expected a single PUT");
     };
     let mut put = server.http.put(url).body(data.clone());
@@ -340,6 +340,7 @@ async fn the_page_and_the_policy_are_served() {
         .expect("policy");
     let policy: s3drop::core::policy::UploadPolicy = policy.json().await.expect("json");
     assert_eq!(policy.max_file_size, 10_000_000);
+    assert_eq!(policy.single_put_max, 8 * MIB as u64, "the part size");
 }
 
 #[tokio::test]

@@ -7,6 +7,11 @@
 //! parts per call; `list_parts` tells what the store holds; `complete_upload` checks the
 //! parts against the plan and finishes; `abort_upload` leaves nothing behind. Every call
 //! after the first carries the upload token, so the server keeps no per-upload state.
+//!
+//! Folders are the common case, so starts and completions also travel in batches
+//! (`start_uploads`, `complete_uploads`): each entry is checked and answered on its own,
+//! and a small file's start already carries its PUT, signed with the CRC32C the page
+//! computed, so such a file costs a share of two calls beside its PUT.
 
 mod error;
 mod types;
@@ -29,6 +34,13 @@ pub async fn fetch_policy() -> Result<UploadPolicy, ApiError> {
 #[server(endpoint = "uploads/start", input = Json)]
 pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError> {
     crate::server::calls::start_upload(request).await
+}
+
+/// Starts many uploads in one call, each checked on its own: the answers come in the
+/// order of `files`, a refused file's as its error.
+#[server(endpoint = "uploads/start-batch", input = Json)]
+pub async fn start_uploads(files: Vec<StartRequest>) -> Result<Vec<Answer<UploadStart>>, ApiError> {
+    crate::server::calls::start_uploads(files).await
 }
 
 /// Presigns the given parts, each bound to its exact length (and checksum, if given).
@@ -54,6 +66,15 @@ pub async fn complete_upload(
     parts: Vec<CompletedPart>,
 ) -> Result<StoredObject, ApiError> {
     crate::server::calls::complete_upload(token, parts).await
+}
+
+/// Finishes many uploads in one call, each checked as `complete_upload` checks it; the
+/// answers come in the order of `uploads`.
+#[server(endpoint = "uploads/complete-batch", input = Json)]
+pub async fn complete_uploads(
+    uploads: Vec<Completion>,
+) -> Result<Vec<Answer<StoredObject>>, ApiError> {
+    crate::server::calls::complete_uploads(uploads).await
 }
 
 /// Abandons a multipart upload; the store drops every part it holds for it.

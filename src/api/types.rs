@@ -17,6 +17,11 @@ pub struct StartRequest {
     /// (`photos/2024`); empty for a file on its own. Kept in the key.
     #[serde(default)]
     pub folder: String,
+    /// The whole file's CRC32C (`x-amz-checksum-crc32c` form), which the page computes
+    /// for small files: a file that goes in one PUT then gets its URL with its start,
+    /// bound to this checksum, and needs no `sign_parts` call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crc32c: Option<String>,
 }
 
 /// The server's answer to `start_upload`.
@@ -35,11 +40,14 @@ pub struct UploadStart {
 /// How the bytes of a file go to the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UploadMethod {
-    /// One PUT of the whole file to `url`, with these headers (signed into the URL).
-    /// `sign_parts` for part 1 gives a fresh URL.
+    /// One PUT of the whole file to `url`, with these headers (signed into the URL,
+    /// with the file's CRC32C when the request carried one), until `expires_at`
+    /// (seconds since the epoch). `sign_parts` for part 1 gives a fresh URL.
     Single {
         url: String,
         headers: Vec<(String, String)>,
+        #[serde(default)]
+        expires_at: u64,
     },
     /// A multipart upload cut as `plan` says; parts are signed with `sign_parts`.
     Multipart { upload_id: String, plan: PartPlan },
@@ -62,6 +70,10 @@ pub struct SignedPart {
     pub url: String,
     #[serde(default)]
     pub headers: Vec<(String, String)>,
+    /// When the URL stops working, in seconds since the epoch: a part that waited
+    /// longer is signed again rather than sent.
+    #[serde(default)]
+    pub expires_at: u64,
 }
 
 /// A part the store holds.
@@ -84,6 +96,18 @@ pub struct CompletedPart {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crc32c: Option<String>,
 }
+
+/// One upload to finish in a batch: its token and, for a multipart upload, its parts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completion {
+    pub token: String,
+    #[serde(default)]
+    pub parts: Vec<CompletedPart>,
+}
+
+/// One entry of a batch's answer, in the order of the request: what the call gives
+/// for that file, or why that file alone was refused (the others are not affected).
+pub type Answer<T> = Result<T, super::ApiError>;
 
 /// An object in the store, as the page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,13 +4,20 @@
 //! Compiled into both builds so components can name it, but only ever called from
 //! event handlers and tasks, which run in the browser.
 
+pub mod batch;
 pub mod dropped;
 pub mod put;
 pub mod queue;
 pub mod saved;
+pub mod slots;
 pub mod upload;
 
 /// Milliseconds since the epoch, from the browser's clock (`Instant` panics on wasm32).
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
+}
+
+/// Waits `ms` milliseconds (clamped to a timer's range; delays are at most minutes).
+pub async fn sleep(ms: f64) {
+    gloo_timers::future::TimeoutFuture::new(ms.clamp(0.0, f64::from(u32::MAX)) as u32).await;
 }

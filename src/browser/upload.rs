@@ -1,8 +1,11 @@
 //! Runs one file's upload: start it (or resume it from IndexedDB and ListParts), let the
 //! transfer state machine decide what to sign, send, retry, pause or cancel, perform
 //! that, and complete (or abort) the upload, reporting each change of status.
+//!
+//! Every upload on the page shares one [`Uploader`]: its queue, its batched starts and
+//! completions, and the browser's connections to each origin.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -10,20 +13,22 @@ use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::future::{AbortHandle, Abortable, Either, select};
 use futures::{FutureExt, StreamExt};
 use gloo_file::File;
-use gloo_timers::future::TimeoutFuture;
 use js_sys::Uint8Array;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::Blob;
 
+use super::batch::Batcher;
 use super::put::put_blob;
 use super::saved::{self, SavedUpload};
-use super::{now_ms, queue::UploadQueue};
+use super::slots::{Connections, Slots};
+use super::{now_ms, queue::UploadQueue, sleep};
 use crate::api::{
-    self, ApiError, CompletedPart, PartToSign, SignedPart, StartRequest, StoredObject, UploadMethod,
+    self, ApiError, CompletedPart, Completion, PartToSign, SignedPart, StartRequest, StoredObject,
+    UploadMethod, UploadStart,
 };
 use crate::core::checksum::Crc32c;
-use crate::core::limits::{PARTS_IN_FLIGHT, SIGN_BATCH};
+use crate::core::limits::{MIN_PART_SIZE, PARTS_IN_FLIGHT, SIGN_BATCH};
 use crate::core::plan::PartPlan;
 use crate::core::retry::{self, Failure};
 use crate::core::transfer::{Command, Event, Phase, SentPart, Transfer};
@@ -90,9 +95,74 @@ impl Controller {
 /// How often, at most, a running upload's byte count is shown anew.
 const PROGRESS_EVERY_MS: f64 = 100.0;
 
-/// The headers each part's PUT must carry (its signed checksum), by part number; filled
-/// by signing tasks, read when a part is sent.
-type PartHeaders = Rc<RefCell<HashMap<u32, Vec<(String, String)>>>>;
+/// How long a start waits for others to share its call, in milliseconds (the queue
+/// lets files in by the dozen, so most come together anyway).
+const START_GATHER_MS: f64 = 20.0;
+/// How long a finished file waits for others to share the completion call: a folder's
+/// files finish one by one, and nobody waits on a completion but the file's row.
+const COMPLETE_GATHER_MS: f64 = 150.0;
+/// How many files are read for their checksums at once (each is read whole).
+const CHECKSUMS_AT_ONCE: usize = 2;
+/// A signed URL this close to its expiry (in seconds) is signed again, not sent.
+const EXPIRY_MARGIN_SECS: f64 = 30.0;
+
+/// The headers each part's PUT must carry (its signed checksum) and when its URL
+/// expires, by part number; filled by signing tasks, read when a part is sent.
+type Signatures = Rc<RefCell<HashMap<u32, SignedPart>>>;
+
+/// What every upload on the page shares.
+#[derive(Clone)]
+pub struct Uploader {
+    queue: UploadQueue,
+    shared: Shared,
+}
+
+#[derive(Clone)]
+struct Shared {
+    starts: Batcher<StartRequest, UploadStart>,
+    completes: Batcher<Completion, StoredObject>,
+    /// The browser's connections to each origin, shared by every PUT.
+    connections: Connections,
+    checksums: Slots,
+    /// Files up to this size go in one PUT: their checksum goes with their start.
+    single_put_max: Rc<Cell<u64>>,
+}
+
+impl Default for Uploader {
+    fn default() -> Self {
+        Self {
+            queue: UploadQueue::default(),
+            shared: Shared {
+                starts: Batcher::new(START_GATHER_MS, api::start_uploads),
+                completes: Batcher::new(COMPLETE_GATHER_MS, api::complete_uploads),
+                connections: Connections::default(),
+                checksums: Slots::new(CHECKSUMS_AT_ONCE),
+                // Until the policy says: no part is smaller than S3's minimum.
+                single_put_max: Rc::new(Cell::new(MIN_PART_SIZE)),
+            },
+        }
+    }
+}
+
+impl Uploader {
+    /// The server's single-PUT size, from its policy.
+    pub fn set_single_put_max(&self, size: u64) {
+        self.shared.single_put_max.set(size);
+    }
+
+    /// Uploads `picked` in its turn, obeying `controls` and calling `report` with every
+    /// change of status.
+    pub fn enqueue(
+        &self,
+        picked: Picked,
+        controls: UnboundedReceiver<Event>,
+        report: impl Fn(FileStatus) + Clone + 'static,
+    ) {
+        let size = picked.file.size();
+        let job = upload_file(self.shared.clone(), picked, controls, report);
+        self.queue.push(size, job);
+    }
+}
 
 /// How a transfer ended.
 enum Outcome {
@@ -112,6 +182,8 @@ struct Session {
     plan: PartPlan,
     /// Whether this is a multipart upload (saved for resuming) or a single PUT.
     multipart: bool,
+    /// The single PUT's URL, when its start signed it with the file's checksum.
+    presigned: Option<SignedPart>,
     /// Parts the store already holds (a resumed upload).
     stored: Vec<SentPart>,
     /// Their CRC32Cs, where the store listed them.
@@ -136,18 +208,8 @@ impl Picked {
     }
 }
 
-/// Uploads `picked` in its turn on `queue`, obeying `controls` and calling `report` with
-/// every change of status.
-pub fn enqueue(
-    queue: &UploadQueue,
-    picked: Picked,
-    controls: UnboundedReceiver<Event>,
-    report: impl Fn(FileStatus) + Clone + 'static,
-) {
-    queue.push(upload_file(picked, controls, report));
-}
-
 async fn upload_file(
+    shared: Shared,
     picked: Picked,
     controls: UnboundedReceiver<Event>,
     report: impl Fn(FileStatus) + Clone + 'static,
@@ -161,7 +223,7 @@ async fn upload_file(
     });
     let session = match resume(&picked).await {
         Some(session) => session,
-        None => match start(&picked).await {
+        None => match start(&shared, &picked).await {
             Ok(session) => session,
             Err(ApiError::Refused(reason)) => return report(FileStatus::Refused(reason)),
             Err(err) => return report(FileStatus::Failed(err.to_string())),
@@ -170,17 +232,23 @@ async fn upload_file(
     if session.multipart {
         saved::save(&record(&session, &session.stored)).await;
     }
-    let outcome = transfer(file, &session, controls, report.clone()).await;
+    let outcome = transfer(&shared, file, &session, controls, report.clone()).await;
     let status = match outcome {
         Outcome::Complete(parts) => {
             report(FileStatus::Completing);
-            let parts = if session.multipart {
-                with_checksums(file, &session.plan, parts).await
-            } else {
-                Vec::new()
-            };
             let token = session.token.clone();
-            match retrying(|| api::complete_upload(token.clone(), parts.clone())).await {
+            let completed = if session.multipart {
+                // Its own call: a large file's list of parts is long.
+                let parts = with_checksums(file, &session.plan, parts).await;
+                retrying(|| api::complete_upload(token.clone(), parts.clone())).await
+            } else {
+                let completion = Completion {
+                    token,
+                    parts: Vec::new(),
+                };
+                retrying(|| shared.completes.call(completion.clone())).await
+            };
+            match completed {
                 Ok(stored) => FileStatus::Done(stored),
                 Err(err) => FileStatus::Failed(err.to_string()),
             }
@@ -195,7 +263,9 @@ async fn upload_file(
             FileStatus::Failed(reason)
         }
     };
-    saved::remove(&session.fingerprint).await;
+    if session.multipart {
+        saved::remove(&session.fingerprint).await;
+    }
     report(status);
 }
 
@@ -209,9 +279,13 @@ fn file_fingerprint(picked: &Picked) -> String {
     saved::fingerprint(&picked.path(), picked.file.size(), modified)
 }
 
-/// Picks up a saved upload of the same file, if the store still has it.
+/// Picks up a saved upload of the same file, if the store still has it. Only multipart
+/// uploads are saved, and a small file is never one.
 async fn resume(picked: &Picked) -> Option<Session> {
     let file = &picked.file;
+    if file.size() <= MIN_PART_SIZE {
+        return None;
+    }
     let fingerprint = file_fingerprint(picked);
     let saved = saved::load(&fingerprint).await?;
     let fresh = (saved.expires_at as f64) * 1_000.0 > now_ms() + 60_000.0;
@@ -248,32 +322,51 @@ async fn resume(picked: &Picked) -> Option<Session> {
         expires_at: saved.expires_at,
         plan: saved.plan,
         multipart: true,
+        presigned: None,
         stored,
         stored_crc32c,
     })
 }
 
-async fn start(picked: &Picked) -> Result<Session, ApiError> {
+async fn start(shared: &Shared, picked: &Picked) -> Result<Session, ApiError> {
     let file = &picked.file;
+    // A small file's checksum goes with its start, so its PUT comes back signed.
+    let crc32c = if file.size() <= shared.single_put_max.get() {
+        let _reading = shared.checksums.acquire().await;
+        Some(part_crc32c(file.as_ref()).await?)
+    } else {
+        None
+    };
     let request = StartRequest {
         name: file.name(),
         size: file.size(),
         content_type: file.raw_mime_type(),
         folder: picked.folder.clone(),
+        crc32c,
     };
-    let start = retrying(|| api::start_upload(request.clone())).await?;
-    // A single PUT is a plan of one part. Its URL is signed again with the file's
-    // checksum, like every part, rather than used as it came.
-    let (plan, multipart) = match start.method {
-        UploadMethod::Single { .. } => {
+    let start = retrying(|| shared.starts.call(request.clone())).await?;
+    // A single PUT is a plan of one part. Its URL is used as it came when it is bound
+    // to the file's checksum, and signed again with it (like every part) otherwise.
+    let (plan, multipart, presigned) = match start.method {
+        UploadMethod::Single {
+            url,
+            headers,
+            expires_at,
+        } => {
             let plan = PartPlan {
                 size: file.size(),
                 part_size: file.size(),
                 part_count: 1,
             };
-            (plan, false)
+            let presigned = signed_crc32c(&headers).is_some().then_some(SignedPart {
+                part_number: 1,
+                url,
+                headers,
+                expires_at,
+            });
+            (plan, false, presigned)
         }
-        UploadMethod::Multipart { plan, .. } => (plan, true),
+        UploadMethod::Multipart { plan, .. } => (plan, true, None),
     };
     Ok(Session {
         fingerprint: file_fingerprint(picked),
@@ -283,6 +376,7 @@ async fn start(picked: &Picked) -> Result<Session, ApiError> {
         expires_at: start.expires_at,
         plan,
         multipart,
+        presigned,
         stored: Vec::new(),
         stored_crc32c: HashMap::new(),
     })
@@ -326,6 +420,7 @@ where
 
 /// Runs the transfer state machine until it completes, is cancelled or fails.
 async fn transfer(
+    shared: &Shared,
     file: &File,
     session: &Session,
     controls: UnboundedReceiver<Event>,
@@ -340,7 +435,11 @@ async fn transfer(
         &session.stored,
         seed,
     );
-    let headers = PartHeaders::default();
+    let signatures = Signatures::default();
+    if let Some(signed) = &session.presigned {
+        machine.handle(Event::Signed(vec![(1, signed.url.clone())]), now_ms());
+        signatures.borrow_mut().insert(1, signed.clone());
+    }
     let (events, incoming) = mpsc::unbounded::<Event>();
     let mut incoming = futures::stream::select(incoming, controls);
     // Every task started here is aborted when this returns or is dropped.
@@ -354,7 +453,7 @@ async fn transfer(
                 Command::Sign(part_numbers) => {
                     let events = events.clone();
                     let token = session.token.clone();
-                    let headers = headers.clone();
+                    let signatures = signatures.clone();
                     let parts: Vec<_> = part_numbers
                         .iter()
                         .map(|&n| {
@@ -365,12 +464,13 @@ async fn transfer(
                     tasks.spawn(None, async move {
                         let event = match sign(token, parts).await {
                             Ok(signed) => {
-                                let mut headers = headers.borrow_mut();
+                                let mut signatures = signatures.borrow_mut();
                                 let urls = signed
                                     .into_iter()
                                     .map(|s| {
-                                        headers.insert(s.part_number, s.headers);
-                                        (s.part_number, s.url)
+                                        let url = (s.part_number, s.url.clone());
+                                        signatures.insert(s.part_number, s);
+                                        url
                                     })
                                     .collect();
                                 Event::Signed(urls)
@@ -390,14 +490,17 @@ async fn transfer(
                     end,
                 } => {
                     let events = events.clone();
-                    let headers = headers
+                    let (headers, expires_at) = signatures
                         .borrow()
                         .get(&part_number)
-                        .cloned()
+                        .map(|s| (s.headers.clone(), s.expires_at))
                         .unwrap_or_default();
+                    let connections = shared.connections.to(&url);
                     // Slicing copies nothing: the browser reads the range as it sends.
                     let blob = file.slice(start, end);
                     tasks.spawn(Some(part_number), async move {
+                        let mut connection = connections.acquire().await;
+                        let _ = events.unbounded_send(Event::Connected { part_number });
                         let progress = {
                             let events = events.clone();
                             move |loaded| {
@@ -407,7 +510,21 @@ async fn transfer(
                                 });
                             }
                         };
-                        let event = match put_blob(&url, &headers, blob.as_ref(), progress).await {
+                        // A URL that waited too long for its turn is signed again.
+                        let expired = expires_at > 0
+                            && now_ms() / 1_000.0 + EXPIRY_MARGIN_SECS >= expires_at as f64;
+                        let sent = if expired {
+                            Err(Failure::Expired)
+                        } else {
+                            put_blob(&url, &headers, blob.as_ref(), progress).await
+                        };
+                        match &sent {
+                            Ok(_) => connection.succeeded(),
+                            Err(failure) if retry::is_throttle(*failure) => connection.throttled(),
+                            Err(_) => {}
+                        }
+                        drop(connection);
+                        let event = match sent {
                             Ok(Some(etag)) => Event::PartSent { part_number, etag },
                             Ok(None) => Event::PartFailed {
                                 part_number,
@@ -424,13 +541,13 @@ async fn transfer(
                 Command::Cancel(part_number) => tasks.cancel(part_number),
                 Command::WakeAt(at) => wake_at = Some(at),
                 Command::Complete(parts) => {
-                    let signed = headers.borrow();
+                    let signed = signatures.borrow();
                     let parts = parts
                         .into_iter()
                         .map(|p| CompletedPart {
                             crc32c: signed
                                 .get(&p.part_number)
-                                .and_then(|h| signed_crc32c(h))
+                                .and_then(|s| signed_crc32c(&s.headers))
                                 .or_else(|| session.stored_crc32c.get(&p.part_number).cloned()),
                             part_number: p.part_number,
                             etag: p.etag,
@@ -550,11 +667,6 @@ async fn part_crc32c(blob: &Blob) -> Result<String, ApiError> {
         at = end;
     }
     Ok(crc.finish())
-}
-
-async fn sleep(ms: f64) {
-    // Clamped to u32's range; delays are at most minutes.
-    TimeoutFuture::new(ms.clamp(0.0, f64::from(u32::MAX)) as u32).await;
 }
 
 /// Tasks spawned on the page's executor; a part's PUT can be stopped on its own, and

@@ -7,16 +7,22 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::{format_bytes, text};
 use crate::api::{self, ListedFile};
+use crate::browser::{now_ms, sleep};
 
 /// How many files one page of the list shows.
 const PAGE: u32 = 20;
+/// The list is fetched again at most this often while uploads finish, in milliseconds.
+const REFRESH_EVERY_MS: f64 = 1_000.0;
 
-/// The list; fetched in the browser, again whenever `uploads_done` changes.
+/// The list; fetched in the browser once, and again (at most once a second) while
+/// `uploads_done` changes, unless the server said the list is off.
 #[component]
 pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
     let files = RwSignal::new(Vec::<ListedFile>::new());
     let next = RwSignal::new(None::<String>);
     let enabled = RwSignal::new(false);
+    // The server answered that the list is off: it is never asked again.
+    let off = StoredValue::new(false);
     let can_delete = RwSignal::new(false);
     // Announced to screen readers: what just happened.
     let said = RwSignal::new(String::new());
@@ -46,17 +52,43 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
                         files.set(page.files);
                     }
                 }
-                Ok(None) => enabled.set(false),
+                Ok(None) => {
+                    off.set_value(true);
+                    enabled.set(false);
+                }
                 Err(err) => said.set(text::list_failed(&err.to_string())),
             }
         });
     };
+    // A folder's files finish many a second: one refresh now, then at most one a second
+    // (the last one after the last upload), never when the list is off.
+    let (last_load, refresh_due) = (StoredValue::new(f64::NEG_INFINITY), StoredValue::new(false));
+    let refresh = move || {
+        if off.get_value() || refresh_due.get_value() {
+            return;
+        }
+        let wait = last_load.get_value() + REFRESH_EVERY_MS - now_ms();
+        if wait <= 0.0 {
+            last_load.set_value(now_ms());
+            load(None);
+            return;
+        }
+        refresh_due.set_value(true);
+        leptos::task::spawn_local(async move {
+            sleep(wait).await;
+            refresh_due.set_value(false);
+            if !off.get_value() {
+                last_load.set_value(now_ms());
+                load(None);
+            }
+        });
+    };
     // Progress updates touch every file's status, so the count is read on each of them;
-    // the list is fetched only when the count has changed.
+    // the list is refreshed only when the count has changed.
     Effect::new(move |before: Option<usize>| {
         let done = uploads_done.get();
         if before != Some(done) {
-            load(None);
+            refresh();
         }
         done
     });

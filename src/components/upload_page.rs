@@ -2,7 +2,7 @@
 //! the queue of files with controls for each and for all; and the unfinished uploads a
 //! reload left behind.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use leptos::prelude::*;
 use web_sys::{ClipboardEvent, DragEvent, HtmlInputElement};
@@ -13,9 +13,8 @@ use super::{format_bytes, progress_line, text};
 use crate::api;
 use crate::browser::dropped;
 use crate::browser::now_ms;
-use crate::browser::queue::UploadQueue;
 use crate::browser::saved::{self, SavedUpload};
-use crate::browser::upload::{Controller, FileStatus, Picked, enqueue};
+use crate::browser::upload::{Controller, FileStatus, Picked, Uploader};
 use crate::core::speed::Speed;
 
 /// Images up to this size get a thumbnail (the browser decodes it).
@@ -44,10 +43,15 @@ pub fn UploadPage() -> impl IntoView {
     let dragging = RwSignal::new(false);
     let offline = RwSignal::new(false);
     let next_id = StoredValue::new(0usize);
-    let queue = StoredValue::new_local(UploadQueue::default());
+    let uploader = StoredValue::new_local(Uploader::default());
     // The server's rules, fetched in the browser: shown up front, and checked before a
     // byte is sent (the server checks again, whatever the page does).
     let policy = LocalResource::new(api::fetch_policy);
+    Effect::new(move || {
+        if let Some(Ok(policy)) = policy.get() {
+            uploader.with_value(|u| u.set_single_put_max(policy.single_put_max));
+        }
+    });
 
     // In the browser only: list what a reload or crash left unfinished.
     Effect::new(move || {
@@ -72,7 +76,7 @@ pub fn UploadPage() -> impl IntoView {
         if offline.get_untracked() {
             controller.pause();
         }
-        queue.with_value(|queue| enqueue(queue, picked, controls, move |s| status.set(s)));
+        uploader.with_value(|u| u.enqueue(picked, controls, move |s| status.set(s)));
         controller
     };
     let retry = Callback::new(move |id: usize| {
@@ -97,42 +101,44 @@ pub fn UploadPage() -> impl IntoView {
                 keep
             })
         });
-        let kept: Vec<usize> = files.with_untracked(|all| all.iter().map(|f| f.id).collect());
+        let kept: HashSet<usize> = files.with_untracked(|all| all.iter().map(|f| f.id).collect());
         sources.update_value(|all| all.retain(|id, _| kept.contains(id)));
     };
 
     let add = move |picked: Vec<Picked>| {
+        // Counted once per drop, not once per file: a folder may hold thousands.
+        let mut accepted = files.with_untracked(|all| {
+            all.iter()
+                .filter(|f| {
+                    f.status.with_untracked(|s| {
+                        !matches!(
+                            s,
+                            FileStatus::Refused(_) | FileStatus::Failed(_) | FileStatus::Cancelled
+                        )
+                    })
+                })
+                .count()
+        });
+        let policy = policy.get_untracked().and_then(Result::ok);
+        let mut added = Vec::with_capacity(picked.len());
         for picked in picked {
             let file = &picked.file;
             let id = next_id.get_value();
             next_id.set_value(id + 1);
-            let accepted = files.with_untracked(|all| {
-                all.iter()
-                    .filter(|f| {
-                        f.status.with_untracked(|s| {
-                            !matches!(
-                                s,
-                                FileStatus::Refused(_)
-                                    | FileStatus::Failed(_)
-                                    | FileStatus::Cancelled
-                            )
-                        })
-                    })
-                    .count()
-            });
-            let refusal = policy.get_untracked().and_then(Result::ok).and_then(|p| {
+            let refusal = policy.as_ref().and_then(|p| {
                 p.check_count(accepted)
                     .and_then(|()| p.check(&file.name(), file.size(), &file.raw_mime_type()))
                     .err()
             });
+            if refusal.is_none() {
+                accepted += 1;
+            }
             let status = RwSignal::new(match &refusal {
                 Some(reason) => FileStatus::Refused(reason.to_string()),
                 None => FileStatus::Queued,
             });
-            // Adding a file again picks up its unfinished upload, if there is one.
             let name = picked.path();
             let size = file.size();
-            unfinished.update(|u| u.retain(|s| !(s.name == name && s.size == size)));
             let thumbnail = (file.raw_mime_type().starts_with("image/")
                 && size <= THUMBNAIL_MAX_BYTES)
                 .then(|| web_sys::Url::create_object_url_with_blob(file.as_ref()).ok())
@@ -144,18 +150,20 @@ pub fn UploadPage() -> impl IntoView {
                 None => launch(picked, status),
                 Some(_) => Controller::new().0,
             };
-            files.update(|all| {
-                all.push(QueuedFile {
-                    id,
-                    name,
-                    size,
-                    thumbnail,
-                    status,
-                    controller,
-                    held: RwSignal::new(false),
-                });
+            added.push(QueuedFile {
+                id,
+                name,
+                size,
+                thumbnail,
+                status,
+                controller,
+                held: RwSignal::new(false),
             });
         }
+        // Adding a file again picks up its unfinished upload, if there is one.
+        let again: HashSet<(&str, u64)> = added.iter().map(|f| (f.name.as_str(), f.size)).collect();
+        unfinished.update(|u| u.retain(|s| !again.contains(&(s.name.as_str(), s.size))));
+        files.update(|all| all.extend(added));
     };
 
     // Offline pauses every upload; online resumes those the person did not pause.

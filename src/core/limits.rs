@@ -23,6 +23,9 @@ pub const MAX_PRESIGN_SECS: u64 = 7 * 24 * 60 * 60;
 /// The part size s3drop prefers: large enough to keep request overhead low, small
 /// enough that a failed part costs little to send again.
 pub const DEFAULT_PART_SIZE: u64 = 8 * MIB;
+/// The most files one batch call (`start_uploads`, `complete_uploads`) may carry.
+pub const MAX_BATCH: usize = 100;
+
 /// How many part URLs the browser asks for in one call.
 pub const SIGN_BATCH: usize = 8;
 /// How many parts of one file are in flight at once.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::limits::MAX_OBJECT_SIZE;
+use super::limits::{DEFAULT_PART_SIZE, MAX_OBJECT_SIZE, MIN_PART_SIZE};
 
 /// The longest file name accepted, in bytes (most file systems stop at 255).
 pub const MAX_NAME_BYTES: usize = 255;
@@ -22,6 +22,15 @@ pub struct UploadPolicy {
     /// page enforces it, the server's per-client rate limit bounds what a script sends.
     #[serde(default)]
     pub max_files: Option<u32>,
+    /// Files up to this size go in one PUT (the server's part size). The page computes
+    /// their checksum before it starts them, so the start answers with the signed PUT.
+    #[serde(default = "smallest_part")]
+    pub single_put_max: u64,
+}
+
+/// A server that does not say: no part is smaller than S3's minimum.
+fn smallest_part() -> u64 {
+    MIN_PART_SIZE
 }
 
 impl Default for UploadPolicy {
@@ -30,6 +39,7 @@ impl Default for UploadPolicy {
             max_file_size: MAX_OBJECT_SIZE,
             allowed_types: Vec::new(),
             max_files: None,
+            single_put_max: DEFAULT_PART_SIZE,
         }
     }
 }
@@ -226,7 +236,7 @@ mod tests {
         let policy = UploadPolicy {
             max_file_size: 100,
             allowed_types: vec!["image/*".into(), "application/pdf".into()],
-            max_files: None,
+            ..UploadPolicy::default()
         };
         assert_eq!(
             policy.check("a.png", 100, "image/png").as_deref(),
@@ -256,7 +266,7 @@ mod tests {
         let by_extension = UploadPolicy {
             max_file_size: 100,
             allowed_types: vec![".pdf".into(), "image/*".into()],
-            max_files: None,
+            ..UploadPolicy::default()
         };
         assert!(by_extension.check("Report.PDF", 1, "").is_ok());
         assert!(by_extension.check("photo.jpeg", 1, "image/jpeg").is_ok());

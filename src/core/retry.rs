@@ -25,6 +25,8 @@ pub enum Failure {
     MissingEtag,
     /// The store received other bytes than the checksum promised (changed on the way).
     Corrupted,
+    /// The presigned URL expired (or was about to) before the request could be sent.
+    Expired,
 }
 
 /// What to do after a failure.
@@ -52,7 +54,7 @@ pub fn decide(failure: Failure, attempt: u32, jitter: f64) -> Verdict {
         None => Verdict::GiveUp(describe(failure)),
         Some(_) if is_fatal(failure) => Verdict::GiveUp(describe(failure)),
         // A presigned URL may have expired: fetch a new one rather than resend it.
-        Some(_) if failure == Failure::Status(403) => Verdict::Resign,
+        Some(_) if matches!(failure, Failure::Status(403) | Failure::Expired) => Verdict::Resign,
         Some(delay) => Verdict::RetryAfter(delay),
     }
 }
@@ -71,7 +73,7 @@ fn is_fatal(failure: Failure) -> bool {
         Failure::Status(status) => {
             (400..500).contains(&status) && !matches!(status, 403 | 408 | 409 | 429)
         }
-        Failure::Network | Failure::Stalled | Failure::Corrupted => false,
+        Failure::Network | Failure::Stalled | Failure::Corrupted | Failure::Expired => false,
     }
 }
 
@@ -81,6 +83,7 @@ pub fn describe(failure: Failure) -> String {
         Failure::Network => "the connection to the store failed".into(),
         Failure::Stalled => "the store stopped receiving data".into(),
         Failure::Corrupted => "the bytes changed on the way to the store".into(),
+        Failure::Expired => "its signed URL expired while it waited".into(),
         Failure::MissingEtag => {
             "the store did not expose the part's ETag (check the bucket's CORS rules)".into()
         }
@@ -165,13 +168,15 @@ mod tests {
     }
 
     #[test]
-    fn forbidden_resigns_until_retries_run_out() {
-        assert_eq!(decide(Failure::Status(403), 1, 0.0), Verdict::Resign);
-        assert_eq!(decide(Failure::Status(403), RETRIES, 0.0), Verdict::Resign);
-        assert!(matches!(
-            decide(Failure::Status(403), RETRIES + 1, 0.0),
-            Verdict::GiveUp(_)
-        ));
+    fn forbidden_and_expired_resign_until_retries_run_out() {
+        for failure in [Failure::Status(403), Failure::Expired] {
+            assert_eq!(decide(failure, 1, 0.0), Verdict::Resign);
+            assert_eq!(decide(failure, RETRIES, 0.0), Verdict::Resign);
+            assert!(matches!(
+                decide(failure, RETRIES + 1, 0.0),
+                Verdict::GiveUp(_)
+            ));
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use axum::http::header::HOST;
 use axum::http::request::Parts;
+use futures::{StreamExt, stream};
 use leptos::prelude::use_context;
 
 use super::metrics::Metrics;
@@ -10,16 +11,21 @@ use super::state::{AppState, app_state};
 use super::system;
 use super::token::{Claims, TokenError};
 use crate::api::{
-    ApiError, CompletedPart, FilePage, ListedFile, PartToSign, SignedPart, StartRequest,
-    StoredObject, StoredPart, UploadMethod, UploadStart,
+    Answer, ApiError, CompletedPart, Completion, FilePage, ListedFile, PartToSign, SignedPart,
+    StartRequest, StoredObject, StoredPart, UploadMethod, UploadStart,
 };
 use crate::core::checksum::{composite_crc32c, is_crc32c};
 use crate::core::key::{Date, attachment_disposition, display_name, object_key, uploaded_path};
+use crate::core::limits::MAX_BATCH;
 use crate::core::plan::PartPlan;
 use crate::core::policy::{UploadPolicy, check_folder};
 
 /// The most parts one `sign_parts` call may ask for.
 pub const MAX_SIGN_BATCH: usize = 100;
+
+/// How many entries of a batch the server works on at once: enough to hide a store's
+/// latency (CreateMultipartUpload, HeadObject), few enough not to flood it.
+const STORE_CALLS_AT_ONCE: usize = 16;
 
 /// The `Host` the browser used, when it is a plain authority (for presigned URLs on the
 /// app's own origin).
@@ -115,6 +121,38 @@ pub async fn delete_file(key: String) -> Result<(), ApiError> {
 
 pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError> {
     let state = app_state()?;
+    start_one(&state, request_host().as_deref(), request).await
+}
+
+pub async fn start_uploads(files: Vec<StartRequest>) -> Result<Vec<Answer<UploadStart>>, ApiError> {
+    let state = app_state()?;
+    check_batch_len(files.len())?;
+    let host = request_host();
+    let host = host.as_deref();
+    Ok(stream::iter(files)
+        .map(|request| start_one(&state, host, request))
+        .buffered(STORE_CALLS_AT_ONCE)
+        .collect()
+        .await)
+}
+
+/// A batch must hold between one and [`MAX_BATCH`] entries.
+fn check_batch_len(len: usize) -> Result<(), ApiError> {
+    if (1..=MAX_BATCH).contains(&len) {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "send between 1 and {MAX_BATCH} entries per call"
+        )))
+    }
+}
+
+/// Checks one file against the policy, chooses its key and starts its upload.
+async fn start_one(
+    state: &AppState,
+    host: Option<&str>,
+    request: StartRequest,
+) -> Result<UploadStart, ApiError> {
     let content_type = state
         .policy
         .check(&request.name, request.size, &request.content_type)
@@ -122,6 +160,11 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
     let plan = PartPlan::new(request.size, state.part_size)
         .map_err(|e| ApiError::Refused(e.to_string()))?;
     check_folder(&request.folder).map_err(|e| ApiError::Refused(e.to_string()))?;
+    if request.crc32c.as_deref().is_some_and(|c| !is_crc32c(c)) {
+        return Err(ApiError::BadRequest(
+            "the file's CRC32C is not four bytes in base64".into(),
+        ));
+    }
     let key = object_key(
         &state.key_prefix,
         today(),
@@ -129,17 +172,23 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
         &request.folder,
         &request.name,
     );
-    let host = request_host();
     let started_at = system::now_secs();
     let expires_at = started_at.saturating_add(state.token_ttl.as_secs());
     let (upload_id, method) = if plan.part_count == 1 {
         let put = state
             .storage
-            .presign_put(host.as_deref(), &key, &content_type, request.size, None)
+            .presign_put(
+                host,
+                &key,
+                &content_type,
+                request.size,
+                request.crc32c.as_deref(),
+            )
             .await?;
         let method = UploadMethod::Single {
             url: put.url,
             headers: put.headers,
+            expires_at: url_expiry(state, started_at),
         };
         (None, method)
     } else {
@@ -173,6 +222,11 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
         expires_at,
         method,
     })
+}
+
+/// When a URL presigned at `now` stops working.
+fn url_expiry(state: &AppState, now: u64) -> u64 {
+    now.saturating_add(state.storage.url_ttl().as_secs())
 }
 
 pub async fn sign_parts(
@@ -246,6 +300,7 @@ pub async fn sign_parts(
             part_number,
             url: presigned.url,
             headers: presigned.headers,
+            expires_at: url_expiry(&state, system::now_secs()),
         });
     }
     Ok(signed)
@@ -265,8 +320,36 @@ pub async fn complete_upload(
     parts: Vec<CompletedPart>,
 ) -> Result<StoredObject, ApiError> {
     let state = app_state()?;
-    let claims = verify(&state, &token)?;
-    let result = finish(&state, &claims, parts).await;
+    complete_one(
+        &state,
+        request_host().as_deref(),
+        Completion { token, parts },
+    )
+    .await
+}
+
+pub async fn complete_uploads(
+    uploads: Vec<Completion>,
+) -> Result<Vec<Answer<StoredObject>>, ApiError> {
+    let state = app_state()?;
+    check_batch_len(uploads.len())?;
+    let host = request_host();
+    let host = host.as_deref();
+    Ok(stream::iter(uploads)
+        .map(|upload| complete_one(&state, host, upload))
+        .buffered(STORE_CALLS_AT_ONCE)
+        .collect()
+        .await)
+}
+
+/// Verifies one upload's token, completes it, and counts and logs the outcome.
+async fn complete_one(
+    state: &AppState,
+    host: Option<&str>,
+    Completion { token, parts }: Completion,
+) -> Result<StoredObject, ApiError> {
+    let claims = verify(state, &token)?;
+    let result = finish(state, host, &claims, parts).await;
     match &result {
         Ok(stored) => {
             Metrics::count(&state.metrics.completed);
@@ -289,6 +372,7 @@ pub async fn complete_upload(
 /// Checks the stored parts (or single object) against the plan and completes.
 async fn finish(
     state: &AppState,
+    host: Option<&str>,
     claims: &Claims,
     parts: Vec<CompletedPart>,
 ) -> Result<StoredObject, ApiError> {
@@ -331,11 +415,7 @@ async fn finish(
     }
     let download_url = state
         .storage
-        .presign_get(
-            request_host().as_deref(),
-            &claims.key,
-            &attachment_disposition(&claims.name),
-        )
+        .presign_get(host, &claims.key, &attachment_disposition(&claims.name))
         .await?;
     Ok(StoredObject {
         key: claims.key.clone(),

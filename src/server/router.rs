@@ -27,8 +27,9 @@ use crate::api::ApiError;
 use crate::app::{App, shell};
 use crate::components::text;
 
-/// The largest server-function request body (a batch of 100 parts to sign is ~6 KiB).
-const MAX_CALL_BODY: usize = 64 * 1024;
+/// The largest server-function request body: a batch of 100 starts with the longest
+/// names and folders is ~110 KiB, the completion of a 10,000-part upload ~900 KiB.
+const MAX_CALL_BODY: usize = 2 * 1024 * 1024;
 
 /// Larger error bodies are not server function errors and pass through untouched.
 const MAX_ERROR_BODY: usize = 64 * 1024;

@@ -87,6 +87,11 @@ impl Storage {
         &self.bucket
     }
 
+    /// How long presigned URLs live.
+    pub fn url_ttl(&self) -> Duration {
+        self.url_ttl
+    }
+
     /// The client for the server's own calls (the store check makes a few more).
     pub fn client(&self) -> &Client {
         &self.client

@@ -313,6 +313,7 @@ pub async fn start(
         size: size as u64,
         content_type: content_type.into(),
         folder: String::new(),
+        crc32c: None,
     };
     server
         .call("uploads/start", &serde_json::json!({ "request": request }))

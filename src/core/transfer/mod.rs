@@ -6,6 +6,7 @@
 //! shell to perform. It performs nothing itself, so every path through it is tested
 //! natively. A single-PUT upload is a plan of one part, so both kinds share it.
 
+use super::concurrency::Window;
 use super::plan::PartPlan;
 use super::retry::{self, Failure, Verdict};
 
@@ -50,6 +51,9 @@ pub enum Event {
     Signed(Vec<(u32, String)>),
     /// The server did not sign; `transient` when trying again later may work.
     SignFailed { reason: String, transient: bool },
+    /// A part's PUT has its connection and begins (it may wait for one after `Send`:
+    /// the page's connections are shared by every file).
+    Connected { part_number: u32 },
     /// `loaded` bytes of a part have been sent so far.
     Progress { part_number: u32, loaded: u64 },
     /// The store accepted a part.
@@ -91,12 +95,13 @@ enum Part {
         failures: u32,
         not_before: f64,
     },
-    /// Its PUT is in flight.
+    /// Its PUT is in flight; `last_progress` is `None` while it waits for a connection
+    /// (waiting is not stalling).
     Sending {
         url: String,
         failures: u32,
         loaded: u64,
-        last_progress: f64,
+        last_progress: Option<f64>,
     },
     /// The store holds it.
     Sent { etag: String },
@@ -114,12 +119,8 @@ enum Signing {
 pub struct Transfer {
     plan: PartPlan,
     parts: Vec<Part>,
-    /// The most parts in flight at once.
-    max_in_flight: usize,
-    /// The parts allowed in flight now: halved when the store asks to slow down, raised
-    /// again by one after as many successes.
-    limit: usize,
-    successes: usize,
+    /// The parts allowed in flight now: fewer while the store asks to slow down.
+    window: Window,
     sign_batch: usize,
     signing: Signing,
     sign_failures: u32,
@@ -158,13 +159,10 @@ impl Transfer {
                 };
             }
         }
-        let max_in_flight = max_in_flight.max(1);
         Self {
             plan,
             parts,
-            max_in_flight,
-            limit: max_in_flight,
-            successes: 0,
+            window: Window::new(max_in_flight),
             sign_batch: sign_batch.max(1),
             signing: Signing::Idle,
             sign_failures: 0,
@@ -188,7 +186,7 @@ impl Transfer {
 
     /// How many parts are allowed in flight now.
     pub fn limit(&self) -> usize {
-        self.limit
+        self.window.limit()
     }
 
     /// Applies an event that happened at `now` (milliseconds).
@@ -196,6 +194,11 @@ impl Transfer {
         match event {
             Event::Signed(urls) => self.signed(urls, now),
             Event::SignFailed { reason, transient } => self.sign_failed(reason, transient, now),
+            Event::Connected { part_number } => {
+                if let Some(Part::Sending { last_progress, .. }) = self.part_mut(part_number) {
+                    *last_progress = Some(now);
+                }
+            }
             Event::Progress {
                 part_number,
                 loaded: now_loaded,
@@ -207,7 +210,7 @@ impl Transfer {
                 }) = self.part_mut(part_number)
                 {
                     *loaded = now_loaded;
-                    *last_progress = now;
+                    *last_progress = Some(now);
                 }
             }
             Event::PartSent { part_number, etag } => self.part_sent(part_number, etag),
@@ -287,11 +290,7 @@ impl Transfer {
         // A part stopped by a pause may still have reached the store: keep it.
         if matches!(part, Part::Sending { .. } | Part::Ready { .. }) {
             *part = Part::Sent { etag };
-            self.successes += 1;
-            if self.successes >= self.limit && self.limit < self.max_in_flight {
-                self.limit += 1;
-                self.successes = 0;
-            }
+            self.window.succeeded();
         }
     }
 
@@ -331,8 +330,7 @@ impl Transfer {
             }
         }
         if retry::is_throttle(failure) {
-            self.limit = (self.limit / 2).max(1);
-            self.successes = 0;
+            self.window.throttled();
         }
         self.last_failure = Some(format!(
             "part {part_number}: {}; retrying",
@@ -398,7 +396,10 @@ impl Transfer {
             {
                 Some(*not_before)
             }
-            Part::Sending { last_progress, .. } => Some(*last_progress + STALL_MS),
+            Part::Sending {
+                last_progress: Some(at),
+                ..
+            } => Some(*at + STALL_MS),
             _ => None,
         });
         let sign_retry = match self.signing {
@@ -416,9 +417,10 @@ impl Transfer {
             .iter()
             .enumerate()
             .filter_map(|(i, p)| match p {
-                Part::Sending { last_progress, .. } if now - last_progress >= STALL_MS => {
-                    Some(part_number(i))
-                }
+                Part::Sending {
+                    last_progress: Some(at),
+                    ..
+                } if now - at >= STALL_MS => Some(part_number(i)),
                 _ => None,
             })
             .collect();
@@ -442,7 +444,7 @@ impl Transfer {
             .count();
         // Preparing a batch takes time (the browser reads each part for its checksum):
         // sign the next one while a full round of sends and a batch are still in stock.
-        if ready >= self.limit + self.sign_batch {
+        if ready >= self.window.limit() + self.sign_batch {
             return;
         }
         let mut batch = Vec::new();
@@ -473,7 +475,7 @@ impl Transfer {
             .filter(|p| matches!(p, Part::Sending { .. }))
             .count();
         for (i, part) in self.parts.iter_mut().enumerate() {
-            if in_flight >= self.limit {
+            if in_flight >= self.window.limit() {
                 break;
             }
             if let Part::Ready {
@@ -495,7 +497,7 @@ impl Transfer {
                     url: std::mem::take(url),
                     failures: *failures,
                     loaded: 0,
-                    last_progress: now,
+                    last_progress: None,
                 };
                 in_flight += 1;
             }

@@ -125,16 +125,31 @@ fn a_single_put_is_a_plan_of_one_presigned_part() {
     let commands = t.step(0.0);
     assert_eq!(
         commands,
-        vec![
-            Command::Send {
-                part_number: 1,
-                url: "put".into(),
-                start: 0,
-                end: 1_000
-            },
-            Command::WakeAt(STALL_MS)
-        ]
+        vec![Command::Send {
+            part_number: 1,
+            url: "put".into(),
+            start: 0,
+            end: 1_000
+        }]
     );
+    // The stall clock runs once the PUT has its connection.
+    t.handle(Event::Connected { part_number: 1 }, 5.0);
+    assert_eq!(t.step(5.0), vec![Command::WakeAt(5.0 + STALL_MS)]);
+}
+
+#[test]
+fn a_part_waiting_for_a_connection_does_not_stall() {
+    let mut t = transfer(2, 4, 8);
+    start(&mut t, 2);
+    t.handle(Event::Connected { part_number: 2 }, 0.0);
+    let commands = t.step(10.0 * STALL_MS);
+    assert_eq!(cancels(&commands), vec![2], "part 2 stalled once connected");
+    assert!(
+        !cancels(&commands).contains(&1),
+        "part 1 still waits for a connection"
+    );
+    t.handle(Event::Connected { part_number: 1 }, 10.0 * STALL_MS);
+    assert_eq!(cancels(&t.step(11.0 * STALL_MS)), vec![1]);
 }
 
 #[test]
@@ -257,6 +272,7 @@ fn forbidden_parts_are_signed_again() {
 fn a_stalled_part_is_cancelled_and_retried() {
     let mut t = transfer(2, 4, 8);
     start(&mut t, 2);
+    t.handle(Event::Connected { part_number: 1 }, 0.0);
     t.handle(
         Event::Progress {
             part_number: 2,
