@@ -8,7 +8,8 @@
 // file). Throughputs are shown as ratios to the best baseline measured in this run.
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync, statSync, rmSync, existsSync, readdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync, statSync, rmSync, existsSync, readdirSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -19,9 +20,11 @@ const { chromium } = require("@playwright/test");
 const { AwsClient } = require("aws4fetch");
 
 const WORK = process.env.BENCH_WORK;
-// BENCH_ONLY=browser measures only the page's uploads (quick iterations on tuning).
+// BENCH_ONLY=browser measures only the page's uploads of large files, BENCH_ONLY=folders
+// only its uploads of folders (quick iterations on tuning).
 const ONLY_BROWSER = process.env.BENCH_ONLY === "browser";
-const SIZES = process.env.BENCH_SIZES.split(" ").map(Number);
+const ONLY_FOLDERS = process.env.BENCH_ONLY === "folders";
+const SIZES = ONLY_FOLDERS ? [] : process.env.BENCH_SIZES.split(" ").map(Number);
 const AWS = process.env.AWS_CLI;
 const MIB = 1024 * 1024;
 const TICKS = 100; // clock ticks per second in /proc/<pid>/stat
@@ -39,6 +42,7 @@ const STORES = [
   {
     name: "embedded",
     page: "http://localhost:3200/",
+    folderPage: "http://localhost:3202/",
     endpoint: "http://127.0.0.1:3200",
     bucket: "s3drop",
     region: "us-east-1",
@@ -49,6 +53,7 @@ const STORES = [
   {
     name: "garage",
     page: "http://localhost:3201/",
+    folderPage: "http://localhost:3203/",
     endpoint: garage.AWS_ENDPOINT_URL,
     bucket: garage.S3DROP_BUCKET,
     region: garage.AWS_REGION,
@@ -274,6 +279,70 @@ async function browserCeiling(browser, store, file, key) {
   return { seconds: elapsed, cpu };
 }
 
+/** Writes `count` files of `size` random bytes into a folder of WORK; answers its path. */
+function makeFolder(count, size) {
+  const dir = join(WORK, `folder-${count}x${size}`);
+  if (!existsSync(dir)) {
+    mkdirSync(dir);
+    for (let i = 0; i < count; i++) writeFileSync(join(dir, `f${String(i).padStart(5, "0")}.bin`), randomBytes(size));
+  }
+  return dir;
+}
+
+/** s3drop's page uploading a folder of many small files, with `latency` ms added to
+ *  every request (Chromium's network emulation): seconds, server calls per file, 429s,
+ *  peak JS heap and the longest main-thread task. */
+async function folderUpload(browser, store, dir, count, latency) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(store.folderPage);
+  await page.locator("html[data-hydrated=true]").waitFor();
+  // Long tasks, as Chromium reports them (50 ms and more).
+  await page.evaluate(() => {
+    window.__longest = 0;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) window.__longest = Math.max(window.__longest, entry.duration);
+    }).observe({ type: "longtask", buffered: false });
+  });
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Performance.enable");
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency,
+    downloadThroughput: -1,
+    uploadThroughput: -1,
+  });
+  let calls = 0;
+  let throttled = 0;
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname.startsWith("/api/")) calls++;
+  });
+  page.on("response", (response) => {
+    if (response.status() === 429) throttled++;
+  });
+  let heap = 0;
+  const start = process.hrtime.bigint();
+  await page.getByTestId("folder-picker").setInputFiles(dir);
+  const queue = page.locator("ul.queue");
+  let finished = false;
+  const done = queue
+    .locator(`xpath=self::*[@data-done + @data-failed = ${count}]`)
+    .waitFor({ timeout: 30 * 60_000 })
+    .then(() => (finished = true));
+  while (!finished) {
+    const { metrics } = await cdp.send("Performance.getMetrics");
+    heap = Math.max(heap, metrics.find((m) => m.name === "JSHeapUsedSize").value);
+    await Promise.race([done, new Promise((r) => setTimeout(r, 250))]);
+  }
+  const elapsed = seconds(start);
+  const failed = Number(await queue.getAttribute("data-failed"));
+  if (failed) throw new Error(`${failed} of ${count} files failed`);
+  const longest = await page.evaluate(() => window.__longest);
+  await context.close();
+  return { seconds: elapsed, calls: calls / count, throttled, heap, longest };
+}
+
 /** How long until the page accepts a file: navigation start to hydration (to within a
  *  frame), in ms; the median of five fresh loads. */
 async function timeToInteractive(browser, store) {
@@ -438,6 +507,7 @@ if (ONLY_BROWSER) {
   console.log(lines.join("\n"));
   process.exit(0);
 }
+if (!ONLY_FOLDERS) {
 const signing = [];
 for (const store of STORES) signing.push(await signatureRate(store));
 row("10,000 part signatures: server CPU", ...signing.map((s) => `${s.cpu.toFixed(2)} s`));
@@ -451,11 +521,41 @@ for (let i = 0; i < loads[0].length; i++) {
     ...loads.map((l) => `${l[i].p50.toFixed(1)} / ${l[i].p99.toFixed(1)} ms, ${l[i].rate.toFixed(0)}/s${l[i].errors ? `, ${l[i].errors} errors` : ""}`),
   );
 }
-const wasm = wasmSizes();
-row("WASM bundle: raw / gzip / brotli", `${kb(wasm.raw)} / ${kb(wasm.gzip)} / ${kb(wasm.brotli)}`, "(same)");
-const ready = [];
-for (const store of STORES) ready.push(await timeToInteractive(browser, store));
-row("page accepts files after (median of 5)", ...ready.map((ms) => `${ms.toFixed(0)} ms`));
+}
+
+// Folders of many small files, at 0 and 50 ms of latency, against servers with the
+// default settings (rate limit included). The ideal is one PUT per file over six
+// connections: ⌈N / 6⌉ round trips.
+const FOLDERS = [
+  [1_000, 4096],
+  [10_000, 1024],
+];
+for (const [count, size] of FOLDERS) {
+  const dir = makeFolder(count, size);
+  for (const latency of [0, 50]) {
+    const runs = [];
+    for (const store of STORES) {
+      console.error(`${store.name}, ${count} files × ${size} B at ${latency} ms`);
+      runs.push(await folderUpload(browser, store, dir, count, latency));
+    }
+    const ideal = (Math.ceil(count / 6) * latency) / 1000;
+    const label = `${count.toLocaleString("en")} files × ${size / 1024} KiB at ${latency} ms`;
+    row(
+      `**${label}: seconds, files/s${latency ? ", ratio to ⌈N/6⌉ × latency" : ""}**`,
+      ...runs.map((r) => `**${r.seconds.toFixed(1)} s, ${(count / r.seconds).toFixed(0)}/s${latency ? ` (${(r.seconds / ideal).toFixed(2)}×)` : ""}**`),
+    );
+    row(`${label}: server calls per file, 429s`, ...runs.map((r) => `${r.calls.toFixed(3)}, ${r.throttled}`));
+    row(`${label}: JS heap peak, longest main-thread task`, ...runs.map((r) => `${mb(r.heap)}, ${r.longest.toFixed(0)} ms`));
+  }
+}
+
+if (!ONLY_FOLDERS) {
+  const wasm = wasmSizes();
+  row("WASM bundle: raw / gzip / brotli", `${kb(wasm.raw)} / ${kb(wasm.gzip)} / ${kb(wasm.brotli)}`, "(same)");
+  const ready = [];
+  for (const store of STORES) ready.push(await timeToInteractive(browser, store));
+  row("page accepts files after (median of 5)", ...ready.map((ms) => `${ms.toFixed(0)} ms`));
+}
 await browser.close();
 
 const cpu = cpus()[0]?.model ?? "unknown CPU";

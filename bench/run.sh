@@ -8,7 +8,8 @@
 #   bench/run.sh --big      also 4 GiB
 #
 # For quick iterations: BENCH_SIZES_MIB="1024" BENCH_ONLY=browser bench/run.sh measures only
-# the page's uploads; extra S3DROP_* settings in the environment reach both servers.
+# the page's uploads of large files, BENCH_ONLY=folders bench/run.sh only its uploads of
+# folders of small files; extra S3DROP_* settings in the environment reach every server.
 #
 # Installs what it needs first (release build tools, Chromium, Garage, wrk, brotli and
 # curl from Debian, the AWS CLI from PyPI into .tools/awscli).
@@ -19,6 +20,7 @@ export LEPTOS_OUTPUT_NAME=s3drop AWS_EC2_METADATA_DISABLED=true
 
 SIZES_MIB=${BENCH_SIZES_MIB:-256 1024}
 [[ ${1:-} == "--big" ]] && SIZES_MIB="256 1024 4096"
+[[ ${BENCH_ONLY:-} == "folders" ]] && SIZES_MIB=""
 
 scripts/install.sh --test
 if ! command -v wrk >/dev/null || ! command -v brotli >/dev/null || ! command -v curl >/dev/null; then
@@ -46,24 +48,31 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "starting Garage and two release servers (embedded store on 3200, Garage on 3201)"
+say "starting Garage and four release servers (embedded store on 3200 and 3202, Garage on 3201 and 3203)"
 scripts/stores.sh start "$WORK/stores" >/dev/null
-serve() { # port data-dir [env-file]
+serve() { # port data-dir env-file extra-flags...
+  local port=$1 dir=$2 env=$3
+  shift 3
   (
-    if [[ -n ${3:-} ]]; then set -a; . "$3"; set +a; fi
-    RUST_LOG=warn LEPTOS_SITE_ROOT=dist/site exec dist/s3drop --bind "127.0.0.1:$1" \
-      --public-url "http://localhost:$1" --data-dir "$2" --rate-limit 1000000000
-  ) >"$2.log" 2>&1 &
+    if [[ -n $env ]]; then set -a; . "$env"; set +a; fi
+    RUST_LOG=warn LEPTOS_SITE_ROOT=dist/site exec dist/s3drop --bind "127.0.0.1:$port" \
+      --public-url "http://localhost:$port" --data-dir "$dir" "$@"
+  ) >"$dir.log" 2>&1 &
   PIDS+=($!)
-  echo $! >"$2.pid"
-  wait_for "$1"
+  echo $! >"$dir.pid"
+  wait_for "$port"
 }
-serve 3200 "$WORK/embedded"
 (
   set -a; . "$WORK/stores/garage.env"; set +a
-  dist/s3drop --setup-store --public-url http://localhost:3201 >/dev/null
+  for port in 3201 3203; do
+    dist/s3drop --setup-store --public-url "http://localhost:$port" >/dev/null
+  done
 )
-serve 3201 "$WORK/garage" "$WORK/stores/garage.env"
+# The load tests need the rate limit out of the way; the folders run with the defaults.
+serve 3200 "$WORK/embedded" "" --rate-limit 1000000000
+serve 3201 "$WORK/garage" "$WORK/stores/garage.env" --rate-limit 1000000000
+serve 3202 "$WORK/embedded-defaults" ""
+serve 3203 "$WORK/garage-defaults" "$WORK/stores/garage.env"
 
 say "generating the files (random bytes)"
 for mib in $SIZES_MIB; do

@@ -135,3 +135,103 @@ async fn open_mode_needs_no_login() {
         .expect("answers");
     assert_eq!(page.status().as_u16(), 200);
 }
+
+/// A login attempt with `password`, from `client` as a trusted proxy forwards it.
+async fn login_as(server: &TestServer, client: &str, password: &str) -> reqwest::Response {
+    no_redirects()
+        .post(server.url("/login"))
+        .header("x-forwarded-for", client)
+        .form(&[("password", password)])
+        .send()
+        .await
+        .expect("answers")
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_slowed_per_client_and_a_right_one_still_gets_in() {
+    let server = TestServer::start(&[
+        "--access-password",
+        PASSWORD,
+        "--trusted-proxy",
+        "127.0.0.1",
+    ])
+    .await;
+    // Four wrong, then the right one: a person who mistyped is not locked out.
+    for _ in 0..4 {
+        assert_eq!(
+            login_as(&server, "198.51.100.1", "guess")
+                .await
+                .status()
+                .as_u16(),
+            401
+        );
+    }
+    assert_eq!(
+        login_as(&server, "198.51.100.1", PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+
+    // A guesser gets five tries, then waits, told how long.
+    for _ in 0..5 {
+        assert_eq!(
+            login_as(&server, "198.51.100.2", "guess")
+                .await
+                .status()
+                .as_u16(),
+            401
+        );
+    }
+    for password in ["guess", PASSWORD] {
+        let refused = login_as(&server, "198.51.100.2", password).await;
+        assert_eq!(refused.status().as_u16(), 429);
+        let seconds: u64 = refused.headers()["retry-after"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        assert!((1..=12).contains(&seconds), "{seconds}");
+        assert!(refused.headers().get("set-cookie").is_none());
+        let page = refused.text().await.expect("html");
+        assert!(page.contains("Try again in"), "{page}");
+    }
+    // Other visitors behind the same proxy are not affected.
+    assert_eq!(
+        login_as(&server, "198.51.100.3", PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+}
+
+#[tokio::test]
+async fn forwarded_addresses_are_believed_only_from_a_trusted_proxy() {
+    let flood = |server: &TestServer, client: &'static str| {
+        let request = server
+            .http
+            .post(server.url("/api/policy"))
+            .header("x-forwarded-for", client);
+        async move { request.send().await.expect("answers").status().as_u16() }
+    };
+    for (trusted, other_client_limited) in [(true, false), (false, true)] {
+        let mut args = vec!["--rate-limit", "1"];
+        if trusted {
+            args.extend(["--trusted-proxy", "127.0.0.1"]);
+        }
+        let server = TestServer::start(&args).await;
+        let mut statuses = Vec::new();
+        for _ in 0..15 {
+            statuses.push(flood(&server, "203.0.113.1").await);
+        }
+        assert!(statuses.contains(&429), "{statuses:?}");
+        let other = flood(&server, "203.0.113.2").await;
+        assert_eq!(
+            other == 429,
+            other_client_limited,
+            "trusted: {trusted}, {other}"
+        );
+    }
+}

@@ -126,7 +126,7 @@ async fn a_token_for_another_upload_completes_nothing() {
 async fn oversized_calls_and_floods_are_refused() {
     let server = TestServer::start(&["--rate-limit", "1"]).await;
     // A request body far beyond any real call.
-    let huge = "x".repeat(1 << 20);
+    let huge = "x".repeat(3 << 20);
     let response = server
         .http
         .post(server.url("/api/uploads/start"))

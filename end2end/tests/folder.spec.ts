@@ -39,8 +39,15 @@ test("a folder of 500 small files and a few large ones lands intact, in batches,
   });
   await page.getByTestId("folder-picker").setInputFiles(root);
 
-  await expect(page.locator('li.file[data-state="done"]')).toHaveCount(files.length, { timeout: 240_000 });
+  const queue = page.locator("ul.queue");
+  await expect(queue).toHaveAttribute("data-done", String(files.length), { timeout: 240_000 });
+  await expect(queue).toHaveAttribute("data-failed", "0");
   expect(refused, "no call or PUT was refused for its rate").toEqual([]);
+  // The queue draws 500 rows at first; the rest come with "Show more".
+  await expect(page.locator("li.file")).toHaveCount(500);
+  await expect(page.getByTestId("more-files")).toContainText("2 more files.");
+  await page.getByTestId("more-files").getByRole("button", { name: "Show more" }).click();
+  await expect(page.locator('li.file[data-state="done"]')).toHaveCount(files.length);
 
   // Every object is its source, under its folder's path.
   const links = await page.locator("li.file").evaluateAll((rows) =>

@@ -3,11 +3,25 @@
 
 use leptos::prelude::*;
 
-use super::upload_page::QueuedFile;
 use super::{format_bytes, progress_line, text};
 use crate::browser::now_ms;
-use crate::browser::upload::FileStatus;
+use crate::browser::upload::{Controller, FileStatus};
 use crate::core::speed::Speed;
+
+/// A file on the page: what it is, where its upload stands, and how to steer it.
+#[derive(Debug, Clone)]
+pub struct QueuedFile {
+    pub id: usize,
+    /// Its name, with the folder it was in (`photos/a.jpg`).
+    pub name: String,
+    pub size: u64,
+    /// An object URL of the image itself, for images.
+    pub thumbnail: Option<String>,
+    pub status: RwSignal<FileStatus>,
+    pub controller: Controller,
+    /// Paused by the person (going back online does not resume it).
+    pub held: RwSignal<bool>,
+}
 
 /// A file's row in the queue.
 #[component]

@@ -3,6 +3,7 @@
 
 pub mod file_row;
 pub mod stored_files;
+pub mod tally;
 pub mod text;
 pub mod upload_page;
 

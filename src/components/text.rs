@@ -58,6 +58,31 @@ pub fn progress(sent: u64, total: u64) -> String {
     format!("{} of {}", format_bytes(sent), format_bytes(total))
 }
 
+/// `120 of 1,000 files`
+pub fn files_done(done: usize, total: usize) -> String {
+    let noun = if total == 1 { "file" } else { "files" };
+    format!("{} of {} {noun}", thousands(done), thousands(total))
+}
+
+/// `9,500 more files.`: the rows of the queue not drawn.
+pub fn more_files(count: usize) -> String {
+    let noun = if count == 1 { "file" } else { "files" };
+    format!("{} more {noun}.", thousands(count))
+}
+
+/// `10,000`
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// ` · 8.0 MiB/s`
 pub fn speed(bytes_per_second: u64) -> String {
     format!(" · {}/s", format_bytes(bytes_per_second))
@@ -146,6 +171,12 @@ mod tests {
         assert_eq!(paused_at(0, 1, true), "Paused while offline at 0 B of 1 B");
         assert_eq!(uploaded(Some("x-2")), "Uploaded · CRC32C x-2");
         assert_eq!(uploaded(None), "Uploaded");
+        assert_eq!(files_done(0, 1), "0 of 1 file");
+        assert_eq!(files_done(1_234, 10_000), "1,234 of 10,000 files");
+        assert_eq!(more_files(1), "1 more file.");
+        assert_eq!(more_files(999_999), "999,999 more files.");
+        assert_eq!(thousands(100), "100");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 
     #[test]

@@ -7,8 +7,9 @@ use std::collections::{HashMap, HashSet};
 use leptos::prelude::*;
 use web_sys::{ClipboardEvent, DragEvent, HtmlInputElement};
 
-use super::file_row::FileRow;
+use super::file_row::{FileRow, QueuedFile};
 use super::stored_files::StoredFiles;
+use super::tally::Tally;
 use super::{format_bytes, progress_line, text};
 use crate::api;
 use crate::browser::dropped;
@@ -19,26 +20,22 @@ use crate::core::speed::Speed;
 
 /// Images up to this size get a thumbnail (the browser decodes it).
 const THUMBNAIL_MAX_BYTES: u64 = 20 * 1024 * 1024;
-
-/// A file on the page: what it is, where its upload stands, and how to steer it.
-#[derive(Debug, Clone)]
-pub struct QueuedFile {
-    pub id: usize,
-    /// Its name, with the folder it was in (`photos/a.jpg`).
-    pub name: String,
-    pub size: u64,
-    /// An object URL of the image itself, for images.
-    pub thumbnail: Option<String>,
-    pub status: RwSignal<FileStatus>,
-    pub controller: Controller,
-    /// Paused by the person (going back online does not resume it).
-    pub held: RwSignal<bool>,
-}
+/// How many rows of the queue are drawn at first, and how many more each "Show more"
+/// draws: a folder of 10,000 files must not make 10,000 rows.
+const ROWS_AT_ONCE: usize = 500;
 
 /// The page people upload from.
 #[component]
 pub fn UploadPage() -> impl IntoView {
     let files = RwSignal::new(Vec::<QueuedFile>::new());
+    // Every status change passes through `set_status`, which keeps the tally.
+    let tally = RwSignal::new(Tally::default());
+    let set_status = move |status: RwSignal<FileStatus>, size: u64, new: FileStatus| {
+        let old = status.get_untracked();
+        tally.update(|t| t.change(&old, &new, size));
+        status.set(new);
+    };
+    let rows = RwSignal::new(ROWS_AT_ONCE);
     let unfinished = RwSignal::new(Vec::<SavedUpload>::new());
     let dragging = RwSignal::new(false);
     let offline = RwSignal::new(false);
@@ -76,7 +73,8 @@ pub fn UploadPage() -> impl IntoView {
         if offline.get_untracked() {
             controller.pause();
         }
-        uploader.with_value(|u| u.enqueue(picked, controls, move |s| status.set(s)));
+        let size = picked.file.size();
+        uploader.with_value(|u| u.enqueue(picked, controls, move |s| set_status(status, size, s)));
         controller
     };
     let retry = Callback::new(move |id: usize| {
@@ -85,7 +83,7 @@ pub fn UploadPage() -> impl IntoView {
         };
         files.update(|all| {
             if let Some(entry) = all.iter_mut().find(|f| f.id == id) {
-                entry.status.set(FileStatus::Queued);
+                set_status(entry.status, entry.size, FileStatus::Queued);
                 entry.held.set(false);
                 entry.controller = launch(file, entry.status);
             }
@@ -95,8 +93,12 @@ pub fn UploadPage() -> impl IntoView {
         files.update(|all| {
             all.retain(|f| {
                 let keep = !f.status.with_untracked(FileStatus::is_finished);
-                if let (false, Some(url)) = (keep, &f.thumbnail) {
-                    let _ = web_sys::Url::revoke_object_url(url);
+                if !keep {
+                    f.status
+                        .with_untracked(|s| tally.update(|t| t.remove(s, f.size)));
+                    if let Some(url) = &f.thumbnail {
+                        let _ = web_sys::Url::revoke_object_url(url);
+                    }
                 }
                 keep
             })
@@ -106,19 +108,7 @@ pub fn UploadPage() -> impl IntoView {
     };
 
     let add = move |picked: Vec<Picked>| {
-        // Counted once per drop, not once per file: a folder may hold thousands.
-        let mut accepted = files.with_untracked(|all| {
-            all.iter()
-                .filter(|f| {
-                    f.status.with_untracked(|s| {
-                        !matches!(
-                            s,
-                            FileStatus::Refused(_) | FileStatus::Failed(_) | FileStatus::Cancelled
-                        )
-                    })
-                })
-                .count()
-        });
+        let mut accepted = tally.with_untracked(Tally::accepted);
         let policy = policy.get_untracked().and_then(Result::ok);
         let mut added = Vec::with_capacity(picked.len());
         for picked in picked {
@@ -133,10 +123,12 @@ pub fn UploadPage() -> impl IntoView {
             if refusal.is_none() {
                 accepted += 1;
             }
-            let status = RwSignal::new(match &refusal {
+            let first = match &refusal {
                 Some(reason) => FileStatus::Refused(reason.to_string()),
                 None => FileStatus::Queued,
-            });
+            };
+            tally.update(|t| t.add(&first, file.size()));
+            let status = RwSignal::new(first);
             let name = picked.path();
             let size = file.size();
             let thumbnail = (file.raw_mime_type().starts_with("image/")
@@ -220,49 +212,27 @@ pub fn UploadPage() -> impl IntoView {
         input.set_value("");
     };
 
-    let active = move || {
-        files.with(|all| {
-            all.iter()
-                .filter(|f| !f.status.with(FileStatus::is_finished))
-                .count()
-        })
-    };
+    let active = move || tally.with(|t| t.unfinished);
     // Every file not failed or cancelled counts toward the overall progress.
     let overall_speed = StoredValue::new(Speed::default());
     let overall = Memo::new(move |_| {
-        let (sent, total) = files.with(|all| {
-            all.iter()
-                .fold((0, 0), |(sent, total), f| match f.status.get() {
-                    FileStatus::Uploading { sent: s, .. } | FileStatus::Paused { sent: s, .. } => {
-                        (sent + s, total + f.size)
-                    }
-                    FileStatus::Completing | FileStatus::Done(_) => (sent + f.size, total + f.size),
-                    FileStatus::Queued => (sent, total + f.size),
-                    FileStatus::Failed(_) | FileStatus::Refused(_) | FileStatus::Cancelled => {
-                        (sent, total)
-                    }
-                })
-        });
-        overall_speed.update_value(|s| s.record(now_ms(), sent));
-        let line = overall_speed.with_value(|s| progress_line(s, sent, total));
+        let t = tally.get();
+        overall_speed.update_value(|s| s.record(now_ms(), t.sent));
+        let files = text::files_done(t.done, t.accepted());
+        let line = overall_speed.with_value(|s| progress_line(s, t.sent, t.total));
         // Display only: a fraction for the bar.
-        let fraction = if total > 0 {
-            sent as f64 / total as f64
+        let fraction = if t.total > 0 {
+            t.sent as f64 / t.total as f64
         } else {
             0.0
         };
-        (fraction, line)
+        (fraction, format!("{files} · {line}"))
     });
-    let finished =
-        move || files.with(|all| all.iter().any(|f| f.status.with(FileStatus::is_finished)));
-    // The stored files' list is fetched again each time an upload finishes.
-    let uploads_done = Signal::derive(move || {
-        files.with(|all| {
-            all.iter()
-                .filter(|f| f.status.with(|s| matches!(s, FileStatus::Done(_))))
-                .count()
-        })
-    });
+    let finished = move || tally.with(Tally::any_finished);
+    // The stored files' list is refreshed as uploads finish.
+    let uploads_done = Signal::derive(move || tally.with(|t| t.done));
+    let shown = move || files.with(|all| all.iter().take(rows.get()).cloned().collect::<Vec<_>>());
+    let hidden = move || files.with(Vec::len).saturating_sub(rows.get());
 
     let for_all = move |act: &dyn Fn(&QueuedFile)| {
         files.with_untracked(|all| {
@@ -355,11 +325,28 @@ pub fn UploadPage() -> impl IntoView {
                 </button>
             </div>
         </Show>
-        <ul class="queue" aria-live="polite" aria-label=text::QUEUE_LABEL>
-            <For each=move || files.get() key=|file| file.id let:file>
+        // The counts are there for scripts too (tests, the benchmark): only some rows are drawn.
+        <ul
+            class="queue"
+            aria-live="polite"
+            aria-label=text::QUEUE_LABEL
+            data-files=move || tally.with(Tally::files)
+            data-done=move || tally.with(|t| t.done)
+            data-failed=move || tally.with(|t| t.failed)
+        >
+            <For each=shown key=|file| file.id let:file>
                 <FileRow file offline on_retry=retry />
             </For>
         </ul>
+        <Show when=move || { hidden() > 0 }>
+            <p class="queue-more" data-testid="more-files">
+                {move || text::more_files(hidden())}
+                " "
+                <button type="button" class="link" on:click=move |_| rows.update(|r| *r += ROWS_AT_ONCE)>
+                    {text::SHOW_MORE}
+                </button>
+            </p>
+        </Show>
         <Show when=finished>
             <div class="queue-controls">
                 <button type="button" on:click=clear_finished>{text::CLEAR_FINISHED}</button>

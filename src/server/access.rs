@@ -5,9 +5,13 @@
 //! Presigned URLs authorise themselves and stay reachable; so do `/healthz`, `/readyz`
 //! and `/metrics` (keep the last from the public at the proxy), and the site's assets.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use axum::Form;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine;
@@ -16,6 +20,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
+use super::rate_limit::{Clients, RateLimiter};
 use super::system;
 use crate::api::ApiError;
 
@@ -23,6 +28,11 @@ use crate::api::ApiError;
 pub const COOKIE: &str = "s3drop_session";
 /// How long a login lasts.
 pub const SESSION_SECS: u64 = 7 * 24 * 60 * 60;
+/// Wrong passwords a client may try in a row…
+pub const GUESSES_AT_ONCE: f64 = 5.0;
+/// …and then one every this many seconds: a few a minute, so a password cannot be
+/// guessed, while a person who mistyped it waits seconds, never a lockout.
+pub const SECONDS_PER_GUESS: f64 = 12.0;
 
 /// What private mode needs: the password and the key sessions are signed with.
 #[derive(Clone)]
@@ -33,6 +43,9 @@ pub struct Access {
     secure: bool,
     /// Paths anyone may reach: the store's bucket path and the operators' endpoints.
     open_prefixes: Vec<String>,
+    /// Wrong passwords, by client.
+    guesses: Arc<RateLimiter>,
+    clients: Clients,
 }
 
 impl std::fmt::Debug for Access {
@@ -42,8 +55,15 @@ impl std::fmt::Debug for Access {
 }
 
 impl Access {
-    /// Private mode with `password`, sessions signed with `key`.
-    pub fn new(password: String, key: &[u8], secure: bool, bucket: Option<&str>) -> Self {
+    /// Private mode with `password`, sessions signed with `key`; wrong passwords are
+    /// counted per client as `clients` tells them apart.
+    pub fn new(
+        password: String,
+        key: &[u8],
+        secure: bool,
+        bucket: Option<&str>,
+        clients: Clients,
+    ) -> Self {
         let mut open_prefixes: Vec<String> = [
             "/login",
             "/logout",
@@ -64,6 +84,8 @@ impl Access {
             key: [b"s3drop session\0".as_slice(), key].concat(),
             secure,
             open_prefixes,
+            guesses: Arc::new(RateLimiter::new(1.0 / SECONDS_PER_GUESS, GUESSES_AT_ONCE)),
+            clients,
         }
     }
 
@@ -164,15 +186,35 @@ pub async fn login_page() -> Html<String> {
     Html(login_html(None))
 }
 
-/// Checks the password; on success sets the session cookie and goes to the page.
-pub async fn login(State(access): State<Option<Access>>, Form(form): Form<Login>) -> Response {
+/// Checks the password; on success sets the session cookie and goes to the page. After
+/// a few wrong ones in a row, a client waits before its next try (429, `Retry-After`).
+pub async fn login(
+    State(access): State<Option<Access>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<Login>,
+) -> Response {
     let Some(access) = access else {
         return Redirect::to("/").into_response();
     };
+    let client = access.clients.of(peer.ip(), &headers);
+    let now = Instant::now();
+    let wait = access.guesses.wait(client, now);
+    if !wait.is_zero() {
+        let seconds = wait.as_secs_f64().ceil().max(1.0);
+        tracing::warn!(%client, seconds, "login refused: too many wrong passwords");
+        let message = format!("Too many wrong passwords. Try again in {seconds} seconds.");
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, seconds.to_string())],
+            Html(login_html(Some(&message))),
+        )
+            .into_response();
+    }
     if !access.is_password(&form.password) {
-        tracing::warn!("failed login");
-        // Slow down guessing; the rate limit does the rest.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        access.guesses.take(client, now);
+        tracing::warn!(%client, "failed login");
+        tokio::time::sleep(Duration::from_millis(300)).await;
         return (
             StatusCode::UNAUTHORIZED,
             Html(login_html(Some("That password is not right."))),
@@ -220,7 +262,13 @@ mod tests {
     use super::*;
 
     fn access() -> Access {
-        Access::new("correct horse".into(), b"key", false, Some("s3drop"))
+        Access::new(
+            "correct horse".into(),
+            b"key",
+            false,
+            Some("s3drop"),
+            Clients::default(),
+        )
     }
 
     #[test]
@@ -229,7 +277,13 @@ mod tests {
         let value = a.session(1_000);
         assert!(a.is_valid_session(&value, 999));
         assert!(!a.is_valid_session(&value, 1_000));
-        let other = Access::new("correct horse".into(), b"other key", false, None);
+        let other = Access::new(
+            "correct horse".into(),
+            b"other key",
+            false,
+            None,
+            Clients::default(),
+        );
         assert!(!other.is_valid_session(&value, 0));
         // Moving the expiry breaks the signature.
         let tag = value.split_once('.').expect("two halves").1;

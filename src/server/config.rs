@@ -129,6 +129,12 @@ pub struct Config {
     #[arg(long, env = "S3DROP_RATE_LIMIT", default_value_t = 20.0)]
     pub rate_limit: f64,
 
+    /// Reverse proxies whose `X-Forwarded-For` names the client, comma-separated
+    /// (`127.0.0.1` for a Caddy or nginx on the same machine); without it every client
+    /// behind a proxy shares one rate limit
+    #[arg(long, env = "S3DROP_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
+
     /// Make the drop private: the page and uploads require this password
     /// (a session cookie keeps people logged in for a week)
     #[arg(long, env = "S3DROP_ACCESS_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
@@ -291,6 +297,14 @@ impl Config {
             ("list_files", self.list_files.to_string()),
             ("allow_delete", self.allow_delete.to_string()),
             ("rate_limit", self.rate_limit.to_string()),
+            (
+                "trusted_proxy",
+                self.trusted_proxy
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
             (
                 "access_password",
                 if self.access_password.is_some() {

@@ -1,15 +1,19 @@
-//! Per-client rate limits on the server functions and the login form: a token bucket
-//! per client address, so one client cannot flood the server or guess passwords fast.
+//! Per-client rate limits: a token bucket per client address on the server functions,
+//! so one client cannot flood the server, and a much slower one on wrong passwords, so
+//! a private drop's password cannot be guessed fast.
 //!
-//! The bucket arithmetic takes the time as an argument and is tested on its own.
+//! Behind a reverse proxy every request comes from the proxy's address; with
+//! `--trusted-proxy` the client is the address the proxy forwarded (`X-Forwarded-For`).
+//! The bucket arithmetic and the address rule take their inputs as arguments and are
+//! tested on their own.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -47,6 +51,37 @@ impl RateLimiter {
 
     /// Whether `client` may make a request at `now`; takes a token if so.
     pub fn allow(&self, client: IpAddr, now: Instant) -> bool {
+        self.with_bucket(client, now, |bucket| {
+            let allowed = bucket.tokens >= 1.0;
+            if allowed {
+                bucket.tokens -= 1.0;
+            }
+            allowed
+        })
+    }
+
+    /// How long `client` must wait at `now` before its next request; zero when it may
+    /// go now. Takes nothing: [`Self::take`] does, for requests that count (a wrong
+    /// password, not a right one).
+    pub fn wait(&self, client: IpAddr, now: Instant) -> Duration {
+        let per_second = self.per_second;
+        self.with_bucket(client, now, |bucket| {
+            let missing = (1.0 - bucket.tokens).max(0.0);
+            Duration::from_secs_f64(missing / per_second)
+        })
+    }
+
+    /// Takes a token from `client`'s bucket (it may go below one; it refills in time).
+    pub fn take(&self, client: IpAddr, now: Instant) {
+        self.with_bucket(client, now, |bucket| bucket.tokens -= 1.0);
+    }
+
+    fn with_bucket<T>(
+        &self,
+        client: IpAddr,
+        now: Instant,
+        act: impl FnOnce(&mut Bucket) -> T,
+    ) -> T {
         let mut buckets = self
             .buckets
             .lock()
@@ -65,26 +100,78 @@ impl RateLimiter {
         let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.burst);
         bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        act(bucket)
     }
 }
 
-/// Applies the limit to server functions and login attempts; 429 with `Retry-After`.
+/// Who the client of a request is: the peer, or, when the peer is a trusted proxy, the
+/// address it forwarded.
+#[derive(Debug, Clone, Default)]
+pub struct Clients {
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Clients {
+    /// The client of a request from `peer` with these headers.
+    pub fn of(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        client_address(peer, forwarded, &self.trusted_proxies)
+    }
+}
+
+/// The client's address: walking the forwarded chain from the nearest hop back, the
+/// first address that is not a trusted proxy (a client can put anything at the start
+/// of `X-Forwarded-For`, but not past the proxies it went through).
+pub fn client_address<'a>(
+    peer: IpAddr,
+    forwarded_for: impl Iterator<Item = &'a str>,
+    trusted: &[IpAddr],
+) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = forwarded_for.flat_map(|v| v.split(',')).collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(address) => {
+                client = address;
+                if !trusted.contains(&address) {
+                    break;
+                }
+            }
+            // A hop that is not an address ends what can be believed.
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+/// The API's limit and who its clients are.
+#[derive(Debug, Clone)]
+pub struct ApiLimit {
+    pub limiter: Arc<RateLimiter>,
+    pub clients: Clients,
+}
+
+/// Applies the limit to server functions; 429 with `Retry-After`.
 pub async fn limit(
-    State(limiter): State<Arc<RateLimiter>>,
+    State(limit): State<ApiLimit>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    let limited = path.starts_with("/api/") || path == "/login";
-    if limited && !limiter.allow(peer.ip(), Instant::now()) {
-        tracing::warn!(client = %peer.ip(), %path, "rate limited");
+    if !path.starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let client = limit.clients.of(peer.ip(), request.headers());
+    if !limit.limiter.allow(client, Instant::now()) {
+        tracing::warn!(%client, %path, "rate limited");
         let body = serde_json::to_string(&ApiError::RateLimited).unwrap_or_default();
         return (
             StatusCode::TOO_MANY_REQUESTS,
@@ -102,7 +189,6 @@ pub async fn limit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn bursts_then_sustained_rate_per_client() {
@@ -122,5 +208,59 @@ mod tests {
         let later = t0 + Duration::from_secs(60);
         assert!((0..3).all(|_| limiter.allow(a, later)));
         assert!(!limiter.allow(a, later));
+    }
+
+    #[test]
+    fn waiting_is_told_and_only_taking_drains() {
+        // Five guesses, then one every ten seconds.
+        let limiter = RateLimiter::new(0.1, 5.0);
+        let t0 = Instant::now();
+        let a: IpAddr = [10, 0, 0, 1].into();
+        for _ in 0..5 {
+            assert_eq!(limiter.wait(a, t0), Duration::ZERO);
+            limiter.take(a, t0);
+        }
+        assert_eq!(limiter.wait(a, t0), Duration::from_secs(10));
+        assert_eq!(
+            limiter.wait(a, t0),
+            Duration::from_secs(10),
+            "asking takes nothing"
+        );
+        let wait = limiter.wait(a, t0 + Duration::from_secs(4));
+        assert!((wait.as_secs_f64() - 6.0).abs() < 1e-6, "{wait:?}");
+        assert_eq!(
+            limiter.wait(a, t0 + Duration::from_secs(10)),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_through_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("an address");
+        let proxy = ip("127.0.0.1");
+        let trusted = [proxy, ip("10.0.0.2")];
+        let cases: &[(&str, &[&str], &str)] = &[
+            // Not through a trusted proxy: the peer, whatever it claims.
+            ("203.0.113.9", &["1.2.3.4"], "203.0.113.9"),
+            // Through the proxy: the address it saw.
+            ("127.0.0.1", &["198.51.100.7"], "198.51.100.7"),
+            // A client's own X-Forwarded-For is not believed past the proxy.
+            ("127.0.0.1", &["6.6.6.6, 198.51.100.7"], "198.51.100.7"),
+            ("127.0.0.1", &["6.6.6.6", "198.51.100.7"], "198.51.100.7"),
+            // Two trusted proxies in a row.
+            ("127.0.0.1", &["198.51.100.7, 10.0.0.2"], "198.51.100.7"),
+            // Nothing forwarded, or junk: the proxy itself, or the last good hop.
+            ("127.0.0.1", &[], "127.0.0.1"),
+            ("127.0.0.1", &["not an address"], "127.0.0.1"),
+            ("127.0.0.1", &["1.1.1.1, junk, 10.0.0.2"], "10.0.0.2"),
+            ("127.0.0.1", &[" 2001:db8::1 "], "2001:db8::1"),
+        ];
+        for &(peer, forwarded, expected) in cases {
+            assert_eq!(
+                client_address(ip(peer), forwarded.iter().copied(), &trusted),
+                ip(expected),
+                "{peer} {forwarded:?}"
+            );
+        }
     }
 }

@@ -1,8 +1,6 @@
 //! The HTTP surface in one router: the page, the server functions, the site's static
 //! files and, when used, the embedded store on the app's own origin.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
 use axum::error_handling::HandleError;
@@ -21,7 +19,7 @@ use s3s::service::S3Service;
 use super::access::{Access, login, login_page, logout, require_login};
 use super::headers::{Policy, provide_page_nonce, secure};
 use super::operations::{healthz, metrics, readyz, trace_requests};
-use super::rate_limit::{RateLimiter, limit};
+use super::rate_limit::{ApiLimit, limit};
 use super::state::AppState;
 use crate::api::ApiError;
 use crate::app::{App, shell};
@@ -48,8 +46,8 @@ pub struct Guards {
     pub security: Policy,
     /// Private mode's login, when configured.
     pub access: Option<Access>,
-    /// Per-client rate limits on server functions and logins.
-    pub limiter: Arc<RateLimiter>,
+    /// Per-client rate limits on server functions.
+    pub limit: ApiLimit,
 }
 
 /// Builds the app's router. The store is mounted with `route_service`, never `nest`:
@@ -63,7 +61,7 @@ pub fn router(
     let Guards {
         security,
         access,
-        limiter,
+        limit: api_limit,
     } = guards;
     let routes = generate_route_list(App);
     let operations = Router::new()
@@ -108,7 +106,7 @@ pub fn router(
         .merge(operations)
         .merge(login)
         .layer(from_fn_with_state(access, require_login))
-        .layer(from_fn_with_state(limiter, limit))
+        .layer(from_fn_with_state(api_limit, limit))
         .layer(from_fn_with_state(security, secure))
         .layer(from_fn_with_state(metrics, trace_requests))
 }

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use super::access::Access;
 use super::config::Config;
 use super::headers::Policy;
-use super::rate_limit::RateLimiter;
+use super::rate_limit::{ApiLimit, Clients, RateLimiter};
 use super::router::{Guards, StoreRoute, router};
 use super::secrets;
 use super::state::AppState;
@@ -128,6 +128,9 @@ pub async fn build(
     let security = Policy {
         store_origins: state.storage.browser_origin().await.into_iter().collect(),
     };
+    let clients = Clients {
+        trusted_proxies: config.trusted_proxy.clone(),
+    };
     let guards = Guards {
         security,
         access: config.access_password.as_ref().map(|password| {
@@ -136,12 +139,21 @@ pub async fn build(
                 .as_deref()
                 .is_some_and(|u| u.starts_with("https://"));
             let bucket = route.as_ref().map(|r| r.bucket.as_str());
-            Access::new(password.0.clone(), &token_key, secure, bucket)
+            Access::new(
+                password.0.clone(),
+                &token_key,
+                secure,
+                bucket,
+                clients.clone(),
+            )
         }),
-        limiter: std::sync::Arc::new(RateLimiter::new(
-            config.rate_limit,
-            config.rate_limit * 10.0,
-        )),
+        limit: ApiLimit {
+            limiter: std::sync::Arc::new(RateLimiter::new(
+                config.rate_limit,
+                config.rate_limit * 10.0,
+            )),
+            clients,
+        },
     };
     Ok(App {
         router: router(leptos_options, state.clone(), route, guards),
