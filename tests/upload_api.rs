@@ -619,14 +619,13 @@ async fn the_file_list_pages_through_uploads_and_deletes_when_allowed() {
     let second = list(&server, first.next.clone(), 2).await.expect("on");
     assert_eq!(second.files.len(), 1);
     assert_eq!(second.next, None);
-    let mut paths: Vec<_> = first
+    let paths: Vec<_> = first
         .files
         .iter()
         .chain(&second.files)
         .map(|f| f.path.clone())
         .collect();
-    paths.sort();
-    assert_eq!(paths, ["one.txt", "three.txt", "two.txt"]);
+    assert_eq!(paths, ["three.txt", "two.txt", "one.txt"], "newest first");
     let listed = first.files.iter().chain(&second.files);
     for file in listed {
         let original = stored.iter().find(|s| s.key == file.key).expect("uploaded");
@@ -653,4 +652,59 @@ async fn the_file_list_pages_through_uploads_and_deletes_when_allowed() {
     assert!(left.can_delete);
     assert_eq!(left.files.len(), 2);
     assert!(left.files.iter().all(|f| f.key != key));
+}
+
+#[tokio::test]
+async fn the_file_list_walks_back_through_the_days() {
+    let server = TestServer::start(&["--list-files"]).await;
+    let today = upload_small(&server, "today.txt", &bytes(10, 1)).await;
+    // Files of earlier days, as s3drop would have named them then, and an object of
+    // someone else's under the prefix, which is never listed.
+    let s3 = server.s3();
+    let id = "0123456789abcdef0123456789abcdef";
+    let prefix = format!("{}uploads/", server.ns);
+    for key in [
+        format!("{prefix}2025/01/02/{id}/january.txt"),
+        format!("{prefix}2025/01/01/{id}/new year.txt"),
+        format!("{prefix}2024/12/31/{id}/trip/december.txt"),
+        format!("{prefix}2025/01/02/not-an-upload"),
+    ] {
+        s3.put_object()
+            .bucket(&server.bucket)
+            .key(key)
+            .body(b"old".to_vec().into())
+            .send()
+            .await
+            .expect("stored");
+    }
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = list(&server, after, 2).await.expect("on");
+        pages.push(
+            page.files
+                .iter()
+                .map(|f| f.path.clone())
+                .collect::<Vec<_>>(),
+        );
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(
+        pages,
+        [
+            vec!["today.txt".to_owned(), "january.txt".into()],
+            vec!["new year.txt".into(), "trip/december.txt".into()],
+        ]
+    );
+    assert_eq!(today.name, "today.txt");
+    let junk: Result<Option<s3drop::api::FilePage>, _> = server
+        .call("files/list", &json!({ "after": "elsewhere/x", "limit": 2 }))
+        .await;
+    assert!(
+        matches!(junk, Err((400, ApiError::BadRequest(_)))),
+        "{junk:?}"
+    );
 }

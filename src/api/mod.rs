@@ -83,11 +83,11 @@ pub async fn abort_upload(token: String) -> Result<(), ApiError> {
     crate::server::calls::abort_upload(token).await
 }
 
-/// A page of the files in the store, `limit` at most, starting `after` a page's `next`;
-/// `None` when the operator has not turned the list on.
+/// A page of the files in the store, newest first, `limit` at most, starting `after` a
+/// page's `next`; `None` when the operator has not turned the list on.
 #[server(endpoint = "files/list", input = Json)]
 pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<FilePage>, ApiError> {
-    crate::server::calls::list_files(after, limit).await
+    crate::server::file_list::list_files(after, limit).await
 }
 
 /// Deletes a file s3drop uploaded, when the operator allows it.

@@ -105,7 +105,9 @@ mod tests {
         let mut tally = Tally::default();
         tally.add(&FileStatus::Queued, 100);
         tally.add(&FileStatus::Queued, 50);
-        let steps: [(FileStatus, FileStatus, (usize, usize, usize, u64, u64)); 6] = [
+        // Old status, new status, then unfinished, done, failed, bytes sent, bytes total.
+        type Step = (FileStatus, FileStatus, (usize, usize, usize, u64, u64));
+        let steps: [Step; 6] = [
             (FileStatus::Queued, uploading(30), (2, 0, 0, 30, 150)),
             (uploading(30), uploading(80), (2, 0, 0, 80, 150)),
             (uploading(80), FileStatus::Completing, (2, 0, 0, 100, 150)),
@@ -150,6 +152,6 @@ mod tests {
         tally.remove(&FileStatus::Cancelled, 20);
         tally.remove(&FileStatus::Refused("too big".into()), 10);
         assert!(!tally.any_finished());
-        assert_eq!(Tally::default().any_finished(), false);
+        assert!(!Tally::default().any_finished());
     }
 }

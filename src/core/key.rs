@@ -36,6 +36,18 @@ pub fn object_key(prefix: &str, date: Date, id: &str, folder: &str, name: &str) 
     )
 }
 
+/// The largest time an upload id can carry: 2⁴⁸ − 1 milliseconds (the year 10889).
+const ID_TIME_MAX: u64 = (1 << 48) - 1;
+
+/// An upload's id: 32 hex digits, the first 12 counting down from [`ID_TIME_MAX`] with
+/// the upload's start time (`now_ms`), the rest `random` (at least 20 hex digits; 80
+/// random bits keep ids unique). Keys then sort newest first within their day, which is
+/// the order ListObjectsV2 answers in, so the page lists what was just uploaded first.
+pub fn upload_id_at(now_ms: u64, random: &str) -> String {
+    let countdown = ID_TIME_MAX - now_ms.min(ID_TIME_MAX);
+    format!("{countdown:012x}{}", &random[..random.len().min(20)])
+}
+
 /// One path segment made safe for keys: avoided characters become `_`, and an empty or
 /// dot-only segment becomes `file`.
 fn safe_segment(name: &str) -> String {
@@ -170,6 +182,24 @@ mod tests {
             object_key("", DATE, "x", "we#ird/..", "a.jpg"),
             "2026/03/07/x/we_ird/file/a.jpg"
         );
+    }
+
+    #[test]
+    fn ids_sort_newest_first_and_stay_the_shape_of_an_upload() {
+        let random = "0123456789abcdef0123456789abcdef";
+        let (older, newer) = (upload_id_at(1_000, random), upload_id_at(1_001, random));
+        assert!(newer < older, "{newer} sorts before {older}");
+        assert_eq!(older, "fffffffffc170123456789abcdef0123");
+        assert_eq!(
+            upload_id_at(u64::MAX, random),
+            "0000000000000123456789abcdef0123"
+        );
+        let key = object_key("up/", DATE, &newer, "", "a.jpg");
+        assert_eq!(uploaded_path("up/", &key), Some("a.jpg"));
+        // Within one day, a later upload's key comes first whatever the names.
+        let later = object_key("up/", DATE, &upload_id_at(2_000, random), "", "a.txt");
+        let earlier = object_key("up/", DATE, &upload_id_at(1_000, random), "", "z.txt");
+        assert!(later < earlier);
     }
 
     #[test]

@@ -11,11 +11,11 @@ use super::state::{AppState, app_state};
 use super::system;
 use super::token::{Claims, TokenError};
 use crate::api::{
-    Answer, ApiError, CompletedPart, Completion, FilePage, ListedFile, PartToSign, SignedPart,
-    StartRequest, StoredObject, StoredPart, UploadMethod, UploadStart,
+    Answer, ApiError, CompletedPart, Completion, PartToSign, SignedPart, StartRequest,
+    StoredObject, StoredPart, UploadMethod, UploadStart,
 };
 use crate::core::checksum::{composite_crc32c, is_crc32c};
-use crate::core::key::{Date, attachment_disposition, display_name, object_key, uploaded_path};
+use crate::core::key::{Date, attachment_disposition, object_key, upload_id_at, uploaded_path};
 use crate::core::limits::MAX_BATCH;
 use crate::core::plan::PartPlan;
 use crate::core::policy::{UploadPolicy, check_folder};
@@ -29,7 +29,7 @@ const STORE_CALLS_AT_ONCE: usize = 16;
 
 /// The `Host` the browser used, when it is a plain authority (for presigned URLs on the
 /// app's own origin).
-fn request_host() -> Option<String> {
+pub(super) fn request_host() -> Option<String> {
     let parts = use_context::<Parts>()?;
     let host = parts.headers.get(HOST)?.to_str().ok()?;
     let plain = !host.is_empty()
@@ -59,49 +59,6 @@ fn multipart_id(claims: &Claims) -> Result<&str, ApiError> {
 
 pub async fn upload_policy() -> Result<UploadPolicy, ApiError> {
     Ok(app_state()?.policy)
-}
-
-/// The most files one page of the list may hold.
-pub const MAX_LIST_LIMIT: u32 = 100;
-
-pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<FilePage>, ApiError> {
-    let state = app_state()?;
-    if !state.files.list {
-        return Ok(None);
-    }
-    let limit = limit.clamp(1, MAX_LIST_LIMIT);
-    let (objects, next) = state
-        .storage
-        .list_objects(&state.key_prefix, after, limit)
-        .await?;
-    let host = request_host();
-    let mut files = Vec::with_capacity(objects.len());
-    for object in objects {
-        // Only what s3drop uploaded (not a check's probe, not others' objects).
-        let Some(path) = uploaded_path(&state.key_prefix, &object.key) else {
-            continue;
-        };
-        let download_url = state
-            .storage
-            .presign_get(
-                host.as_deref(),
-                &object.key,
-                &attachment_disposition(display_name(path)),
-            )
-            .await?;
-        files.push(ListedFile {
-            path: path.to_owned(),
-            key: object.key,
-            size: object.size,
-            modified: object.modified,
-            download_url,
-        });
-    }
-    Ok(Some(FilePage {
-        files,
-        next,
-        can_delete: state.files.delete,
-    }))
 }
 
 pub async fn delete_file(key: String) -> Result<(), ApiError> {
@@ -168,7 +125,7 @@ async fn start_one(
     let key = object_key(
         &state.key_prefix,
         today(),
-        &system::random_id(),
+        &upload_id_at(system::now_ms(), &system::random_id()),
         &request.folder,
         &request.name,
     );

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod calls;
 pub mod config;
+pub mod file_list;
 pub mod headers;
 pub mod metrics;
 pub mod operations;

@@ -389,21 +389,21 @@ impl Storage {
         Ok(stale.len())
     }
 
-    /// One page of the objects under `prefix` (ListObjectsV2, at most `limit`), and the
-    /// token of the next page.
+    /// Up to `limit` objects under `prefix`, in key order from just after `start_after`
+    /// (ListObjectsV2), and whether more follow.
     pub async fn list_objects(
         &self,
         prefix: &str,
-        after: Option<String>,
+        start_after: Option<String>,
         limit: u32,
-    ) -> Result<(Vec<ObjectSummary>, Option<String>), ApiError> {
+    ) -> Result<(Vec<ObjectSummary>, bool), ApiError> {
         let output = self
             .client
             .list_objects_v2()
             .bucket(&self.bucket)
             .prefix(prefix)
             .max_keys(i32::try_from(limit).unwrap_or(i32::MAX))
-            .set_continuation_token(after)
+            .set_start_after(start_after)
             .send()
             .await
             .map_err(|e| store_error("ListObjectsV2", e))?;
@@ -418,11 +418,27 @@ impl Storage {
                 })
             })
             .collect();
-        let next = match output.is_truncated() {
-            Some(true) => output.next_continuation_token().map(str::to_owned),
-            _ => None,
-        };
-        Ok((objects, next))
+        Ok((objects, output.is_truncated() == Some(true)))
+    }
+
+    /// The "folders" right under `prefix` (ListObjectsV2's common prefixes for `/`), in
+    /// key order; the first thousand, which is more than a level of dates holds.
+    pub async fn list_folders(&self, prefix: &str) -> Result<Vec<String>, ApiError> {
+        let output = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .delimiter("/")
+            .max_keys(as_i32(MAX_LIST_PAGE)?)
+            .send()
+            .await
+            .map_err(|e| store_error("ListObjectsV2", e))?;
+        Ok(output
+            .common_prefixes()
+            .iter()
+            .filter_map(|p| p.prefix().map(str::to_owned))
+            .collect())
     }
 
     /// Size, type and `ETag` of a stored object.

@@ -9,6 +9,14 @@ pub fn now_secs() -> u64 {
         .unwrap_or_default()
 }
 
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default()
+}
+
 /// A random 128-bit identifier in hex, safe in keys, file names and URLs.
 pub fn random_id() -> String {
     let mut bytes = [0u8; 16];
