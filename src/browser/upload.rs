@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
-use futures::future::{AbortHandle, Abortable, Either, select};
+use futures::future::{AbortHandle, Abortable, Either, LocalBoxFuture, select};
 use futures::{FutureExt, StreamExt};
 use gloo_file::File;
 use js_sys::Uint8Array;
@@ -20,7 +20,7 @@ use web_sys::Blob;
 
 use super::batch::Batcher;
 use super::put::put_blob;
-use super::saved::{self, SavedUpload};
+use super::saved::{self, Journal, SavedUpload, StartedFile};
 use super::slots::{Connections, Slots};
 use super::{now_ms, queue::UploadQueue, sleep};
 use crate::api::{
@@ -126,7 +126,13 @@ struct Shared {
     checksums: Slots,
     /// Files up to this size go in one PUT: their checksum goes with their start.
     single_put_max: Rc<Cell<u64>>,
+    /// Small files started before the page was reloaded, read once from IndexedDB.
+    started_before: futures::future::Shared<LocalBoxFuture<'static, StartedFiles>>,
+    /// Small files started now, kept for after a reload.
+    journal: Journal,
 }
+
+type StartedFiles = Rc<RefCell<HashMap<String, StartedFile>>>;
 
 impl Default for Uploader {
     fn default() -> Self {
@@ -139,6 +145,13 @@ impl Default for Uploader {
                 checksums: Slots::new(CHECKSUMS_AT_ONCE),
                 // Until the policy says: no part is smaller than S3's minimum.
                 single_put_max: Rc::new(Cell::new(MIN_PART_SIZE)),
+                // Read when the first file needs it (never on the server).
+                started_before: async {
+                    Rc::new(RefCell::new(saved::started_files(now_ms() / 1_000.0).await))
+                }
+                .boxed_local()
+                .shared(),
+                journal: Journal::default(),
             },
         }
     }
@@ -221,6 +234,9 @@ async fn upload_file(
         total,
         note: None,
     });
+    if let Some(stored) = stored_before(&shared, &picked).await {
+        return report(FileStatus::Done(stored));
+    }
     let session = match resume(&picked).await {
         Some(session) => session,
         None => match start(&shared, &picked).await {
@@ -231,6 +247,12 @@ async fn upload_file(
     };
     if session.multipart {
         saved::save(&record(&session, &session.stored)).await;
+    } else {
+        shared.journal.remember(&StartedFile {
+            fingerprint: session.fingerprint.clone(),
+            token: session.token.clone(),
+            expires_at: session.expires_at,
+        });
     }
     let outcome = transfer(&shared, file, &session, controls, report.clone()).await;
     let status = match outcome {
@@ -265,8 +287,32 @@ async fn upload_file(
     };
     if session.multipart {
         saved::remove(&session.fingerprint).await;
+    } else if !matches!(status, FileStatus::Done(_)) {
+        shared.journal.forget(&session.fingerprint);
     }
     report(status);
+}
+
+/// The object of a small file this page started before it was reloaded, when its PUT
+/// had landed: completing that upload again finds it, and nothing is sent.
+async fn stored_before(shared: &Shared, picked: &Picked) -> Option<StoredObject> {
+    if picked.file.size() > shared.single_put_max.get() {
+        return None;
+    }
+    let fingerprint = file_fingerprint(picked);
+    let started = shared.started_before.clone().await;
+    let before = started.borrow_mut().remove(&fingerprint)?;
+    let completion = Completion {
+        token: before.token,
+        parts: Vec::new(),
+    };
+    match retrying(|| shared.completes.call(completion.clone())).await {
+        Ok(stored) => Some(stored),
+        Err(_) => {
+            shared.journal.forget(&fingerprint);
+            None
+        }
+    }
 }
 
 fn file_fingerprint(picked: &Picked) -> String {

@@ -55,6 +55,10 @@ pub enum PolicyError {
     PathLikeName,
     #[error("the file name contains control characters")]
     ControlCharacters,
+    #[error(
+        "the file name contains characters that change the direction of its text (a way to disguise a file's type)"
+    )]
+    BidiControls,
     #[error("the file is {size} bytes; the limit is {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
     #[error("\"{0}\" is not a valid content type")]
@@ -164,7 +168,16 @@ pub fn check_name(name: &str) -> Result<(), PolicyError> {
     if name.chars().any(char::is_control) {
         return Err(PolicyError::ControlCharacters);
     }
+    if name.chars().any(is_bidi_control) {
+        return Err(PolicyError::BidiControls);
+    }
     Ok(())
+}
+
+/// Unicode's explicit direction marks, embeddings, overrides and isolates: in a file
+/// name they only ever serve to disguise it.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Lower-cases a MIME type and checks its shape (`type/subtype`, optional parameters);
@@ -207,6 +220,23 @@ mod tests {
         assert_eq!(check_name("a\\b"), Err(PolicyError::PathLikeName));
         assert_eq!(check_name(".."), Err(PolicyError::PathLikeName));
         assert_eq!(check_name("a\nb"), Err(PolicyError::ControlCharacters));
+        for spoof in [
+            "photo\u{202e}gpj.exe",
+            "a\u{2066}b",
+            "x\u{200f}.txt",
+            "\u{061c}y",
+        ] {
+            assert_eq!(
+                check_name(spoof),
+                Err(PolicyError::BidiControls),
+                "{spoof:?}"
+            );
+        }
+        assert_eq!(
+            check_name("عربي.txt"),
+            Ok(()),
+            "right-to-left text itself is fine"
+        );
         assert_eq!(check_name(&"x".repeat(256)), Err(PolicyError::NameTooLong));
         assert_eq!(check_name(&"x".repeat(255)), Ok(()));
     }
