@@ -322,6 +322,8 @@ async function folderUpload(browser, store, dir, count, latency) {
     if (response.status() === 429) throttled++;
   });
   let heap = 0;
+  const cpuBefore = cpuSeconds(store.serverPid);
+  const chromiumBefore = chromiumCpu();
   const start = process.hrtime.bigint();
   await page.getByTestId("folder-picker").setInputFiles(dir);
   const queue = page.locator("ul.queue");
@@ -336,11 +338,13 @@ async function folderUpload(browser, store, dir, count, latency) {
     await Promise.race([done, new Promise((r) => setTimeout(r, 250))]);
   }
   const elapsed = seconds(start);
+  const serverCpu = cpuSeconds(store.serverPid) - cpuBefore;
+  const rendererCpu = chromiumCpu().renderer - chromiumBefore.renderer;
   const failed = Number(await queue.getAttribute("data-failed"));
   if (failed) throw new Error(`${failed} of ${count} files failed`);
   const longest = await page.evaluate(() => window.__longest);
   await context.close();
-  return { seconds: elapsed, calls: calls / count, throttled, heap, longest };
+  return { seconds: elapsed, calls: calls / count, throttled, heap, longest, serverCpu, rendererCpu };
 }
 
 /** How long until the page accepts a file: navigation start to hydration (to within a
@@ -546,6 +550,10 @@ for (const [count, size] of FOLDERS) {
     );
     row(`${label}: server calls per file, 429s`, ...runs.map((r) => `${r.calls.toFixed(3)}, ${r.throttled}`));
     row(`${label}: JS heap peak, longest main-thread task`, ...runs.map((r) => `${mb(r.heap)}, ${r.longest.toFixed(0)} ms`));
+    row(
+      `${label}: CPU per 1,000 files, Chromium's renderer / s3drop's server`,
+      ...runs.map((r) => `${((r.rendererCpu * 1000) / count).toFixed(2)} / ${((r.serverCpu * 1000) / count).toFixed(2)} s`),
+    );
   }
 }
 

@@ -134,8 +134,9 @@ impl Drop for Waiting {
     }
 }
 
-/// One pool per origin the page sends to. The page's own origin keeps one connection
-/// free for server calls (the embedded store answers there too).
+/// One pool per origin the page sends to. On the page's own origin (where the embedded
+/// store answers) server calls share the six connections: the browser gives a waiting
+/// call the next connection a PUT frees, before the page's next PUT asks for it.
 #[derive(Clone, Default)]
 pub struct Connections(Rc<RefCell<HashMap<String, Slots>>>);
 
@@ -145,19 +146,10 @@ impl Connections {
         let origin = web_sys::Url::new(url)
             .map(|u| u.origin())
             .unwrap_or_default();
-        let own = web_sys::window()
-            .and_then(|w| w.location().origin().ok())
-            .unwrap_or_default();
         self.0
             .borrow_mut()
-            .entry(origin.clone())
-            .or_insert_with(|| {
-                Slots::new(if origin == own {
-                    CONNECTIONS_PER_ORIGIN - 1
-                } else {
-                    CONNECTIONS_PER_ORIGIN
-                })
-            })
+            .entry(origin)
+            .or_insert_with(|| Slots::new(CONNECTIONS_PER_ORIGIN))
             .clone()
     }
 }

@@ -102,7 +102,7 @@ const START_GATHER_MS: f64 = 20.0;
 /// files finish one by one, and nobody waits on a completion but the file's row.
 const COMPLETE_GATHER_MS: f64 = 150.0;
 /// How many files are read for their checksums at once (each is read whole).
-const CHECKSUMS_AT_ONCE: usize = 2;
+const CHECKSUMS_AT_ONCE: usize = 4;
 /// A signed URL this close to its expiry (in seconds) is signed again, not sent.
 const EXPIRY_MARGIN_SECS: f64 = 30.0;
 

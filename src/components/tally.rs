@@ -36,6 +36,26 @@ impl Tally {
         self.add(new, size);
     }
 
+    /// Adds another tally's files (a chunk counted on its own).
+    pub fn extend(&mut self, other: &Tally) {
+        self.unfinished += other.unfinished;
+        self.done += other.done;
+        self.failed += other.failed;
+        self.cancelled += other.cancelled;
+        self.sent += other.sent;
+        self.total += other.total;
+    }
+
+    /// Takes another tally's files away (those cleared from the queue).
+    pub fn subtract(&mut self, other: &Tally) {
+        self.unfinished = self.unfinished.saturating_sub(other.unfinished);
+        self.done = self.done.saturating_sub(other.done);
+        self.failed = self.failed.saturating_sub(other.failed);
+        self.cancelled = self.cancelled.saturating_sub(other.cancelled);
+        self.sent = self.sent.saturating_sub(other.sent);
+        self.total = self.total.saturating_sub(other.total);
+    }
+
     /// Files that are not failed, refused or cancelled (what a count limit counts).
     pub fn accepted(&self) -> usize {
         self.unfinished + self.done
@@ -149,6 +169,17 @@ mod tests {
             ),
             (1, 1, 1, 3)
         );
+        let mut chunk = Tally::default();
+        chunk.add(&FileStatus::Queued, 7);
+        chunk.add(&done(), 100);
+        let before = tally;
+        tally.extend(&chunk);
+        assert_eq!(
+            (tally.unfinished, tally.done, tally.sent, tally.total),
+            (2, 1, 105, 137)
+        );
+        tally.subtract(&chunk);
+        assert_eq!(tally, before);
         tally.remove(&FileStatus::Cancelled, 20);
         tally.remove(&FileStatus::Refused("too big".into()), 10);
         assert!(!tally.any_finished());

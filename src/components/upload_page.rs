@@ -13,9 +13,9 @@ use super::tally::Tally;
 use super::{format_bytes, progress_line, text};
 use crate::api;
 use crate::browser::dropped;
-use crate::browser::now_ms;
 use crate::browser::saved::{self, SavedUpload};
 use crate::browser::upload::{Controller, FileStatus, Picked, Uploader};
+use crate::browser::{now_ms, sleep};
 use crate::core::speed::Speed;
 
 /// Images up to this size get a thumbnail (the browser decodes it).
@@ -23,6 +23,8 @@ const THUMBNAIL_MAX_BYTES: u64 = 20 * 1024 * 1024;
 /// How many rows of the queue are drawn at first, and how many more each "Show more"
 /// draws: a folder of 10,000 files must not make 10,000 rows.
 const ROWS_AT_ONCE: usize = 500;
+/// How many added files are taken in per task of the page.
+const ADD_CHUNK: usize = 100;
 
 /// The page people upload from.
 #[component]
@@ -90,12 +92,12 @@ pub fn UploadPage() -> impl IntoView {
         });
     });
     let clear_finished = move |_| {
+        let mut cleared = Tally::default();
         files.update(|all| {
             all.retain(|f| {
                 let keep = !f.status.with_untracked(FileStatus::is_finished);
                 if !keep {
-                    f.status
-                        .with_untracked(|s| tally.update(|t| t.remove(s, f.size)));
+                    f.status.with_untracked(|s| cleared.add(s, f.size));
                     if let Some(url) = &f.thumbnail {
                         let _ = web_sys::Url::revoke_object_url(url);
                     }
@@ -103,12 +105,16 @@ pub fn UploadPage() -> impl IntoView {
                 keep
             })
         });
+        tally.update(|t| t.subtract(&cleared));
         let kept: HashSet<usize> = files.with_untracked(|all| all.iter().map(|f| f.id).collect());
         sources.update_value(|all| all.retain(|id, _| kept.contains(id)));
     };
 
-    let add = move |picked: Vec<Picked>| {
+    // Adds a chunk of files: each checked, counted and queued, the page updated once.
+    let add_chunk = move |picked: Vec<Picked>| {
         let mut accepted = tally.with_untracked(Tally::accepted);
+        let mut counted = Tally::default();
+        let mut picked_by_id = Vec::with_capacity(picked.len());
         let policy = policy.get_untracked().and_then(Result::ok);
         let mut added = Vec::with_capacity(picked.len());
         for picked in picked {
@@ -127,7 +133,7 @@ pub fn UploadPage() -> impl IntoView {
                 Some(reason) => FileStatus::Refused(reason.to_string()),
                 None => FileStatus::Queued,
             };
-            tally.update(|t| t.add(&first, file.size()));
+            counted.add(&first, file.size());
             let status = RwSignal::new(first);
             let name = picked.path();
             let size = file.size();
@@ -135,9 +141,7 @@ pub fn UploadPage() -> impl IntoView {
                 && size <= THUMBNAIL_MAX_BYTES)
                 .then(|| web_sys::Url::create_object_url_with_blob(file.as_ref()).ok())
                 .flatten();
-            sources.update_value(|all| {
-                all.insert(id, picked.clone());
-            });
+            picked_by_id.push((id, picked.clone()));
             let controller = match refusal {
                 None => launch(picked, status),
                 Some(_) => Controller::new().0,
@@ -152,10 +156,23 @@ pub fn UploadPage() -> impl IntoView {
                 held: RwSignal::new(false),
             });
         }
+        tally.update(|t| t.extend(&counted));
+        sources.update_value(|all| all.extend(picked_by_id));
         // Adding a file again picks up its unfinished upload, if there is one.
         let again: HashSet<(&str, u64)> = added.iter().map(|f| (f.name.as_str(), f.size)).collect();
         unfinished.update(|u| u.retain(|s| !again.contains(&(s.name.as_str(), s.size))));
         files.update(|all| all.extend(added));
+    };
+    // A folder may hold 10,000 files: they are added a chunk per task, so the page
+    // shows the first ones (and starts them) at once and never freezes.
+    let add = move |picked: Vec<Picked>| {
+        leptos::task::spawn_local(async move {
+            let mut picked = picked.into_iter().peekable();
+            while picked.peek().is_some() {
+                add_chunk(picked.by_ref().take(ADD_CHUNK).collect());
+                sleep(0.0).await;
+            }
+        });
     };
 
     // Offline pauses every upload; online resumes those the person did not pause.
