@@ -43,6 +43,7 @@ const STORES = [
     name: "embedded",
     page: "http://localhost:3200/",
     folderPage: "http://localhost:3202/",
+    folderServerPid: Number(readFileSync(join(WORK, "embedded-defaults.pid"), "utf8")),
     endpoint: "http://127.0.0.1:3200",
     bucket: "s3drop",
     region: "us-east-1",
@@ -54,6 +55,7 @@ const STORES = [
     name: "garage",
     page: "http://localhost:3201/",
     folderPage: "http://localhost:3203/",
+    folderServerPid: Number(readFileSync(join(WORK, "garage-defaults.pid"), "utf8")),
     endpoint: garage.AWS_ENDPOINT_URL,
     bucket: garage.S3DROP_BUCKET,
     region: garage.AWS_REGION,
@@ -322,7 +324,7 @@ async function folderUpload(browser, store, dir, count, latency) {
     if (response.status() === 429) throttled++;
   });
   let heap = 0;
-  const cpuBefore = cpuSeconds(store.serverPid);
+  const cpuBefore = cpuSeconds(store.folderServerPid);
   const chromiumBefore = chromiumCpu();
   const start = process.hrtime.bigint();
   await page.getByTestId("folder-picker").setInputFiles(dir);
@@ -338,7 +340,7 @@ async function folderUpload(browser, store, dir, count, latency) {
     await Promise.race([done, new Promise((r) => setTimeout(r, 250))]);
   }
   const elapsed = seconds(start);
-  const serverCpu = cpuSeconds(store.serverPid) - cpuBefore;
+  const serverCpu = cpuSeconds(store.folderServerPid) - cpuBefore;
   const rendererCpu = chromiumCpu().renderer - chromiumBefore.renderer;
   const failed = Number(await queue.getAttribute("data-failed"));
   if (failed) throw new Error(`${failed} of ${count} files failed`);
@@ -512,28 +514,29 @@ if (ONLY_BROWSER) {
   process.exit(0);
 }
 if (!ONLY_FOLDERS) {
-const signing = [];
-for (const store of STORES) signing.push(await signatureRate(store));
-row("10,000 part signatures: server CPU", ...signing.map((s) => `${s.cpu.toFixed(2)} s`));
-row("10,000 part signatures: wall time (100 per call)", ...signing.map((s) => `${s.wall.toFixed(2)} s`));
-const loads = [];
-for (const store of STORES) loads.push(await serverFunctions(store));
-for (let i = 0; i < loads[0].length; i++) {
-  const { endpoint, connections } = loads[0][i];
-  row(
-    `${endpoint} at ${connections} connections: p50 / p99, rate`,
-    ...loads.map((l) => `${l[i].p50.toFixed(1)} / ${l[i].p99.toFixed(1)} ms, ${l[i].rate.toFixed(0)}/s${l[i].errors ? `, ${l[i].errors} errors` : ""}`),
-  );
-}
+  const signing = [];
+  for (const store of STORES) signing.push(await signatureRate(store));
+  row("10,000 part signatures: server CPU", ...signing.map((s) => `${s.cpu.toFixed(2)} s`));
+  row("10,000 part signatures: wall time (100 per call)", ...signing.map((s) => `${s.wall.toFixed(2)} s`));
+  const loads = [];
+  for (const store of STORES) loads.push(await serverFunctions(store));
+  for (let i = 0; i < loads[0].length; i++) {
+    const { endpoint, connections } = loads[0][i];
+    row(
+      `${endpoint} at ${connections} connections: p50 / p99, rate`,
+      ...loads.map((l) => `${l[i].p50.toFixed(1)} / ${l[i].p99.toFixed(1)} ms, ${l[i].rate.toFixed(0)}/s${l[i].errors ? `, ${l[i].errors} errors` : ""}`),
+    );
+  }
 }
 
 // Folders of many small files, at 0 and 50 ms of latency, against servers with the
 // default settings (rate limit included). The ideal is one PUT per file over six
 // connections: ⌈N / 6⌉ round trips.
+// BENCH_FOLDERS="1000" keeps only the folders of that many files.
 const FOLDERS = [
   [1_000, 4096],
   [10_000, 1024],
-];
+].filter(([count]) => !process.env.BENCH_FOLDERS || process.env.BENCH_FOLDERS.split(" ").includes(String(count)));
 for (const [count, size] of FOLDERS) {
   const dir = makeFolder(count, size);
   for (const latency of [0, 50]) {

@@ -22,10 +22,7 @@ pub fn from_list(list: &FileList) -> Vec<Picked> {
                 .ok()
                 .and_then(|v| v.as_string())
                 .unwrap_or_default();
-            Picked {
-                folder: folder_of(&relative),
-                file: gloo_file::File::from(file),
-            }
+            Picked::new(file, folder_of(&relative))
         })
         .collect()
 }
@@ -58,10 +55,7 @@ pub async fn files(dropped: Vec<Dropped>) -> Vec<Picked> {
     let mut pending: Vec<FileSystemEntry> = Vec::new();
     for item in dropped {
         match item {
-            Dropped::File(file) => out.push(Picked {
-                file: gloo_file::File::from(file),
-                folder: String::new(),
-            }),
+            Dropped::File(file) => out.push(Picked::new(file, String::new())),
             Dropped::Entry(entry) => pending.push(entry),
         }
     }
@@ -70,10 +64,10 @@ pub async fn files(dropped: Vec<Dropped>) -> Vec<Picked> {
             let directory: FileSystemDirectoryEntry = entry.unchecked_into();
             pending.extend(read_all(&directory).await);
         } else if let Ok(file) = file_of(entry.clone().unchecked_into()).await {
-            out.push(Picked {
-                file: gloo_file::File::from(file),
-                folder: folder_of(entry.full_path().trim_start_matches('/')),
-            });
+            out.push(Picked::new(
+                file,
+                folder_of(entry.full_path().trim_start_matches('/')),
+            ));
         }
     }
     out

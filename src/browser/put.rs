@@ -2,9 +2,20 @@
 //! upload progress, so this is XHR, wrapped as a future that aborts the request if dropped.
 
 use futures::channel::oneshot;
+use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Blob, ProgressEvent, XmlHttpRequest};
+
+/// What a PUT sends.
+pub enum Body {
+    /// A slice of the file: the browser reads it as it sends.
+    Blob(Blob),
+    /// Bytes already read (a small file, read for its checksum): sending them spares the
+    /// browser its synchronous look at the file on disk, which costs more than a small
+    /// file's whole upload.
+    Bytes(Uint8Array),
+}
 
 use crate::core::checksum::is_checksum_refusal;
 use crate::core::retry::Failure;
@@ -23,12 +34,12 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// PUTs `blob` to `url` with `headers`, calling `on_progress` with the bytes sent so
+/// PUTs `body` to `url` with `headers`, calling `on_progress` with the bytes sent so
 /// far. Answers the `ETag` the store returned (`None` if CORS hides it).
-pub async fn put_blob(
+pub async fn put(
     url: &str,
     headers: &[(String, String)],
-    blob: &Blob,
+    body: &Body,
     on_progress: impl Fn(u64) + 'static,
 ) -> Result<Option<String>, Failure> {
     let xhr = XmlHttpRequest::new().map_err(|_| Failure::Network)?;
@@ -68,8 +79,11 @@ pub async fn put_blob(
         xhr: xhr.clone(),
         done: false,
     };
-    xhr.send_with_opt_blob(Some(blob))
-        .map_err(|_| Failure::Network)?;
+    match body {
+        Body::Blob(blob) => xhr.send_with_opt_blob(Some(blob)),
+        Body::Bytes(bytes) => xhr.send_with_opt_js_u8_array(Some(bytes)),
+    }
+    .map_err(|_| Failure::Network)?;
     let loaded = finished.await.unwrap_or(false);
     guard.done = true;
 

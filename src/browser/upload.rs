@@ -19,7 +19,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::Blob;
 
 use super::batch::Batcher;
-use super::put::put_blob;
+use super::put::{Body, put};
 use super::saved::{self, Journal, SavedUpload, StartedFile};
 use super::slots::{Connections, Slots};
 use super::{now_ms, queue::UploadQueue, sleep};
@@ -105,6 +105,9 @@ const COMPLETE_GATHER_MS: f64 = 150.0;
 const CHECKSUMS_AT_ONCE: usize = 4;
 /// A signed URL this close to its expiry (in seconds) is signed again, not sent.
 const EXPIRY_MARGIN_SECS: f64 = 30.0;
+/// Files up to this size are sent from the bytes read for their checksum (the queue
+/// then holds at most [`super::queue::FILES_AHEAD`] of them in memory).
+const INLINE_BODY_MAX: u64 = 256 * 1024;
 
 /// The headers each part's PUT must carry (its signed checksum) and when its URL
 /// expires, by part number; filled by signing tasks, read when a part is sent.
@@ -171,7 +174,7 @@ impl Uploader {
         controls: UnboundedReceiver<Event>,
         report: impl Fn(FileStatus) + Clone + 'static,
     ) {
-        let size = picked.file.size();
+        let size = picked.size;
         let job = upload_file(self.shared.clone(), picked, controls, report);
         self.queue.push(size, job);
     }
@@ -197,6 +200,8 @@ struct Session {
     multipart: bool,
     /// The single PUT's URL, when its start signed it with the file's checksum.
     presigned: Option<SignedPart>,
+    /// A small file's bytes, read for its checksum and sent as they are.
+    bytes: Option<Uint8Array>,
     /// Parts the store already holds (a resumed upload).
     stored: Vec<SentPart>,
     /// Their CRC32Cs, where the store listed them.
@@ -209,9 +214,29 @@ struct Session {
 pub struct Picked {
     pub file: File,
     pub folder: String,
+    /// The file's size and modification time (ms since the epoch), read once: for a
+    /// file on disk each read of them is a synchronous trip to the browser's process.
+    pub size: u64,
+    pub modified_ms: f64,
 }
 
 impl Picked {
+    /// A file the person gave, in `folder`.
+    pub fn new(file: web_sys::File, folder: String) -> Self {
+        let file = File::from(file);
+        let modified_ms = file
+            .last_modified_time()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64() * 1_000.0)
+            .unwrap_or_default();
+        Self {
+            size: file.size(),
+            modified_ms,
+            file,
+            folder,
+        }
+    }
+
     /// `folder/name`, or the name alone: how the page shows the file.
     pub fn path(&self) -> String {
         match self.folder.as_str() {
@@ -228,7 +253,7 @@ async fn upload_file(
     report: impl Fn(FileStatus) + Clone + 'static,
 ) {
     let file = &picked.file;
-    let total = file.size();
+    let total = picked.size;
     report(FileStatus::Uploading {
         sent: 0,
         total,
@@ -296,7 +321,7 @@ async fn upload_file(
 /// The object of a small file this page started before it was reloaded, when its PUT
 /// had landed: completing that upload again finds it, and nothing is sent.
 async fn stored_before(shared: &Shared, picked: &Picked) -> Option<StoredObject> {
-    if picked.file.size() > shared.single_put_max.get() {
+    if picked.size > shared.single_put_max.get() {
         return None;
     }
     let fingerprint = file_fingerprint(picked);
@@ -316,26 +341,19 @@ async fn stored_before(shared: &Shared, picked: &Picked) -> Option<StoredObject>
 }
 
 fn file_fingerprint(picked: &Picked) -> String {
-    let modified = picked
-        .file
-        .last_modified_time()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64() * 1_000.0)
-        .unwrap_or_default();
-    saved::fingerprint(&picked.path(), picked.file.size(), modified)
+    saved::fingerprint(&picked.path(), picked.size, picked.modified_ms)
 }
 
 /// Picks up a saved upload of the same file, if the store still has it. Only multipart
 /// uploads are saved, and a small file is never one.
 async fn resume(picked: &Picked) -> Option<Session> {
-    let file = &picked.file;
-    if file.size() <= MIN_PART_SIZE {
+    if picked.size <= MIN_PART_SIZE {
         return None;
     }
     let fingerprint = file_fingerprint(picked);
     let saved = saved::load(&fingerprint).await?;
     let fresh = (saved.expires_at as f64) * 1_000.0 > now_ms() + 60_000.0;
-    let parts = if fresh && saved.size == file.size() {
+    let parts = if fresh && saved.size == picked.size {
         api::list_parts(saved.token.clone()).await.ok()
     } else {
         None
@@ -369,6 +387,7 @@ async fn resume(picked: &Picked) -> Option<Session> {
         plan: saved.plan,
         multipart: true,
         presigned: None,
+        bytes: None,
         stored,
         stored_crc32c,
     })
@@ -377,15 +396,19 @@ async fn resume(picked: &Picked) -> Option<Session> {
 async fn start(shared: &Shared, picked: &Picked) -> Result<Session, ApiError> {
     let file = &picked.file;
     // A small file's checksum goes with its start, so its PUT comes back signed.
-    let crc32c = if file.size() <= shared.single_put_max.get() {
+    let (crc32c, bytes) = if picked.size <= shared.single_put_max.get() {
         let _reading = shared.checksums.acquire().await;
-        Some(part_crc32c(file.as_ref()).await?)
+        let (crc32c, bytes) = part_crc32c(file.as_ref()).await?;
+        (
+            Some(crc32c),
+            (picked.size <= INLINE_BODY_MAX).then_some(bytes),
+        )
     } else {
-        None
+        (None, None)
     };
     let request = StartRequest {
         name: file.name(),
-        size: file.size(),
+        size: picked.size,
         content_type: file.raw_mime_type(),
         folder: picked.folder.clone(),
         crc32c,
@@ -400,8 +423,8 @@ async fn start(shared: &Shared, picked: &Picked) -> Result<Session, ApiError> {
             expires_at,
         } => {
             let plan = PartPlan {
-                size: file.size(),
-                part_size: file.size(),
+                size: picked.size,
+                part_size: picked.size,
                 part_count: 1,
             };
             let presigned = signed_crc32c(&headers).is_some().then_some(SignedPart {
@@ -423,6 +446,7 @@ async fn start(shared: &Shared, picked: &Picked) -> Result<Session, ApiError> {
         plan,
         multipart,
         presigned,
+        bytes,
         stored: Vec::new(),
         stored_crc32c: HashMap::new(),
     })
@@ -504,7 +528,7 @@ async fn transfer(
                         .iter()
                         .map(|&n| {
                             let (start, end) = session.plan.range(n).unwrap_or_default();
-                            (n, file.slice(start, end))
+                            (n, slice(file, start, end))
                         })
                         .collect();
                     tasks.spawn(None, async move {
@@ -543,7 +567,10 @@ async fn transfer(
                         .unwrap_or_default();
                     let connections = shared.connections.to(&url);
                     // Slicing copies nothing: the browser reads the range as it sends.
-                    let blob = file.slice(start, end);
+                    let body = match &session.bytes {
+                        Some(bytes) => Body::Bytes(bytes.clone()),
+                        None => Body::Blob(slice(file, start, end)),
+                    };
                     tasks.spawn(Some(part_number), async move {
                         let mut connection = connections.acquire().await;
                         let _ = events.unbounded_send(Event::Connected { part_number });
@@ -562,7 +589,7 @@ async fn transfer(
                         let sent = if expired {
                             Err(Failure::Expired)
                         } else {
-                            put_blob(&url, &headers, blob.as_ref(), progress).await
+                            put(&url, &headers, &body, progress).await
                         };
                         match &sent {
                             Ok(_) => connection.succeeded(),
@@ -669,7 +696,7 @@ async fn with_checksums(
         let Some((start, end)) = plan.range(part.part_number) else {
             continue;
         };
-        if let Ok(crc) = part_crc32c(file.slice(start, end).as_ref()).await {
+        if let Ok((crc, _)) = part_crc32c(&slice(file, start, end)).await {
             part.crc32c = Some(crc);
         }
     }
@@ -678,12 +705,12 @@ async fn with_checksums(
 
 /// Computes each part's CRC32C (one part read at a time), then asks the server to sign
 /// them all in one call, checksums bound into the URLs.
-async fn sign(token: String, parts: Vec<(u32, File)>) -> Result<Vec<SignedPart>, ApiError> {
+async fn sign(token: String, parts: Vec<(u32, Blob)>) -> Result<Vec<SignedPart>, ApiError> {
     let mut to_sign = Vec::with_capacity(parts.len());
     for (part_number, blob) in parts {
         to_sign.push(PartToSign {
             part_number,
-            crc32c: Some(part_crc32c(blob.as_ref()).await?),
+            crc32c: Some(part_crc32c(&blob).await?.0),
         });
     }
     api::sign_parts(token, to_sign).await
@@ -692,17 +719,26 @@ async fn sign(token: String, parts: Vec<(u32, File)>) -> Result<Vec<SignedPart>,
 /// How much of a part is copied into WASM memory at a time for its checksum.
 const CHECKSUM_CHUNK: u32 = 256 * 1024;
 
-/// A part's CRC32C. The browser reads the part into its own memory once; only a small
-/// window of it at a time is copied into WASM's, so the page's memory does not grow
-/// with the part size.
-async fn part_crc32c(blob: &Blob) -> Result<String, ApiError> {
+/// Bytes `[start, end)` of a file, as a plain blob (gloo's slice wraps each in a new
+/// `File`, which costs the browser another look at the file).
+fn slice(file: &File, start: u64, end: u64) -> Blob {
+    let blob: &Blob = file.as_ref();
+    // Offsets are at most 5 TiB: exact in f64.
+    blob.slice_with_f64_and_f64(start as f64, end as f64)
+        .unwrap_or_else(|_| blob.clone())
+}
+
+/// A part's CRC32C, and the bytes it was computed over. The browser reads the part into
+/// its own memory once; only a small window of it at a time is copied into WASM's, so
+/// the page's memory does not grow with the part size.
+async fn part_crc32c(blob: &Blob) -> Result<(String, Uint8Array), ApiError> {
     let unreadable =
         |e: JsValue| ApiError::Transport(format!("the browser could not read the file: {e:?}"));
     let buffer = JsFuture::from(blob.array_buffer())
         .await
         .map_err(unreadable)?;
     let bytes = Uint8Array::new(&buffer);
-    let mut window = vec![0; CHECKSUM_CHUNK as usize];
+    let mut window = vec![0; CHECKSUM_CHUNK.min(bytes.length()) as usize];
     let mut crc = Crc32c::new();
     let mut at = 0;
     while at < bytes.length() {
@@ -712,7 +748,7 @@ async fn part_crc32c(blob: &Blob) -> Result<String, ApiError> {
         crc.update(piece);
         at = end;
     }
-    Ok(crc.finish())
+    Ok((crc.finish(), bytes))
 }
 
 /// Tasks spawned on the page's executor; a part's PUT can be stopped on its own, and

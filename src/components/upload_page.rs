@@ -34,8 +34,10 @@ pub fn UploadPage() -> impl IntoView {
     let tally = RwSignal::new(Tally::default());
     let set_status = move |status: RwSignal<FileStatus>, size: u64, new: FileStatus| {
         let old = status.get_untracked();
-        tally.update(|t| t.change(&old, &new, size));
-        status.set(new);
+        if old != new {
+            tally.update(|t| t.change(&old, &new, size));
+            status.set(new);
+        }
     };
     let rows = RwSignal::new(ROWS_AT_ONCE);
     let unfinished = RwSignal::new(Vec::<SavedUpload>::new());
@@ -75,7 +77,7 @@ pub fn UploadPage() -> impl IntoView {
         if offline.get_untracked() {
             controller.pause();
         }
-        let size = picked.file.size();
+        let size = picked.size;
         uploader.with_value(|u| u.enqueue(picked, controls, move |s| set_status(status, size, s)));
         controller
     };
@@ -118,12 +120,12 @@ pub fn UploadPage() -> impl IntoView {
         let policy = policy.get_untracked().and_then(Result::ok);
         let mut added = Vec::with_capacity(picked.len());
         for picked in picked {
-            let file = &picked.file;
+            let (file, size) = (&picked.file, picked.size);
             let id = next_id.get_value();
             next_id.set_value(id + 1);
             let refusal = policy.as_ref().and_then(|p| {
                 p.check_count(accepted)
-                    .and_then(|()| p.check(&file.name(), file.size(), &file.raw_mime_type()))
+                    .and_then(|()| p.check(&file.name(), size, &file.raw_mime_type()))
                     .err()
             });
             if refusal.is_none() {
@@ -133,10 +135,9 @@ pub fn UploadPage() -> impl IntoView {
                 Some(reason) => FileStatus::Refused(reason.to_string()),
                 None => FileStatus::Queued,
             };
-            counted.add(&first, file.size());
+            counted.add(&first, size);
             let status = RwSignal::new(first);
             let name = picked.path();
-            let size = file.size();
             let thumbnail = (file.raw_mime_type().starts_with("image/")
                 && size <= THUMBNAIL_MAX_BYTES)
                 .then(|| web_sys::Url::create_object_url_with_blob(file.as_ref()).ok())
