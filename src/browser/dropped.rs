@@ -9,12 +9,20 @@ use web_sys::{
     DataTransfer, FileList, FileSystemDirectoryEntry, FileSystemEntry, FileSystemFileEntry,
 };
 
-use super::upload::Picked;
 use crate::core::key::folder_of;
+
+/// A file the person gave, and the folder it was in (`photos/2024`; empty for a file on
+/// its own). Nothing of the file is read yet: a folder may hold 10,000 files, and the
+/// page reads their sizes a chunk at a time.
+#[derive(Debug, Clone)]
+pub struct Given {
+    pub file: web_sys::File,
+    pub folder: String,
+}
 
 /// Files in a list (picked, pasted), each with the folder `webkitRelativePath` gives
 /// when a folder was picked.
-pub fn from_list(list: &FileList) -> Vec<Picked> {
+pub fn from_list(list: &FileList) -> Vec<Given> {
     (0..list.length())
         .filter_map(|index| list.get(index))
         .map(|file| {
@@ -22,7 +30,10 @@ pub fn from_list(list: &FileList) -> Vec<Picked> {
                 .ok()
                 .and_then(|v| v.as_string())
                 .unwrap_or_default();
-            Picked::new(file, folder_of(&relative))
+            Given {
+                file,
+                folder: folder_of(&relative),
+            }
         })
         .collect()
 }
@@ -50,12 +61,15 @@ pub enum Dropped {
 
 /// Every file under the dropped items, folders walked depth-first; unreadable entries
 /// are skipped.
-pub async fn files(dropped: Vec<Dropped>) -> Vec<Picked> {
+pub async fn files(dropped: Vec<Dropped>) -> Vec<Given> {
     let mut out = Vec::new();
     let mut pending: Vec<FileSystemEntry> = Vec::new();
     for item in dropped {
         match item {
-            Dropped::File(file) => out.push(Picked::new(file, String::new())),
+            Dropped::File(file) => out.push(Given {
+                file,
+                folder: String::new(),
+            }),
             Dropped::Entry(entry) => pending.push(entry),
         }
     }
@@ -64,10 +78,10 @@ pub async fn files(dropped: Vec<Dropped>) -> Vec<Picked> {
             let directory: FileSystemDirectoryEntry = entry.unchecked_into();
             pending.extend(read_all(&directory).await);
         } else if let Ok(file) = file_of(entry.clone().unchecked_into()).await {
-            out.push(Picked::new(
+            out.push(Given {
                 file,
-                folder_of(entry.full_path().trim_start_matches('/')),
-            ));
+                folder: folder_of(entry.full_path().trim_start_matches('/')),
+            });
         }
     }
     out

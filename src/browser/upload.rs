@@ -19,6 +19,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::Blob;
 
 use super::batch::Batcher;
+use super::dropped::Given;
 use super::put::{Body, put};
 use super::saved::{self, Journal, SavedUpload, StartedFile};
 use super::slots::{Connections, Slots};
@@ -221,8 +222,8 @@ pub struct Picked {
 }
 
 impl Picked {
-    /// A file the person gave, in `folder`.
-    pub fn new(file: web_sys::File, folder: String) -> Self {
+    /// A file the person gave, its size and modification time read.
+    pub fn new(Given { file, folder }: Given) -> Self {
         let file = File::from(file);
         let modified_ms = file
             .last_modified_time()

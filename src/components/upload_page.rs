@@ -12,7 +12,7 @@ use super::stored_files::StoredFiles;
 use super::tally::Tally;
 use super::{format_bytes, progress_line, text};
 use crate::api;
-use crate::browser::dropped;
+use crate::browser::dropped::{self, Given};
 use crate::browser::saved::{self, SavedUpload};
 use crate::browser::upload::{Controller, FileStatus, Picked, Uploader};
 use crate::browser::{now_ms, sleep};
@@ -24,7 +24,7 @@ const THUMBNAIL_MAX_BYTES: u64 = 20 * 1024 * 1024;
 /// draws: a folder of 10,000 files must not make 10,000 rows.
 const ROWS_AT_ONCE: usize = 500;
 /// How many added files are taken in per task of the page.
-const ADD_CHUNK: usize = 100;
+const ADD_CHUNK: usize = 50;
 
 /// The page people upload from.
 #[component]
@@ -112,8 +112,9 @@ pub fn UploadPage() -> impl IntoView {
         sources.update_value(|all| all.retain(|id, _| kept.contains(id)));
     };
 
-    // Adds a chunk of files: each checked, counted and queued, the page updated once.
-    let add_chunk = move |picked: Vec<Picked>| {
+    // Adds a chunk of files: each read, checked, counted and queued, the page updated once.
+    let add_chunk = move |given: Vec<Given>| {
+        let picked: Vec<Picked> = given.into_iter().map(Picked::new).collect();
         let mut accepted = tally.with_untracked(Tally::accepted);
         let mut counted = Tally::default();
         let mut picked_by_id = Vec::with_capacity(picked.len());
@@ -166,11 +167,11 @@ pub fn UploadPage() -> impl IntoView {
     };
     // A folder may hold 10,000 files: they are added a chunk per task, so the page
     // shows the first ones (and starts them) at once and never freezes.
-    let add = move |picked: Vec<Picked>| {
+    let add = move |given: Vec<Given>| {
         leptos::task::spawn_local(async move {
-            let mut picked = picked.into_iter().peekable();
-            while picked.peek().is_some() {
-                add_chunk(picked.by_ref().take(ADD_CHUNK).collect());
+            let mut given = given.into_iter().peekable();
+            while given.peek().is_some() {
+                add_chunk(given.by_ref().take(ADD_CHUNK).collect());
                 sleep(0.0).await;
             }
         });

@@ -82,26 +82,28 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
 }
 
 pub async fn start_uploads(files: Vec<StartRequest>) -> Result<Vec<Answer<UploadStart>>, ApiError> {
+    each_entry(files, start_one).await
+}
+
+/// Answers each entry of a batch (between one and [`MAX_BATCH`]) with `answer`, a few
+/// at once, in the order of the batch.
+async fn each_entry<T, R>(
+    entries: Vec<T>,
+    answer: impl AsyncFn(&AppState, Option<&str>, T) -> Answer<R>,
+) -> Result<Vec<Answer<R>>, ApiError> {
+    if !(1..=MAX_BATCH).contains(&entries.len()) {
+        return Err(ApiError::BadRequest(format!(
+            "send between 1 and {MAX_BATCH} entries per call"
+        )));
+    }
     let state = app_state()?;
-    check_batch_len(files.len())?;
     let host = request_host();
     let host = host.as_deref();
-    Ok(stream::iter(files)
-        .map(|request| start_one(&state, host, request))
+    Ok(stream::iter(entries)
+        .map(|entry| answer(&state, host, entry))
         .buffered(STORE_CALLS_AT_ONCE)
         .collect()
         .await)
-}
-
-/// A batch must hold between one and [`MAX_BATCH`] entries.
-fn check_batch_len(len: usize) -> Result<(), ApiError> {
-    if (1..=MAX_BATCH).contains(&len) {
-        Ok(())
-    } else {
-        Err(ApiError::BadRequest(format!(
-            "send between 1 and {MAX_BATCH} entries per call"
-        )))
-    }
 }
 
 /// Checks one file against the policy, chooses its key and starts its upload.
@@ -288,15 +290,7 @@ pub async fn complete_upload(
 pub async fn complete_uploads(
     uploads: Vec<Completion>,
 ) -> Result<Vec<Answer<StoredObject>>, ApiError> {
-    let state = app_state()?;
-    check_batch_len(uploads.len())?;
-    let host = request_host();
-    let host = host.as_deref();
-    Ok(stream::iter(uploads)
-        .map(|upload| complete_one(&state, host, upload))
-        .buffered(STORE_CALLS_AT_ONCE)
-        .collect()
-        .await)
+    each_entry(uploads, complete_one).await
 }
 
 /// Verifies one upload's token, completes it, and counts and logs the outcome.
