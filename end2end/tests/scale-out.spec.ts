@@ -11,7 +11,7 @@ test("an upload started on one server is signed through both and completed on th
   // The page talks to its own origin; a load balancer's choices are played here: the
   // start and the first signing go to the first server, every later call to the twin.
   page.on("request", (request) => {
-    if (request.url().endsWith("/api/uploads/start")) calls.push("start@first");
+    if (request.url().endsWith("/api/uploads/start-batch")) calls.push("start@first");
   });
   await page.route("**/api/uploads/sign", async (route) => {
     const first = !calls.some((c) => c.startsWith("sign"));

@@ -45,10 +45,22 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
                 Ok(Some(page)) => {
                     enabled.set(true);
                     can_delete.set(page.can_delete);
-                    next.set(page.next);
                     if more {
+                        next.set(page.next);
                         files.update(|all| all.extend(page.files));
+                    } else if files.with_untracked(|all| all.len() > PAGE as usize) {
+                        // The person opened more pages: they stay, and what is new
+                        // (the list is newest first) goes on top.
+                        files.update(|all| {
+                            let new: Vec<_> = page
+                                .files
+                                .into_iter()
+                                .filter(|f| !all.iter().any(|shown| shown.key == f.key))
+                                .collect();
+                            all.splice(0..0, new);
+                        });
                     } else {
+                        next.set(page.next);
                         files.set(page.files);
                     }
                 }
