@@ -11,6 +11,9 @@ use crate::browser::{now_ms, sleep};
 
 /// How many files one page of the list shows.
 const PAGE: u32 = 20;
+/// How many newest files a refresh asks for while more pages are open (the server's
+/// most per page).
+const REFRESH_PAGE: u32 = 100;
 /// The list is fetched again at most this often while uploads finish, in milliseconds.
 const REFRESH_EVERY_MS: f64 = 1_000.0;
 
@@ -36,8 +39,12 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
             generation.update_value(|g| *g += 1);
         }
         let mine = generation.get_value();
+        // With more pages open, a refresh asks for a long first page, to reach back to
+        // what is shown.
+        let opened = !more && files.with_untracked(|all| all.len() > PAGE as usize);
+        let limit = if opened { REFRESH_PAGE } else { PAGE };
         leptos::task::spawn_local(async move {
-            let answer = api::list_files(after, PAGE).await;
+            let answer = api::list_files(after, limit).await;
             if generation.get_value() != mine {
                 return;
             }
@@ -48,9 +55,16 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
                     if more {
                         next.set(page.next);
                         files.update(|all| all.extend(page.files));
-                    } else if files.with_untracked(|all| all.len() > PAGE as usize) {
+                    } else if opened
+                        && files.with_untracked(|all| {
+                            page.files
+                                .iter()
+                                .any(|f| all.iter().any(|s| s.key == f.key))
+                        })
+                    {
                         // The person opened more pages: they stay, and what is new
-                        // (the list is newest first) goes on top.
+                        // (the list is newest first, and this page reaches what is shown)
+                        // goes on top.
                         files.update(|all| {
                             let new: Vec<_> = page
                                 .files
