@@ -11,8 +11,8 @@ use crate::browser::{now_ms, sleep};
 
 /// How many files one page of the list shows.
 const PAGE: u32 = 20;
-/// How many newest files a refresh asks for while more pages are open (the server's
-/// most per page).
+/// How many newest files a refresh asks for, to reach back to the pages the person
+/// opened (the server's most per page).
 const REFRESH_PAGE: u32 = 100;
 /// The list is fetched again at most this often while uploads finish, in milliseconds.
 const REFRESH_EVERY_MS: f64 = 1_000.0;
@@ -30,8 +30,10 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
     // Announced to screen readers: what just happened.
     let said = RwSignal::new(String::new());
 
-    // Loads overlap while uploads finish; only the newest first page (and the pages
-    // shown after it) may change the list, whatever order the answers arrive in.
+    // Loads overlap while uploads finish, in any order. Of the refreshes, the newest
+    // wins. A refresh keeps the pages the person opened when it reaches back to them
+    // (it asks for the newest hundred; what is new goes on top), else it starts the
+    // list again. A next page is added only where the list ends.
     let generation = StoredValue::new(0u64);
     let load = move |after: Option<String>| {
         let more = after.is_some();
@@ -39,13 +41,26 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
             generation.update_value(|g| *g += 1);
         }
         let mine = generation.get_value();
-        // With more pages open, a refresh asks for a long first page, to reach back to
-        // what is shown.
-        let opened = !more && files.with_untracked(|all| all.len() > PAGE as usize);
-        let limit = if opened { REFRESH_PAGE } else { PAGE };
+        let limit = if more { PAGE } else { REFRESH_PAGE };
         leptos::task::spawn_local(async move {
-            let answer = api::list_files(after, limit).await;
-            if generation.get_value() != mine {
+            let mut after = after;
+            let mut answer = api::list_files(after.clone(), limit).await;
+            // The list started again meanwhile: the next page is asked from its new end
+            // (a few times at most), so the person's "Show more" is not lost.
+            for _ in 0..3 {
+                let end = next.get_untracked();
+                if !more || end == after || end.is_none() {
+                    break;
+                }
+                after = end;
+                answer = api::list_files(after.clone(), limit).await;
+            }
+            let current = if more {
+                next.with_untracked(|n| *n == after)
+            } else {
+                generation.get_value() == mine
+            };
+            if !current {
                 return;
             }
             match answer {
@@ -55,16 +70,16 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
                     if more {
                         next.set(page.next);
                         files.update(|all| all.extend(page.files));
-                    } else if opened
-                        && files.with_untracked(|all| {
-                            page.files
+                        return;
+                    }
+                    let reaches = files.with_untracked(|all| {
+                        all.len() > PAGE as usize
+                            && page
+                                .files
                                 .iter()
                                 .any(|f| all.iter().any(|s| s.key == f.key))
-                        })
-                    {
-                        // The person opened more pages: they stay, and what is new
-                        // (the list is newest first, and this page reaches what is shown)
-                        // goes on top.
+                    });
+                    if reaches {
                         files.update(|all| {
                             let new: Vec<_> = page
                                 .files
@@ -74,8 +89,16 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
                             all.splice(0..0, new);
                         });
                     } else {
-                        next.set(page.next);
-                        files.set(page.files);
+                        // A first page of the usual length; the rest come with "Show more".
+                        let mut first = page.files;
+                        let cursor = if first.len() > PAGE as usize {
+                            first.truncate(PAGE as usize);
+                            first.last().map(|f| f.key.clone())
+                        } else {
+                            page.next
+                        };
+                        next.set(cursor);
+                        files.set(first);
                     }
                 }
                 Ok(None) => {
