@@ -11,6 +11,8 @@ use crate::browser::{now_ms, sleep};
 
 /// How many files one page of the list shows.
 const PAGE: u32 = 20;
+/// How many pages of only files already shown "Show more" passes over at most.
+const MAX_SKIPPED_PAGES: usize = 10;
 /// How many newest files a refresh asks for, to reach back to the pages the person
 /// opened (the server's most per page).
 const REFRESH_PAGE: u32 = 100;
@@ -68,8 +70,27 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
                     enabled.set(true);
                     can_delete.set(page.can_delete);
                     if more {
-                        next.set(page.next);
-                        files.update(|all| all.extend(page.files));
+                        // A refresh may already show some of this page: only new files
+                        // are added, and a page of none but shown ones asks for the next.
+                        let mut page = page;
+                        for _ in 0..MAX_SKIPPED_PAGES {
+                            let new: Vec<_> = files.with_untracked(|all| {
+                                page.files
+                                    .drain(..)
+                                    .filter(|f| !all.iter().any(|s| s.key == f.key))
+                                    .collect()
+                            });
+                            next.set(page.next.clone());
+                            let (added, after) = (!new.is_empty(), page.next.take());
+                            files.update(|all| all.extend(new));
+                            let Some(after) = after.filter(|_| !added) else {
+                                break;
+                            };
+                            match api::list_files(Some(after), PAGE).await {
+                                Ok(Some(more)) => page = more,
+                                _ => break,
+                            }
+                        }
                         return;
                     }
                     let reaches = files.with_untracked(|all| {
