@@ -91,11 +91,6 @@ impl Admission {
         self.files = self.files.saturating_sub(1);
         self.bytes = self.bytes.saturating_sub(weight);
     }
-
-    /// How many files are in.
-    pub fn files(&self) -> usize {
-        self.files
-    }
 }
 
 #[cfg(test)]
@@ -137,7 +132,7 @@ mod tests {
             "two in: refills to four at once"
         );
         assert!(!queue.admit(10));
-        assert_eq!(queue.files(), 4);
+        assert_eq!(queue.files, 4);
     }
 
     #[test]
