@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use leptos::config::get_configuration;
-use s3drop::server::config::{Config, LogFormat};
-use s3drop::server::startup;
+use s3drop::server::cli::config::{Config, LogFormat};
+use s3drop::server::cli::startup;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]

@@ -11,8 +11,8 @@ use common::{MIB, TestServer, bytes, external_store, start};
 use leptos::config::LeptosOptions;
 use s3drop::api::{CompletedPart, SignedPart, StoredObject};
 use s3drop::core::checksum::crc32c;
-use s3drop::server::config::Config;
-use s3drop::server::startup::{self, StartError};
+use s3drop::server::cli::config::Config;
+use s3drop::server::cli::startup::{self, StartError};
 use serde_json::json;
 
 const NEEDS_STORE: &str = "needs an external store: scripts/test.sh starts them";

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use common::{MIB, TestServer, bytes, send_parts};
 use s3drop::api::StoredObject;
-use s3drop::server::secrets;
+use s3drop::server::cli::secrets;
 use serde_json::json;
 
 /// Everything logged, as JSON lines.

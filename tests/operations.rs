@@ -9,8 +9,8 @@ use std::time::Duration;
 use clap::Parser as _;
 use common::{TestServer, bytes, send_parts};
 use s3drop::api::{StartRequest, StoredObject, UploadMethod, UploadStart};
-use s3drop::server::config::Config;
-use s3drop::server::{secrets, startup};
+use s3drop::server::cli::config::Config;
+use s3drop::server::cli::{secrets, startup};
 use serde_json::json;
 use tokio::net::TcpListener;
 

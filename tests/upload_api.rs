@@ -459,8 +459,14 @@ async fn a_checksum_signed_into_a_part_url_is_enforced_by_the_store() {
             .any(|(n, v)| n == "x-amz-checksum-crc32c" && *v == crc),
         "{headers:?}"
     );
+    // Each PUT on a connection of its own: a store that refused the last one may close
+    // its connection while a pooled client is about to send the next on it.
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
     let put = |body: Vec<u8>, with_headers: bool| {
-        let mut request = server.http.put(&signed[0].url).body(body);
+        let mut request = http.put(&signed[0].url).body(body);
         if with_headers {
             for (name, value) in headers {
                 request = request.header(name, value);

@@ -1,20 +1,12 @@
-//! The server side: configuration, the app state, upload tokens, the S3 client, the
-//! server functions' bodies, the router, and the embedded store.
+//! The server side, one folder per job. Requests flow from `http` (the router and the
+//! layers every request passes) to `upload` (the server functions' bodies) to `s3` (the
+//! S3 client); `cli` reads the settings and starts everything; `embedded_store` is the
+//! S3 server s3drop runs itself when no external store is configured.
 
-pub mod access;
-pub mod calls;
-pub mod config;
-pub mod file_list;
-pub mod headers;
-pub mod metrics;
-pub mod operations;
-pub mod rate_limit;
-pub mod router;
-pub mod secrets;
-pub mod startup;
+pub mod cli;
+pub mod embedded_store;
+pub mod http;
+pub mod s3;
 pub mod state;
-pub mod storage;
-pub mod store;
-pub mod store_check;
 pub mod system;
-pub mod token;
+pub mod upload;

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use leptos::prelude::use_context;
 
-use super::metrics::Metrics;
-use super::storage::Storage;
-use super::token::TokenSigner;
+use super::http::metrics::Metrics;
+use super::s3::client::Storage;
+use super::upload::token::TokenSigner;
 use crate::api::ApiError;
 use crate::core::policy::UploadPolicy;
 

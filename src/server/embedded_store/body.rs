@@ -14,7 +14,7 @@ use tokio::fs;
 use tokio::io::{AsyncWriteExt, BufWriter};
 use xxhash_rust::xxh3::Xxh3;
 
-use super::disk::{self, Layout};
+use super::layout::{self, Layout};
 
 /// Write buffer size: large enough that a part costs few system calls.
 const WRITE_BUFFER: usize = 1 << 20;
@@ -131,7 +131,7 @@ pub async fn receive(
     }
     .await;
     if result.is_err() {
-        let _ = disk::remove_file(&tmp).await;
+        let _ = layout::remove_file(&tmp).await;
     }
     result
 }

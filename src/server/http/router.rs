@@ -16,14 +16,14 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use s3s::HttpError;
 use s3s::service::S3Service;
 
-use super::access::{Access, login, login_page, logout, require_login};
-use super::headers::{Policy, provide_page_nonce, secure};
-use super::operations::{healthz, metrics, readyz, trace_requests};
-use super::rate_limit::{ApiLimit, limit};
-use super::state::AppState;
 use crate::api::ApiError;
 use crate::app::{App, shell};
 use crate::components::text;
+use crate::server::http::access::{Access, login, login_page, logout, require_login};
+use crate::server::http::health::{healthz, metrics, readyz, trace_requests};
+use crate::server::http::rate_limit::{ApiLimit, limit};
+use crate::server::http::security_headers::{Policy, provide_page_nonce, secure};
+use crate::server::state::AppState;
 
 /// The largest server-function request body: a batch of 100 starts with the longest
 /// names and folders is ~110 KiB, the completion of a 10,000-part upload ~900 KiB.

@@ -20,9 +20,9 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::rate_limit::{Clients, RateLimiter};
-use super::system;
 use crate::api::ApiError;
+use crate::server::http::rate_limit::{Clients, RateLimiter};
+use crate::server::system;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "s3drop_session";

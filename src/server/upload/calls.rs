@@ -6,10 +6,6 @@ use axum::http::request::Parts;
 use futures::{StreamExt, stream};
 use leptos::prelude::use_context;
 
-use super::metrics::Metrics;
-use super::state::{AppState, app_state};
-use super::system;
-use super::token::{Claims, TokenError};
 use crate::api::{
     Answer, ApiError, CompletedPart, Completion, PartToSign, SignedPart, StartRequest,
     StoredObject, StoredPart, UploadMethod, UploadStart,
@@ -19,6 +15,10 @@ use crate::core::key::{Date, attachment_disposition, object_key, upload_id_at, u
 use crate::core::limits::MAX_BATCH;
 use crate::core::plan::PartPlan;
 use crate::core::policy::{UploadPolicy, check_folder};
+use crate::server::http::metrics::Metrics;
+use crate::server::state::{AppState, app_state};
+use crate::server::system;
+use crate::server::upload::token::{Claims, TokenError};
 
 /// The most parts one `sign_parts` call may ask for.
 pub const MAX_SIGN_BATCH: usize = 100;

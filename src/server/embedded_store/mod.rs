@@ -5,7 +5,7 @@
 //! server talk to it exactly as they would to AWS.
 
 mod body;
-mod disk;
+mod layout;
 mod multipart;
 mod objects;
 mod reading;
@@ -21,7 +21,7 @@ use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 use tokio::fs;
 
-use disk::{Layout, ObjectMeta};
+use layout::{Layout, ObjectMeta};
 
 /// Every object of a bucket, by key, in key order (the order ListObjectsV2 answers in).
 type BucketIndex = BTreeMap<String, ObjectMeta>;
@@ -145,7 +145,7 @@ async fn load_bucket(dir: &Path) -> io::Result<BucketIndex> {
             let path = file.path();
             match path.extension().and_then(|e| e.to_str()) {
                 Some("json") => {
-                    if let Some(meta) = disk::read_json::<ObjectMeta>(&path).await? {
+                    if let Some(meta) = layout::read_json::<ObjectMeta>(&path).await? {
                         named.extend(meta.files().into_iter().map(|(f, _)| f.to_owned()));
                         objects.insert(meta.key.clone(), meta);
                     }
@@ -160,7 +160,7 @@ async fn load_bucket(dir: &Path) -> io::Result<BucketIndex> {
                 .and_then(|n| n.to_str())
                 .unwrap_or_default();
             if !named.contains(name) {
-                disk::remove_file(&path).await?;
+                layout::remove_file(&path).await?;
             }
         }
     }

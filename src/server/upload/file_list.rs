@@ -7,11 +7,11 @@
 //! ListObjectsV2 calls with a delimiter). The cursor is the last key listed, so any
 //! server can serve the next page.
 
-use super::calls::request_host;
-use super::state::app_state;
-use super::storage::{ObjectSummary, Storage};
 use crate::api::{ApiError, FilePage, ListedFile};
 use crate::core::key::{attachment_disposition, display_name, uploaded_path};
+use crate::server::s3::client::{ObjectSummary, Storage};
+use crate::server::state::app_state;
+use crate::server::upload::calls::request_host;
 
 /// The most files one page of the list may hold.
 pub const MAX_LIST_LIMIT: u32 = 100;

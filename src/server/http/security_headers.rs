@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use leptos::nonce::Nonce;
 
-use super::system;
+use crate::server::system;
 
 /// What the policy needs to know: where presigned URLs point (`'self'` for the embedded
 /// store on the app's origin).

@@ -10,7 +10,7 @@ use tokio::fs;
 
 use super::EmbeddedStore;
 use super::body::{self, EtagOf, Promised};
-use super::disk::{self, ObjectMeta, PartMeta, Segment, UploadMeta};
+use super::layout::{self, ObjectMeta, PartMeta, Segment, UploadMeta};
 use super::objects::{timestamp, to_i64};
 use crate::core::checksum::composite_crc32c;
 use crate::core::limits::{MAX_LIST_PAGE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE};
@@ -28,7 +28,7 @@ impl EmbeddedStore {
             .layout
             .upload_dir(upload_id)
             .ok_or_else(|| s3_error!(NoSuchUpload))?;
-        let meta: UploadMeta = disk::read_json(&dir.join("upload.json"))
+        let meta: UploadMeta = layout::read_json(&dir.join("upload.json"))
             .await
             .map_err(S3Error::internal_error)?
             .ok_or_else(|| s3_error!(NoSuchUpload))?;
@@ -47,7 +47,7 @@ impl EmbeddedStore {
                 continue;
             };
             if let Some(meta) =
-                disk::read_json::<UploadMeta>(&entry.path().join("upload.json")).await?
+                layout::read_json::<UploadMeta>(&entry.path().join("upload.json")).await?
             {
                 uploads.push((id, meta));
             }
@@ -67,7 +67,7 @@ impl EmbeddedStore {
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             if name.ends_with(".json") && name != "upload.json" {
-                let part = disk::read_json::<PartMeta>(&entry.path())
+                let part = layout::read_json::<PartMeta>(&entry.path())
                     .await
                     .map_err(S3Error::internal_error)?;
                 parts.extend(part);
@@ -82,7 +82,7 @@ impl EmbeddedStore {
         input: CreateMultipartUploadInput,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         self.require_bucket(&input.bucket)?;
-        let upload_id = disk::random_id();
+        let upload_id = layout::random_id();
         let dir = self
             .inner
             .layout
@@ -97,9 +97,9 @@ impl EmbeddedStore {
             content_type: input
                 .content_type
                 .unwrap_or_else(|| "application/octet-stream".into()),
-            initiated: disk::now_secs(),
+            initiated: layout::now_secs(),
         };
-        disk::write_json(&self.inner.layout, &dir.join("upload.json"), &meta)
+        layout::write_json(&self.inner.layout, &dir.join("upload.json"), &meta)
             .await
             .map_err(S3Error::internal_error)?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
@@ -150,12 +150,12 @@ impl EmbeddedStore {
         )
         .await?;
 
-        let data = format!("{part_number:05}.{}.data", disk::random_id());
+        let data = format!("{part_number:05}.{}.data", layout::random_id());
         let meta = PartMeta {
             part_number,
             size: received.size,
             etag: received.etag,
-            last_modified: disk::now_secs(),
+            last_modified: layout::now_secs(),
             data: data.clone(),
             checksums: received.checksums,
         };
@@ -164,26 +164,26 @@ impl EmbeddedStore {
         // The upload may have been completed or aborted while the body arrived; then
         // its directory is gone and must not be brought back.
         let moved = if dir.join("upload.json").exists() {
-            disk::publish_into_existing(&received.tmp, &dir.join(&data)).await
+            layout::publish_into_existing(&received.tmp, &dir.join(&data)).await
         } else {
             Err(std::io::ErrorKind::NotFound.into())
         };
         if let Err(err) = moved {
-            let _ = disk::remove_file(&received.tmp).await;
+            let _ = layout::remove_file(&received.tmp).await;
             return Err(if err.kind() == std::io::ErrorKind::NotFound {
                 s3_error!(NoSuchUpload)
             } else {
                 S3Error::internal_error(err)
             });
         }
-        let replaced: Option<PartMeta> = disk::read_json(&meta_path)
+        let replaced: Option<PartMeta> = layout::read_json(&meta_path)
             .await
             .map_err(S3Error::internal_error)?;
-        disk::write_json(layout, &meta_path, &meta)
+        layout::write_json(layout, &meta_path, &meta)
             .await
             .map_err(S3Error::internal_error)?;
         if let Some(old) = replaced {
-            disk::remove_file(&dir.join(old.data))
+            layout::remove_file(&dir.join(old.data))
                 .await
                 .map_err(S3Error::internal_error)?;
         }
@@ -353,7 +353,7 @@ impl EmbeddedStore {
         // The parts' files become the object's by hard links (the parts are durable
         // already); the upload's own names go with its directory.
         let (object_dir, stem) = self.inner.layout.object_stem(&input.bucket, &upload.key);
-        let version = disk::random_id();
+        let version = layout::random_id();
         let segments: Vec<Segment> = chosen
             .iter()
             .map(|p| Segment {
@@ -368,7 +368,7 @@ impl EmbeddedStore {
             .collect();
         if let Err(e) = link_all(&object_dir, &links).await {
             for (_, link) in &links {
-                let _ = disk::remove_file(link).await;
+                let _ = layout::remove_file(link).await;
             }
             return Err(S3Error::internal_error(e));
         }
@@ -392,7 +392,7 @@ impl EmbeddedStore {
             size,
             etag: etag.clone(),
             content_type: upload.content_type,
-            last_modified: disk::now_secs(),
+            last_modified: layout::now_secs(),
             data: String::new(),
             segments,
             checksums: composite
@@ -443,5 +443,5 @@ async fn link_all(dir: &std::path::Path, links: &[(PathBuf, PathBuf)]) -> std::i
             result => result?,
         }
     }
-    disk::sync_dir(dir).await
+    layout::sync_dir(dir).await
 }

@@ -14,7 +14,7 @@ use tokio::fs;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
-use super::disk::ObjectMeta;
+use super::layout::ObjectMeta;
 
 /// How many bytes each read of a data file asks for.
 const READ_CHUNK: usize = 256 * 1024;
@@ -156,7 +156,7 @@ pub fn stream(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::store::disk::Segment;
+    use crate::server::embedded_store::layout::Segment;
 
     fn meta(sizes: &[u64]) -> ObjectMeta {
         ObjectMeta {

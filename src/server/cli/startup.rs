@@ -10,17 +10,17 @@ use aws_sdk_s3::config::{
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
-use super::access::Access;
-use super::config::Config;
-use super::headers::Policy;
-use super::rate_limit::{ApiLimit, Clients, RateLimiter};
-use super::router::{Guards, StoreRoute, router};
-use super::secrets;
-use super::state::AppState;
-use super::storage::{PresignEndpoint, Storage};
-use super::store::EmbeddedStore;
-use super::store_check;
-use super::token::TokenSigner;
+use crate::server::cli::config::Config;
+use crate::server::cli::secrets;
+use crate::server::embedded_store::EmbeddedStore;
+use crate::server::http::access::Access;
+use crate::server::http::rate_limit::{ApiLimit, Clients, RateLimiter};
+use crate::server::http::router::{Guards, StoreRoute, router};
+use crate::server::http::security_headers::Policy;
+use crate::server::s3::bucket_check;
+use crate::server::s3::client::{PresignEndpoint, Storage};
+use crate::server::state::AppState;
+use crate::server::upload::token::TokenSigner;
 
 /// The bucket the embedded store keeps uploads in.
 pub const EMBEDDED_BUCKET: &str = "s3drop";
@@ -43,7 +43,7 @@ pub enum StartError {
         source: std::io::Error,
     },
     #[error("the store cannot be used:\n{0}")]
-    Store(store_check::Report),
+    Store(bucket_check::Report),
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
 }
@@ -64,7 +64,7 @@ pub async fn build(
     local_addr: SocketAddr,
 ) -> Result<App, StartError> {
     config.validate().map_err(StartError::Config)?;
-    super::system::install_tls_provider();
+    crate::server::system::install_tls_provider();
     let data_error = |source| StartError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
@@ -74,11 +74,11 @@ pub async fn build(
     let (storage, store) = match &config.bucket {
         Some(bucket) => {
             let storage = external_storage(config, bucket).await;
-            let report = store_check::check(&storage, &config.store_target()).await;
+            let report = bucket_check::check(&storage, &config.store_target()).await;
             if report.is_fatal() {
                 return Err(StartError::Store(report));
             }
-            for warning in report.of(store_check::Severity::Warning) {
+            for warning in report.of(bucket_check::Severity::Warning) {
                 tracing::warn!(check = warning.check, "{}", warning.message);
             }
             (storage, None)
@@ -117,7 +117,7 @@ pub async fn build(
         part_size: config.part_size,
         key_prefix: config.key_prefix.clone(),
         token_ttl: Duration::from_secs(config.token_ttl_secs),
-        files: super::state::FileAccess {
+        files: crate::server::state::FileAccess {
             list: config.list_files,
             delete: config.allow_delete,
         },
@@ -282,7 +282,7 @@ pub async fn store_command(config: &Config) -> (String, bool) {
     let target = config.store_target();
     let mut out = String::new();
     if config.setup_store {
-        match store_check::set_up(&storage, &target).await {
+        match bucket_check::set_up(&storage, &target).await {
             Ok(done) => {
                 for change in done {
                     out.push_str(&format!("set  {change}\n"));
@@ -291,7 +291,7 @@ pub async fn store_command(config: &Config) -> (String, bool) {
             Err(err) => return (format!("{out}FAIL setup      {err}\n"), false),
         }
     }
-    let report = store_check::check(&storage, &target).await;
+    let report = bucket_check::check(&storage, &target).await;
     out.push_str(&report.to_string());
     (out, !report.is_fatal())
 }

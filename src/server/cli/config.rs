@@ -15,8 +15,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use crate::core::limits::{MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PRESIGN_SECS, MIN_PART_SIZE};
 use crate::core::policy::{UploadPolicy, normalise_type};
 
-use super::storage::origin_of;
-use super::store_check::Target;
+use crate::server::s3::bucket_check::Target;
+use crate::server::s3::client::origin_of;
 
 /// Upload files from the browser straight to S3.
 ///

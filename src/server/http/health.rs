@@ -10,9 +10,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
-use super::metrics::Metrics;
-use super::state::AppState;
-use super::system;
+use crate::server::http::metrics::Metrics;
+use crate::server::state::AppState;
+use crate::server::system;
 
 /// The header that carries a request's id, from a proxy in front or made up here.
 pub const REQUEST_ID: &str = "x-request-id";

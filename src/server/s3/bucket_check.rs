@@ -16,8 +16,8 @@ use aws_sdk_s3::types::{
     ExpirationStatus, LifecycleRule, LifecycleRuleFilter,
 };
 
-use super::storage::{Storage, origin_of};
-use super::system::random_id;
+use crate::server::s3::client::{Storage, origin_of};
+use crate::server::system::random_id;
 
 /// The id of the CORS rule `--setup-store` manages.
 const CORS_RULE_ID: &str = "s3drop";
@@ -534,7 +534,7 @@ async fn set_up_lifecycle(storage: &Storage, target: &Target) -> Result<(), Stri
 
 /// An HTTP client that behaves like a browser's fetch for these checks: no redirects.
 fn http_client() -> reqwest::Client {
-    super::system::install_tls_provider();
+    crate::server::system::install_tls_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30))

@@ -6,7 +6,7 @@ use s3s::dto::*;
 use s3s::{S3Error, S3Request, S3Response, S3Result, s3_error};
 
 use super::body::{self, EtagOf, Promised};
-use super::disk::{self, ObjectMeta};
+use super::layout::{self, ObjectMeta};
 use super::{EmbeddedStore, reading};
 use crate::core::limits::{MAX_LIST_PAGE, MAX_SINGLE_PUT_SIZE};
 
@@ -46,7 +46,7 @@ impl EmbeddedStore {
             content_type: input
                 .content_type
                 .unwrap_or_else(|| "application/octet-stream".into()),
-            last_modified: disk::now_secs(),
+            last_modified: layout::now_secs(),
             data: String::new(),
             segments: Vec::new(),
             checksums: received.checksums.clone(),
@@ -75,8 +75,8 @@ impl EmbeddedStore {
         tmp: &std::path::Path,
     ) -> S3Result<ObjectMeta> {
         let (dir, stem) = self.inner.layout.object_stem(bucket, &meta.key);
-        meta.data = format!("{stem}.{}.data", disk::random_id());
-        disk::publish(tmp, &dir.join(&meta.data))
+        meta.data = format!("{stem}.{}.data", layout::random_id());
+        layout::publish(tmp, &dir.join(&meta.data))
             .await
             .map_err(S3Error::internal_error)?;
         self.commit_object(bucket, meta).await
@@ -92,7 +92,7 @@ impl EmbeddedStore {
         let layout = &self.inner.layout;
         let (dir, stem) = layout.object_stem(bucket, &meta.key);
         let _commit = self.inner.commit.lock().await;
-        disk::write_json(layout, &dir.join(format!("{stem}.json")), &meta)
+        layout::write_json(layout, &dir.join(format!("{stem}.json")), &meta)
             .await
             .map_err(S3Error::internal_error)?;
         let replaced = self
@@ -181,7 +181,7 @@ impl EmbeddedStore {
             .get_mut(&input.bucket)
             .and_then(|objects| objects.remove(&input.key));
         if let Some(meta) = removed {
-            disk::remove_file(&dir.join(format!("{stem}.json")))
+            layout::remove_file(&dir.join(format!("{stem}.json")))
                 .await
                 .map_err(S3Error::internal_error)?;
             self.inner
