@@ -7,13 +7,13 @@
 
 use std::net::SocketAddr;
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
 use leptos::config::LeptosOptions;
 use s3drop::api::{ApiError, CompletedPart, SignedPart, StartRequest, UploadMethod, UploadStart};
 use s3drop::core::checksum::crc32c;
 use s3drop::core::plan::PartPlan;
 use s3drop::server::cli::config::Config;
 use s3drop::server::cli::{secrets, startup};
+use s3drop::server::s3::client::{fixed_config, sdk_client};
 use s3drop::server::state::AppState;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -141,21 +141,13 @@ impl TestServer {
     pub fn s3(&self) -> aws_sdk_s3::Client {
         if external_store() {
             let var = |name| std::env::var(name).unwrap_or_default();
-            let config = aws_sdk_s3::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new(var("AWS_REGION")))
-                .credentials_provider(Credentials::new(
-                    var("AWS_ACCESS_KEY_ID"),
-                    var("AWS_SECRET_ACCESS_KEY"),
-                    None,
-                    None,
-                    "test",
-                ))
-                .endpoint_url(var("AWS_ENDPOINT_URL"))
-                .force_path_style(var("S3DROP_PATH_STYLE") == "true")
-                .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-                .build();
-            return aws_sdk_s3::Client::from_conf(config);
+            let shared = fixed_config(
+                &var("AWS_REGION"),
+                &var("AWS_ACCESS_KEY_ID"),
+                &var("AWS_SECRET_ACCESS_KEY"),
+            );
+            let path_style = var("S3DROP_PATH_STYLE") == "true";
+            return sdk_client(&shared, Some(&var("AWS_ENDPOINT_URL")), path_style);
         }
         let secrets = secrets::load_or_create(self.data.path()).expect("secrets exist");
         self.s3_with(&secrets.store_access_key, &secrets.store_secret_key)
@@ -191,15 +183,8 @@ impl TestServer {
 
     /// An aws-sdk-s3 client for the embedded store with any credentials.
     pub fn s3_with(&self, access_key: &str, secret_key: &str) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new(access_key, secret_key, None, None, "test"))
-            .endpoint_url(self.url(""))
-            .force_path_style(true)
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
+        let shared = fixed_config("us-east-1", access_key, secret_key);
+        sdk_client(&shared, Some(&self.url("")), true)
     }
 }
 

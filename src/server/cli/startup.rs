@@ -4,9 +4,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use aws_sdk_s3::config::{
-    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
-};
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
@@ -18,7 +16,7 @@ use crate::server::http::rate_limit::{ApiLimit, Clients, RateLimiter};
 use crate::server::http::router::{Guards, StoreRoute, router};
 use crate::server::http::security_headers::Policy;
 use crate::server::s3::bucket_check;
-use crate::server::s3::client::{PresignEndpoint, Storage};
+use crate::server::s3::client::{PresignEndpoint, Storage, fixed_config, sdk_client};
 use crate::server::state::AppState;
 use crate::server::upload::token::TokenSigner;
 
@@ -250,23 +248,12 @@ async fn shutdown_signal() {
 
 /// A client for the embedded store at `endpoint`, path-style, with its own credentials.
 fn embedded_client(endpoint: &str, secrets: &secrets::Secrets) -> aws_sdk_s3::Client {
-    let credentials = Credentials::new(
+    let shared = fixed_config(
+        "us-east-1",
         &secrets.store_access_key,
         &secrets.store_secret_key,
-        None,
-        None,
-        "s3drop-embedded",
     );
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(credentials)
-        .endpoint_url(endpoint)
-        .force_path_style(true)
-        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
+    sdk_client(&shared, Some(endpoint), true)
 }
 
 /// `--check-store` and `--setup-store`: answers the report to print and whether the
@@ -310,19 +297,9 @@ async fn external_storage(config: &Config, bucket: &str) -> Storage {
         ));
     }
     let shared = loader.load().await;
-    let client_for = |endpoint: Option<&String>| {
-        let mut builder = aws_sdk_s3::config::Builder::from(&shared)
-            .force_path_style(config.path_style)
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
-        if let Some(endpoint) = endpoint {
-            builder = builder.endpoint_url(endpoint);
-        }
-        aws_sdk_s3::Client::from_conf(builder.build())
-    };
-    let client = client_for(config.endpoint_url.as_ref());
+    let client = sdk_client(&shared, config.endpoint_url.as_deref(), config.path_style);
     let presigner = match &config.store_public_url {
-        Some(url) => client_for(Some(url)),
+        Some(url) => sdk_client(&shared, Some(url), config.path_style),
         None => client.clone(),
     };
     Storage::new(

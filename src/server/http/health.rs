@@ -64,9 +64,9 @@ pub async fn healthz() -> &'static str {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.storage.check().await {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
-        Err(reason) => (
+        Err(err) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: {reason}\n"),
+            format!("not ready: {} failed: {err}\n", err.operation()),
         )
             .into_response(),
     }

@@ -8,15 +8,13 @@
 //! presigned PUT from the page's origin, preceded by the browser's preflight. So a CORS
 //! answer from a proxy in front of the store counts as much as the bucket's own rules.
 
-use std::fmt::Write;
-
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, CorsConfiguration, CorsRule,
     ExpirationStatus, LifecycleRule, LifecycleRuleFilter,
 };
 
 use crate::server::s3::client::{Storage, origin_of};
+use crate::server::s3::error::StoreError;
 use crate::server::system::random_id;
 
 /// The id of the CORS rule `--setup-store` manages.
@@ -133,7 +131,8 @@ async fn check_access(storage: &Storage, target: &Target, report: &mut Report) -
         .prefix(&target.prefix)
         .max_keys(1)
         .send()
-        .await;
+        .await
+        .map_err(|e| StoreError::from_sdk("ListObjectsV2", e));
     let bucket = storage.bucket();
     let endpoint = &target.endpoint;
     let message = match listed {
@@ -145,13 +144,18 @@ async fn check_access(storage: &Storage, target: &Target, report: &mut Report) -
             );
             return true;
         }
-        Err(SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) => format!(
+        Err(StoreError::Unreachable { .. }) => format!(
             "cannot reach the store at {endpoint}: check --endpoint-url (AWS_ENDPOINT_URL) \
              and that the store is running"
         ),
-        Err(SdkError::ServiceError(err)) => {
-            let status = err.raw().status().as_u16();
-            match err.err().code().unwrap_or_default() {
+        Err(StoreError::Refused {
+            status,
+            code,
+            message,
+            ..
+        }) => {
+            let message = message.as_deref();
+            match code.as_str() {
                 "InvalidAccessKeyId" => "the store does not know this access key id: check \
                      --access-key-id (AWS_ACCESS_KEY_ID)"
                     .into(),
@@ -166,20 +170,22 @@ async fn check_access(storage: &Storage, target: &Target, report: &mut Report) -
                     "the store denied access ({}): either the access key or secret is wrong, \
                      or the key may not list \"{bucket}\" under \"{}\" (grant s3:ListBucket; \
                      see the README's IAM policy)",
-                    err.err().message().unwrap_or("no reason given"),
+                    message.unwrap_or("no reason given"),
                     target.prefix
                 ),
                 "AuthorizationHeaderMalformed" | "PermanentRedirect" => format!(
                     "the bucket is in another region than --region (AWS_REGION): {}",
-                    err.err().message().unwrap_or("the store named no region")
+                    message.unwrap_or("the store named no region")
                 ),
                 code => format!(
                     "the store refused to list \"{bucket}\": HTTP {status} {code} {}",
-                    err.err().message().unwrap_or_default()
+                    message.unwrap_or_default()
                 ),
             }
         }
-        Err(other) => format!("the store did not answer as S3 does: {other}"),
+        Err(other @ StoreError::Invalid { .. }) => {
+            format!("the store did not answer as S3 does: {other}")
+        }
     };
     report.push(Severity::Fatal, "access", message);
     false
@@ -430,10 +436,11 @@ async fn lifecycle_rules(storage: &Storage) -> Result<Vec<LifecycleRule>, String
         .bucket(storage.bucket())
         .send()
         .await
+        .map_err(|e| StoreError::from_sdk("GetBucketLifecycleConfiguration", e))
     {
         Ok(output) => Ok(output.rules().to_vec()),
         Err(err) if err.code() == Some("NoSuchLifecycleConfiguration") => Ok(Vec::new()),
-        Err(err) => Err(describe(&err)),
+        Err(err) => Err(err.to_string()),
     }
 }
 
@@ -444,15 +451,11 @@ async fn set_up_cors(storage: &Storage, origin: &str) -> Result<(), String> {
         .bucket(storage.bucket())
         .send()
         .await
+        .map_err(|e| StoreError::from_sdk("GetBucketCors", e))
     {
         Ok(output) => output.cors_rules().to_vec(),
         Err(err) if err.code() == Some("NoSuchCORSConfiguration") => Vec::new(),
-        Err(err) => {
-            return Err(format!(
-                "cannot read the bucket's CORS rules: {}",
-                describe(&err)
-            ));
-        }
+        Err(err) => return Err(format!("cannot read the bucket's CORS rules: {err}")),
     };
     let mut origins: Vec<String> = vec![origin.to_owned()];
     if let Some(at) = rules.iter().position(|r| r.id() == Some(CORS_RULE_ID)) {
@@ -487,7 +490,8 @@ async fn set_up_cors(storage: &Storage, origin: &str) -> Result<(), String> {
         .cors_configuration(cors)
         .send()
         .await
-        .map_err(|err| format!("cannot set the bucket's CORS rules: {}", describe(&err)))?;
+        .map_err(|e| StoreError::from_sdk("PutBucketCors", e))
+        .map_err(|err| format!("cannot set the bucket's CORS rules: {err}"))?;
     Ok(())
 }
 
@@ -523,12 +527,8 @@ async fn set_up_lifecycle(storage: &Storage, target: &Target) -> Result<(), Stri
         .lifecycle_configuration(configuration)
         .send()
         .await
-        .map_err(|err| {
-            format!(
-                "cannot set the bucket's lifecycle rules: {}",
-                describe(&err)
-            )
-        })?;
+        .map_err(|e| StoreError::from_sdk("PutBucketLifecycleConfiguration", e))
+        .map_err(|err| format!("cannot set the bucket's lifecycle rules: {err}"))?;
     Ok(())
 }
 
@@ -547,27 +547,6 @@ fn error_code(body: &str) -> &str {
     body.split_once("<Code>")
         .and_then(|(_, rest)| rest.split_once("</Code>"))
         .map_or("", |(code, _)| code)
-}
-
-/// An SDK error as code and message, or its kind when the store did not answer.
-fn describe<E, R>(err: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error,
-    R: std::fmt::Debug,
-{
-    match err {
-        SdkError::ServiceError(service) => {
-            let mut text = service.err().code().unwrap_or("error").to_owned();
-            if let Some(message) = service.err().message() {
-                let _ = write!(text, ": {message}");
-            }
-            text
-        }
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            "the store is unreachable".into()
-        }
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]

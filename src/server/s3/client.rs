@@ -7,16 +7,45 @@
 
 use std::time::Duration;
 
+use aws_config::SdkConfig;
 use aws_sdk_s3::Client;
-use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+    SharedCredentialsProvider,
+};
 use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::types::{
     ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart as S3CompletedPart,
 };
 
-use crate::api::{ApiError, CompletedPart, StoredPart};
+use super::error::StoreError;
 use crate::core::limits::MAX_LIST_PAGE;
+
+/// The one way s3drop (and its tests) build an SDK client: `shared`'s region and
+/// credentials, at `endpoint` when given. Checksums only where an operation requires
+/// them: the browser sends its own CRC32C, and stores that know no other algorithm would
+/// refuse the SDK's default CRC32 on every call.
+pub fn sdk_client(shared: &SdkConfig, endpoint: Option<&str>, path_style: bool) -> Client {
+    let mut builder = aws_sdk_s3::config::Builder::from(shared)
+        .force_path_style(path_style)
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+    if let Some(endpoint) = endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    Client::from_conf(builder.build())
+}
+
+/// A region and fixed credentials, nothing read from the environment (the embedded
+/// store's own keys, or a test's).
+pub fn fixed_config(region: &str, access_key: &str, secret_key: &str) -> SdkConfig {
+    let credentials = Credentials::new(access_key, secret_key, None, None, "s3drop");
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .build()
+}
 
 /// Where presigned URLs point.
 #[derive(Debug, Clone)]
@@ -41,6 +70,25 @@ pub struct ObjectInfo {
     pub content_type: String,
     pub etag: String,
     /// The object's CRC32C, if the store recorded one.
+    pub crc32c: Option<String>,
+}
+
+/// A part as ListParts tells of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedPart {
+    pub number: u32,
+    pub etag: String,
+    pub size: u64,
+    /// The part's CRC32C, when it was sent with one.
+    pub crc32c: Option<String>,
+}
+
+/// A part to complete an upload with: its number, the `ETag` the store gave it and the
+/// CRC32C it was sent with (stores that record part checksums require it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartToComplete {
+    pub number: u32,
+    pub etag: String,
     pub crc32c: Option<String>,
 }
 
@@ -114,10 +162,10 @@ impl Storage {
         }
     }
 
-    fn presigning(&self) -> Result<PresigningConfig, ApiError> {
-        PresigningConfig::expires_in(self.url_ttl).map_err(|err| {
-            tracing::error!(%err, "invalid presigning configuration");
-            ApiError::Internal
+    fn presigning(&self, operation: &'static str) -> Result<PresigningConfig, StoreError> {
+        PresigningConfig::expires_in(self.url_ttl).map_err(|err| StoreError::Invalid {
+            operation,
+            detail: err.to_string(),
         })
     }
 
@@ -143,18 +191,18 @@ impl Storage {
         content_type: &str,
         length: u64,
         crc32c: Option<&str>,
-    ) -> Result<Presigned, ApiError> {
+    ) -> Result<Presigned, StoreError> {
         let request = self
             .presigner(host)
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
-            .content_length(as_i64(length)?)
+            .content_length(as_i64("presign PutObject", length)?)
             .set_checksum_crc32_c(crc32c.map(str::to_owned))
-            .presigned(self.presigning()?)
+            .presigned(self.presigning("presign PutObject")?)
             .await
-            .map_err(|e| store_error("presign PutObject", e))?;
+            .map_err(|e| StoreError::from_sdk("presign PutObject", e))?;
         Ok(browser_request(&request))
     }
 
@@ -167,19 +215,19 @@ impl Storage {
         part_number: u32,
         length: u64,
         crc32c: Option<&str>,
-    ) -> Result<Presigned, ApiError> {
+    ) -> Result<Presigned, StoreError> {
         let request = self
             .presigner(host)
             .upload_part()
             .bucket(&self.bucket)
             .key(key)
             .upload_id(upload_id)
-            .part_number(as_i32(part_number)?)
-            .content_length(as_i64(length)?)
+            .part_number(as_i32("presign UploadPart", part_number)?)
+            .content_length(as_i64("presign UploadPart", length)?)
             .set_checksum_crc32_c(crc32c.map(str::to_owned))
-            .presigned(self.presigning()?)
+            .presigned(self.presigning("presign UploadPart")?)
             .await
-            .map_err(|e| store_error("presign UploadPart", e))?;
+            .map_err(|e| StoreError::from_sdk("presign UploadPart", e))?;
         Ok(browser_request(&request))
     }
 
@@ -189,16 +237,16 @@ impl Storage {
         host: Option<&str>,
         key: &str,
         disposition: &str,
-    ) -> Result<String, ApiError> {
+    ) -> Result<String, StoreError> {
         let request = self
             .presigner(host)
             .get_object()
             .bucket(&self.bucket)
             .key(key)
             .response_content_disposition(disposition)
-            .presigned(self.presigning()?)
+            .presigned(self.presigning("presign GetObject")?)
             .await
-            .map_err(|e| store_error("presign GetObject", e))?;
+            .map_err(|e| StoreError::from_sdk("presign GetObject", e))?;
         Ok(request.uri().to_owned())
     }
 
@@ -208,7 +256,7 @@ impl Storage {
         &self,
         key: &str,
         content_type: &str,
-    ) -> Result<String, ApiError> {
+    ) -> Result<String, StoreError> {
         let output = self
             .client
             .create_multipart_upload()
@@ -218,11 +266,16 @@ impl Storage {
             .checksum_algorithm(ChecksumAlgorithm::Crc32C)
             .send()
             .await
-            .map_err(|e| store_error("CreateMultipartUpload", e))?;
-        output.upload_id().map(str::to_owned).ok_or_else(|| {
-            tracing::error!("CreateMultipartUpload answered without an upload id");
-            ApiError::Internal
-        })
+            .map_err(|e| StoreError::from_sdk("CreateMultipartUpload", e))?;
+        output
+            .upload_id()
+            .map(str::to_owned)
+            .ok_or_else(|| StoreError::Refused {
+                operation: "CreateMultipartUpload",
+                status: 200,
+                code: String::new(),
+                message: Some("an answer without an upload id".into()),
+            })
     }
 
     /// Every part the store holds for an upload, following ListParts' pages.
@@ -230,7 +283,7 @@ impl Storage {
         &self,
         key: &str,
         upload_id: &str,
-    ) -> Result<Vec<StoredPart>, ApiError> {
+    ) -> Result<Vec<ListedPart>, StoreError> {
         let mut parts = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -240,14 +293,14 @@ impl Storage {
                 .bucket(&self.bucket)
                 .key(key)
                 .upload_id(upload_id)
-                .max_parts(as_i32(MAX_LIST_PAGE)?)
+                .max_parts(as_i32("ListParts", MAX_LIST_PAGE)?)
                 .set_part_number_marker(marker.take())
                 .send()
                 .await
-                .map_err(|e| store_error("ListParts", e))?;
+                .map_err(|e| StoreError::from_sdk("ListParts", e))?;
             for part in output.parts() {
-                parts.push(StoredPart {
-                    part_number: part
+                parts.push(ListedPart {
+                    number: part
                         .part_number()
                         .and_then(|n| u32::try_from(n).ok())
                         .unwrap_or_default(),
@@ -264,7 +317,7 @@ impl Storage {
                 _ => break,
             }
         }
-        parts.sort_by_key(|p| p.part_number);
+        parts.sort_by_key(|p| p.number);
         Ok(parts)
     }
 
@@ -274,18 +327,19 @@ impl Storage {
         &self,
         key: &str,
         upload_id: &str,
-        parts: &[CompletedPart],
-    ) -> Result<(), ApiError> {
+        parts: &[PartToComplete],
+    ) -> Result<(), StoreError> {
+        let operation = "CompleteMultipartUpload";
         let parts = parts
             .iter()
             .map(|p| {
                 Ok(S3CompletedPart::builder()
-                    .part_number(as_i32(p.part_number)?)
+                    .part_number(as_i32(operation, p.number)?)
                     .e_tag(&p.etag)
                     .set_checksum_crc32_c(p.crc32c.clone())
                     .build())
             })
-            .collect::<Result<Vec<_>, ApiError>>()?;
+            .collect::<Result<Vec<_>, StoreError>>()?;
         self.client
             .complete_multipart_upload()
             .bucket(&self.bucket)
@@ -298,12 +352,12 @@ impl Storage {
             )
             .send()
             .await
-            .map_err(|e| store_error("CompleteMultipartUpload", e))?;
+            .map_err(|e| StoreError::from_sdk(operation, e))?;
         Ok(())
     }
 
     /// Aborts a multipart upload; the store drops its parts.
-    pub async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), ApiError> {
+    pub async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StoreError> {
         self.client
             .abort_multipart_upload()
             .bucket(&self.bucket)
@@ -311,35 +365,30 @@ impl Storage {
             .upload_id(upload_id)
             .send()
             .await
-            .map_err(|e| store_error("AbortMultipartUpload", e))?;
+            .map_err(|e| StoreError::from_sdk("AbortMultipartUpload", e))?;
         Ok(())
     }
 
-    /// Whether the bucket answers (HeadBucket), with the reason when it does not.
-    pub async fn check(&self) -> Result<(), String> {
-        match self.client.head_bucket().bucket(&self.bucket).send().await {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) => Err(format!(
-                "the store refused HeadBucket on \"{}\" (HTTP {})",
-                self.bucket,
-                e.raw().status().as_u16()
-            )),
-            Err(SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) => {
-                Err("the store cannot be reached".into())
-            }
-            Err(other) => Err(format!("the store did not answer as expected: {other}")),
-        }
+    /// Whether the bucket answers (HeadBucket).
+    pub async fn check(&self) -> Result<(), StoreError> {
+        self.client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("HeadBucket", e))?;
+        Ok(())
     }
 
     /// Removes an object (removing a missing one succeeds, as in S3).
-    pub async fn delete(&self, key: &str) -> Result<(), ApiError> {
+    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.client
             .delete_object()
             .bucket(&self.bucket)
             .key(key)
             .send()
             .await
-            .map_err(|e| store_error("DeleteObject", e))?;
+            .map_err(|e| StoreError::from_sdk("DeleteObject", e))?;
         Ok(())
     }
 
@@ -349,7 +398,7 @@ impl Storage {
         &self,
         prefix: &str,
         max_age: Duration,
-    ) -> Result<usize, ApiError> {
+    ) -> Result<usize, StoreError> {
         let cutoff = std::time::SystemTime::now() - max_age;
         let mut stale = Vec::new();
         let (mut key_marker, mut id_marker) = (None, None);
@@ -363,7 +412,7 @@ impl Storage {
                 .set_upload_id_marker(id_marker.take())
                 .send()
                 .await
-                .map_err(|e| store_error("ListMultipartUploads", e))?;
+                .map_err(|e| StoreError::from_sdk("ListMultipartUploads", e))?;
             for upload in page.uploads() {
                 let started = upload
                     .initiated()
@@ -396,7 +445,7 @@ impl Storage {
         prefix: &str,
         start_after: Option<String>,
         limit: u32,
-    ) -> Result<(Vec<ObjectSummary>, bool), ApiError> {
+    ) -> Result<(Vec<ObjectSummary>, bool), StoreError> {
         let output = self
             .client
             .list_objects_v2()
@@ -406,7 +455,7 @@ impl Storage {
             .set_start_after(start_after)
             .send()
             .await
-            .map_err(|e| store_error("ListObjectsV2", e))?;
+            .map_err(|e| StoreError::from_sdk("ListObjectsV2", e))?;
         let objects = output
             .contents()
             .iter()
@@ -423,17 +472,17 @@ impl Storage {
 
     /// The "folders" right under `prefix` (ListObjectsV2's common prefixes for `/`), in
     /// key order; the first thousand, which is more than a level of dates holds.
-    pub async fn list_folders(&self, prefix: &str) -> Result<Vec<String>, ApiError> {
+    pub async fn list_folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let output = self
             .client
             .list_objects_v2()
             .bucket(&self.bucket)
             .prefix(prefix)
             .delimiter("/")
-            .max_keys(as_i32(MAX_LIST_PAGE)?)
+            .max_keys(as_i32("ListObjectsV2", MAX_LIST_PAGE)?)
             .send()
             .await
-            .map_err(|e| store_error("ListObjectsV2", e))?;
+            .map_err(|e| StoreError::from_sdk("ListObjectsV2", e))?;
         Ok(output
             .common_prefixes()
             .iter()
@@ -442,7 +491,7 @@ impl Storage {
     }
 
     /// Size, type and `ETag` of a stored object.
-    pub async fn head(&self, key: &str) -> Result<ObjectInfo, ApiError> {
+    pub async fn head(&self, key: &str) -> Result<ObjectInfo, StoreError> {
         let output = self
             .client
             .head_object()
@@ -451,7 +500,7 @@ impl Storage {
             .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
             .send()
             .await
-            .map_err(|e| store_error("HeadObject", e))?;
+            .map_err(|e| StoreError::from_sdk("HeadObject", e))?;
         Ok(ObjectInfo {
             size: output
                 .content_length()
@@ -485,85 +534,30 @@ fn browser_request(request: &PresignedRequest) -> Presigned {
     }
 }
 
-fn as_i64(n: u64) -> Result<i64, ApiError> {
-    i64::try_from(n).map_err(|_| ApiError::BadRequest("size out of range".into()))
+fn as_i64(operation: &'static str, n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Invalid {
+        operation,
+        detail: format!("{n} is out of range"),
+    })
 }
 
-fn as_i32(n: u32) -> Result<i32, ApiError> {
-    i32::try_from(n).map_err(|_| ApiError::BadRequest("part number out of range".into()))
-}
-
-/// Maps a store failure to what the browser may know, logging the details once here.
-fn store_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> ApiError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    if let SdkError::ServiceError(service) = &err {
-        let status = service.raw().status().as_u16();
-        let code = service.err().code().unwrap_or(match status {
-            404 => "NotFound",
-            _ => "",
-        });
-        match code {
-            "NoSuchUpload" => {
-                return ApiError::NotFound(
-                    "the upload is no longer in the store (it was aborted or expired)".into(),
-                );
-            }
-            "NoSuchKey" | "NotFound" => {
-                return ApiError::NotFound("the object is not in the store".into());
-            }
-            "EntityTooSmall" => {
-                return ApiError::BadRequest(
-                    "a part other than the last is smaller than 5 MiB".into(),
-                );
-            }
-            "BadDigest" | "InvalidDigest" => {
-                return ApiError::BadRequest(
-                    "a part's checksum does not match what the store holds".into(),
-                );
-            }
-            "InvalidPart" | "InvalidPartOrder" => {
-                return ApiError::BadRequest("the parts do not match what the store holds".into());
-            }
-            "SlowDown" | "ServiceUnavailable" => return ApiError::StoreUnavailable,
-            _ => {}
-        }
-        tracing::error!(
-            operation,
-            code,
-            status,
-            message = service.err().message(),
-            "store refused a call"
-        );
-        return ApiError::Internal;
-    }
-    match err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            tracing::error!(operation, error = ?err, "store unreachable");
-            ApiError::StoreUnavailable
-        }
-        other => {
-            tracing::error!(operation, error = ?other, "store call failed");
-            ApiError::Internal
-        }
-    }
+fn as_i32(operation: &'static str, n: u32) -> Result<i32, StoreError> {
+    i32::try_from(n).map_err(|_| StoreError::Invalid {
+        operation,
+        detail: format!("{n} is out of range"),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 
     fn client(endpoint: &str, path_style: bool) -> Client {
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("eu-west-1"))
-            .credentials_provider(Credentials::new("id", "secret", None, None, "test"))
-            .endpoint_url(endpoint)
-            .force_path_style(path_style)
-            .build();
-        Client::from_conf(config)
+        sdk_client(
+            &fixed_config("eu-west-1", "id", "secret"),
+            Some(endpoint),
+            path_style,
+        )
     }
 
     fn storage(server: Client, presigner: Client) -> Storage {

@@ -16,6 +16,7 @@ use crate::core::limits::MAX_BATCH;
 use crate::core::plan::PartPlan;
 use crate::core::policy::{UploadPolicy, check_folder};
 use crate::server::http::metrics::Metrics;
+use crate::server::s3::client::{ListedPart, PartToComplete};
 use crate::server::state::{AppState, app_state};
 use crate::server::system;
 use crate::server::upload::token::{Claims, TokenError};
@@ -268,10 +269,19 @@ pub async fn sign_parts(
 pub async fn list_parts(token: String) -> Result<Vec<StoredPart>, ApiError> {
     let state = app_state()?;
     let claims = verify(&state, &token)?;
-    state
+    let listed = state
         .storage
         .list_parts(&claims.key, multipart_id(&claims)?)
-        .await
+        .await?;
+    Ok(listed
+        .into_iter()
+        .map(|p| StoredPart {
+            part_number: p.number,
+            etag: p.etag,
+            size: p.size,
+            crc32c: p.crc32c,
+        })
+        .collect())
 }
 
 pub async fn complete_upload(
@@ -342,6 +352,14 @@ async fn finish(
                 Ok(stored) => {
                     let parts = check_stored(&claims.plan, &parts, &stored)?;
                     from_parts = composite_crc32c(parts.iter().map(|p| p.crc32c.as_deref()));
+                    let parts: Vec<PartToComplete> = parts
+                        .into_iter()
+                        .map(|p| PartToComplete {
+                            number: p.part_number,
+                            etag: p.etag,
+                            crc32c: p.crc32c,
+                        })
+                        .collect();
                     state
                         .storage
                         .complete_multipart(&claims.key, upload_id, &parts)
@@ -349,15 +367,21 @@ async fn finish(
                 }
                 // Completed already (a retried call whose first answer was lost): the
                 // object itself is checked below, so completing is idempotent.
-                Err(ApiError::NotFound(_)) => {}
-                Err(other) => return Err(other),
+                Err(err) if err.code() == Some("NoSuchUpload") => {}
+                Err(other) => return Err(other.into()),
             }
         }
     }
-    let info = state.storage.head(&claims.key).await.map_err(|e| match e {
-        ApiError::NotFound(_) => ApiError::NotFound("the file has not been uploaded".into()),
-        other => other,
-    })?;
+    let info = state
+        .storage
+        .head(&claims.key)
+        .await
+        .map_err(|e| match e.code() {
+            Some("NotFound" | "NoSuchKey") => {
+                ApiError::NotFound("the file has not been uploaded".into())
+            }
+            _ => e.into(),
+        })?;
     if info.size != claims.plan.size {
         return Err(ApiError::BadRequest(format!(
             "the store holds {} bytes but the file has {}",
@@ -432,7 +456,7 @@ fn check_parts(plan: &PartPlan, parts: &[CompletedPart]) -> Result<(), ApiError>
 fn check_stored(
     plan: &PartPlan,
     parts: &[CompletedPart],
-    stored: &[StoredPart],
+    stored: &[ListedPart],
 ) -> Result<Vec<CompletedPart>, ApiError> {
     parts
         .iter()
@@ -440,7 +464,7 @@ fn check_stored(
             let n = part.part_number;
             let held = stored
                 .iter()
-                .find(|s| s.part_number == n)
+                .find(|s| s.number == n)
                 .ok_or_else(|| ApiError::BadRequest(format!("part {n} is not in the store")))?;
             let planned = plan.part_len(n).unwrap_or_default();
             if held.size != planned {
@@ -520,11 +544,11 @@ mod tests {
 
     #[test]
     fn stored_parts_must_match_sizes_etags_and_checksums() {
-        let stored = |sizes: [u64; 3]| -> Vec<StoredPart> {
+        let stored = |sizes: [u64; 3]| -> Vec<ListedPart> {
             (1..=3)
                 .zip(sizes)
-                .map(|(n, size)| StoredPart {
-                    part_number: n,
+                .map(|(n, size)| ListedPart {
+                    number: n,
                     etag: format!("e{n}"),
                     size,
                     crc32c: None,

@@ -1,0 +1,111 @@
+//! Why a call to the S3 store failed, read once from the SDK's error, so the server
+//! functions and the bucket check match on the same few cases and none of them sees
+//! the SDK's error types.
+
+use std::fmt;
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+
+/// A failed call to the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The store did not answer: refused connection, timeout, an answer cut short.
+    Unreachable {
+        operation: &'static str,
+        detail: String,
+    },
+    /// The store answered with an S3 error.
+    Refused {
+        operation: &'static str,
+        status: u16,
+        /// S3's error code (`NoSuchUpload`, `AccessDenied`…); `NotFound` for a 404
+        /// without a body, as HEAD answers.
+        code: String,
+        message: Option<String>,
+    },
+    /// Nothing was sent: the request could not be built (a value out of range).
+    Invalid {
+        operation: &'static str,
+        detail: String,
+    },
+}
+
+impl StoreError {
+    /// Reads an SDK error of `operation`.
+    pub fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match err {
+            SdkError::ServiceError(service) => {
+                let status = service.raw().status().as_u16();
+                let err = service.err();
+                let code = match (err.code(), status) {
+                    (Some(code), _) => code.to_owned(),
+                    (None, 404) => "NotFound".to_owned(),
+                    (None, _) => String::new(),
+                };
+                Self::Refused {
+                    operation,
+                    status,
+                    code,
+                    message: err.message().map(str::to_owned),
+                }
+            }
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Self::Unreachable {
+                operation,
+                detail: "no connection or no answer in time".into(),
+            },
+            SdkError::ResponseError(e) => Self::Unreachable {
+                operation,
+                detail: format!("an answer that could not be read: {e:?}"),
+            },
+            other => Self::Invalid {
+                operation,
+                detail: format!("{other:?}"),
+            },
+        }
+    }
+
+    /// S3's error code, when the store answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Refused { code, .. } if !code.is_empty() => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The operation that failed.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Self::Unreachable { operation, .. }
+            | Self::Refused { operation, .. }
+            | Self::Invalid { operation, .. } => operation,
+        }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unreachable { .. } => write!(f, "the store cannot be reached"),
+            Self::Refused {
+                status,
+                code,
+                message,
+                ..
+            } => {
+                let code = if code.is_empty() { "error" } else { code };
+                write!(f, "{code} (HTTP {status})")?;
+                match message {
+                    Some(message) => write!(f, ": {message}"),
+                    None => Ok(()),
+                }
+            }
+            Self::Invalid { detail, .. } => write!(f, "the request could not be built: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
