@@ -13,8 +13,8 @@
 //! and a small file's start already carries its PUT, signed with the CRC32C the page
 //! computed, so such a file costs a share of two calls beside its PUT.
 
-mod error;
-mod types;
+pub mod error;
+pub mod types;
 
 pub use error::ApiError;
 pub use types::*;

@@ -107,7 +107,7 @@ pub struct Completion {
 
 /// One entry of a batch's answer, in the order of the request: what the call gives
 /// for that file, or why that file alone was refused (the others are not affected).
-pub type Answer<T> = Result<T, super::ApiError>;
+pub type Answer<T> = Result<T, super::error::ApiError>;
 
 /// An object in the store, as the page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use leptos::prelude::use_context;
 use super::http::metrics::Metrics;
 use super::s3::client::Storage;
 use super::upload::token::TokenSigner;
-use crate::api::ApiError;
+use crate::api::error::ApiError;
 use crate::core::policy::UploadPolicy;
 
 /// Everything a server function needs.

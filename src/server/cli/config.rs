@@ -15,9 +15,6 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use crate::core::limits::{MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PRESIGN_SECS, MIN_PART_SIZE};
 use crate::core::policy::{UploadPolicy, normalise_type};
 
-use crate::server::s3::bucket_check::Target;
-use crate::server::s3::client::origin_of;
-
 /// Upload files from the browser straight to S3.
 ///
 /// With no bucket configured, s3drop serves its own S3-compatible store from the data
@@ -415,22 +412,6 @@ impl Config {
     /// How long presigned URLs live.
     pub fn url_ttl(&self) -> Duration {
         Duration::from_secs(self.url_ttl_secs)
-    }
-
-    /// What the store check looks at: s3drop's prefix, the page's origin (from
-    /// `--public-url`), and the stale-upload age in whole days (at least one).
-    pub fn store_target(&self) -> Target {
-        let origin = self.public_url.as_deref().and_then(origin_of);
-        let days = self.stale_upload_hours.div_ceil(24).max(1);
-        Target {
-            endpoint: self
-                .endpoint_url
-                .clone()
-                .unwrap_or_else(|| format!("AWS S3 ({})", self.region)),
-            prefix: self.key_prefix.clone(),
-            origin,
-            abort_after_days: i32::try_from(days).unwrap_or(i32::MAX),
-        }
     }
 }
 

@@ -16,7 +16,8 @@ use crate::server::http::rate_limit::{ApiLimit, Clients, RateLimiter};
 use crate::server::http::router::{Guards, StoreRoute, router};
 use crate::server::http::security_headers::Policy;
 use crate::server::s3::bucket_check;
-use crate::server::s3::client::{PresignEndpoint, Storage, fixed_config, sdk_client};
+use crate::server::s3::bucket_check::Target;
+use crate::server::s3::client::{PresignEndpoint, Storage, fixed_config, origin_of, sdk_client};
 use crate::server::state::AppState;
 use crate::server::upload::token::TokenSigner;
 
@@ -72,7 +73,7 @@ pub async fn build(
     let (storage, store) = match &config.bucket {
         Some(bucket) => {
             let storage = external_storage(config, bucket).await;
-            let report = bucket_check::check(&storage, &config.store_target()).await;
+            let report = bucket_check::check(&storage, &store_target(config)).await;
             if report.is_fatal() {
                 return Err(StartError::Store(report));
             }
@@ -266,7 +267,7 @@ pub async fn store_command(config: &Config) -> (String, bool) {
         );
     };
     let storage = external_storage(config, bucket).await;
-    let target = config.store_target();
+    let target = store_target(config);
     let mut out = String::new();
     if config.setup_store {
         match bucket_check::set_up(&storage, &target).await {
@@ -281,6 +282,21 @@ pub async fn store_command(config: &Config) -> (String, bool) {
     let report = bucket_check::check(&storage, &target).await;
     out.push_str(&report.to_string());
     (out, !report.is_fatal())
+}
+
+/// What the store check looks at: s3drop's prefix, the page's origin (from
+/// `--public-url`), and the stale-upload age in whole days (at least one).
+fn store_target(config: &Config) -> Target {
+    let days = config.stale_upload_hours.div_ceil(24).max(1);
+    Target {
+        endpoint: config
+            .endpoint_url
+            .clone()
+            .unwrap_or_else(|| format!("AWS S3 ({})", config.region)),
+        prefix: config.key_prefix.clone(),
+        origin: config.public_url.as_deref().and_then(origin_of),
+        abort_after_days: i32::try_from(days).unwrap_or(i32::MAX),
+    }
 }
 
 /// A client for an external store, from the standard AWS configuration chain.

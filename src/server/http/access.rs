@@ -20,7 +20,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use crate::api::ApiError;
+use crate::api::error::ApiError;
 use crate::server::http::rate_limit::{Clients, RateLimiter};
 use crate::server::system;
 

@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::api::ApiError;
+use crate::api::error::ApiError;
 
 /// Beyond this many clients tracked, buckets that have refilled are forgotten.
 const MAX_TRACKED: usize = 10_000;

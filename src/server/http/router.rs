@@ -16,7 +16,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use s3s::HttpError;
 use s3s::service::S3Service;
 
-use crate::api::ApiError;
+use crate::api::error::ApiError;
 use crate::app::{App, shell};
 use crate::components::text;
 use crate::server::http::access::{Access, login, login_page, logout, require_login};

@@ -6,9 +6,10 @@ use axum::http::request::Parts;
 use futures::{StreamExt, stream};
 use leptos::prelude::use_context;
 
-use crate::api::{
-    Answer, ApiError, CompletedPart, Completion, PartToSign, SignedPart, StartRequest,
-    StoredObject, StoredPart, UploadMethod, UploadStart,
+use crate::api::error::ApiError;
+use crate::api::types::{
+    Answer, CompletedPart, Completion, PartToSign, SignedPart, StartRequest, StoredObject,
+    StoredPart, UploadMethod, UploadStart,
 };
 use crate::core::checksum::{composite_crc32c, is_crc32c};
 use crate::core::key::{Date, attachment_disposition, object_key, upload_id_at, uploaded_path};

@@ -7,7 +7,8 @@
 //! ListObjectsV2 calls with a delimiter). The cursor is the last key listed, so any
 //! server can serve the next page.
 
-use crate::api::{ApiError, FilePage, ListedFile};
+use crate::api::error::ApiError;
+use crate::api::types::{FilePage, ListedFile};
 use crate::core::key::{attachment_disposition, display_name, uploaded_path};
 use crate::server::s3::client::{ObjectSummary, Storage};
 use crate::server::state::app_state;

@@ -6,7 +6,7 @@ pub mod calls;
 pub mod file_list;
 pub mod token;
 
-use crate::api::ApiError;
+use crate::api::error::ApiError;
 use crate::server::s3::error::StoreError;
 
 /// What the browser is told of a failed store call; the details are logged here, once.
