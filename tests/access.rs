@@ -64,6 +64,21 @@ async fn a_private_drop_needs_a_login() {
         serde_json::from_str::<ApiError>(&body).ok(),
         Some(ApiError::LoginRequired)
     );
+    // Every server function is behind the login, whatever its path.
+    for call in [
+        "policy",
+        "uploads/start-batch",
+        "uploads/sign",
+        "files/list",
+    ] {
+        let refused = http
+            .post(server.url(&format!("/api/{call}")))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(refused.status().as_u16(), 401, "{call}");
+    }
     // Operators' endpoints stay reachable.
     let health = http
         .get(server.url("/healthz"))
@@ -71,6 +86,17 @@ async fn a_private_drop_needs_a_login() {
         .await
         .expect("answers");
     assert_eq!(health.status().as_u16(), 200);
+    // So does the embedded store: presigned requests authorise themselves, and an
+    // unsigned one gets S3's refusal, not the login form.
+    if !common::external_store() {
+        let store = http
+            .get(server.url(&format!("/{}/some/key", server.bucket)))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(store.status().as_u16(), 403);
+        assert!(store.text().await.expect("xml").contains("<Code>"));
+    }
 
     // A wrong password earns nothing; a forged cookie is refused.
     let wrong = http

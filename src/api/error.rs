@@ -64,24 +64,58 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A request the server could not read is answered with its status too.
+    fn on_server(self) -> Self {
+        #[cfg(feature = "ssr")]
+        return self.respond();
+        #[cfg(not(feature = "ssr"))]
+        self
+    }
+}
+
 impl FromServerFnError for ApiError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Args(text) | ServerFnErrorErr::MissingArg(text) => {
-                Self::BadRequest(text)
+                Self::BadRequest(text).on_server()
             }
             // On the server, a body that does not decode is the caller's mistake. In the
             // page, an answer that does not decode was not s3drop's: a proxy's 502 page
             // while a server restarts, a cut connection. Worth trying again.
             ServerFnErrorErr::Deserialization(text) if cfg!(feature = "ssr") => {
-                Self::BadRequest(text)
+                Self::BadRequest(text).on_server()
             }
             ServerFnErrorErr::Deserialization(text) => {
                 Self::Transport(format!("an unexpected answer from the network: {text}"))
             }
             other => Self::Transport(other.to_string()),
         }
+    }
+}
+
+/// On the server, an error knows its answer: its status and itself as JSON.
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for ApiError {
+    fn into_response(self) -> axum::response::Response {
+        let status = axum::http::StatusCode::from_u16(self.status())
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(self)).into_response()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl ApiError {
+    /// Sets this error's status on the server function's answer (server functions
+    /// answer 500 for every error unless told otherwise), and passes it on.
+    pub fn respond(self) -> Self {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = axum::http::StatusCode::from_u16(self.status())
+        {
+            response.set_status(status);
+        }
+        self
     }
 }

@@ -27,20 +27,26 @@ use crate::core::policy::UploadPolicy;
 /// The policy the server enforces, so the page can explain it and pre-check files.
 #[server(endpoint = "policy")]
 pub async fn fetch_policy() -> Result<UploadPolicy, ApiError> {
-    crate::server::upload::calls::upload_policy().await
+    crate::server::upload::calls::upload_policy()
+        .await
+        .map_err(ApiError::respond)
 }
 
 /// Starts an upload of a file; the server chooses the key and the way to send it.
 #[server(endpoint = "uploads/start", input = Json)]
 pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError> {
-    crate::server::upload::calls::start_upload(request).await
+    crate::server::upload::calls::start_upload(request)
+        .await
+        .map_err(ApiError::respond)
 }
 
 /// Starts many uploads in one call, each checked on its own: the answers come in the
 /// order of `files`, a refused file's as its error.
 #[server(endpoint = "uploads/start-batch", input = Json)]
 pub async fn start_uploads(files: Vec<StartRequest>) -> Result<Vec<Answer<UploadStart>>, ApiError> {
-    crate::server::upload::calls::start_uploads(files).await
+    crate::server::upload::calls::start_uploads(files)
+        .await
+        .map_err(ApiError::respond)
 }
 
 /// Presigns the given parts, each bound to its exact length (and checksum, if given).
@@ -50,13 +56,17 @@ pub async fn sign_parts(
     token: String,
     parts: Vec<PartToSign>,
 ) -> Result<Vec<SignedPart>, ApiError> {
-    crate::server::upload::calls::sign_parts(token, parts).await
+    crate::server::upload::calls::sign_parts(token, parts)
+        .await
+        .map_err(ApiError::respond)
 }
 
 /// Lists the parts the store already holds for a multipart upload (to resume one).
 #[server(endpoint = "uploads/parts", input = Json)]
 pub async fn list_parts(token: String) -> Result<Vec<StoredPart>, ApiError> {
-    crate::server::upload::calls::list_parts(token).await
+    crate::server::upload::calls::list_parts(token)
+        .await
+        .map_err(ApiError::respond)
 }
 
 /// Finishes an upload: checks the stored parts (or the single object) against the plan.
@@ -65,7 +75,9 @@ pub async fn complete_upload(
     token: String,
     parts: Vec<CompletedPart>,
 ) -> Result<StoredObject, ApiError> {
-    crate::server::upload::calls::complete_upload(token, parts).await
+    crate::server::upload::calls::complete_upload(token, parts)
+        .await
+        .map_err(ApiError::respond)
 }
 
 /// Finishes many uploads in one call, each checked as `complete_upload` checks it; the
@@ -74,24 +86,32 @@ pub async fn complete_upload(
 pub async fn complete_uploads(
     uploads: Vec<Completion>,
 ) -> Result<Vec<Answer<StoredObject>>, ApiError> {
-    crate::server::upload::calls::complete_uploads(uploads).await
+    crate::server::upload::calls::complete_uploads(uploads)
+        .await
+        .map_err(ApiError::respond)
 }
 
 /// Abandons a multipart upload; the store drops every part it holds for it.
 #[server(endpoint = "uploads/abort", input = Json)]
 pub async fn abort_upload(token: String) -> Result<(), ApiError> {
-    crate::server::upload::calls::abort_upload(token).await
+    crate::server::upload::calls::abort_upload(token)
+        .await
+        .map_err(ApiError::respond)
 }
 
 /// A page of the files in the store, newest first, `limit` at most, starting `after` a
 /// page's `next`; `None` when the operator has not turned the list on.
 #[server(endpoint = "files/list", input = Json)]
 pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<FilePage>, ApiError> {
-    crate::server::upload::file_list::list_files(after, limit).await
+    crate::server::upload::file_list::list_files(after, limit)
+        .await
+        .map_err(ApiError::respond)
 }
 
 /// Deletes a file s3drop uploaded, when the operator allows it.
 #[server(endpoint = "files/delete", input = Json)]
 pub async fn delete_file(key: String) -> Result<(), ApiError> {
-    crate::server::upload::calls::delete_file(key).await
+    crate::server::upload::calls::delete_file(key)
+        .await
+        .map_err(ApiError::respond)
 }

@@ -137,14 +137,7 @@ pub async fn build(
                 .public_url
                 .as_deref()
                 .is_some_and(|u| u.starts_with("https://"));
-            let bucket = route.as_ref().map(|r| r.bucket.as_str());
-            Access::new(
-                password.0.clone(),
-                &token_key,
-                secure,
-                bucket,
-                clients.clone(),
-            )
+            Access::new(password.0.clone(), &token_key, secure, clients.clone())
         }),
         limit: ApiLimit {
             limiter: std::sync::Arc::new(RateLimiter::new(

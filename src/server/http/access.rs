@@ -2,8 +2,9 @@
 //! login. A correct password earns a session cookie (HttpOnly, SameSite=Strict, signed
 //! with the server's secret, so any instance accepts it and nobody can forge it).
 //!
-//! Presigned URLs authorise themselves and stay reachable; so do `/healthz`, `/readyz`
-//! and `/metrics` (keep the last from the public at the proxy), and the site's assets.
+//! The router puts only the page and the server functions behind these guards: presigned
+//! URLs authorise themselves and stay reachable; so do `/healthz`, `/readyz` and
+//! `/metrics` (keep the last from the public at the proxy), and the site's assets.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,8 +42,6 @@ pub struct Access {
     key: Vec<u8>,
     /// Whether cookies are marked `Secure` (the public URL is https).
     secure: bool,
-    /// Paths anyone may reach: the store's bucket path and the operators' endpoints.
-    open_prefixes: Vec<String>,
     /// Wrong passwords, by client.
     guesses: Arc<RateLimiter>,
     clients: Clients,
@@ -57,33 +56,11 @@ impl std::fmt::Debug for Access {
 impl Access {
     /// Private mode with `password`, sessions signed with `key`; wrong passwords are
     /// counted per client as `clients` tells them apart.
-    pub fn new(
-        password: String,
-        key: &[u8],
-        secure: bool,
-        bucket: Option<&str>,
-        clients: Clients,
-    ) -> Self {
-        let mut open_prefixes: Vec<String> = [
-            "/login",
-            "/logout",
-            "/healthz",
-            "/readyz",
-            "/metrics",
-            "/pkg/",
-            "/favicon.ico",
-        ]
-        .map(String::from)
-        .to_vec();
-        if let Some(bucket) = bucket {
-            open_prefixes.push(format!("/{bucket}/"));
-            open_prefixes.push(format!("/{bucket}"));
-        }
+    pub fn new(password: String, key: &[u8], secure: bool, clients: Clients) -> Self {
         Self {
             password,
             key: [b"s3drop session\0".as_slice(), key].concat(),
             secure,
-            open_prefixes,
             guesses: Arc::new(RateLimiter::new(1.0 / SECONDS_PER_GUESS, GUESSES_AT_ONCE)),
             clients,
         }
@@ -123,12 +100,6 @@ impl Access {
         offered.verify(&expected.finalize().into_bytes()).is_ok()
     }
 
-    fn is_open(&self, path: &str) -> bool {
-        self.open_prefixes
-            .iter()
-            .any(|p| path == p || (p.ends_with('/') && path.starts_with(p.as_str())))
-    }
-
     fn cookie(&self, value: &str, max_age: u64) -> String {
         let secure = if self.secure { "; Secure" } else { "" };
         format!("{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
@@ -147,32 +118,36 @@ fn session_cookie(request: &Request) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-/// Lets requests with a valid session (or to open paths) through; sends pages to the
-/// login form and refuses server functions with 401.
-pub async fn require_login(
+/// Whether the request carries a valid session, or the drop is open.
+fn may_enter(access: Option<&Access>, request: &Request) -> bool {
+    access.is_none_or(|access| {
+        session_cookie(request)
+            .is_some_and(|value| access.is_valid_session(&value, system::now_secs()))
+    })
+}
+
+/// In front of the page: without a session, to the login form.
+pub async fn require_login_for_pages(
     State(access): State<Option<Access>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(access) = access else {
+    if may_enter(access.as_ref(), &request) {
         return next.run(request).await;
-    };
-    let path = request.uri().path();
-    let logged_in = session_cookie(&request)
-        .is_some_and(|value| access.is_valid_session(&value, system::now_secs()));
-    if logged_in || access.is_open(path) {
-        return next.run(request).await;
-    }
-    if path.starts_with("/api/") {
-        let body = serde_json::to_string(&ApiError::LoginRequired).unwrap_or_default();
-        return (
-            StatusCode::UNAUTHORIZED,
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response();
     }
     Redirect::to("/login").into_response()
+}
+
+/// In front of the server functions: without a session, 401 and the API's error.
+pub async fn require_login_for_calls(
+    State(access): State<Option<Access>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if may_enter(access.as_ref(), &request) {
+        return next.run(request).await;
+    }
+    ApiError::LoginRequired.into_response()
 }
 
 /// The login form's fields.
@@ -262,13 +237,7 @@ mod tests {
     use super::*;
 
     fn access() -> Access {
-        Access::new(
-            "correct horse".into(),
-            b"key",
-            false,
-            Some("s3drop"),
-            Clients::default(),
-        )
+        Access::new("correct horse".into(), b"key", false, Clients::default())
     }
 
     #[test]
@@ -281,7 +250,6 @@ mod tests {
             "correct horse".into(),
             b"other key",
             false,
-            None,
             Clients::default(),
         );
         assert!(!other.is_valid_session(&value, 0));
@@ -294,23 +262,11 @@ mod tests {
     }
 
     #[test]
-    fn passwords_and_open_paths() {
+    fn passwords_and_cookies() {
         let a = access();
         assert!(a.is_password("correct horse"));
         assert!(!a.is_password("correct horse "));
         assert!(!a.is_password(""));
-        for open in [
-            "/login",
-            "/healthz",
-            "/pkg/s3drop.wasm",
-            "/s3drop/uploads/x",
-            "/s3drop",
-        ] {
-            assert!(a.is_open(open), "{open}");
-        }
-        for closed in ["/", "/api/uploads/start", "/loginx", "/s3dropx", "/pkgx"] {
-            assert!(!a.is_open(closed), "{closed}");
-        }
         assert!(a.cookie("v", 5).contains("HttpOnly; SameSite=Strict"));
     }
 }

@@ -14,17 +14,16 @@ use crate::server::http::metrics::Metrics;
 use crate::server::state::AppState;
 use crate::server::system;
 
+/// Where the server functions' endpoints start (Leptos' default prefix).
+const API_PREFIX: &str = "/api/";
+
 /// The header that carries a request's id, from a proxy in front or made up here.
 pub const REQUEST_ID: &str = "x-request-id";
 
 /// Logs one line per request (method, path, status, duration; never the query string,
-/// which carries presigned signatures), tags everything logged meanwhile with a request
-/// id, and records server functions' latencies.
-pub async fn trace_requests(
-    State(metrics): State<Arc<Metrics>>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// which carries presigned signatures) and tags everything logged meanwhile with a
+/// request id.
+pub async fn trace_requests(request: Request, next: Next) -> Response {
     let id = request
         .headers()
         .get(REQUEST_ID)
@@ -37,9 +36,6 @@ pub async fn trace_requests(
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     let elapsed = started.elapsed();
-    if let Some(function) = path.strip_prefix("/api/") {
-        metrics.observe(function, elapsed);
-    }
     span.in_scope(|| {
         tracing::info!(
             %method,
@@ -52,6 +48,20 @@ pub async fn trace_requests(
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
+    response
+}
+
+/// Records each server function's latency, under its endpoint's name.
+pub async fn time_calls(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let name = path.strip_prefix(API_PREFIX).unwrap_or(&path);
+    metrics.observe(name, started.elapsed());
     response
 }
 
@@ -73,7 +83,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// The metrics in Prometheus' text format.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics_page(State(state): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

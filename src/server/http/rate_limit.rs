@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -165,23 +165,10 @@ pub async fn limit(
     request: Request,
     next: Next,
 ) -> Response {
-    let path = request.uri().path();
-    if !path.starts_with("/api/") {
-        return next.run(request).await;
-    }
     let client = limit.clients.of(peer.ip(), request.headers());
     if !limit.limiter.allow(client, Instant::now()) {
-        tracing::warn!(%client, %path, "rate limited");
-        let body = serde_json::to_string(&ApiError::RateLimited).unwrap_or_default();
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [
-                (header::RETRY_AFTER, "1"),
-                (header::CONTENT_TYPE, "application/json"),
-            ],
-            body,
-        )
-            .into_response();
+        tracing::warn!(%client, path = request.uri().path(), "rate limited");
+        return ([(header::RETRY_AFTER, "1")], ApiError::RateLimited).into_response();
     }
     next.run(request).await
 }

@@ -1,26 +1,27 @@
-//! The HTTP surface in one router: the page, the server functions, the site's static
-//! files and, when used, the embedded store on the app's own origin.
+//! The HTTP surface: the page, the server functions, the login, the operators'
+//! endpoints, the site's static files and, when used, the embedded store on the app's
+//! own origin, each mounted with the layers that guard it.
 
 use axum::Router;
-use axum::body::Body;
 use axum::error_handling::HandleError;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::http::Uri;
-use axum::middleware::{from_fn_with_state, map_response};
+use axum::middleware::from_fn_with_state;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, get, on, post};
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos::server_fn;
 use s3s::HttpError;
 use s3s::service::S3Service;
 
-use crate::api::error::ApiError;
-use crate::app::{App, shell};
+use crate::app::shell;
 use crate::components::text;
-use crate::server::http::access::{Access, login, login_page, logout, require_login};
-use crate::server::http::health::{healthz, metrics, readyz, trace_requests};
+use crate::server::http::access::{
+    Access, login, login_page, logout, require_login_for_calls, require_login_for_pages,
+};
+use crate::server::http::health::{healthz, metrics_page, readyz, time_calls, trace_requests};
 use crate::server::http::rate_limit::{ApiLimit, limit};
 use crate::server::http::security_headers::{Policy, provide_page_nonce, secure};
 use crate::server::state::AppState;
@@ -28,9 +29,6 @@ use crate::server::state::AppState;
 /// The largest server-function request body: a batch of 100 starts with the longest
 /// names and folders is ~110 KiB, the completion of a 10,000-part upload ~900 KiB.
 const MAX_CALL_BODY: usize = 2 * 1024 * 1024;
-
-/// Larger error bodies are not server function errors and pass through untouched.
-const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// The embedded store and the bucket path it answers under.
 pub struct StoreRoute {
@@ -50,8 +48,17 @@ pub struct Guards {
     pub limit: ApiLimit,
 }
 
-/// Builds the app's router. The store is mounted with `route_service`, never `nest`:
-/// SigV4 signs the full path, so the store must see the path the client signed.
+/// Builds the app's router from its parts, each with its own layers, so what guards a
+/// route follows from where it is mounted:
+///
+/// - public: health, readiness, metrics, the embedded store (presigned URLs authorise
+///   themselves), the site's files and the not-found page;
+/// - the login form and logout;
+/// - the app: the page (behind the login) and the server functions (behind the login and
+///   the rate limit).
+///
+/// The store is mounted with `route_service`, never `nest`: SigV4 signs the full path, so
+/// the store must see the path the client signed.
 pub fn router(
     leptos_options: LeptosOptions,
     state: AppState,
@@ -63,17 +70,49 @@ pub fn router(
         access,
         limit: api_limit,
     } = guards;
-    let routes = generate_route_list(App);
-    let operations = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .with_state(state.clone());
+    // Leptos runs the page's and the server functions' tasks on tokio.
+    let _ = any_spawner::Executor::init_tokio();
+    let metrics = state.metrics.clone();
+    let context = {
+        let (state, options) = (state.clone(), leptos_options.clone());
+        move || {
+            provide_context(state.clone());
+            provide_context(options.clone());
+            provide_page_nonce();
+        }
+    };
+
+    let calls = server_fn::axum::server_fn_paths().fold(Router::new(), |router, (path, method)| {
+        let context = context.clone();
+        let handler = move |request: Request| {
+            leptos_axum::handle_server_fns_with_context(context.clone(), request)
+        };
+        let method = MethodFilter::try_from(method).unwrap_or(MethodFilter::POST);
+        router.route(path, on(method, handler))
+    });
+    let calls = calls
+        // Server function arguments are small; parts never pass through here.
+        .layer(DefaultBodyLimit::max(MAX_CALL_BODY))
+        .layer(from_fn_with_state(metrics.clone(), time_calls))
+        .layer(from_fn_with_state(api_limit, limit))
+        .layer(from_fn_with_state(access.clone(), require_login_for_calls));
+    let page = {
+        let options = leptos_options.clone();
+        leptos_axum::render_app_to_stream_with_context(context, move || shell(options.clone()))
+    };
+    let page = Router::new()
+        .route("/", get(page))
+        .layer(from_fn_with_state(access.clone(), require_login_for_pages));
     let login = Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-        .with_state(access.clone());
-    let mut router = Router::new();
+        .with_state(access);
+
+    let mut public = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_page))
+        .with_state(state);
     if let Some(StoreRoute { bucket, service }) = store {
         let service = HandleError::new(service, store_failure);
         for path in [
@@ -81,53 +120,20 @@ pub fn router(
             format!("/{bucket}/"),
             format!("/{bucket}/{{*key}}"),
         ] {
-            router = router.route_service(&path, service.clone());
+            public = public.route_service(&path, service.clone());
         }
     }
-    let metrics = state.metrics.clone();
-    router
-        .leptos_routes_with_context(
-            &leptos_options,
-            routes,
-            move || {
-                provide_context(state.clone());
-                provide_page_nonce();
-            },
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+    let files = Router::new()
         .fallback(file_or_not_found)
-        .layer(map_response(api_error_status))
-        // Server function arguments are small; parts never pass through here.
-        .layer(DefaultBodyLimit::max(MAX_CALL_BODY))
-        .with_state(leptos_options)
-        .merge(operations)
+        .with_state(leptos_options);
+
+    public
         .merge(login)
-        .layer(from_fn_with_state(access, require_login))
-        .layer(from_fn_with_state(api_limit, limit))
+        .merge(page)
+        .merge(calls)
+        .merge(files)
         .layer(from_fn_with_state(security, secure))
         .layer(from_fn_with_state(metrics, trace_requests))
-}
-
-/// Server functions answer every error with 500; this gives each [`ApiError`] its own
-/// status (422 for a refused file, 403 for a bad token, …), so clients and logs can tell
-/// a caller's mistake from a server fault.
-async fn api_error_status(response: Response) -> Response {
-    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
-        parts.status = StatusCode::INTERNAL_SERVER_ERROR;
-        return Response::from_parts(parts, Body::from("the server failed"));
-    };
-    if let Ok(error) = serde_json::from_slice::<ApiError>(&bytes) {
-        parts.status =
-            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    }
-    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// A failure below the S3 protocol (the protocol's own errors are already S3 answers).
