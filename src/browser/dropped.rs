@@ -2,13 +2,13 @@
 //! Directory Entries API), files picked from a folder (`webkitRelativePath`), pasted
 //! files; each with the folder it was in, which the key keeps.
 
-use js_sys::{Array, Promise, Reflect};
+use js_sys::{Array, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     DataTransfer, FileList, FileSystemDirectoryEntry, FileSystemEntry, FileSystemFileEntry,
 };
 
+use super::settled;
 use crate::core::key::folder_of;
 
 /// A file the person gave, and the folder it was in (`photos/2024`; empty for a file on
@@ -92,7 +92,7 @@ async fn read_all(directory: &FileSystemDirectoryEntry) -> Vec<FileSystemEntry> 
     let reader = directory.create_reader();
     let mut all = Vec::new();
     loop {
-        let batch = callback_promise(|resolve, reject| {
+        let batch = settled(|resolve, reject| {
             let _ = reader.read_entries_with_callback_and_callback(resolve, reject);
         })
         .await;
@@ -107,20 +107,7 @@ async fn read_all(directory: &FileSystemDirectoryEntry) -> Vec<FileSystemEntry> 
 }
 
 async fn file_of(entry: FileSystemFileEntry) -> Result<web_sys::File, JsValue> {
-    callback_promise(|resolve, reject| entry.file_with_callback_and_callback(resolve, reject))
+    settled(|resolve, reject| entry.file_with_callback_and_callback(resolve, reject))
         .await
         .map(JsCast::unchecked_into)
-}
-
-/// A promise over an API that takes success and error callbacks.
-async fn callback_promise(
-    call: impl FnOnce(&js_sys::Function, &js_sys::Function),
-) -> Result<JsValue, JsValue> {
-    let mut call = Some(call);
-    let promise = Promise::new(&mut |resolve, reject| {
-        if let Some(call) = call.take() {
-            call(&resolve, &reject);
-        }
-    });
-    JsFuture::from(promise).await
 }

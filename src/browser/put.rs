@@ -1,7 +1,6 @@
 //! One PUT of a blob to a presigned URL, with upload progress. `fetch` reports no
 //! upload progress, so this is XHR, wrapped as a future that aborts the request if dropped.
 
-use futures::channel::oneshot;
 use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -17,6 +16,7 @@ pub enum Body {
     Bytes(Uint8Array),
 }
 
+use super::settled;
 use crate::core::checksum::is_checksum_refusal;
 use crate::core::retry::Failure;
 
@@ -50,27 +50,17 @@ pub async fn put(
             .map_err(|_| Failure::Network)?;
     }
 
-    let (sender, finished) = oneshot::channel::<bool>();
-    let sender = std::rc::Rc::new(std::cell::RefCell::new(Some(sender)));
-    let settle = |loaded: bool| {
-        let sender = sender.clone();
-        Closure::<dyn FnMut()>::new(move || {
-            if let Some(sender) = sender.borrow_mut().take() {
-                let _ = sender.send(loaded);
-            }
-        })
-    };
-    let on_load = settle(true);
-    let on_error = settle(false);
+    let finished = settled(|loaded, failed| {
+        xhr.set_onload(Some(loaded));
+        xhr.set_onerror(Some(failed));
+        xhr.set_onabort(Some(failed));
+        xhr.set_ontimeout(Some(failed));
+    });
     let on_upload_progress =
         Closure::<dyn FnMut(ProgressEvent)>::new(move |event: ProgressEvent| {
             // Progress counts are byte counts well within f64's exact range.
             on_progress(event.loaded() as u64);
         });
-    xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
-    xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    xhr.set_onabort(Some(on_error.as_ref().unchecked_ref()));
-    xhr.set_ontimeout(Some(on_error.as_ref().unchecked_ref()));
     if let Ok(upload) = xhr.upload() {
         upload.set_onprogress(Some(on_upload_progress.as_ref().unchecked_ref()));
     }
@@ -84,11 +74,11 @@ pub async fn put(
         Body::Bytes(bytes) => xhr.send_with_opt_js_u8_array(Some(bytes)),
     }
     .map_err(|_| Failure::Network)?;
-    let loaded = finished.await.unwrap_or(false);
+    let loaded = finished.await.is_ok();
     guard.done = true;
 
-    // The closures must outlive the request; drop them only now.
-    drop((on_load, on_error, on_upload_progress));
+    // The progress closure must outlive the request; drop it only now.
+    drop(on_upload_progress);
     if !loaded {
         return Err(Failure::Network);
     }

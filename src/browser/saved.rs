@@ -9,12 +9,12 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use futures::channel::oneshot;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbDatabase, IdbObjectStore, IdbOpenDbRequest, IdbRequest, IdbTransactionMode};
 
+use super::settled;
 use crate::core::plan::PartPlan;
 
 const DATABASE: &str = "s3drop";
@@ -240,25 +240,10 @@ async fn open() -> Result<IdbDatabase, JsValue> {
 
 /// Waits for a request to succeed or fail.
 async fn settle(request: &IdbRequest) -> Result<JsValue, JsValue> {
-    let (sender, receiver) = oneshot::channel::<bool>();
-    let sender = Rc::new(RefCell::new(Some(sender)));
-    let settle_with = |ok: bool| {
-        let sender = sender.clone();
-        Closure::<dyn FnMut()>::new(move || {
-            if let Some(sender) = sender.borrow_mut().take() {
-                let _ = sender.send(ok);
-            }
-        })
-    };
-    let on_success = settle_with(true);
-    let on_error = settle_with(false);
-    request.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
-    request.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    let ok = receiver.await.unwrap_or(false);
-    drop((on_success, on_error));
-    if ok {
-        request.result()
-    } else {
-        Err(JsValue::NULL)
-    }
+    settled(|done, failed| {
+        request.set_onsuccess(Some(done));
+        request.set_onerror(Some(failed));
+    })
+    .await?;
+    request.result()
 }

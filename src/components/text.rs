@@ -14,6 +14,16 @@ pub const NOT_FOUND: &str = "Page not found.";
 /// The link from the "not found" page to the drop page.
 pub const GO_TO_PAGE: &str = "Go to the upload page.";
 
+/// The login form of a private drop (written by the server, without the app).
+pub const LOGIN_TITLE: &str = "s3drop: log in";
+pub const LOGIN_HELP: &str = "This drop is private. Log in to upload.";
+pub const PASSWORD: &str = "Password";
+pub const LOG_IN: &str = "Log in";
+pub const WRONG_PASSWORD: &str = "That password is not right.";
+pub fn too_many_guesses(seconds: f64) -> String {
+    format!("Too many wrong passwords. Try again in {seconds} seconds.")
+}
+
 pub const DROP_HINT: &str = "Drop files or folders here";
 pub const DROP_OR: &str = "or";
 pub const CHOOSE_FILES: &str = "Choose files";

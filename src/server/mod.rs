@@ -7,6 +7,7 @@ pub mod cli;
 pub mod embedded_store;
 pub mod http;
 pub mod s3;
+pub mod signing;
 pub mod state;
 pub mod system;
 pub mod upload;

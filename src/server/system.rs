@@ -1,5 +1,8 @@
-//! What the server reads from the operating system: the clock and randomness. Kept
-//! apart so pure code receives time and ids as arguments.
+//! What the server asks of the operating system: the clock, randomness, and files
+//! written whole. Kept apart so pure code receives time and ids as arguments.
+
+use std::io::{self, Write};
+use std::path::Path;
 
 /// Seconds since the Unix epoch.
 pub fn now_secs() -> u64 {
@@ -19,10 +22,41 @@ pub fn now_ms() -> u64 {
 
 /// A random 128-bit identifier in hex, safe in keys, file names and URLs.
 pub fn random_id() -> String {
-    let mut bytes = [0u8; 16];
+    random_hex(16)
+}
+
+/// `len` random bytes in hex.
+pub fn random_hex(len: usize) -> String {
+    let mut bytes = vec![0u8; len];
     // Without the OS random source no id, key or secret can be trusted: stop loudly.
     getrandom::fill(&mut bytes).expect("the OS random source is available");
     hex::encode(bytes)
+}
+
+/// Writes `bytes` to `path` so that after a crash it is either whole or as it was:
+/// to `aside` first (on the same file system), fsync, rename over `path`, fsync the
+/// folder. `private` files are readable by their owner only.
+pub fn write_atomically(aside: &Path, path: &Path, bytes: &[u8], private: bool) -> io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let mut file = options.open(aside)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    match path.parent() {
+        Some(folder) => {
+            std::fs::create_dir_all(folder)?;
+            std::fs::rename(aside, path)?;
+            std::fs::File::open(folder)?.sync_all()
+        }
+        None => std::fs::rename(aside, path),
+    }
 }
 
 /// Installs the process-wide TLS crypto provider (aws-lc-rs, the AWS SDK's own) that

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::server::system::{random_hex, write_atomically};
+
 /// The generated secrets.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Secrets {
@@ -40,37 +42,17 @@ pub fn load_or_create(data_dir: &Path) -> io::Result<Secrets> {
         }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             let secrets = Secrets {
-                token_key: random_hex(32)?,
-                store_access_key: format!("S3DROP{}", random_hex(7)?.to_ascii_uppercase()),
-                store_secret_key: random_hex(20)?,
+                token_key: random_hex(32),
+                store_access_key: format!("S3DROP{}", random_hex(7).to_ascii_uppercase()),
+                store_secret_key: random_hex(20),
             };
             std::fs::create_dir_all(data_dir)?;
             let bytes = serde_json::to_vec_pretty(&secrets).map_err(io::Error::other)?;
-            write_private(&path, &bytes)?;
+            write_atomically(&path.with_extension("tmp"), &path, &bytes, true)?;
             Ok(secrets)
         }
         Err(e) => Err(e),
     }
-}
-
-fn random_hex(len: usize) -> io::Result<String> {
-    let mut bytes = vec![0u8; len];
-    getrandom::fill(&mut bytes).map_err(io::Error::other)?;
-    Ok(hex::encode(bytes))
-}
-
-/// Writes a file only its owner can read, atomically.
-fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(tmp, path)
 }
 
 #[cfg(test)]

@@ -23,7 +23,6 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::fs;
-use tokio::io::AsyncWriteExt;
 
 /// What the store records of an object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,17 +140,16 @@ impl Layout {
     }
 }
 
+use crate::server::system::write_atomically;
 pub use crate::server::system::{now_secs, random_id};
 
 /// Writes `value` as JSON to `path` atomically: aside, fsync, rename, fsync the directory.
 pub async fn write_json<T: Serialize>(layout: &Layout, path: &Path, value: &T) -> io::Result<()> {
     let bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
-    let tmp = layout.tmp_file();
-    let mut file = fs::File::create(&tmp).await?;
-    file.write_all(&bytes).await?;
-    file.sync_all().await?;
-    drop(file);
-    publish(&tmp, path).await
+    let (tmp, path) = (layout.tmp_file(), path.to_owned());
+    tokio::task::spawn_blocking(move || write_atomically(&tmp, &path, &bytes, false))
+        .await
+        .map_err(io::Error::other)?
 }
 
 /// Moves a finished temporary file to `path`, creating its directory, and makes the

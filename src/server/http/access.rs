@@ -15,14 +15,13 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
-use sha2::Sha256;
 
 use crate::api::error::ApiError;
+use crate::components::text;
+use crate::server::http::plain_page::plain_page;
 use crate::server::http::rate_limit::{Clients, RateLimiter};
+use crate::server::signing::Signer;
 use crate::server::system;
 
 /// The session cookie's name.
@@ -39,7 +38,7 @@ pub const SECONDS_PER_GUESS: f64 = 12.0;
 #[derive(Clone)]
 pub struct Access {
     password: String,
-    key: Vec<u8>,
+    signer: Signer,
     /// Whether cookies are marked `Secure` (the public URL is https).
     secure: bool,
     /// Wrong passwords, by client.
@@ -59,22 +58,16 @@ impl Access {
     pub fn new(password: String, key: &[u8], secure: bool, clients: Clients) -> Self {
         Self {
             password,
-            key: [b"s3drop session\0".as_slice(), key].concat(),
+            signer: Signer::new(b"s3drop session\0", key),
             secure,
             guesses: Arc::new(RateLimiter::new(1.0 / SECONDS_PER_GUESS, GUESSES_AT_ONCE)),
             clients,
         }
     }
 
-    fn mac(&self) -> Hmac<Sha256> {
-        Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length")
-    }
-
     /// A session cookie value valid until `expires_at` (Unix seconds).
     pub fn session(&self, expires_at: u64) -> String {
-        let mut mac = self.mac();
-        mac.update(expires_at.to_string().as_bytes());
-        let tag = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        let tag = self.signer.tag(expires_at.to_string().as_bytes());
         format!("{expires_at}.{tag}")
     }
 
@@ -83,21 +76,15 @@ impl Access {
         let Some((expires_at, tag)) = value.split_once('.') else {
             return false;
         };
-        let (Ok(expiry), Ok(tag)) = (expires_at.parse::<u64>(), URL_SAFE_NO_PAD.decode(tag)) else {
+        let Ok(expiry) = expires_at.parse::<u64>() else {
             return false;
         };
-        let mut mac = self.mac();
-        mac.update(expires_at.as_bytes());
-        mac.verify_slice(&tag).is_ok() && now < expiry
+        self.signer.verify(expires_at.as_bytes(), tag) && now < expiry
     }
 
     /// Whether `given` is the password, compared in constant time.
     pub fn is_password(&self, given: &str) -> bool {
-        let mut expected = self.mac();
-        expected.update(self.password.as_bytes());
-        let mut offered = self.mac();
-        offered.update(given.as_bytes());
-        offered.verify(&expected.finalize().into_bytes()).is_ok()
+        self.signer.same(given.as_bytes(), self.password.as_bytes())
     }
 
     fn cookie(&self, value: &str, max_age: u64) -> String {
@@ -178,7 +165,7 @@ pub async fn login(
     if !wait.is_zero() {
         let seconds = wait.as_secs_f64().ceil().max(1.0);
         tracing::warn!(%client, seconds, "login refused: too many wrong passwords");
-        let message = format!("Too many wrong passwords. Try again in {seconds} seconds.");
+        let message = text::too_many_guesses(seconds);
         return (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, seconds.to_string())],
@@ -192,7 +179,7 @@ pub async fn login(
         tokio::time::sleep(Duration::from_millis(300)).await;
         return (
             StatusCode::UNAUTHORIZED,
-            Html(login_html(Some("That password is not right."))),
+            Html(login_html(Some(text::WRONG_PASSWORD))),
         )
             .into_response();
     }
@@ -219,17 +206,19 @@ fn login_html(error: Option<&str>) -> String {
     let error = error
         .map(|e| format!("<p class=\"notice\" role=\"alert\">{e}</p>"))
         .unwrap_or_default();
-    format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>s3drop: log in</title><link rel=\"stylesheet\" href=\"/pkg/s3drop.css\"></head>\
-         <body><main><header class=\"masthead\"><h1>s3drop</h1>\
-         <p>This drop is private. Log in to upload.</p></header>{error}\
+    let main = format!(
+        "<header class=\"masthead\"><h1>{}</h1><p>{}</p></header>{error}\
          <form method=\"post\" action=\"/login\" class=\"login\">\
-         <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required autofocus>\
-         <button type=\"submit\" class=\"button\">Log in</button></form></main></body></html>"
-    )
+         <label for=\"password\">{}</label>\
+         <input id=\"password\" name=\"password\" type=\"password\" \
+         autocomplete=\"current-password\" required autofocus>\
+         <button type=\"submit\" class=\"button\">{}</button></form>",
+        text::TITLE,
+        text::LOGIN_HELP,
+        text::PASSWORD,
+        text::LOG_IN,
+    );
+    plain_page(text::LANGUAGE, text::LOGIN_TITLE, &main)
 }
 
 #[cfg(test)]

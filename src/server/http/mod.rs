@@ -4,6 +4,7 @@
 pub mod access;
 pub mod health;
 pub mod metrics;
+pub mod plain_page;
 pub mod rate_limit;
 pub mod router;
 pub mod security_headers;

@@ -22,6 +22,7 @@ use crate::server::http::access::{
     Access, login, login_page, logout, require_login_for_calls, require_login_for_pages,
 };
 use crate::server::http::health::{healthz, metrics_page, readyz, time_calls, trace_requests};
+use crate::server::http::plain_page::plain_page;
 use crate::server::http::rate_limit::{ApiLimit, limit};
 use crate::server::http::security_headers::{Policy, provide_page_nonce, secure};
 use crate::server::state::AppState;
@@ -152,15 +153,11 @@ async fn file_or_not_found(uri: Uri, state: State<LeptosOptions>, request: Reque
     if response.status() != StatusCode::NOT_FOUND {
         return response;
     }
-    let page = format!(
-        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><link rel=\"stylesheet\" href=\"/pkg/s3drop.css\"></head>\
-         <body><main><p>{} <a href=\"/\">{}</a></p></main></body></html>",
-        text::LANGUAGE,
-        text::TITLE,
+    let main = format!(
+        "<p>{} <a href=\"/\">{}</a></p>",
         text::NOT_FOUND,
-        text::GO_TO_PAGE,
+        text::GO_TO_PAGE
     );
+    let page = plain_page(text::LANGUAGE, text::TITLE, &main);
     (StatusCode::NOT_FOUND, Html(page)).into_response()
 }

@@ -6,11 +6,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 use crate::core::plan::PartPlan;
+use crate::server::signing::Signer;
 
 /// What a token vouches for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,41 +40,26 @@ pub enum TokenError {
 }
 
 /// Signs and verifies tokens with one secret.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct TokenSigner {
-    secret: Vec<u8>,
-}
-
-impl std::fmt::Debug for TokenSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TokenSigner(..)")
-    }
+    signer: Signer,
 }
 
 impl TokenSigner {
     /// A signer with `secret` (at least 32 bytes of randomness in practice).
-    pub fn new(secret: impl Into<Vec<u8>>) -> Self {
+    pub fn new(secret: impl AsRef<[u8]>) -> Self {
+        // Tokens are tagged under the bare secret (no purpose prefix), as servers have
+        // always tagged them, so instances of two versions accept each other's tokens.
         Self {
-            secret: secret.into(),
+            signer: Signer::new(b"", secret.as_ref()),
         }
-    }
-
-    fn mac(&self) -> Hmac<Sha256> {
-        // HMAC accepts keys of any length.
-        Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes keys of any length")
     }
 
     /// Issues a token for `claims`.
     pub fn sign(&self, claims: &Claims) -> String {
         let payload = serde_json::to_vec(claims).unwrap_or_default();
-        let mut mac = self.mac();
-        mac.update(&payload);
-        let tag = mac.finalize().into_bytes();
-        format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(payload),
-            URL_SAFE_NO_PAD.encode(tag)
-        )
+        let tag = self.signer.tag(&payload);
+        format!("{}.{tag}", URL_SAFE_NO_PAD.encode(payload))
     }
 
     /// Checks a token's signature (in constant time), shape and expiry at `now` (Unix seconds).
@@ -84,12 +68,9 @@ impl TokenSigner {
         let payload = URL_SAFE_NO_PAD
             .decode(payload)
             .map_err(|_| TokenError::Invalid)?;
-        let tag = URL_SAFE_NO_PAD
-            .decode(tag)
-            .map_err(|_| TokenError::Invalid)?;
-        let mut mac = self.mac();
-        mac.update(&payload);
-        mac.verify_slice(&tag).map_err(|_| TokenError::Invalid)?;
+        if !self.signer.verify(&payload, tag) {
+            return Err(TokenError::Invalid);
+        }
         let claims: Claims = serde_json::from_slice(&payload).map_err(|_| TokenError::Invalid)?;
         if !claims.plan.is_valid() {
             return Err(TokenError::Invalid);
