@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use leptos::config::get_configuration;
-use s3drop::server::cli::config::{Config, LogFormat};
+use s3drop::server::cli::config::{Config, LogFormat, Mode};
 use s3drop::server::cli::startup;
 use tracing_subscriber::EnvFilter;
 
@@ -20,28 +20,26 @@ async fn main() -> ExitCode {
         LogFormat::Human => logs.init(),
         LogFormat::Json => logs.json().init(),
     }
-    if config.check_config {
+    let mode = config.mode();
+    if mode == Mode::CheckConfig {
         print!("{}", config.describe());
-        return match config.validate() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("s3drop: {err}");
-                ExitCode::from(2)
-            }
-        };
     }
-    if config.check_store || config.setup_store {
-        if let Err(err) = config.validate() {
-            eprintln!("s3drop: {err}");
-            return ExitCode::from(2);
+    if let Err(err) = config.validate() {
+        eprintln!("s3drop: {err}");
+        return ExitCode::from(2);
+    }
+    match mode {
+        Mode::Serve => {}
+        Mode::CheckConfig => return ExitCode::SUCCESS,
+        Mode::CheckStore | Mode::SetUpStore => {
+            let (report, usable) = startup::store_command(&config, mode).await;
+            print!("{report}");
+            return if usable {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
         }
-        let (report, usable) = startup::store_command(&config).await;
-        print!("{report}");
-        return if usable {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        };
     }
     let leptos_options = match get_configuration(None) {
         Ok(conf) => conf.leptos_options,

@@ -21,10 +21,13 @@ const NEEDS_STORE: &str = "needs an external store: scripts/test.sh starts them"
 /// store: the report and whether the store is usable.
 async fn store_command(flags: &[&str]) -> (String, bool) {
     assert!(external_store(), "{NEEDS_STORE}");
-    let mut args = vec!["s3drop", "--check-store"];
+    let mut args = vec!["s3drop"];
+    if !flags.contains(&"--setup-store") {
+        args.push("--check-store");
+    }
     args.extend_from_slice(flags);
     let config = Config::load(args).expect("valid flags");
-    startup::store_command(&config).await
+    startup::store_command(&config, config.mode()).await
 }
 
 #[tokio::test]

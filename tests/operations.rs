@@ -181,9 +181,11 @@ fn check_config_shows_precedence_flags_env_file_defaults() {
     };
     assert!(line("key_prefix").contains("flag/") && line("key_prefix").ends_with("(flag)"));
     assert!(line("region").contains("env-region") && line("region").ends_with("(env)"));
-    assert!(line("part_size").contains("16777216") && line("part_size").ends_with("(file)"));
+    assert!(line("part_size").contains("16MiB") && line("part_size").ends_with("(file)"));
     assert!(line("url_ttl_secs").ends_with("(default)"));
     assert!(!text.contains("from-the-file"), "secrets are never printed");
+    assert!(line("secret").contains("(set)") && line("secret").ends_with("(file)"));
+    assert!(line("access_password").contains("(unset)"));
 
     // An invalid combination is refused with the setting named, and exit status 2.
     let output = Command::new(env!("CARGO_BIN_EXE_s3drop"))

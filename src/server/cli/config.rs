@@ -2,7 +2,6 @@
 //! file (flags over environment over file over defaults), checked once at start-up so
 //! a bad value stops the server with a message naming the setting and the fix.
 
-use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt::Write;
 use std::net::SocketAddr;
@@ -29,17 +28,17 @@ pub struct Config {
     pub config: Option<PathBuf>,
 
     /// Print the effective settings and where each came from, then exit
-    #[arg(long)]
+    #[arg(long, group = "mode")]
     pub check_config: bool,
 
     /// Check the external bucket as s3drop and browsers will use it (endpoint,
     /// credentials, bucket, CORS for --public-url, lifecycle), then exit
-    #[arg(long)]
+    #[arg(long, group = "mode")]
     pub check_store: bool,
 
     /// Add the CORS rule (for --public-url's origin) and the lifecycle rule s3drop needs
     /// to the external bucket, keeping its other rules; then check it and exit
-    #[arg(long)]
+    #[arg(long, group = "mode")]
     pub setup_store: bool,
 
     /// Log format: `human` lines, or `json` objects for log collectors
@@ -150,10 +149,45 @@ pub struct Config {
     #[arg(long, env = "S3DROP_STALE_UPLOAD_HOURS", default_value_t = 24)]
     pub stale_upload_hours: u64,
 
-    /// Where each setting came from (`flag`, `env`, `file`, `default`), for `--check-config`.
+    /// Each setting as given and where it came from, in `--help`'s order, for
+    /// `--check-config`.
     #[arg(skip)]
-    pub sources: BTreeMap<String, &'static str>,
+    pub settings: Vec<Setting>,
 }
+
+/// What the command line asks s3drop to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Serve the page (the default).
+    Serve,
+    /// `--check-config`: print the settings, check them, exit.
+    CheckConfig,
+    /// `--check-store`: check the external bucket, exit.
+    CheckStore,
+    /// `--setup-store`: add the bucket's rules, check it, exit.
+    SetUpStore,
+}
+
+/// One setting as `--check-config` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    /// The setting's id (its flag with `_` for `-`).
+    pub id: String,
+    /// The value as given (secrets only say whether they are set).
+    pub value: String,
+    /// `flag`, `env`, `file` or `default`.
+    pub source: &'static str,
+}
+
+/// Flags that choose what to do rather than set something.
+const NOT_SETTINGS: [&str; 6] = [
+    "config",
+    "check_config",
+    "check_store",
+    "setup_store",
+    "help",
+    "version",
+];
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -204,11 +238,7 @@ impl Config {
                 let arg = Self::command()
                     .get_arguments()
                     .find(|a| {
-                        a.get_long() == Some(&name)
-                            && !matches!(
-                                name.as_str(),
-                                "config" | "check-config" | "check-store" | "setup-store"
-                            )
+                        a.get_long() == Some(&name) && !NOT_SETTINGS.contains(&a.get_id().as_str())
                     })
                     .map(|a| a.get_id().to_string())
                     .ok_or_else(|| {
@@ -242,83 +272,55 @@ impl Config {
         let mut config = Self::from_arg_matches(&matches)?;
         for arg in Self::command().get_arguments() {
             let id = arg.get_id().as_str();
+            if NOT_SETTINGS.contains(&id) {
+                continue;
+            }
             let source = match matches.value_source(id) {
                 _ if from_file.iter().any(|f| f == id) => "file",
                 Some(ValueSource::CommandLine) => "flag",
                 Some(ValueSource::EnvVariable) => "env",
                 _ => "default",
             };
-            config.sources.insert(id.to_owned(), source);
+            let given: Option<Vec<String>> = matches
+                .get_raw(id)
+                .map(|values| values.map(|v| v.to_string_lossy().into_owned()).collect());
+            let value = match given {
+                Some(_) if arg.is_hide_env_values_set() => "(set)".to_owned(),
+                None if arg.is_hide_env_values_set() => "(unset)".to_owned(),
+                Some(values) if !values.is_empty() => values.join(","),
+                _ => "(unset)".to_owned(),
+            };
+            config.settings.push(Setting {
+                id: id.to_owned(),
+                value,
+                source,
+            });
         }
         Ok(config)
     }
 
+    /// What the command line asks for (clap lets at most one of the modes through).
+    pub fn mode(&self) -> Mode {
+        match (self.check_config, self.check_store, self.setup_store) {
+            (true, _, _) => Mode::CheckConfig,
+            (_, true, _) => Mode::CheckStore,
+            (_, _, true) => Mode::SetUpStore,
+            _ => Mode::Serve,
+        }
+    }
+
+    /// Where a setting came from.
+    pub fn source(&self, id: &str) -> &'static str {
+        self.settings
+            .iter()
+            .find(|s| s.id == id)
+            .map_or("default", |s| s.source)
+    }
+
     /// The effective settings, one a line with where it came from; secrets are hidden.
     pub fn describe(&self) -> String {
-        let values = [
-            ("bind", format!("{:?}", self.bind)),
-            ("public_url", format!("{:?}", self.public_url)),
-            ("data_dir", self.data_dir.display().to_string()),
-            ("bucket", format!("{:?}", self.bucket)),
-            ("endpoint_url", format!("{:?}", self.endpoint_url)),
-            ("store_public_url", format!("{:?}", self.store_public_url)),
-            ("path_style", self.path_style.to_string()),
-            ("region", self.region.clone()),
-            ("key_prefix", self.key_prefix.clone()),
-            ("max_file_size", self.max_file_size.to_string()),
-            ("allowed_types", self.allowed_types.join(",")),
-            ("max_files", format!("{:?}", self.max_files)),
-            ("part_size", self.part_size.to_string()),
-            ("url_ttl_secs", self.url_ttl_secs.to_string()),
-            ("token_ttl_secs", self.token_ttl_secs.to_string()),
-            (
-                "secret",
-                if self.secret.is_some() {
-                    "(set)"
-                } else {
-                    "(generated)"
-                }
-                .into(),
-            ),
-            ("access_key_id", format!("{:?}", self.access_key_id)),
-            (
-                "secret_access_key",
-                if self.secret_access_key.is_some() {
-                    "(set)"
-                } else {
-                    "(unset)"
-                }
-                .into(),
-            ),
-            ("stale_upload_hours", self.stale_upload_hours.to_string()),
-            ("list_files", self.list_files.to_string()),
-            ("allow_delete", self.allow_delete.to_string()),
-            ("rate_limit", self.rate_limit.to_string()),
-            (
-                "trusted_proxy",
-                self.trusted_proxy
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
-            (
-                "access_password",
-                if self.access_password.is_some() {
-                    "(set: private)"
-                } else {
-                    "(unset: open)"
-                }
-                .into(),
-            ),
-            (
-                "log_format",
-                format!("{:?}", self.log_format).to_lowercase(),
-            ),
-        ];
         let mut out = String::new();
-        for (id, value) in values {
-            let source = self.sources.get(id).copied().unwrap_or("default");
+        for Setting { id, value, source } in &self.settings {
             let _ = writeln!(out, "{id:<20} {value:<40} ({source})");
         }
         out
@@ -469,10 +471,20 @@ mod tests {
         assert_eq!(c.url_ttl_secs, 60);
         assert!(c.path_style);
         assert_eq!(c.allowed_types, ["image/*", "text/plain"]);
-        assert_eq!(c.sources["part_size"], "file");
-        assert_eq!(c.sources["key_prefix"], "flag");
-        assert_eq!(c.sources["region"], "default");
+        assert_eq!(c.source("part_size"), "file");
+        assert_eq!(c.source("key_prefix"), "flag");
+        assert_eq!(c.source("region"), "default");
         assert!(c.describe().contains("from-flag/"));
+    }
+
+    #[test]
+    fn one_mode_at_a_time() {
+        assert_eq!(config(&[]).mode(), Mode::Serve);
+        assert_eq!(config(&["--check-config"]).mode(), Mode::CheckConfig);
+        assert_eq!(config(&["--check-store"]).mode(), Mode::CheckStore);
+        assert_eq!(config(&["--setup-store"]).mode(), Mode::SetUpStore);
+        let both = Config::load(["s3drop", "--check-store", "--setup-store"]);
+        assert!(both.is_err(), "two modes are refused");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
-use crate::server::cli::config::Config;
+use crate::server::cli::config::{Config, Mode};
 use crate::server::cli::secrets;
 use crate::server::embedded_store::EmbeddedStore;
 use crate::server::http::access::Access;
@@ -156,7 +156,6 @@ pub async fn build(
 
 /// Binds, builds and serves until SIGINT or SIGTERM.
 pub async fn run(config: Config, leptos_options: LeptosOptions) -> Result<(), StartError> {
-    config.validate().map_err(StartError::Config)?;
     let addr = config.bind.unwrap_or(leptos_options.site_addr);
     let listener = TcpListener::bind(addr)
         .await
@@ -250,9 +249,9 @@ fn embedded_client(endpoint: &str, secrets: &secrets::Secrets) -> aws_sdk_s3::Cl
     sdk_client(&shared, Some(endpoint), true)
 }
 
-/// `--check-store` and `--setup-store`: answers the report to print and whether the
-/// store can be used.
-pub async fn store_command(config: &Config) -> (String, bool) {
+/// `--check-store` and `--setup-store` (`Mode::SetUpStore` sets up first): answers the
+/// report to print and whether the store can be used.
+pub async fn store_command(config: &Config, mode: Mode) -> (String, bool) {
     let Some(bucket) = &config.bucket else {
         return (
             "the embedded store needs no setup (it is s3drop's own; no --bucket is set)\n".into(),
@@ -262,7 +261,7 @@ pub async fn store_command(config: &Config) -> (String, bool) {
     let storage = external_storage(config, bucket).await;
     let target = store_target(config);
     let mut out = String::new();
-    if config.setup_store {
+    if mode == Mode::SetUpStore {
         match bucket_check::set_up(&storage, &target).await {
             Ok(done) => {
                 for change in done {
