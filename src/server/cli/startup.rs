@@ -206,10 +206,7 @@ async fn sweep_forever(state: AppState, prefix: String, max_age: Duration) {
         match swept {
             Ok(0) => {}
             Ok(swept) => {
-                state
-                    .metrics
-                    .stale_swept
-                    .fetch_add(swept as u64, std::sync::atomic::Ordering::Relaxed);
+                state.metrics.stale_swept.inc_by(swept as u64);
                 tracing::info!(swept, "aborted stale multipart uploads");
             }
             Err(err) => tracing::warn!(%err, "could not sweep stale multipart uploads"),

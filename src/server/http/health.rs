@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
-use crate::server::http::metrics::Metrics;
+use crate::server::http::metrics::{CONTENT_TYPE, Metrics};
 use crate::server::state::AppState;
 use crate::server::system;
 
@@ -85,7 +85,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// The metrics in Prometheus' text format.
 pub async fn metrics_page(State(state): State<AppState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, CONTENT_TYPE)],
         state.metrics.render(),
     )
         .into_response()

@@ -1,148 +1,128 @@
 //! Prometheus metrics: counters of uploads and bytes, and latency histograms of the
-//! server functions, rendered in the text exposition format at `/metrics`.
-//!
-//! A handful of atomics is all s3drop needs; no registry crate is involved.
+//! server functions, served at `/metrics` in Prometheus' text format (0.0.4), kept
+//! and written by the `prometheus-client` crate.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// The server's metrics; shared through the app state.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    /// Uploads started, as single PUTs.
-    pub started_single: AtomicU64,
-    /// Uploads started, as multipart uploads.
-    pub started_multipart: AtomicU64,
-    /// Uploads completed.
-    pub completed: AtomicU64,
-    /// Bytes in completed uploads.
-    pub bytes_completed: AtomicU64,
-    /// Uploads aborted (cancelled, or given up by the browser).
-    pub aborted: AtomicU64,
-    /// Completions refused (parts or size not as planned, upload gone).
-    pub failed: AtomicU64,
-    /// Stale multipart uploads aborted by the sweeper.
-    pub stale_swept: AtomicU64,
-    /// Server function latencies, by function.
-    latencies: Mutex<BTreeMap<String, Histogram>>,
+/// The `Content-Type` of what [`Metrics::render`] writes.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+
+/// How an upload was started.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Method {
+    method: &'static str,
 }
 
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+/// Which server function a latency is of.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Function {
+    r#fn: String,
+}
+
+/// The server's metrics; shared through the app state.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    started: Family<Method, Counter>,
+    /// Uploads completed.
+    pub completed: Counter,
+    /// Bytes in completed uploads.
+    pub bytes_completed: Counter,
+    /// Uploads aborted (cancelled, or given up by the browser).
+    pub aborted: Counter,
+    /// Completions refused (parts or size not as planned, upload gone).
+    pub failed: Counter,
+    /// Stale multipart uploads aborted by the sweeper.
+    pub stale_swept: Counter,
+    latencies: Family<Function, Histogram, fn() -> Histogram>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let started = Family::<Method, Counter>::default();
+        let completed = Counter::default();
+        let bytes_completed = Counter::default();
+        let aborted = Counter::default();
+        let failed = Counter::default();
+        let stale_swept = Counter::default();
+        let latencies: Family<Function, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(|| Histogram::new(BUCKETS));
+        // Both ways of starting are shown from the first scrape, at zero.
+        for method in ["single", "multipart"] {
+            let _ = started.get_or_create(&Method { method });
+        }
+        registry.register("s3drop_uploads_started", "Uploads started", started.clone());
+        registry.register(
+            "s3drop_uploads_completed",
+            "Uploads completed",
+            completed.clone(),
+        );
+        registry.register(
+            "s3drop_bytes_completed",
+            "Bytes in completed uploads",
+            bytes_completed.clone(),
+        );
+        registry.register("s3drop_uploads_aborted", "Uploads aborted", aborted.clone());
+        registry.register("s3drop_uploads_failed", "Completions refused", failed.clone());
+        registry.register(
+            "s3drop_stale_uploads_swept",
+            "Stale multipart uploads aborted by the sweeper",
+            stale_swept.clone(),
+        );
+        registry.register(
+            "s3drop_server_fn_duration_seconds",
+            "Latency of server function calls",
+            latencies.clone(),
+        );
+        Self {
+            registry,
+            started,
+            completed,
+            bytes_completed,
+            aborted,
+            failed,
+            stale_swept,
+            latencies,
+        }
+    }
 }
 
 impl Metrics {
-    /// Adds one to a counter.
-    pub fn count(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
+    /// Counts an upload started, in one PUT or in parts.
+    pub fn started(&self, multipart: bool) {
+        let method = if multipart { "multipart" } else { "single" };
+        self.started.get_or_create(&Method { method }).inc();
     }
 
     /// Records how long a call to server function `name` took.
     pub fn observe(&self, name: &str, elapsed: Duration) {
-        let seconds = elapsed.as_secs_f64();
-        let mut latencies = self
-            .latencies
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let histogram = latencies.entry(name.to_owned()).or_default();
-        for (count, bound) in histogram.counts.iter_mut().zip(BUCKETS) {
-            if seconds <= bound {
-                *count += 1;
-            }
-        }
-        histogram.count += 1;
-        histogram.sum += seconds;
+        let function = Function {
+            r#fn: name.to_owned(),
+        };
+        self.latencies
+            .get_or_create(&function)
+            .observe(elapsed.as_secs_f64());
     }
 
     /// The metrics in Prometheus' text format.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        counter(
-            &mut out,
-            "s3drop_uploads_started_total",
-            "Uploads started.",
-            &[
-                ("method=\"single\"", load(&self.started_single)),
-                ("method=\"multipart\"", load(&self.started_multipart)),
-            ],
-        );
-        let plain = [
-            (
-                "s3drop_uploads_completed_total",
-                "Uploads completed.",
-                &self.completed,
-            ),
-            (
-                "s3drop_bytes_completed_total",
-                "Bytes in completed uploads.",
-                &self.bytes_completed,
-            ),
-            (
-                "s3drop_uploads_aborted_total",
-                "Uploads aborted.",
-                &self.aborted,
-            ),
-            (
-                "s3drop_uploads_failed_total",
-                "Completions refused.",
-                &self.failed,
-            ),
-            (
-                "s3drop_stale_uploads_swept_total",
-                "Stale multipart uploads aborted by the sweeper.",
-                &self.stale_swept,
-            ),
-        ];
-        for (name, help, value) in plain {
-            counter(&mut out, name, help, &[("", load(value))]);
-        }
-        let name = "s3drop_server_fn_duration_seconds";
-        let _ = writeln!(out, "# HELP {name} Latency of server function calls.");
-        let _ = writeln!(out, "# TYPE {name} histogram");
-        let latencies = self
-            .latencies
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (function, h) in latencies.iter() {
-            for (bound, count) in BUCKETS.iter().zip(h.counts) {
-                let _ = writeln!(
-                    out,
-                    "{name}_bucket{{fn=\"{function}\",le=\"{bound}\"}} {count}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{fn=\"{function}\",le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(out, "{name}_sum{{fn=\"{function}\"}} {}", h.sum);
-            let _ = writeln!(out, "{name}_count{{fn=\"{function}\"}} {}", h.count);
-        }
+        // Writing into a String cannot fail.
+        let _ = prometheus_text::encode(&mut out, &self.registry);
         out
-    }
-}
-
-fn counter(out: &mut String, name: &str, help: &str, values: &[(&str, u64)]) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} counter");
-    for (labels, value) in values {
-        if labels.is_empty() {
-            let _ = writeln!(out, "{name} {value}");
-        } else {
-            let _ = writeln!(out, "{name}{{{labels}}} {value}");
-        }
     }
 }
 
@@ -153,9 +133,9 @@ mod tests {
     #[test]
     fn counters_and_histograms_render_as_prometheus_text() {
         let metrics = Metrics::default();
-        Metrics::count(&metrics.started_multipart);
-        Metrics::count(&metrics.completed);
-        metrics.bytes_completed.fetch_add(42, Ordering::Relaxed);
+        metrics.started(true);
+        metrics.completed.inc();
+        metrics.bytes_completed.inc_by(42);
         metrics.observe("uploads/start", Duration::from_millis(30));
         metrics.observe("uploads/start", Duration::from_secs(20));
         let text = metrics.render();

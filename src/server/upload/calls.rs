@@ -16,7 +16,6 @@ use crate::core::key::{Date, attachment_disposition, object_key, upload_id_at, u
 use crate::core::limits::MAX_BATCH;
 use crate::core::plan::PartPlan;
 use crate::core::policy::{UploadPolicy, check_folder};
-use crate::server::http::metrics::Metrics;
 use crate::server::s3::client::{ListedPart, PartToComplete};
 use crate::server::state::{AppState, app_state};
 use crate::server::system;
@@ -160,11 +159,10 @@ async fn start_one(
         };
         (Some(upload_id), method)
     };
+    state.metrics.started(upload_id.is_some());
     let kind = if upload_id.is_some() {
-        Metrics::count(&state.metrics.started_multipart);
         "multipart"
     } else {
-        Metrics::count(&state.metrics.started_single);
         "single"
     };
     tracing::info!(%key, size = plan.size, kind, parts = plan.part_count, "upload started");
@@ -314,17 +312,14 @@ async fn complete_one(
     let result = finish(state, host, &claims, parts).await;
     match &result {
         Ok(stored) => {
-            Metrics::count(&state.metrics.completed);
-            state
-                .metrics
-                .bytes_completed
-                .fetch_add(stored.size, std::sync::atomic::Ordering::Relaxed);
+            state.metrics.completed.inc();
+            state.metrics.bytes_completed.inc_by(stored.size);
             let seconds = system::now_secs().saturating_sub(claims.started_at);
             let crc32c = stored.crc32c.as_deref().unwrap_or("none");
             tracing::info!(key = %claims.key, size = stored.size, seconds, crc32c, "upload completed");
         }
         Err(err) => {
-            Metrics::count(&state.metrics.failed);
+            state.metrics.failed.inc();
             tracing::warn!(key = %claims.key, reason = %err, "upload completion refused");
         }
     }
@@ -418,7 +413,7 @@ pub async fn abort_upload(token: String) -> Result<(), ApiError> {
         // leaves nothing behind.
         None => state.storage.delete(&claims.key).await?,
     }
-    Metrics::count(&state.metrics.aborted);
+    state.metrics.aborted.inc();
     tracing::info!(key = %claims.key, "upload aborted");
     Ok(())
 }
