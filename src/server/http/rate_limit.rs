@@ -6,6 +6,10 @@
 //! `--trusted-proxy` the client is the address the proxy forwarded (`X-Forwarded-For`).
 //! The bucket arithmetic and the address rule take their inputs as arguments and are
 //! tested on their own.
+//!
+//! Written here rather than taken from `governor`: the login limit counts only wrong
+//! passwords, so it must ask how long a client waits without spending a token, which
+//! governor's GCRA cells cannot (every check spends one); the one bucket serves both.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
