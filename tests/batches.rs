@@ -5,9 +5,7 @@
 mod common;
 
 use common::{MIB, TestServer, bytes, put_part};
-use s3drop::api::{
-    Answer, ApiError, SignedPart, StartRequest, StoredObject, UploadMethod, UploadStart,
-};
+use s3drop::api::{Answer, ApiError, SignedPart, StartRequest, StoredObject, UploadStart};
 use s3drop::core::checksum::crc32c;
 use s3drop::core::limits::MAX_BATCH;
 use serde_json::{Value, json};
@@ -40,22 +38,12 @@ async fn complete_batch(
         .await
 }
 
-/// The single PUT a start answered with, as a signed part.
+/// The single PUT a start answered with (the batch sent each small file's checksum).
 fn single_put(start: &UploadStart) -> SignedPart {
-    let UploadMethod::Single {
-        url,
-        headers,
-        expires_at,
-    } = &start.method
-    else {
-        panic!("expected a single PUT: {start:?}");
-    };
-    SignedPart {
-        part_number: 1,
-        url: url.clone(),
-        headers: headers.clone(),
-        expires_at: *expires_at,
-    }
+    start
+        .put
+        .clone()
+        .unwrap_or_else(|| panic!("expected a signed single PUT: {start:?}"))
 }
 
 async fn store_contents(server: &TestServer) -> (Vec<String>, Vec<String>) {
@@ -147,14 +135,8 @@ async fn a_batch_of_starts_is_answered_entry_by_entry() {
     let kinds: Vec<&str> = answers
         .iter()
         .map(|a| match a {
-            Ok(UploadStart {
-                method: UploadMethod::Single { .. },
-                ..
-            }) => "single",
-            Ok(UploadStart {
-                method: UploadMethod::Multipart { .. },
-                ..
-            }) => "multipart",
+            Ok(start) if start.is_multipart() => "multipart",
+            Ok(_) => "single",
             Err(ApiError::Refused(_)) => "refused",
             Err(ApiError::BadRequest(_)) => "bad",
             Err(_) => "other",

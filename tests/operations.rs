@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Parser as _;
 use common::{TestServer, bytes, send_parts};
-use s3drop::api::{StartRequest, StoredObject, UploadMethod, UploadStart};
+use s3drop::api::{SignedPart, StartRequest, StoredObject, UploadStart};
 use s3drop::server::cli::config::Config;
 use s3drop::server::cli::{secrets, startup};
 use serde_json::json;
@@ -215,12 +215,13 @@ async fn shutdown_lets_a_request_in_flight_finish() {
 
     // Start an upload whose body arrives slowly, over about a second.
     let http = reqwest::Client::new();
+    let body: Vec<u8> = (0..10).flat_map(|i| bytes(64 * 1024, i)).collect();
     let request = StartRequest {
         name: "slow.bin".into(),
         size: 10 * 64 * 1024,
         content_type: String::new(),
         folder: String::new(),
-        crc32c: None,
+        crc32c: Some(s3drop::core::checksum::crc32c(&body)),
     };
     let start: UploadStart = http
         .post(format!("http://{addr}/api/uploads/start"))
@@ -231,9 +232,7 @@ async fn shutdown_lets_a_request_in_flight_finish() {
         .json()
         .await
         .expect("started");
-    let UploadMethod::Single { url, headers, .. } = start.method else {
-        panic!("a single PUT");
-    };
+    let SignedPart { url, headers, .. } = start.put.expect("signed with its checksum");
     let chunks = futures::stream::iter(0..10).then(|i| async move {
         tokio::time::sleep(Duration::from_millis(100)).await;
         Ok::<_, std::io::Error>(bytes(64 * 1024, i))

@@ -3,10 +3,8 @@
 
 mod common;
 
-use common::{MIB, TestServer, bytes, plan_of, send_parts, start, to_sign};
-use s3drop::api::{
-    ApiError, CompletedPart, SignedPart, StoredObject, StoredPart, UploadMethod, UploadStart,
-};
+use common::{MIB, TestServer, bytes, plan_of, send_parts, single_put, start, to_sign};
+use s3drop::api::{ApiError, CompletedPart, SignedPart, StoredObject, StoredPart, UploadStart};
 use s3drop::core::checksum::is_checksum_refusal;
 use serde_json::json;
 
@@ -38,9 +36,11 @@ async fn a_small_file_goes_in_one_presigned_put() {
     let prefix = format!("{}uploads/", server.ns);
     assert!(start.key.starts_with(&prefix), "{}", start.key);
     assert!(start.key.ends_with("/notes 2026.txt"), "{}", start.key);
-    let UploadMethod::Single { url, headers, .. } = &start.method else {
-        panic!("expected a single PUT");
-    };
+    assert!(
+        start.put.is_none(),
+        "no URL is signed that the page would throw away"
+    );
+    let SignedPart { url, headers, .. } = single_put(&server, &start).await;
     let mut put = server.http.put(url).body(data.clone());
     for (name, value) in headers {
         put = put.header(name, value);
@@ -68,9 +68,7 @@ async fn presigned_urls_are_bound_to_length_and_type() {
     let start = start(&server, "a.txt", 100, "text/plain")
         .await
         .expect("started");
-    let UploadMethod::Single { url, .. } = &start.method else {
-        panic!("expected a single PUT");
-    };
+    let SignedPart { url, .. } = &single_put(&server, &start).await;
     let put = |url: String, content_type: &'static str, length: usize| {
         let request = server
             .http
@@ -106,9 +104,8 @@ async fn a_large_file_goes_in_parts_and_resumes_from_the_store() {
     let start = start(&server, "big.bin", data.len(), "")
         .await
         .expect("started");
-    let UploadMethod::Multipart { plan, .. } = &start.method else {
-        panic!("expected multipart");
-    };
+    assert!(start.is_multipart(), "expected multipart");
+    let plan = &start.plan;
     assert_eq!((plan.part_size, plan.part_count), (8 * MIB as u64, 3));
     let parts = send_parts(&server, &start, &data).await;
 
@@ -439,9 +436,8 @@ async fn a_checksum_signed_into_a_part_url_is_enforced_by_the_store() {
     let start = start(&server, "checked.bin", data.len(), "")
         .await
         .expect("started");
-    let UploadMethod::Multipart { plan, .. } = &start.method else {
-        panic!("multipart");
-    };
+    assert!(start.is_multipart());
+    let plan = &start.plan;
     let (from, to) = plan.range(1).expect("in plan");
     let part = &data[from as usize..to as usize];
     let crc = s3drop::core::checksum::crc32c(part);

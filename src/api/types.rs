@@ -33,24 +33,19 @@ pub struct UploadStart {
     pub token: String,
     /// When the token expires, in seconds since the Unix epoch (the upload must finish by then).
     pub expires_at: u64,
-    /// How to send the bytes.
-    pub method: UploadMethod,
+    /// How the file is cut: one part goes in a single PUT, more as a multipart upload.
+    pub plan: PartPlan,
+    /// A single PUT's URL, signed with the start when the request carried the file's
+    /// CRC32C (and bound to it); otherwise `sign_parts` signs part 1 like any part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub put: Option<SignedPart>,
 }
 
-/// How the bytes of a file go to the store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum UploadMethod {
-    /// One PUT of the whole file to `url`, with these headers (signed into the URL,
-    /// with the file's CRC32C when the request carried one), until `expires_at`
-    /// (seconds since the epoch). `sign_parts` for part 1 gives a fresh URL.
-    Single {
-        url: String,
-        headers: Vec<(String, String)>,
-        #[serde(default)]
-        expires_at: u64,
-    },
-    /// A multipart upload cut as `plan` says; parts are signed with `sign_parts`.
-    Multipart { upload_id: String, plan: PartPlan },
+impl UploadStart {
+    /// Whether the file goes as a multipart upload.
+    pub fn is_multipart(&self) -> bool {
+        self.plan.part_count > 1
+    }
 }
 
 /// A part the browser asks to have signed, with its checksum when it computed one.

@@ -26,7 +26,7 @@ use super::slots::{Connections, Slots};
 use super::{now_ms, queue::UploadQueue, sleep};
 use crate::api::{
     self, ApiError, CompletedPart, Completion, PartToSign, SignedPart, StartRequest, StoredObject,
-    UploadMethod, UploadStart,
+    UploadStart,
 };
 use crate::core::checksum::Crc32c;
 use crate::core::limits::{MIN_PART_SIZE, PARTS_IN_FLIGHT, SIGN_BATCH};
@@ -415,29 +415,7 @@ async fn start(shared: &Shared, picked: &Picked) -> Result<Session, ApiError> {
         crc32c,
     };
     let start = retrying(|| shared.starts.call(request.clone())).await?;
-    // A single PUT is a plan of one part. Its URL is used as it came when it is bound
-    // to the file's checksum, and signed again with it (like every part) otherwise.
-    let (plan, multipart, presigned) = match start.method {
-        UploadMethod::Single {
-            url,
-            headers,
-            expires_at,
-        } => {
-            let plan = PartPlan {
-                size: picked.size,
-                part_size: picked.size,
-                part_count: 1,
-            };
-            let presigned = signed_crc32c(&headers).is_some().then_some(SignedPart {
-                part_number: 1,
-                url,
-                headers,
-                expires_at,
-            });
-            (plan, false, presigned)
-        }
-        UploadMethod::Multipart { plan, .. } => (plan, true, None),
-    };
+    let (plan, multipart, presigned) = (start.plan, start.is_multipart(), start.put);
     Ok(Session {
         fingerprint: file_fingerprint(picked),
         name: picked.path(),

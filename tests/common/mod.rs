@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 
 use leptos::config::LeptosOptions;
-use s3drop::api::{ApiError, CompletedPart, SignedPart, StartRequest, UploadMethod, UploadStart};
+use s3drop::api::{ApiError, CompletedPart, SignedPart, StartRequest, UploadStart};
 use s3drop::core::checksum::crc32c;
 use s3drop::core::plan::PartPlan;
 use s3drop::server::cli::config::Config;
@@ -216,16 +216,26 @@ pub fn to_sign(numbers: &[u32]) -> serde_json::Value {
         .collect()
 }
 
-/// The plan of an upload: its parts, or one part for a single PUT of `size` bytes.
+/// The plan of an upload: its parts, or one part for a single PUT.
 pub fn plan_of(start: &UploadStart, size: usize) -> PartPlan {
-    match &start.method {
-        UploadMethod::Multipart { plan, .. } => *plan,
-        UploadMethod::Single { .. } => PartPlan {
-            size: size as u64,
-            part_size: size as u64,
-            part_count: 1,
-        },
+    assert_eq!(start.plan.size, size as u64, "the plan is of the file");
+    start.plan
+}
+
+/// A single-PUT upload's URL: the one its start carried, or part 1 signed now.
+pub async fn single_put(server: &TestServer, start: &UploadStart) -> SignedPart {
+    assert!(!start.is_multipart(), "expected a single PUT: {start:?}");
+    if let Some(put) = &start.put {
+        return put.clone();
     }
+    let signed: Vec<SignedPart> = server
+        .call(
+            "uploads/sign",
+            &serde_json::json!({ "token": start.token, "parts": to_sign(&[1]) }),
+        )
+        .await
+        .expect("signed");
+    signed.into_iter().next().expect("one part")
 }
 
 /// Signs every part of an upload with its CRC32C, PUTs `data` as the plan cuts it, last

@@ -76,7 +76,11 @@ impl Default for Metrics {
             bytes_completed.clone(),
         );
         registry.register("s3drop_uploads_aborted", "Uploads aborted", aborted.clone());
-        registry.register("s3drop_uploads_failed", "Completions refused", failed.clone());
+        registry.register(
+            "s3drop_uploads_failed",
+            "Completions refused",
+            failed.clone(),
+        );
         registry.register(
             "s3drop_stale_uploads_swept",
             "Stale multipart uploads aborted by the sweeper",

@@ -9,7 +9,7 @@ use leptos::prelude::use_context;
 use crate::api::error::ApiError;
 use crate::api::types::{
     Answer, CompletedPart, Completion, PartToSign, SignedPart, StartRequest, StoredObject,
-    StoredPart, UploadMethod, UploadStart,
+    StoredPart, UploadStart,
 };
 use crate::core::checksum::{composite_crc32c, is_crc32c};
 use crate::core::key::{Date, attachment_disposition, object_key, upload_id_at, uploaded_path};
@@ -134,30 +134,28 @@ async fn start_one(
     );
     let started_at = system::now_secs();
     let expires_at = started_at.saturating_add(state.token_ttl.as_secs());
-    let (upload_id, method) = if plan.part_count == 1 {
-        let put = state
-            .storage
-            .presign_put(
-                host,
-                &key,
-                &content_type,
-                request.size,
-                request.crc32c.as_deref(),
-            )
-            .await?;
-        let method = UploadMethod::Single {
-            url: put.url,
-            headers: put.headers,
-            expires_at: url_expiry(state, started_at),
+    let (upload_id, put) = if plan.part_count == 1 {
+        // Signed now only when it can be bound to the file's checksum: the page would
+        // throw an unbound URL away and sign part 1 with its checksum.
+        let put = match request.crc32c.as_deref() {
+            Some(crc32c) => {
+                let put = state
+                    .storage
+                    .presign_put(host, &key, &content_type, request.size, Some(crc32c))
+                    .await?;
+                Some(SignedPart {
+                    part_number: 1,
+                    url: put.url,
+                    headers: put.headers,
+                    expires_at: url_expiry(state, started_at),
+                })
+            }
+            None => None,
         };
-        (None, method)
+        (None, put)
     } else {
         let upload_id = state.storage.create_multipart(&key, &content_type).await?;
-        let method = UploadMethod::Multipart {
-            upload_id: upload_id.clone(),
-            plan,
-        };
-        (Some(upload_id), method)
+        (Some(upload_id), None)
     };
     state.metrics.started(upload_id.is_some());
     let kind = if upload_id.is_some() {
@@ -179,7 +177,8 @@ async fn start_one(
         key,
         token,
         expires_at,
-        method,
+        plan,
+        put,
     })
 }
 
