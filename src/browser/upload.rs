@@ -32,7 +32,7 @@ use crate::core::checksum::Crc32c;
 use crate::core::limits::{MIN_PART_SIZE, PARTS_IN_FLIGHT, SIGN_BATCH};
 use crate::core::plan::PartPlan;
 use crate::core::retry::{self, Failure};
-use crate::core::transfer::{Command, Event, Phase, SentPart, Transfer};
+use crate::core::transfer::{Command, Control, Event, Phase, SentPart, Transfer};
 
 /// Where a file's upload stands, as the page shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,25 +71,25 @@ impl FileStatus {
 
 /// Lets the page pause, resume or cancel one file's upload, queued or running.
 #[derive(Debug, Clone)]
-pub struct Controller(UnboundedSender<Event>);
+pub struct Controller(UnboundedSender<Control>);
 
 impl Controller {
     /// A controller and the receiver its upload listens to.
-    pub fn new() -> (Self, UnboundedReceiver<Event>) {
+    pub fn new() -> (Self, UnboundedReceiver<Control>) {
         let (sender, receiver) = mpsc::unbounded();
         (Self(sender), receiver)
     }
 
     pub fn pause(&self) {
-        let _ = self.0.unbounded_send(Event::Pause);
+        let _ = self.0.unbounded_send(Control::Pause);
     }
 
     pub fn resume(&self) {
-        let _ = self.0.unbounded_send(Event::Resume);
+        let _ = self.0.unbounded_send(Control::Resume);
     }
 
     pub fn cancel(&self) {
-        let _ = self.0.unbounded_send(Event::Cancel);
+        let _ = self.0.unbounded_send(Control::Cancel);
     }
 }
 
@@ -172,7 +172,7 @@ impl Uploader {
     pub fn enqueue(
         &self,
         picked: Picked,
-        controls: UnboundedReceiver<Event>,
+        controls: UnboundedReceiver<Control>,
         report: impl Fn(FileStatus) + Clone + 'static,
     ) {
         let size = picked.size;
@@ -250,7 +250,7 @@ impl Picked {
 async fn upload_file(
     shared: Shared,
     picked: Picked,
-    controls: UnboundedReceiver<Event>,
+    controls: UnboundedReceiver<Control>,
     report: impl Fn(FileStatus) + Clone + 'static,
 ) {
     let file = &picked.file;
@@ -472,7 +472,7 @@ async fn transfer(
     shared: &Shared,
     file: &File,
     session: &Session,
-    controls: UnboundedReceiver<Event>,
+    controls: UnboundedReceiver<Control>,
     report: impl Fn(FileStatus) + 'static,
 ) -> Outcome {
     // Truncation is fine: the seed only spreads retry jitter.
@@ -490,7 +490,7 @@ async fn transfer(
         signatures.borrow_mut().insert(1, signed.clone());
     }
     let (events, incoming) = mpsc::unbounded::<Event>();
-    let mut incoming = futures::stream::select(incoming, controls);
+    let mut incoming = futures::stream::select(incoming, controls.map(Event::from));
     // Every task started here is aborted when this returns or is dropped.
     let mut tasks = Tasks::default();
     let mut wake_at: Option<f64> = None;

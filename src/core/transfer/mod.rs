@@ -68,6 +68,25 @@ pub enum Event {
     Cancel,
 }
 
+/// What a person can ask of a running upload: the only events from outside the
+/// transfer's own work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Pause,
+    Resume,
+    Cancel,
+}
+
+impl From<Control> for Event {
+    fn from(control: Control) -> Self {
+        match control {
+            Control::Pause => Self::Pause,
+            Control::Resume => Self::Resume,
+            Control::Cancel => Self::Cancel,
+        }
+    }
+}
+
 /// Where the transfer stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Phase {

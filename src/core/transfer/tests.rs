@@ -336,7 +336,7 @@ fn pause_stops_parts_and_resume_sends_them_again() {
     let mut t = transfer(3, 2, 8);
     assert_eq!(start(&mut t, 3), vec![1, 2]);
     t.handle(sent(1), 0.0);
-    t.handle(Event::Pause, 1.0);
+    t.handle(Control::Pause.into(), 1.0);
     assert_eq!(t.phase(), &Phase::Paused);
     let commands = t.step(1.0);
     assert_eq!(cancels(&commands), vec![2]);
@@ -344,7 +344,7 @@ fn pause_stops_parts_and_resume_sends_them_again() {
     assert_eq!(t.step(100_000.0), vec![], "nothing happens while paused");
     // A part that reached the store just before the pause is kept.
     t.handle(sent(2), 2.0);
-    t.handle(Event::Resume, 3.0);
+    t.handle(Control::Resume.into(), 3.0);
     assert_eq!(sends(&t.step(3.0)), vec![3]);
     t.handle(sent(3), 4.0);
     assert!(matches!(t.step(4.0).as_slice(), [Command::Complete(p)] if p.len() == 3));
@@ -356,9 +356,9 @@ fn pause_during_a_retry_waits_for_resume() {
     start(&mut t, 1);
     t.handle(failed(1, Failure::Network), 0.0);
     t.handle(failed(1, Failure::Network), 0.0);
-    t.handle(Event::Pause, 0.0);
+    t.handle(Control::Pause.into(), 0.0);
     assert_eq!(t.step(10_000.0), vec![]);
-    t.handle(Event::Resume, 10_000.0);
+    t.handle(Control::Resume.into(), 10_000.0);
     assert_eq!(sends(&t.step(10_000.0)), vec![1]);
 }
 
@@ -366,13 +366,13 @@ fn pause_during_a_retry_waits_for_resume() {
 fn cancel_stops_everything_and_aborts_once() {
     let mut t = transfer(3, 4, 8);
     start(&mut t, 3);
-    t.handle(Event::Cancel, 0.0);
+    t.handle(Control::Cancel.into(), 0.0);
     let commands = t.step(0.0);
     assert_eq!(cancels(&commands), vec![1, 2, 3]);
     assert_eq!(commands.last(), Some(&Command::Abort));
     assert_eq!(t.step(0.0), vec![]);
     // Events after the end change nothing.
-    t.handle(Event::Resume, 0.0);
+    t.handle(Control::Resume.into(), 0.0);
     t.handle(sent(1), 0.0);
     assert_eq!(t.step(0.0), vec![]);
     assert_eq!(t.phase(), &Phase::Cancelled);

@@ -2,19 +2,20 @@
 //! while its ETag and any checksums the request names are computed; then checked against
 //! what the request promised before the caller may publish it.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use futures::StreamExt;
 use md5::{Digest, Md5};
 use s3s::checksum::ChecksumHasher;
 use s3s::dto::{ChecksumAlgorithm, StreamingBlob};
-use s3s::{S3Error, S3Result, TrailingHeaders, s3_error};
+use s3s::{S3Result, TrailingHeaders, s3_error};
 use tokio::fs;
 use tokio::io::{AsyncWriteExt, BufWriter};
 use xxhash_rust::xxh3::Xxh3;
 
+use super::checksums::{Algorithm, Checksums};
 use super::layout::{self, Layout};
+use super::wire::OrInternal;
 
 /// Write buffer size: large enough that a part costs few system calls.
 const WRITE_BUFFER: usize = 1 << 20;
@@ -25,31 +26,11 @@ pub struct Promised {
     pub content_length: Option<i64>,
     pub content_md5: Option<String>,
     pub algorithm: Option<ChecksumAlgorithm>,
-    /// Checksums by algorithm name (`crc32`, `crc32c`, `sha1`, `sha256`, `crc64nvme`).
-    pub checksums: BTreeMap<&'static str, String>,
+    /// The checksums the request's headers carry.
+    pub checksums: Checksums,
 }
 
 impl Promised {
-    /// What a PutObject or UploadPart request promised: its length, MD5, checksum
-    /// algorithm and checksum headers (in [`ALGORITHMS`] order).
-    pub fn new(
-        content_length: Option<i64>,
-        content_md5: Option<String>,
-        algorithm: Option<ChecksumAlgorithm>,
-        checksums: [Option<String>; 5],
-    ) -> Self {
-        Self {
-            content_length,
-            content_md5,
-            algorithm,
-            checksums: ALGORITHMS
-                .into_iter()
-                .zip(checksums)
-                .filter_map(|(name, value)| Some((name, value?)))
-                .collect(),
-        }
-    }
-
     /// Refuses a body announced as longer than `limit` before reading any of it.
     pub fn check_length(&self, limit: u64) -> S3Result<()> {
         match self.content_length.map(u64::try_from) {
@@ -80,12 +61,9 @@ pub struct Received {
     pub size: u64,
     /// The ETag, in hex, without quotes.
     pub etag: String,
-    /// The verified checksums, by algorithm.
-    pub checksums: BTreeMap<String, String>,
+    /// The verified checksums.
+    pub checksums: Checksums,
 }
-
-/// The checksum algorithms S3 defines, by the names their headers use.
-pub const ALGORITHMS: [&str; 5] = ["crc32", "crc32c", "sha1", "sha256", "crc64nvme"];
 
 /// Streams `body` to a temporary file and verifies it; on any failure the file is removed.
 pub async fn receive(
@@ -106,10 +84,11 @@ pub async fn receive(
         };
         let size = write_body(&tmp, body, &mut hasher, &mut digest).await?;
         if let Some(trailers) = trailers.and_then(|t| t.take()) {
-            for name in ALGORITHMS {
-                if let Some(value) = trailers.get(format!("x-amz-checksum-{name}").as_str()) {
+            for algorithm in Algorithm::ALL {
+                let header = format!("x-amz-checksum-{}", algorithm.name());
+                if let Some(value) = trailers.get(header.as_str()) {
                     let value = value.to_str().map_err(|_| s3_error!(InvalidArgument))?;
-                    promised.checksums.insert(name, value.to_owned());
+                    promised.checksums.set(algorithm, value.to_owned());
                 }
             }
         }
@@ -138,24 +117,24 @@ pub async fn receive(
 
 fn hasher_for(promised: &Promised) -> S3Result<ChecksumHasher> {
     let mut hasher = ChecksumHasher::default();
-    let mut wanted: Vec<&str> = promised.checksums.keys().copied().collect();
+    let mut wanted: Vec<Algorithm> = promised.checksums.iter().map(|(a, _)| a).collect();
     if let Some(algorithm) = &promised.algorithm {
         wanted.push(match algorithm.as_str() {
-            ChecksumAlgorithm::CRC32 => "crc32",
-            ChecksumAlgorithm::CRC32C => "crc32c",
-            ChecksumAlgorithm::SHA1 => "sha1",
-            ChecksumAlgorithm::SHA256 => "sha256",
-            ChecksumAlgorithm::CRC64NVME => "crc64nvme",
+            ChecksumAlgorithm::CRC32 => Algorithm::Crc32,
+            ChecksumAlgorithm::CRC32C => Algorithm::Crc32c,
+            ChecksumAlgorithm::SHA1 => Algorithm::Sha1,
+            ChecksumAlgorithm::SHA256 => Algorithm::Sha256,
+            ChecksumAlgorithm::CRC64NVME => Algorithm::Crc64Nvme,
             _ => return Err(s3_error!(InvalidArgument, "unsupported checksum algorithm")),
         });
     }
-    for name in wanted {
-        match name {
-            "crc32" => hasher.crc32 = Some(Default::default()),
-            "crc32c" => hasher.crc32c = Some(Default::default()),
-            "sha1" => hasher.sha1 = Some(Default::default()),
-            "sha256" => hasher.sha256 = Some(Default::default()),
-            _ => hasher.crc64nvme = Some(Default::default()),
+    for algorithm in wanted {
+        match algorithm {
+            Algorithm::Crc32 => hasher.crc32 = Some(Default::default()),
+            Algorithm::Crc32c => hasher.crc32c = Some(Default::default()),
+            Algorithm::Sha1 => hasher.sha1 = Some(Default::default()),
+            Algorithm::Sha256 => hasher.sha256 = Some(Default::default()),
+            Algorithm::Crc64Nvme => hasher.crc64nvme = Some(Default::default()),
         }
     }
     Ok(hasher)
@@ -182,9 +161,7 @@ async fn write_body(
     hasher: &mut ChecksumHasher,
     digest: &mut BodyDigest,
 ) -> S3Result<u64> {
-    let file = fs::File::create(tmp)
-        .await
-        .map_err(S3Error::internal_error)?;
+    let file = fs::File::create(tmp).await.or_internal()?;
     let mut writer = BufWriter::with_capacity(WRITE_BUFFER, file);
     let mut size: u64 = 0;
     while let Some(chunk) = body.next().await {
@@ -192,18 +169,11 @@ async fn write_body(
         digest.update(&chunk);
         hasher.update(&chunk);
         size += chunk.len() as u64;
-        writer
-            .write_all(&chunk)
-            .await
-            .map_err(S3Error::internal_error)?;
+        writer.write_all(&chunk).await.or_internal()?;
     }
-    writer.flush().await.map_err(S3Error::internal_error)?;
+    writer.flush().await.or_internal()?;
     // Durable before it can become visible: publishing renames it into place.
-    writer
-        .into_inner()
-        .sync_data()
-        .await
-        .map_err(S3Error::internal_error)?;
+    writer.into_inner().sync_data().await.or_internal()?;
     Ok(size)
 }
 
@@ -225,11 +195,7 @@ fn check_content_md5(promised: &Promised, md5: &[u8]) -> S3Result<()> {
     Ok(())
 }
 
-fn verify(
-    promised: &Promised,
-    size: u64,
-    hasher: ChecksumHasher,
-) -> S3Result<BTreeMap<String, String>> {
+fn verify(promised: &Promised, size: u64, hasher: ChecksumHasher) -> S3Result<Checksums> {
     if let Some(length) = promised.content_length
         && u64::try_from(length).ok() != Some(size)
     {
@@ -239,26 +205,24 @@ fn verify(
         ));
     }
     let computed = hasher.finalize();
-    let actual = [
-        ("crc32", computed.checksum_crc32),
-        ("crc32c", computed.checksum_crc32c),
-        ("sha1", computed.checksum_sha1),
-        ("sha256", computed.checksum_sha256),
-        ("crc64nvme", computed.checksum_crc64nvme),
-    ];
-    let mut verified = BTreeMap::new();
-    for (name, value) in actual {
-        let Some(value) = value else { continue };
-        match promised.checksums.get(name) {
-            Some(expected) if *expected != value => {
-                return Err(s3_error!(
-                    BadDigest,
-                    "the {name} checksum you specified did not match the body"
-                ));
-            }
-            _ => {
-                verified.insert(name.to_owned(), value);
-            }
+    let verified = Checksums {
+        crc32: computed.checksum_crc32,
+        crc32c: computed.checksum_crc32c,
+        sha1: computed.checksum_sha1,
+        sha256: computed.checksum_sha256,
+        crc64nvme: computed.checksum_crc64nvme,
+    };
+    for (algorithm, value) in verified.iter() {
+        if promised
+            .checksums
+            .get(algorithm)
+            .is_some_and(|sent| sent != value)
+        {
+            return Err(s3_error!(
+                BadDigest,
+                "the {} checksum you specified did not match the body",
+                algorithm.name()
+            ));
         }
     }
     Ok(verified)

@@ -15,7 +15,6 @@
 //!
 //! `<h>` is the SHA-256 of the key, so any key S3 allows maps to a safe file name.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +22,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::fs;
+
+use super::checksums::Checksums;
 
 /// What the store records of an object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,15 +36,24 @@ pub struct ObjectMeta {
     pub content_type: String,
     /// Seconds since the Unix epoch.
     pub last_modified: u64,
-    /// The data file's name, beside the metadata file (an object written in one PUT).
-    pub data: String,
-    /// Or the data files, in order, of an object completed from parts: each part's file
-    /// becomes the object's by a hard link, so completing costs no copy of the bytes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub segments: Vec<Segment>,
-    /// Checksums the writer supplied and the store verified, by algorithm (`crc32c`, …).
+    /// Where the bytes are.
+    #[serde(flatten)]
+    pub data: ObjectData,
+    /// Checksums the writer supplied and the store verified.
     #[serde(default)]
-    pub checksums: BTreeMap<String, String>,
+    pub checksums: Checksums,
+}
+
+/// An object's data files, beside its metadata file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ObjectData {
+    /// The data files, in order, of an object completed from parts: each part's file
+    /// becomes the object's by a hard link, so completing costs no copy of the bytes.
+    /// (Tried first: earlier versions wrote an empty `data` beside the segments.)
+    Segments { segments: Vec<Segment> },
+    /// One data file (an object written in one PUT).
+    File { data: String },
 }
 
 /// One data file of an object completed from parts.
@@ -56,13 +66,11 @@ pub struct Segment {
 impl ObjectMeta {
     /// The object's data files and their sizes, in order.
     pub fn files(&self) -> Vec<(&str, u64)> {
-        if self.segments.is_empty() {
-            vec![(self.data.as_str(), self.size)]
-        } else {
-            self.segments
-                .iter()
-                .map(|s| (s.data.as_str(), s.size))
-                .collect()
+        match &self.data {
+            ObjectData::File { data } => vec![(data.as_str(), self.size)],
+            ObjectData::Segments { segments } => {
+                segments.iter().map(|s| (s.data.as_str(), s.size)).collect()
+            }
         }
     }
 }
@@ -87,7 +95,7 @@ pub struct PartMeta {
     pub last_modified: u64,
     pub data: String,
     #[serde(default)]
-    pub checksums: BTreeMap<String, String>,
+    pub checksums: Checksums,
 }
 
 /// The store's directory tree.
@@ -129,9 +137,57 @@ impl Layout {
     }
 
     /// The directory and file stem of an object's files.
-    pub fn object_stem(&self, bucket: &str, key: &str) -> (PathBuf, String) {
+    fn object_stem(&self, bucket: &str, key: &str) -> (PathBuf, String) {
         let hash = hex::encode(Sha256::digest(key.as_bytes()));
         (self.bucket_dir(bucket).join(&hash[..2]), hash)
+    }
+
+    /// The directory of an object's files (its metadata and data side by side).
+    pub fn object_dir(&self, bucket: &str, key: &str) -> PathBuf {
+        self.object_stem(bucket, key).0
+    }
+
+    /// An object's metadata file: the commit point of each of its versions.
+    pub fn object_meta(&self, bucket: &str, key: &str) -> PathBuf {
+        let (dir, stem) = self.object_stem(bucket, key);
+        dir.join(format!("{stem}.json"))
+    }
+
+    /// A fresh name for an object's data file, in [`Self::object_dir`].
+    pub fn new_object_data(&self, bucket: &str, key: &str) -> String {
+        let (_, stem) = self.object_stem(bucket, key);
+        format!("{stem}.{}.data", random_id())
+    }
+
+    /// Fresh names for the data files of an object completed from parts, one per part
+    /// number, in [`Self::object_dir`].
+    pub fn new_object_segments(&self, bucket: &str, key: &str, parts: &[u32]) -> Vec<String> {
+        let (_, stem) = self.object_stem(bucket, key);
+        let version = random_id();
+        parts
+            .iter()
+            .map(|n| format!("{stem}.{version}.{n:05}.data"))
+            .collect()
+    }
+
+    /// A multipart upload's own record, in its directory.
+    pub fn upload_meta(upload_dir: &Path) -> PathBuf {
+        upload_dir.join("upload.json")
+    }
+
+    /// Part `n`'s metadata file, in its upload's directory: the part's commit point.
+    pub fn part_meta(upload_dir: &Path, n: u32) -> PathBuf {
+        upload_dir.join(format!("{n:05}.json"))
+    }
+
+    /// Whether a file name in an upload's directory is a part's metadata.
+    pub fn is_part_meta(name: &str) -> bool {
+        name.ends_with(".json") && name != "upload.json"
+    }
+
+    /// A fresh name for part `n`'s data file, in its upload's directory.
+    pub fn new_part_data(n: u32) -> String {
+        format!("{n:05}.{}.data", random_id())
     }
 
     /// A fresh path in the temporary directory.
@@ -197,5 +253,27 @@ pub async fn remove_file(path: &Path) -> io::Result<()> {
     match fs::remove_file(path).await {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_earlier_versions_wrote_still_reads() {
+        let single = r#"{"key":"a","size":3,"etag":"e","content_type":"text/plain",
+            "last_modified":1,"data":"h.1.data","checksums":{"crc32c":"AAAAAA=="}}"#;
+        let meta: ObjectMeta = serde_json::from_str(single).expect("a single PUT's");
+        assert_eq!(meta.files(), [("h.1.data", 3)]);
+        assert_eq!(meta.checksums.crc32c.as_deref(), Some("AAAAAA=="));
+        let parts = r#"{"key":"b","size":5,"etag":"e-2","content_type":"","last_modified":1,
+            "data":"","segments":[{"data":"s1","size":3},{"data":"s2","size":2}]}"#;
+        let meta: ObjectMeta = serde_json::from_str(parts).expect("a completed upload's");
+        assert_eq!(meta.files(), [("s1", 3), ("s2", 2)]);
+        // And what this version writes reads back the same.
+        let again: ObjectMeta =
+            serde_json::from_str(&serde_json::to_string(&meta).expect("json")).expect("read");
+        assert_eq!(again, meta);
     }
 }

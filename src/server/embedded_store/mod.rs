@@ -5,10 +5,12 @@
 //! server talk to it exactly as they would to AWS.
 
 mod body;
+mod checksums;
 mod layout;
 mod multipart;
 mod objects;
 mod reading;
+mod wire;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -22,6 +24,7 @@ use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 use tokio::fs;
 
 use layout::{Layout, ObjectMeta};
+use wire::OrInternal;
 
 /// Every object of a bucket, by key, in key order (the order ListObjectsV2 answers in).
 type BucketIndex = BTreeMap<String, ObjectMeta>;
@@ -179,9 +182,7 @@ impl S3 for EmbeddedStore {
         if self.read_index().contains_key(&bucket) {
             return Err(s3_error!(BucketAlreadyOwnedByYou));
         }
-        self.ensure_bucket(&bucket)
-            .await
-            .map_err(s3s::S3Error::internal_error)?;
+        self.ensure_bucket(&bucket).await.or_internal()?;
         Ok(S3Response::new(CreateBucketOutput::default()))
     }
 

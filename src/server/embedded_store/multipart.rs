@@ -5,13 +5,14 @@ use std::path::PathBuf;
 
 use md5::{Digest, Md5};
 use s3s::dto::*;
-use s3s::{S3Error, S3Request, S3Response, S3Result, s3_error};
+use s3s::{S3Request, S3Response, S3Result, s3_error};
 use tokio::fs;
 
 use super::EmbeddedStore;
 use super::body::{self, EtagOf, Promised};
-use super::layout::{self, ObjectMeta, PartMeta, Segment, UploadMeta};
-use super::objects::{timestamp, to_i64};
+use super::checksums::{Checksums, with_checksums};
+use super::layout::{self, Layout, ObjectData, ObjectMeta, PartMeta, Segment, UploadMeta};
+use super::wire::{OrInternal, timestamp, to_i64};
 use crate::core::checksum::composite_crc32c;
 use crate::core::limits::{MAX_LIST_PAGE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE};
 
@@ -28,9 +29,9 @@ impl EmbeddedStore {
             .layout
             .upload_dir(upload_id)
             .ok_or_else(|| s3_error!(NoSuchUpload))?;
-        let meta: UploadMeta = layout::read_json(&dir.join("upload.json"))
+        let meta: UploadMeta = layout::read_json(&Layout::upload_meta(&dir))
             .await
-            .map_err(S3Error::internal_error)?
+            .or_internal()?
             .ok_or_else(|| s3_error!(NoSuchUpload))?;
         if meta.bucket != bucket || meta.key != key {
             return Err(s3_error!(NoSuchUpload));
@@ -47,7 +48,7 @@ impl EmbeddedStore {
                 continue;
             };
             if let Some(meta) =
-                layout::read_json::<UploadMeta>(&entry.path().join("upload.json")).await?
+                layout::read_json::<UploadMeta>(&Layout::upload_meta(&entry.path())).await?
             {
                 uploads.push((id, meta));
             }
@@ -58,18 +59,13 @@ impl EmbeddedStore {
     /// Every part of an upload, in part order.
     async fn parts(&self, dir: &PathBuf) -> S3Result<Vec<PartMeta>> {
         let mut parts = Vec::new();
-        let mut entries = fs::read_dir(dir).await.map_err(S3Error::internal_error)?;
-        while let Some(entry) = entries
-            .next_entry()
-            .await
-            .map_err(S3Error::internal_error)?
-        {
+        let mut entries = fs::read_dir(dir).await.or_internal()?;
+        while let Some(entry) = entries.next_entry().await.or_internal()? {
             let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if name.ends_with(".json") && name != "upload.json" {
+            if name.to_str().is_some_and(Layout::is_part_meta) {
                 let part = layout::read_json::<PartMeta>(&entry.path())
                     .await
-                    .map_err(S3Error::internal_error)?;
+                    .or_internal()?;
                 parts.extend(part);
             }
         }
@@ -88,9 +84,7 @@ impl EmbeddedStore {
             .layout
             .upload_dir(&upload_id)
             .ok_or_else(|| s3_error!(InternalError))?;
-        fs::create_dir_all(&dir)
-            .await
-            .map_err(S3Error::internal_error)?;
+        fs::create_dir_all(&dir).await.or_internal()?;
         let meta = UploadMeta {
             bucket: input.bucket.clone(),
             key: input.key.clone(),
@@ -99,9 +93,9 @@ impl EmbeddedStore {
                 .unwrap_or_else(|| "application/octet-stream".into()),
             initiated: layout::now_secs(),
         };
-        layout::write_json(&self.inner.layout, &dir.join("upload.json"), &meta)
+        layout::write_json(&self.inner.layout, &Layout::upload_meta(&dir), &meta)
             .await
-            .map_err(S3Error::internal_error)?;
+            .or_internal()?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(input.key),
@@ -124,18 +118,18 @@ impl EmbeddedStore {
                     "Part number must be an integer between 1 and 10000, inclusive"
                 )
             })?;
-        let promised = Promised::new(
-            input.content_length,
-            input.content_md5,
-            input.checksum_algorithm,
-            [
-                input.checksum_crc32,
-                input.checksum_crc32c,
-                input.checksum_sha1,
-                input.checksum_sha256,
-                input.checksum_crc64nvme,
-            ],
-        );
+        let promised = Promised {
+            content_length: input.content_length,
+            content_md5: input.content_md5,
+            algorithm: input.checksum_algorithm,
+            checksums: Checksums {
+                crc32: input.checksum_crc32,
+                crc32c: input.checksum_crc32c,
+                sha1: input.checksum_sha1,
+                sha256: input.checksum_sha256,
+                crc64nvme: input.checksum_crc64nvme,
+            },
+        };
         promised.check_length(MAX_PART_SIZE)?;
         let (dir, _) = self
             .upload(&input.bucket, &input.key, &input.upload_id)
@@ -150,7 +144,7 @@ impl EmbeddedStore {
         )
         .await?;
 
-        let data = format!("{part_number:05}.{}.data", layout::random_id());
+        let data = Layout::new_part_data(part_number);
         let meta = PartMeta {
             part_number,
             size: received.size,
@@ -159,11 +153,11 @@ impl EmbeddedStore {
             data: data.clone(),
             checksums: received.checksums,
         };
-        let meta_path = dir.join(format!("{part_number:05}.json"));
+        let meta_path = Layout::part_meta(&dir, part_number);
         let _commit = self.inner.commit.lock().await;
         // The upload may have been completed or aborted while the body arrived; then
         // its directory is gone and must not be brought back.
-        let moved = if dir.join("upload.json").exists() {
+        let moved = if Layout::upload_meta(&dir).exists() {
             layout::publish_into_existing(&received.tmp, &dir.join(&data)).await
         } else {
             Err(std::io::ErrorKind::NotFound.into())
@@ -173,29 +167,24 @@ impl EmbeddedStore {
             return Err(if err.kind() == std::io::ErrorKind::NotFound {
                 s3_error!(NoSuchUpload)
             } else {
-                S3Error::internal_error(err)
+                s3s::S3Error::internal_error(err)
             });
         }
-        let replaced: Option<PartMeta> = layout::read_json(&meta_path)
-            .await
-            .map_err(S3Error::internal_error)?;
+        let replaced: Option<PartMeta> = layout::read_json(&meta_path).await.or_internal()?;
         layout::write_json(layout, &meta_path, &meta)
             .await
-            .map_err(S3Error::internal_error)?;
+            .or_internal()?;
         if let Some(old) = replaced {
             layout::remove_file(&dir.join(old.data))
                 .await
-                .map_err(S3Error::internal_error)?;
+                .or_internal()?;
         }
-        Ok(S3Response::new(UploadPartOutput {
-            e_tag: Some(ETag::Strong(meta.etag)),
-            checksum_crc32: meta.checksums.get("crc32").cloned(),
-            checksum_crc32c: meta.checksums.get("crc32c").cloned(),
-            checksum_sha1: meta.checksums.get("sha1").cloned(),
-            checksum_sha256: meta.checksums.get("sha256").cloned(),
-            checksum_crc64nvme: meta.checksums.get("crc64nvme").cloned(),
-            ..Default::default()
-        }))
+        Ok(S3Response::new(with_checksums!(
+            UploadPartOutput {
+                e_tag: Some(ETag::Strong(meta.etag))
+            },
+            meta.checksums
+        )))
     }
 
     pub(super) async fn list_parts_impl(
@@ -223,14 +212,16 @@ impl EmbeddedStore {
         let next_marker = page.last().map(|p| p.part_number);
         let parts = page
             .into_iter()
-            .map(|p| Part {
-                part_number: i32::try_from(p.part_number).ok(),
-                size: Some(to_i64(p.size)),
-                e_tag: Some(ETag::Strong(p.etag)),
-                last_modified: Some(timestamp(p.last_modified)),
-                checksum_crc32c: p.checksums.get("crc32c").cloned(),
-                checksum_sha256: p.checksums.get("sha256").cloned(),
-                ..Default::default()
+            .map(|p| {
+                with_checksums!(
+                    Part {
+                        part_number: i32::try_from(p.part_number).ok(),
+                        size: Some(to_i64(p.size)),
+                        e_tag: Some(ETag::Strong(p.etag)),
+                        last_modified: Some(timestamp(p.last_modified)),
+                    },
+                    p.checksums
+                )
             })
             .collect();
         Ok(S3Response::new(ListPartsOutput {
@@ -260,7 +251,7 @@ impl EmbeddedStore {
         let mut uploads: Vec<(String, UploadMeta)> = self
             .all_uploads()
             .await
-            .map_err(S3Error::internal_error)?
+            .or_internal()?
             .into_iter()
             .filter(|(_, u)| u.bucket == input.bucket && u.key.starts_with(&prefix))
             .filter(|(id, u)| {
@@ -352,14 +343,14 @@ impl EmbeddedStore {
 
         // The parts' files become the object's by hard links (the parts are durable
         // already); the upload's own names go with its directory.
-        let (object_dir, stem) = self.inner.layout.object_stem(&input.bucket, &upload.key);
-        let version = layout::random_id();
+        let layout = &self.inner.layout;
+        let object_dir = layout.object_dir(&input.bucket, &upload.key);
+        let numbers: Vec<u32> = chosen.iter().map(|p| p.part_number).collect();
+        let names = layout.new_object_segments(&input.bucket, &upload.key, &numbers);
         let segments: Vec<Segment> = chosen
             .iter()
-            .map(|p| Segment {
-                data: format!("{stem}.{version}.{:05}.data", p.part_number),
-                size: p.size,
-            })
+            .zip(names)
+            .map(|(p, data)| Segment { data, size: p.size })
             .collect();
         let links: Vec<(PathBuf, PathBuf)> = chosen
             .iter()
@@ -370,7 +361,7 @@ impl EmbeddedStore {
             for (_, link) in &links {
                 let _ = layout::remove_file(link).await;
             }
-            return Err(S3Error::internal_error(e));
+            return Err(s3s::S3Error::internal_error(e));
         }
         let size = segments.iter().map(|s| s.size).sum();
 
@@ -378,34 +369,26 @@ impl EmbeddedStore {
         // and the part count.
         let mut md5 = Md5::new();
         for part in &chosen {
-            md5.update(hex::decode(&part.etag).map_err(S3Error::internal_error)?);
+            md5.update(hex::decode(&part.etag).or_internal()?);
         }
         let etag = format!("{}-{}", hex::encode(md5.finalize()), chosen.len());
         // With every part's CRC32C, the object records S3's composite of them.
-        let composite = composite_crc32c(
-            chosen
-                .iter()
-                .map(|p| p.checksums.get("crc32c").map(String::as_str)),
-        );
+        let composite = composite_crc32c(chosen.iter().map(|p| p.checksums.crc32c.as_deref()));
         let meta = ObjectMeta {
             key: upload.key.clone(),
             size,
             etag: etag.clone(),
             content_type: upload.content_type,
             last_modified: layout::now_secs(),
-            data: String::new(),
-            segments,
-            checksums: composite
-                .clone()
-                .map(|c| ("crc32c".to_owned(), c))
-                .into_iter()
-                .collect(),
+            data: ObjectData::Segments { segments },
+            checksums: Checksums {
+                crc32c: composite.clone(),
+                ..Checksums::default()
+            },
         };
         self.commit_object(&input.bucket, meta).await?;
         let _commit = self.inner.commit.lock().await;
-        fs::remove_dir_all(&dir)
-            .await
-            .map_err(S3Error::internal_error)?;
+        fs::remove_dir_all(&dir).await.or_internal()?;
         Ok(S3Response::new(CompleteMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(upload.key),
@@ -423,9 +406,7 @@ impl EmbeddedStore {
             .upload(&input.bucket, &input.key, &input.upload_id)
             .await?;
         let _commit = self.inner.commit.lock().await;
-        fs::remove_dir_all(&dir)
-            .await
-            .map_err(S3Error::internal_error)?;
+        fs::remove_dir_all(&dir).await.or_internal()?;
         Ok(S3Response::new(AbortMultipartUploadOutput::default()))
     }
 }

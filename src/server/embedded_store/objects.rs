@@ -1,12 +1,12 @@
 //! Object operations of the embedded store: put, get (with ranges), head, delete, list.
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use s3s::dto::*;
-use s3s::{S3Error, S3Request, S3Response, S3Result, s3_error};
+use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::body::{self, EtagOf, Promised};
-use super::layout::{self, ObjectMeta};
+use super::checksums::{Checksums, with_checksums};
+use super::layout::{self, ObjectData, ObjectMeta};
+use super::wire::{OrInternal, timestamp, to_i64};
 use super::{EmbeddedStore, reading};
 use crate::core::limits::{MAX_LIST_PAGE, MAX_SINGLE_PUT_SIZE};
 
@@ -17,18 +17,18 @@ impl EmbeddedStore {
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let input = req.input;
         self.require_bucket(&input.bucket)?;
-        let promised = Promised::new(
-            input.content_length,
-            input.content_md5,
-            input.checksum_algorithm,
-            [
-                input.checksum_crc32,
-                input.checksum_crc32c,
-                input.checksum_sha1,
-                input.checksum_sha256,
-                input.checksum_crc64nvme,
-            ],
-        );
+        let promised = Promised {
+            content_length: input.content_length,
+            content_md5: input.content_md5,
+            algorithm: input.checksum_algorithm,
+            checksums: Checksums {
+                crc32: input.checksum_crc32,
+                crc32c: input.checksum_crc32c,
+                sha1: input.checksum_sha1,
+                sha256: input.checksum_sha256,
+                crc64nvme: input.checksum_crc64nvme,
+            },
+        };
         promised.check_length(MAX_SINGLE_PUT_SIZE)?;
         let layout = &self.inner.layout;
         let received = body::receive(
@@ -39,47 +39,32 @@ impl EmbeddedStore {
             EtagOf::Md5,
         )
         .await?;
+        // The data into place, then the metadata (the commit point), which retires the
+        // replaced version's files.
+        let data = layout.new_object_data(&input.bucket, &input.key);
+        let dir = layout.object_dir(&input.bucket, &input.key);
+        layout::publish(&received.tmp, &dir.join(&data))
+            .await
+            .or_internal()?;
         let meta = ObjectMeta {
             key: input.key,
             size: received.size,
-            etag: received.etag.clone(),
+            etag: received.etag,
             content_type: input
                 .content_type
                 .unwrap_or_else(|| "application/octet-stream".into()),
             last_modified: layout::now_secs(),
-            data: String::new(),
-            segments: Vec::new(),
-            checksums: received.checksums.clone(),
+            data: ObjectData::File { data },
+            checksums: received.checksums,
         };
-        let meta = self
-            .publish_object(&input.bucket, meta, &received.tmp)
-            .await?;
-        let output = PutObjectOutput {
-            e_tag: Some(ETag::Strong(meta.etag)),
-            checksum_crc32: meta.checksums.get("crc32").cloned(),
-            checksum_crc32c: meta.checksums.get("crc32c").cloned(),
-            checksum_sha1: meta.checksums.get("sha1").cloned(),
-            checksum_sha256: meta.checksums.get("sha256").cloned(),
-            checksum_crc64nvme: meta.checksums.get("crc64nvme").cloned(),
-            ..Default::default()
-        };
+        let meta = self.commit_object(&input.bucket, meta).await?;
+        let output = with_checksums!(
+            PutObjectOutput {
+                e_tag: Some(ETag::Strong(meta.etag))
+            },
+            meta.checksums
+        );
         Ok(S3Response::new(output))
-    }
-
-    /// Makes a verified data file the object's content: data into place, then the
-    /// metadata (the commit point), then the replaced data files are retired.
-    pub(super) async fn publish_object(
-        &self,
-        bucket: &str,
-        mut meta: ObjectMeta,
-        tmp: &std::path::Path,
-    ) -> S3Result<ObjectMeta> {
-        let (dir, stem) = self.inner.layout.object_stem(bucket, &meta.key);
-        meta.data = format!("{stem}.{}.data", layout::random_id());
-        layout::publish(tmp, &dir.join(&meta.data))
-            .await
-            .map_err(S3Error::internal_error)?;
-        self.commit_object(bucket, meta).await
     }
 
     /// Records `meta` (its data files already in place and durable) as the object's
@@ -90,11 +75,11 @@ impl EmbeddedStore {
         meta: ObjectMeta,
     ) -> S3Result<ObjectMeta> {
         let layout = &self.inner.layout;
-        let (dir, stem) = layout.object_stem(bucket, &meta.key);
+        let dir = layout.object_dir(bucket, &meta.key);
         let _commit = self.inner.commit.lock().await;
-        layout::write_json(layout, &dir.join(format!("{stem}.json")), &meta)
+        layout::write_json(layout, &layout.object_meta(bucket, &meta.key), &meta)
             .await
-            .map_err(S3Error::internal_error)?;
+            .or_internal()?;
         let replaced = self
             .write_index()
             .entry(bucket.to_owned())
@@ -104,7 +89,7 @@ impl EmbeddedStore {
             self.inner
                 .readers
                 .retire(data_paths(&dir, &old))
-                .map_err(S3Error::internal_error)?;
+                .or_internal()?;
         }
         Ok(meta)
     }
@@ -113,7 +98,7 @@ impl EmbeddedStore {
         &self,
         input: GetObjectInput,
     ) -> S3Result<S3Response<GetObjectOutput>> {
-        let (dir, _) = self.inner.layout.object_stem(&input.bucket, &input.key);
+        let dir = self.inner.layout.object_dir(&input.bucket, &input.key);
         // The files are held while the index still names them: a newer version or a
         // delete retires them, and the last reader removes them.
         let (meta, guard) = self.with_object(&input.bucket, &input.key, |meta| {
@@ -133,21 +118,24 @@ impl EmbeddedStore {
         let (start, end) = range.as_ref().map_or((0, meta.size), |r| (r.start, r.end));
         let length = end - start;
         let stream = reading::stream(&dir, reading::pieces(&meta, start, end), guard);
-        let output = GetObjectOutput {
-            body: Some(StreamingBlob::wrap(stream)),
-            content_length: Some(to_i64(length)),
-            content_range: range
-                .map(|_| format!("bytes {start}-{}/{}", end.saturating_sub(1), meta.size)),
-            accept_ranges: Some("bytes".into()),
-            content_type: Some(input.response_content_type.unwrap_or(meta.content_type)),
-            content_disposition: input.response_content_disposition,
-            cache_control: input.response_cache_control,
-            e_tag: Some(ETag::Strong(meta.etag)),
-            last_modified: Some(timestamp(meta.last_modified)),
-            checksum_crc32c: meta.checksums.get("crc32c").cloned(),
-            checksum_sha256: meta.checksums.get("sha256").cloned(),
-            ..Default::default()
-        };
+        let output = with_checksums!(
+            GetObjectOutput {
+                body: Some(StreamingBlob::wrap(stream)),
+                content_length: Some(to_i64(length)),
+                content_range: range.map(|_| format!(
+                    "bytes {start}-{}/{}",
+                    end.saturating_sub(1),
+                    meta.size
+                )),
+                accept_ranges: Some("bytes".into()),
+                content_type: Some(input.response_content_type.unwrap_or(meta.content_type)),
+                content_disposition: input.response_content_disposition,
+                cache_control: input.response_cache_control,
+                e_tag: Some(ETag::Strong(meta.etag)),
+                last_modified: Some(timestamp(meta.last_modified)),
+            },
+            meta.checksums
+        );
         Ok(S3Response::new(output))
     }
 
@@ -156,16 +144,16 @@ impl EmbeddedStore {
         input: HeadObjectInput,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         let meta = self.lookup(&input.bucket, &input.key)?;
-        let output = HeadObjectOutput {
-            checksum_crc32c: meta.checksums.get("crc32c").cloned(),
-            checksum_sha256: meta.checksums.get("sha256").cloned(),
-            content_length: Some(to_i64(meta.size)),
-            content_type: Some(meta.content_type),
-            accept_ranges: Some("bytes".into()),
-            e_tag: Some(ETag::Strong(meta.etag)),
-            last_modified: Some(timestamp(meta.last_modified)),
-            ..Default::default()
-        };
+        let output = with_checksums!(
+            HeadObjectOutput {
+                content_length: Some(to_i64(meta.size)),
+                content_type: Some(meta.content_type),
+                accept_ranges: Some("bytes".into()),
+                e_tag: Some(ETag::Strong(meta.etag)),
+                last_modified: Some(timestamp(meta.last_modified)),
+            },
+            meta.checksums
+        );
         Ok(S3Response::new(output))
     }
 
@@ -174,20 +162,21 @@ impl EmbeddedStore {
         input: DeleteObjectInput,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         self.require_bucket(&input.bucket)?;
-        let (dir, stem) = self.inner.layout.object_stem(&input.bucket, &input.key);
+        let layout = &self.inner.layout;
+        let dir = layout.object_dir(&input.bucket, &input.key);
         let _commit = self.inner.commit.lock().await;
         let removed = self
             .write_index()
             .get_mut(&input.bucket)
             .and_then(|objects| objects.remove(&input.key));
         if let Some(meta) = removed {
-            layout::remove_file(&dir.join(format!("{stem}.json")))
+            layout::remove_file(&layout.object_meta(&input.bucket, &input.key))
                 .await
-                .map_err(S3Error::internal_error)?;
+                .or_internal()?;
             self.inner
                 .readers
                 .retire(data_paths(&dir, &meta))
-                .map_err(S3Error::internal_error)?;
+                .or_internal()?;
         }
         // Like S3, deleting a missing key succeeds.
         Ok(S3Response::new(DeleteObjectOutput::default()))
@@ -286,14 +275,4 @@ fn data_paths(dir: &std::path::Path, meta: &ObjectMeta) -> Vec<std::path::PathBu
         .into_iter()
         .map(|(file, _)| dir.join(file))
         .collect()
-}
-
-/// A size as S3's wire types carry it.
-pub(super) fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// Seconds since the epoch as an S3 timestamp.
-pub(super) fn timestamp(secs: u64) -> Timestamp {
-    Timestamp::from(UNIX_EPOCH + Duration::from_secs(secs))
 }

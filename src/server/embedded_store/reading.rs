@@ -156,7 +156,7 @@ pub fn stream(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::embedded_store::layout::Segment;
+    use crate::server::embedded_store::layout::{ObjectData, Segment};
 
     fn meta(sizes: &[u64]) -> ObjectMeta {
         ObjectMeta {
@@ -165,15 +165,16 @@ mod tests {
             etag: String::new(),
             content_type: String::new(),
             last_modified: 0,
-            data: String::new(),
-            segments: sizes
-                .iter()
-                .enumerate()
-                .map(|(i, &size)| Segment {
-                    data: format!("{i}"),
-                    size,
-                })
-                .collect(),
+            data: ObjectData::Segments {
+                segments: sizes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &size)| Segment {
+                        data: format!("{i}"),
+                        size,
+                    })
+                    .collect(),
+            },
             checksums: Default::default(),
         }
     }
@@ -201,7 +202,9 @@ mod tests {
     #[test]
     fn an_object_of_one_file_is_one_piece() {
         let mut m = meta(&[]);
-        m.data = "whole".into();
+        m.data = ObjectData::File {
+            data: "whole".into(),
+        };
         m.size = 7;
         assert_eq!(spans(pieces(&m, 2, 7)), [("whole", 2, 5)]);
     }
