@@ -1,12 +1,15 @@
 //! s3drop: upload files from the browser straight to S3 with presigned URLs.
 //!
 //! The crate is built twice by cargo-leptos: with `ssr` as the server binary, with
-//! `hydrate` as the page's WASM. The tree shows the three areas:
+//! `hydrate` as the page's WASM. The tree shows the four areas, and what uses what runs
+//! one way (the page and the server both use the contract, which uses the core):
 //!
 //! - [`core`]: pure logic both sides share (planning, policy, keys, retry, transfer);
 //! - [`api`]: the contract, server functions and their wire types;
-//! - [`server`] (ssr only): config, state, tokens, the S3 client, the embedded store;
-//! - [`browser`] and [`components`]: the page and the upload engine's browser shell.
+//! - [`server`] (ssr only): the HTTP surface, the server functions' bodies, the S3
+//!   client, the embedded store, and the command line that starts them;
+//! - [`browser`] and [`components`] (with [`app`]): the page and the upload engine's
+//!   browser shell.
 
 // The page's view types nest deeper than the compiler's default query limit.
 #![recursion_limit = "256"]

@@ -1,8 +1,10 @@
-//! Every word the page shows, in one place: translating the page means changing this
-//! file alone. Sentences that carry numbers or names are functions.
+//! Every word the page shows, and the server's own pages (login, not found), in one
+//! place. Sentences that carry numbers or names are functions.
 //!
-//! (Reasons that come from elsewhere, such as the server's refusals and the transfer's
-//! retry notes, are shown as they come.)
+//! Not here, and shown as they come: the reasons that come from elsewhere, the API's
+//! refusals (`ApiError` and the policy's messages, which other clients read too) and the
+//! transfer's retry notes (in `core::retry`). Translating the page means this file and
+//! those.
 
 use super::format_bytes;
 use crate::core::speed::format_seconds;

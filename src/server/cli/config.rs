@@ -11,7 +11,9 @@ use std::time::Duration;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
-use crate::core::limits::{MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PRESIGN_SECS, MIN_PART_SIZE};
+use crate::core::limits::{
+    GIB, MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PRESIGN_SECS, MIB, MIN_PART_SIZE,
+};
 use crate::core::policy::{UploadPolicy, normalise_type};
 
 /// Upload files from the browser straight to S3.
@@ -330,15 +332,23 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&self.part_size) {
             return Err(format!(
-                "--part-size must be between 5 MiB and 5 GiB (S3's limits), not {} bytes",
+                "--part-size must be between {} MiB and {} GiB (S3's limits), not {} bytes",
+                MIN_PART_SIZE / MIB,
+                MAX_PART_SIZE / GIB,
                 self.part_size
             ));
         }
         if self.max_file_size > MAX_OBJECT_SIZE {
-            return Err("--max-file-size cannot exceed 5 TiB, the largest S3 object".into());
+            return Err(format!(
+                "--max-file-size cannot exceed {} TiB, the largest S3 object",
+                MAX_OBJECT_SIZE / (1024 * GIB)
+            ));
         }
         if self.url_ttl_secs == 0 || self.url_ttl_secs > MAX_PRESIGN_SECS {
-            return Err("--url-ttl must be between 1 second and 7 days (604800)".into());
+            return Err(format!(
+                "--url-ttl must be between 1 second and {} days ({MAX_PRESIGN_SECS})",
+                MAX_PRESIGN_SECS / 86_400
+            ));
         }
         if !(self.rate_limit > 0.0 && self.rate_limit.is_finite()) {
             return Err("--rate-limit must be a positive number of calls per second".into());
@@ -534,7 +544,9 @@ mod tests {
     fn defaults_are_valid() {
         let c = config(&[]);
         assert_eq!(c.validate(), Ok(()));
+        // The defaults clap spells as text are the limits' own values.
         assert_eq!(c.part_size, DEFAULT_PART_SIZE);
+        assert_eq!(c.max_file_size, MAX_OBJECT_SIZE);
         assert_eq!(c.policy(), UploadPolicy::default());
     }
 

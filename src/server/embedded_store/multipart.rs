@@ -14,7 +14,7 @@ use super::checksums::{Checksums, with_checksums};
 use super::layout::{self, Layout, ObjectData, ObjectMeta, PartMeta, Segment, UploadMeta};
 use super::wire::{OrInternal, timestamp, to_i64};
 use crate::core::checksum::composite_crc32c;
-use crate::core::limits::{MAX_LIST_PAGE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE};
+use crate::core::limits::{MAX_LIST_PAGE, MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE};
 
 impl EmbeddedStore {
     /// The directory and record of an upload, or `NoSuchUpload`.
@@ -115,7 +115,7 @@ impl EmbeddedStore {
             .ok_or_else(|| {
                 s3_error!(
                     InvalidArgument,
-                    "Part number must be an integer between 1 and 10000, inclusive"
+                    "Part number must be an integer between 1 and {MAX_PARTS}, inclusive"
                 )
             })?;
         let promised = Promised {
@@ -334,8 +334,9 @@ impl EmbeddedStore {
             if !is_last && meta.size < MIN_PART_SIZE {
                 return Err(s3_error!(
                     EntityTooSmall,
-                    "part {number} is {} bytes; every part but the last must be at least 5 MiB",
-                    meta.size
+                    "part {number} is {} bytes; every part but the last must be at least {} MiB",
+                    meta.size,
+                    MIN_PART_SIZE / MIB
                 ));
             }
             chosen.push(meta.clone());

@@ -7,6 +7,7 @@ pub mod file_list;
 pub mod token;
 
 use crate::api::error::ApiError;
+use crate::core::limits::{MIB, MIN_PART_SIZE};
 use crate::server::s3::error::StoreError;
 
 /// What the browser is told of a failed store call; the details are logged here, once.
@@ -19,9 +20,10 @@ impl From<StoreError> for ApiError {
             "NoSuchKey" | "NotFound" => {
                 Some(ApiError::NotFound("the object is not in the store".into()))
             }
-            "EntityTooSmall" => Some(ApiError::BadRequest(
-                "a part other than the last is smaller than 5 MiB".into(),
-            )),
+            "EntityTooSmall" => Some(ApiError::BadRequest(format!(
+                "a part other than the last is smaller than {} MiB",
+                MIN_PART_SIZE / MIB
+            ))),
             "BadDigest" | "InvalidDigest" => Some(ApiError::BadRequest(
                 "a part's checksum does not match what the store holds".into(),
             )),
