@@ -500,37 +500,15 @@ async fn transfer(
         for command in machine.step(now_ms()) {
             match command {
                 Command::Sign(part_numbers) => {
-                    let events = events.clone();
-                    let token = session.token.clone();
-                    let signatures = signatures.clone();
-                    let parts: Vec<_> = part_numbers
+                    let parts = part_numbers
                         .iter()
                         .map(|&n| {
                             let (start, end) = session.plan.range(n).unwrap_or_default();
                             (n, slice(file, start, end))
                         })
                         .collect();
-                    tasks.spawn(None, async move {
-                        let event = match sign(token, parts).await {
-                            Ok(signed) => {
-                                let mut signatures = signatures.borrow_mut();
-                                let urls = signed
-                                    .into_iter()
-                                    .map(|s| {
-                                        let url = (s.part_number, s.url.clone());
-                                        signatures.insert(s.part_number, s);
-                                        url
-                                    })
-                                    .collect();
-                                Event::Signed(urls)
-                            }
-                            Err(err) => Event::SignFailed {
-                                transient: err.is_transient(),
-                                reason: err.to_string(),
-                            },
-                        };
-                        let _ = events.unbounded_send(event);
-                    });
+                    let signing = sign_parts(session.token.clone(), parts, signatures.clone());
+                    tasks.spawn(None, report_to(events.clone(), signing));
                 }
                 Command::Send {
                     part_number,
@@ -538,57 +516,26 @@ async fn transfer(
                     start,
                     end,
                 } => {
-                    let events = events.clone();
                     let (headers, expires_at) = signatures
                         .borrow()
                         .get(&part_number)
                         .map(|s| (s.headers.clone(), s.expires_at))
                         .unwrap_or_default();
-                    let connections = shared.connections.to(&url);
                     // Slicing copies nothing: the browser reads the range as it sends.
                     let body = match &session.bytes {
                         Some(bytes) => Body::Bytes(bytes.clone()),
                         None => Body::Blob(slice(file, start, end)),
                     };
-                    tasks.spawn(Some(part_number), async move {
-                        let mut connection = connections.acquire().await;
-                        let _ = events.unbounded_send(Event::Connected { part_number });
-                        let progress = {
-                            let events = events.clone();
-                            move |loaded| {
-                                let _ = events.unbounded_send(Event::Progress {
-                                    part_number,
-                                    loaded,
-                                });
-                            }
-                        };
-                        // A URL that waited too long for its turn is signed again.
-                        let expired = expires_at > 0
-                            && now_ms() / 1_000.0 + EXPIRY_MARGIN_SECS >= expires_at as f64;
-                        let sent = if expired {
-                            Err(Failure::Expired)
-                        } else {
-                            put(&url, &headers, &body, progress).await
-                        };
-                        match &sent {
-                            Ok(_) => connection.succeeded(),
-                            Err(failure) if retry::is_throttle(*failure) => connection.throttled(),
-                            Err(_) => {}
-                        }
-                        drop(connection);
-                        let event = match sent {
-                            Ok(Some(etag)) => Event::PartSent { part_number, etag },
-                            Ok(None) => Event::PartFailed {
-                                part_number,
-                                failure: Failure::MissingEtag,
-                            },
-                            Err(failure) => Event::PartFailed {
-                                part_number,
-                                failure,
-                            },
-                        };
-                        let _ = events.unbounded_send(event);
-                    });
+                    let part = PartPut {
+                        part_number,
+                        url,
+                        headers,
+                        expires_at,
+                        body,
+                    };
+                    let connections = shared.connections.to(&part.url);
+                    let sending = send_part(connections, part, events.clone());
+                    tasks.spawn(Some(part_number), report_to(events.clone(), sending));
                 }
                 Command::Cancel(part_number) => tasks.cancel(part_number),
                 Command::WakeAt(at) => wake_at = Some(at),
@@ -618,17 +565,7 @@ async fn transfer(
             let saving = record(session, &sent_parts);
             leptos::task::spawn_local(async move { saved::save(&saving).await });
         }
-        let (sent, total) = machine.progress();
-        let status = match machine.phase() {
-            Phase::Paused => FileStatus::Paused { sent, total },
-            _ => FileStatus::Uploading {
-                sent,
-                total,
-                note: (machine.retrying() > 0)
-                    .then(|| machine.last_failure().map(str::to_owned))
-                    .flatten(),
-            },
-        };
+        let status = status_of(&machine);
         // Byte counts arrive dozens of times a second per part; the page redraws them
         // a few times a second, and any other change at once.
         let now = now_ms();
@@ -652,6 +589,105 @@ async fn transfer(
             Some(event) => machine.handle(event, now_ms()),
             None => return Outcome::Failed("the upload stopped unexpectedly".into()),
         }
+    }
+}
+
+/// Where a running transfer stands, as its row shows it.
+fn status_of(machine: &Transfer) -> FileStatus {
+    let (sent, total) = machine.progress();
+    match machine.phase() {
+        Phase::Paused => FileStatus::Paused { sent, total },
+        _ => FileStatus::Uploading {
+            sent,
+            total,
+            note: (machine.retrying() > 0)
+                .then(|| machine.last_failure().map(str::to_owned))
+                .flatten(),
+        },
+    }
+}
+
+/// Runs `task` and hands the event it ends with to the transfer.
+async fn report_to(events: UnboundedSender<Event>, task: impl Future<Output = Event>) {
+    let event = task.await;
+    let _ = events.unbounded_send(event);
+}
+
+/// Signs `parts` (with their checksums) and keeps each signature's headers and expiry
+/// for the part's PUT; answers what the transfer is told.
+async fn sign_parts(token: String, parts: Vec<(u32, Blob)>, signatures: Signatures) -> Event {
+    match sign(token, parts).await {
+        Ok(signed) => {
+            let mut signatures = signatures.borrow_mut();
+            let urls = signed
+                .into_iter()
+                .map(|s| {
+                    let url = (s.part_number, s.url.clone());
+                    signatures.insert(s.part_number, s);
+                    url
+                })
+                .collect();
+            Event::Signed(urls)
+        }
+        Err(err) => Event::SignFailed {
+            transient: err.is_transient(),
+            reason: err.to_string(),
+        },
+    }
+}
+
+/// One part's PUT, as signed.
+struct PartPut {
+    part_number: u32,
+    url: String,
+    headers: Vec<(String, String)>,
+    /// When the URL stops working (seconds since the epoch; 0 when unknown).
+    expires_at: u64,
+    body: Body,
+}
+
+/// Sends a part when one of `connections` (its store's) is free, telling the transfer
+/// when it starts and how far it got, and the window how the store took it; answers the
+/// outcome.
+async fn send_part(connections: Slots, part: PartPut, events: UnboundedSender<Event>) -> Event {
+    let PartPut {
+        part_number,
+        url,
+        headers,
+        expires_at,
+        body,
+    } = part;
+    let mut connection = connections.acquire().await;
+    let _ = events.unbounded_send(Event::Connected { part_number });
+    let progress = move |loaded| {
+        let _ = events.unbounded_send(Event::Progress {
+            part_number,
+            loaded,
+        });
+    };
+    // A URL that waited too long for its turn is signed again.
+    let expired = expires_at > 0 && now_ms() / 1_000.0 + EXPIRY_MARGIN_SECS >= expires_at as f64;
+    let sent = if expired {
+        Err(Failure::Expired)
+    } else {
+        put(&url, &headers, &body, progress).await
+    };
+    match &sent {
+        Ok(_) => connection.succeeded(),
+        Err(failure) if retry::is_throttle(*failure) => connection.throttled(),
+        Err(_) => {}
+    }
+    drop(connection);
+    match sent {
+        Ok(Some(etag)) => Event::PartSent { part_number, etag },
+        Ok(None) => Event::PartFailed {
+            part_number,
+            failure: Failure::MissingEtag,
+        },
+        Err(failure) => Event::PartFailed {
+            part_number,
+            failure,
+        },
     }
 }
 

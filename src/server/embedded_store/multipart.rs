@@ -304,43 +304,8 @@ impl EmbeddedStore {
             .ok_or_else(|| s3_error!(MalformedXML, "the request must list at least one part"))?;
         let stored = self.parts(&dir).await?;
 
-        // Check every requested part against what is stored, before touching anything.
-        let mut chosen = Vec::with_capacity(requested.len());
-        let mut previous = 0;
-        for (i, part) in requested.iter().enumerate() {
-            let number = part
-                .part_number
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| s3_error!(InvalidPart))?;
-            if number <= previous {
-                return Err(s3_error!(InvalidPartOrder));
-            }
-            previous = number;
-            let meta = stored
-                .iter()
-                .find(|p| p.part_number == number)
-                .ok_or_else(|| s3_error!(InvalidPart, "part {number} was not uploaded"))?;
-            let etag_matches = part
-                .e_tag
-                .as_ref()
-                .is_some_and(|e| e.value().trim_matches('"') == meta.etag);
-            if !etag_matches {
-                return Err(s3_error!(
-                    InvalidPart,
-                    "part {number}'s ETag does not match"
-                ));
-            }
-            let is_last = i + 1 == requested.len();
-            if !is_last && meta.size < MIN_PART_SIZE {
-                return Err(s3_error!(
-                    EntityTooSmall,
-                    "part {number} is {} bytes; every part but the last must be at least {} MiB",
-                    meta.size,
-                    MIN_PART_SIZE / MIB
-                ));
-            }
-            chosen.push(meta.clone());
-        }
+        // Every requested part is checked against what is stored before anything changes.
+        let chosen = choose_parts(&requested, &stored)?;
 
         // The parts' files become the object's by hard links (the parts are durable
         // already); the upload's own names go with its directory.
@@ -366,13 +331,7 @@ impl EmbeddedStore {
         }
         let size = segments.iter().map(|s| s.size).sum();
 
-        // The multipart ETag, as S3 makes it: MD5 of the parts' binary ETags, then "-"
-        // and the part count.
-        let mut md5 = Md5::new();
-        for part in &chosen {
-            md5.update(hex::decode(&part.etag).or_internal()?);
-        }
-        let etag = format!("{}-{}", hex::encode(md5.finalize()), chosen.len());
+        let etag = multipart_etag(&chosen)?;
         // With every part's CRC32C, the object records S3's composite of them.
         let composite = composite_crc32c(chosen.iter().map(|p| p.checksums.crc32c.as_deref()));
         let meta = ObjectMeta {
@@ -412,6 +371,58 @@ impl EmbeddedStore {
     }
 }
 
+/// The stored parts a completion names, in its order: each must be stored, with the
+/// `ETag` the client names, in ascending order, and all but the last at least 5 MiB.
+fn choose_parts(requested: &[CompletedPart], stored: &[PartMeta]) -> S3Result<Vec<PartMeta>> {
+    let mut chosen = Vec::with_capacity(requested.len());
+    let mut previous = 0;
+    for (i, part) in requested.iter().enumerate() {
+        let number = part
+            .part_number
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| s3_error!(InvalidPart))?;
+        if number <= previous {
+            return Err(s3_error!(InvalidPartOrder));
+        }
+        previous = number;
+        let meta = stored
+            .iter()
+            .find(|p| p.part_number == number)
+            .ok_or_else(|| s3_error!(InvalidPart, "part {number} was not uploaded"))?;
+        let etag_matches = part
+            .e_tag
+            .as_ref()
+            .is_some_and(|e| e.value().trim_matches('"') == meta.etag);
+        if !etag_matches {
+            return Err(s3_error!(
+                InvalidPart,
+                "part {number}'s ETag does not match"
+            ));
+        }
+        let is_last = i + 1 == requested.len();
+        if !is_last && meta.size < MIN_PART_SIZE {
+            return Err(s3_error!(
+                EntityTooSmall,
+                "part {number} is {} bytes; every part but the last must be at least {} MiB",
+                meta.size,
+                MIN_PART_SIZE / MIB
+            ));
+        }
+        chosen.push(meta.clone());
+    }
+    Ok(chosen)
+}
+
+/// The multipart ETag, as S3 makes it: the MD5 of the parts' binary ETags, then "-" and
+/// the part count.
+fn multipart_etag(parts: &[PartMeta]) -> S3Result<String> {
+    let mut md5 = Md5::new();
+    for part in parts {
+        md5.update(hex::decode(&part.etag).or_internal()?);
+    }
+    Ok(format!("{}-{}", hex::encode(md5.finalize()), parts.len()))
+}
+
 /// Makes each `(source, link)` pair's link, in `dir`, and the links durable. Where the
 /// data directory spans file systems (a bucket mounted elsewhere), the part is copied.
 async fn link_all(dir: &std::path::Path, links: &[(PathBuf, PathBuf)]) -> std::io::Result<()> {
@@ -426,4 +437,66 @@ async fn link_all(dir: &std::path::Path, links: &[(PathBuf, PathBuf)]) -> std::i
         }
     }
     layout::sync_dir(dir).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(sizes: &[u64]) -> Vec<PartMeta> {
+        (1..)
+            .zip(sizes)
+            .map(|(n, &size)| PartMeta {
+                part_number: n,
+                size,
+                etag: format!("{n:032x}"),
+                last_modified: 0,
+                data: String::new(),
+                checksums: Checksums::default(),
+            })
+            .collect()
+    }
+
+    fn named(parts: &[(i32, &str)]) -> Vec<CompletedPart> {
+        parts
+            .iter()
+            .map(|&(n, etag)| CompletedPart {
+                part_number: Some(n),
+                e_tag: Some(ETag::Strong(etag.to_owned())),
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_completion_names_stored_parts_in_order_all_but_the_last_large_enough() {
+        let big = MIN_PART_SIZE;
+        let parts = stored(&[big, big, 1]);
+        let etag = |n: u32| format!("{n:032x}");
+        let (e1, e2, e3) = (etag(1), etag(2), etag(3));
+        let chosen = choose_parts(&named(&[(1, &e1), (2, &e2), (3, &e3)]), &parts);
+        assert_eq!(chosen.map(|c| c.len()).ok(), Some(3));
+        // Leaving a part out is allowed; what remains must still be in order.
+        assert!(choose_parts(&named(&[(1, &e1), (3, &e3)]), &parts).is_ok());
+        let refused: [(&[(i32, &str)], &str); 4] = [
+            (&[(2, &e2), (1, &e1)], "InvalidPartOrder"),
+            (&[(1, &e1), (4, &e1)], "InvalidPart"),
+            (&[(1, &e2)], "InvalidPart"),
+            (&[(2, &e2), (4, &e2)], "InvalidPart"),
+        ];
+        for (request, code) in refused {
+            let err = choose_parts(&named(request), &parts).expect_err("refused");
+            assert_eq!(err.code().as_str(), code, "{request:?}");
+        }
+        let small = stored(&[1, big]);
+        let err = choose_parts(&named(&[(1, &e1), (2, &e2)]), &small).expect_err("too small");
+        assert_eq!(err.code().as_str(), "EntityTooSmall");
+    }
+
+    #[test]
+    fn the_multipart_etag_is_the_md5_of_the_parts_etags_and_their_count() {
+        let parts = stored(&[1, 1]);
+        let etag = multipart_etag(&parts).expect("hex etags");
+        assert!(etag.ends_with("-2") && etag.len() == 34, "{etag}");
+    }
 }

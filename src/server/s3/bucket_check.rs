@@ -273,6 +273,14 @@ async fn check_browser_upload(storage: &Storage, target: &Target, report: &mut R
         );
         return;
     };
+    if preflight_passed {
+        check_cors_answer(&headers, origin, report);
+    }
+    // Else already reported: the browser would not get as far as the PUT.
+}
+
+/// Whether the PUT's answer lets the page's `origin` see it and read its `ETag`.
+fn check_cors_answer(headers: &reqwest::header::HeaderMap, origin: &str, report: &mut Report) {
     let header = |name: &str| {
         headers
             .get(name)
@@ -282,9 +290,7 @@ async fn check_browser_upload(storage: &Storage, target: &Target, report: &mut R
     };
     let allowed = header("access-control-allow-origin");
     let exposed = header("access-control-expose-headers");
-    if !preflight_passed {
-        // Already reported: the browser would not get as far as the PUT.
-    } else if allowed != "*" && allowed != origin {
+    if allowed != "*" && allowed != origin {
         report.push(
             Severity::Fatal,
             "cors",
