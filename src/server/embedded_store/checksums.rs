@@ -111,6 +111,20 @@ macro_rules! with_checksums {
 }
 pub(super) use with_checksums;
 
+/// The checksums an s3s input struct carries (each names the same five fields).
+macro_rules! checksums_in {
+    ($input:expr) => {
+        $crate::server::embedded_store::checksums::Checksums {
+            crc32: $input.checksum_crc32,
+            crc32c: $input.checksum_crc32c,
+            sha1: $input.checksum_sha1,
+            sha256: $input.checksum_sha256,
+            crc64nvme: $input.checksum_crc64nvme,
+        }
+    };
+}
+pub(super) use checksums_in;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use tokio::fs;
 
 use super::EmbeddedStore;
 use super::body::{self, EtagOf, Promised};
-use super::checksums::{Checksums, with_checksums};
+use super::checksums::{Checksums, checksums_in, with_checksums};
 use super::layout::{self, Layout, ObjectData, ObjectMeta, PartMeta, Segment, UploadMeta};
 use super::wire::{OrInternal, timestamp, to_i64};
 use crate::core::checksum::composite_crc32c;
@@ -122,13 +122,7 @@ impl EmbeddedStore {
             content_length: input.content_length,
             content_md5: input.content_md5,
             algorithm: input.checksum_algorithm,
-            checksums: Checksums {
-                crc32: input.checksum_crc32,
-                crc32c: input.checksum_crc32c,
-                sha1: input.checksum_sha1,
-                sha256: input.checksum_sha256,
-                crc64nvme: input.checksum_crc64nvme,
-            },
+            checksums: checksums_in!(input),
         };
         promised.check_length(MAX_PART_SIZE)?;
         let (dir, _) = self

@@ -4,7 +4,7 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::body::{self, EtagOf, Promised};
-use super::checksums::{Checksums, with_checksums};
+use super::checksums::{checksums_in, with_checksums};
 use super::layout::{self, ObjectData, ObjectMeta};
 use super::wire::{OrInternal, timestamp, to_i64};
 use super::{EmbeddedStore, reading};
@@ -21,13 +21,7 @@ impl EmbeddedStore {
             content_length: input.content_length,
             content_md5: input.content_md5,
             algorithm: input.checksum_algorithm,
-            checksums: Checksums {
-                crc32: input.checksum_crc32,
-                crc32c: input.checksum_crc32c,
-                sha1: input.checksum_sha1,
-                sha256: input.checksum_sha256,
-                crc64nvme: input.checksum_crc64nvme,
-            },
+            checksums: checksums_in!(input),
         };
         promised.check_length(MAX_SINGLE_PUT_SIZE)?;
         let layout = &self.inner.layout;
