@@ -8,7 +8,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::http::Uri;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodFilter, get, on, post};
 use leptos::prelude::*;
@@ -94,7 +94,7 @@ pub fn router(
     let calls = calls
         // Server function arguments are small; parts never pass through here.
         .layer(DefaultBodyLimit::max(MAX_CALL_BODY))
-        .layer(from_fn_with_state(metrics.clone(), time_calls))
+        .layer(from_fn_with_state(metrics, time_calls))
         .layer(from_fn_with_state(api_limit, limit))
         .layer(from_fn_with_state(access.clone(), require_login_for_calls));
     let page = {
@@ -134,7 +134,7 @@ pub fn router(
         .merge(calls)
         .merge(files)
         .layer(from_fn_with_state(security, secure))
-        .layer(from_fn_with_state(metrics, trace_requests))
+        .layer(from_fn(trace_requests))
 }
 
 /// A failure below the S3 protocol (the protocol's own errors are already S3 answers).
