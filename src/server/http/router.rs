@@ -39,7 +39,7 @@ pub struct StoreRoute {
     pub service: S3Service,
 }
 
-/// What stands in front of every route.
+/// What guards the routes: security headers on all, the login and rate limit on the app.
 pub struct Guards {
     /// Security headers and the pages' Content Security Policy.
     pub security: Policy,
