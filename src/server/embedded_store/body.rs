@@ -3,39 +3,49 @@
 //! what the request promised before the caller may publish it.
 
 use std::path::PathBuf;
+use std::pin::Pin;
 
-use futures::StreamExt;
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
 use md5::{Digest, Md5};
+// s3s's hasher computes S3's five checksums with the crates S3 clients use themselves.
 use s3s::checksum::ChecksumHasher;
-use s3s::dto::{ChecksumAlgorithm, StreamingBlob};
-use s3s::{S3Result, TrailingHeaders, s3_error};
 use tokio::fs;
 use tokio::io::{AsyncWriteExt, BufWriter};
 use xxhash_rust::xxh3::Xxh3;
 
 use super::checksums::{Algorithm, Checksums};
+use super::error::{Error, Result};
 use super::layout::{self, Layout};
-use super::wire::OrInternal;
 
 /// Write buffer size: large enough that a part costs few system calls.
 const WRITE_BUFFER: usize = 1 << 20;
 
+/// A request body as it arrives: its bytes, then the checksums its trailer carries
+/// (aws-chunked bodies send them after the data, so they are read once the data is).
+pub struct Incoming {
+    pub bytes: Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>,
+    pub trailer: Box<dyn FnOnce() -> Result<Checksums> + Send>,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// What a request promised about its body.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Promised {
-    pub content_length: Option<i64>,
+    pub content_length: Option<u64>,
     pub content_md5: Option<String>,
-    pub algorithm: Option<ChecksumAlgorithm>,
+    /// The algorithm the client asked the store to compute.
+    pub algorithm: Option<Algorithm>,
     /// The checksums the request's headers carry.
     pub checksums: Checksums,
 }
 
 impl Promised {
     /// Refuses a body announced as longer than `limit` before reading any of it.
-    pub fn check_length(&self, limit: u64) -> S3Result<()> {
-        match self.content_length.map(u64::try_from) {
-            Some(Ok(length)) if length > limit => Err(s3_error!(EntityTooLarge)),
-            Some(Err(_)) => Err(s3_error!(InvalidArgument, "negative Content-Length")),
+    pub fn check_length(&self, limit: u64) -> Result<()> {
+        match self.content_length {
+            Some(length) if length > limit => Err(Error::EntityTooLarge),
             _ => Ok(()),
         }
     }
@@ -68,29 +78,21 @@ pub struct Received {
 /// Streams `body` to a temporary file and verifies it; on any failure the file is removed.
 pub async fn receive(
     layout: &Layout,
-    body: Option<StreamingBlob>,
+    body: Incoming,
     mut promised: Promised,
-    trailers: Option<TrailingHeaders>,
     etag_of: EtagOf,
-) -> S3Result<Received> {
-    let body = body.ok_or_else(|| s3_error!(IncompleteBody, "the request has no body"))?;
+) -> Result<Received> {
     let tmp = layout.tmp_file();
     let result = async {
-        let mut hasher = hasher_for(&promised)?;
+        let mut hasher = hasher_for(&promised);
         let mut digest = if etag_of == EtagOf::Md5 || promised.content_md5.is_some() {
             BodyDigest::Md5(Md5::new())
         } else {
             BodyDigest::Xxh3(Box::default())
         };
-        let size = write_body(&tmp, body, &mut hasher, &mut digest).await?;
-        if let Some(trailers) = trailers.and_then(|t| t.take()) {
-            for algorithm in Algorithm::ALL {
-                let header = format!("x-amz-checksum-{}", algorithm.name());
-                if let Some(value) = trailers.get(header.as_str()) {
-                    let value = value.to_str().map_err(|_| s3_error!(InvalidArgument))?;
-                    promised.checksums.set(algorithm, value.to_owned());
-                }
-            }
+        let size = write_body(&tmp, body.bytes, &mut hasher, &mut digest).await?;
+        for (algorithm, value) in (body.trailer)()?.iter() {
+            promised.checksums.set(algorithm, value.to_owned());
         }
         let etag = match digest {
             BodyDigest::Md5(md5) => {
@@ -115,20 +117,10 @@ pub async fn receive(
     result
 }
 
-fn hasher_for(promised: &Promised) -> S3Result<ChecksumHasher> {
+fn hasher_for(promised: &Promised) -> ChecksumHasher {
     let mut hasher = ChecksumHasher::default();
-    let mut wanted: Vec<Algorithm> = promised.checksums.iter().map(|(a, _)| a).collect();
-    if let Some(algorithm) = &promised.algorithm {
-        wanted.push(match algorithm.as_str() {
-            ChecksumAlgorithm::CRC32 => Algorithm::Crc32,
-            ChecksumAlgorithm::CRC32C => Algorithm::Crc32c,
-            ChecksumAlgorithm::SHA1 => Algorithm::Sha1,
-            ChecksumAlgorithm::SHA256 => Algorithm::Sha256,
-            ChecksumAlgorithm::CRC64NVME => Algorithm::Crc64Nvme,
-            _ => return Err(s3_error!(InvalidArgument, "unsupported checksum algorithm")),
-        });
-    }
-    for algorithm in wanted {
+    let wanted = promised.checksums.iter().map(|(a, _)| a);
+    for algorithm in wanted.chain(promised.algorithm) {
         match algorithm {
             Algorithm::Crc32 => hasher.crc32 = Some(Default::default()),
             Algorithm::Crc32c => hasher.crc32c = Some(Default::default()),
@@ -137,7 +129,7 @@ fn hasher_for(promised: &Promised) -> S3Result<ChecksumHasher> {
             Algorithm::Crc64Nvme => hasher.crc64nvme = Some(Default::default()),
         }
     }
-    Ok(hasher)
+    hasher
 }
 
 /// The digest an ETag is made of.
@@ -157,52 +149,51 @@ impl BodyDigest {
 
 async fn write_body(
     tmp: &PathBuf,
-    mut body: StreamingBlob,
+    mut bytes: Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>,
     hasher: &mut ChecksumHasher,
     digest: &mut BodyDigest,
-) -> S3Result<u64> {
-    let file = fs::File::create(tmp).await.or_internal()?;
+) -> Result<u64> {
+    let file = fs::File::create(tmp).await?;
     let mut writer = BufWriter::with_capacity(WRITE_BUFFER, file);
     let mut size: u64 = 0;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| s3_error!(IncompleteBody, "the body was cut short: {e}"))?;
+    while let Some(chunk) = bytes.next().await {
+        let chunk =
+            chunk.map_err(|e| Error::IncompleteBody(format!("the body was cut short: {e}")))?;
         digest.update(&chunk);
         hasher.update(&chunk);
         size += chunk.len() as u64;
-        writer.write_all(&chunk).await.or_internal()?;
+        writer.write_all(&chunk).await?;
     }
-    writer.flush().await.or_internal()?;
+    writer.flush().await?;
     // Durable before it can become visible: publishing renames it into place.
-    writer.into_inner().sync_data().await.or_internal()?;
+    writer.into_inner().sync_data().await?;
     Ok(size)
 }
 
 /// Refuses a body whose MD5 differs from the `Content-MD5` the request sent.
-fn check_content_md5(promised: &Promised, md5: &[u8]) -> S3Result<()> {
+fn check_content_md5(promised: &Promised, md5: &[u8]) -> Result<()> {
     let Some(content_md5) = &promised.content_md5 else {
         return Ok(());
     };
     use base64::Engine;
     let expected = base64::engine::general_purpose::STANDARD
         .decode(content_md5)
-        .map_err(|_| s3_error!(InvalidDigest))?;
+        .map_err(|_| Error::InvalidDigest)?;
     if expected != md5 {
-        return Err(s3_error!(
-            BadDigest,
-            "the Content-MD5 does not match the body"
+        return Err(Error::BadDigest(
+            "the Content-MD5 does not match the body".into(),
         ));
     }
     Ok(())
 }
 
-fn verify(promised: &Promised, size: u64, hasher: ChecksumHasher) -> S3Result<Checksums> {
+fn verify(promised: &Promised, size: u64, hasher: ChecksumHasher) -> Result<Checksums> {
     if let Some(length) = promised.content_length
-        && u64::try_from(length).ok() != Some(size)
+        && length != size
     {
-        return Err(s3_error!(
-            IncompleteBody,
+        return Err(Error::IncompleteBody(format!(
             "received {size} bytes; Content-Length said {length}"
-        ));
+        )));
     }
     let computed = hasher.finalize();
     let verified = Checksums {
@@ -218,11 +209,10 @@ fn verify(promised: &Promised, size: u64, hasher: ChecksumHasher) -> S3Result<Ch
             .get(algorithm)
             .is_some_and(|sent| sent != value)
         {
-            return Err(s3_error!(
-                BadDigest,
+            return Err(Error::BadDigest(format!(
                 "the {} checksum you specified did not match the body",
                 algorithm.name()
-            ));
+            )));
         }
     }
     Ok(verified)

@@ -24,7 +24,8 @@ impl Algorithm {
         Self::Crc64Nvme,
     ];
 
-    /// The name in the algorithm's header, `x-amz-checksum-<name>`.
+    /// The name in the algorithm's header, `x-amz-checksum-<name>` (and, in capitals, in
+    /// `x-amz-checksum-algorithm`).
     pub fn name(self) -> &'static str {
         match self {
             Self::Crc32 => "crc32",
@@ -89,41 +90,6 @@ impl Checksums {
         }
     }
 }
-
-/// Builds an s3s output struct with `fields` and every checksum of `checksums` (the
-/// wire types name the same five fields, `checksum_<name>`, in each output).
-macro_rules! with_checksums {
-    ($output:ident { $($field:ident : $value:expr),* $(,)? }, $checksums:expr) => {{
-        let checksums: $crate::server::embedded_store::checksums::Checksums = $checksums;
-        // Some outputs have no other fields.
-        #[allow(clippy::needless_update)]
-        let output = $output {
-            $($field: $value,)*
-            checksum_crc32: checksums.crc32,
-            checksum_crc32c: checksums.crc32c,
-            checksum_sha1: checksums.sha1,
-            checksum_sha256: checksums.sha256,
-            checksum_crc64nvme: checksums.crc64nvme,
-            ..Default::default()
-        };
-        output
-    }};
-}
-pub(super) use with_checksums;
-
-/// The checksums an s3s input struct carries (each names the same five fields).
-macro_rules! checksums_in {
-    ($input:expr) => {
-        $crate::server::embedded_store::checksums::Checksums {
-            crc32: $input.checksum_crc32,
-            crc32c: $input.checksum_crc32c,
-            sha1: $input.checksum_sha1,
-            sha256: $input.checksum_sha256,
-            crc64nvme: $input.checksum_crc64nvme,
-        }
-    };
-}
-pub(super) use checksums_in;
 
 #[cfg(test)]
 mod tests {

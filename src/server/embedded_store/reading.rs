@@ -135,7 +135,7 @@ pub fn stream(
     dir: &Path,
     pieces: Vec<Piece<'_>>,
     guard: ReadGuard,
-) -> impl Stream<Item = std::io::Result<Bytes>> + Send + Sync + 'static {
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send + Sync + use<> {
     let pieces: Vec<(PathBuf, u64, u64)> = pieces
         .into_iter()
         .map(|p| (dir.join(p.file), p.offset, p.length))

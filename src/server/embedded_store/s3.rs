@@ -1,0 +1,473 @@
+//! The S3 face of the store: each operation reads s3s's wire types into the storage
+//! layer's plain ones, calls [`super::disk::Disk`], and writes the answer back as S3 shapes it.
+//! Nothing here decides how anything is stored.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use s3s::dto::*;
+use s3s::{S3, S3Request, S3Response, S3Result, TrailingHeaders, s3_error};
+
+use super::EmbeddedStore;
+use super::body::{Incoming, Promised};
+use super::checksums::{Algorithm, Checksums};
+use super::error::Error;
+use super::layout::ObjectMeta;
+use super::multipart::Requested;
+use super::objects::ListQuery;
+use crate::core::limits::MAX_LIST_PAGE;
+
+/// Builds an s3s output struct with `fields` and every checksum of `checksums` (the
+/// wire types name the same five fields, `checksum_<name>`, in each output).
+macro_rules! with_checksums {
+    ($output:ident { $($field:ident : $value:expr),* $(,)? }, $checksums:expr) => {{
+        let checksums: Checksums = $checksums;
+        // Some outputs have no other fields.
+        #[allow(clippy::needless_update)]
+        let output = $output {
+            $($field: $value,)*
+            checksum_crc32: checksums.crc32,
+            checksum_crc32c: checksums.crc32c,
+            checksum_sha1: checksums.sha1,
+            checksum_sha256: checksums.sha256,
+            checksum_crc64nvme: checksums.crc64nvme,
+            ..Default::default()
+        };
+        output
+    }};
+}
+
+/// What an s3s input struct promises of its body (each names the same fields).
+macro_rules! promised_by {
+    ($input:expr) => {
+        Promised {
+            content_length: content_length($input.content_length)?,
+            content_md5: $input.content_md5,
+            algorithm: $input.checksum_algorithm.map(algorithm).transpose()?,
+            checksums: Checksums {
+                crc32: $input.checksum_crc32,
+                crc32c: $input.checksum_crc32c,
+                sha1: $input.checksum_sha1,
+                sha256: $input.checksum_sha256,
+                crc64nvme: $input.checksum_crc64nvme,
+            },
+        }
+    };
+}
+
+/// The store answers only the operations s3drop and ordinary S3 clients need; s3s
+/// answers `NotImplemented` for the rest.
+#[async_trait::async_trait]
+impl S3 for EmbeddedStore {
+    async fn create_bucket(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> S3Result<S3Response<CreateBucketOutput>> {
+        self.disk.create_bucket(&req.input.bucket).await?;
+        Ok(S3Response::new(CreateBucketOutput::default()))
+    }
+
+    async fn head_bucket(
+        &self,
+        req: S3Request<HeadBucketInput>,
+    ) -> S3Result<S3Response<HeadBucketOutput>> {
+        self.disk.require_bucket(&req.input.bucket)?;
+        Ok(S3Response::new(HeadBucketOutput::default()))
+    }
+
+    async fn list_buckets(
+        &self,
+        _req: S3Request<ListBucketsInput>,
+    ) -> S3Result<S3Response<ListBucketsOutput>> {
+        let buckets = self
+            .disk
+            .bucket_names()
+            .into_iter()
+            .map(|name| Bucket {
+                name: Some(name),
+                ..Default::default()
+            })
+            .collect();
+        Ok(S3Response::new(ListBucketsOutput {
+            buckets: Some(buckets),
+            ..Default::default()
+        }))
+    }
+
+    async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        let input = req.input;
+        let promised = promised_by!(input);
+        let body = incoming(input.body, req.trailing_headers)?;
+        let meta = self
+            .disk
+            .put_object(
+                &input.bucket,
+                input.key,
+                content_type(input.content_type),
+                body,
+                promised,
+            )
+            .await?;
+        Ok(S3Response::new(with_checksums!(
+            PutObjectOutput {
+                e_tag: Some(ETag::Strong(meta.etag))
+            },
+            meta.checksums
+        )))
+    }
+
+    async fn get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
+        let input = req.input;
+        let object = self.disk.open_object(&input.bucket, &input.key)?;
+        let size = object.meta.size;
+        let range = match &input.range {
+            Some(range) => Some(range.check(size).map_err(|_| s3_error!(InvalidRange))?),
+            None => None,
+        };
+        let (start, end) = range.as_ref().map_or((0, size), |r| (r.start, r.end));
+        let meta = object.meta.clone();
+        let body = StreamingBlob::wrap(object.read(start, end));
+        Ok(S3Response::new(with_checksums!(
+            GetObjectOutput {
+                body: Some(body),
+                content_length: Some(to_i64(end - start)),
+                content_range: range
+                    .map(|_| format!("bytes {start}-{}/{size}", end.saturating_sub(1))),
+                accept_ranges: Some("bytes".into()),
+                content_type: Some(input.response_content_type.unwrap_or(meta.content_type)),
+                content_disposition: input.response_content_disposition,
+                cache_control: input.response_cache_control,
+                e_tag: Some(ETag::Strong(meta.etag)),
+                last_modified: Some(timestamp(meta.last_modified)),
+            },
+            meta.checksums
+        )))
+    }
+
+    async fn head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
+        let meta = self.disk.object(&req.input.bucket, &req.input.key)?;
+        Ok(S3Response::new(with_checksums!(
+            HeadObjectOutput {
+                content_length: Some(to_i64(meta.size)),
+                content_type: Some(meta.content_type),
+                accept_ranges: Some("bytes".into()),
+                e_tag: Some(ETag::Strong(meta.etag)),
+                last_modified: Some(timestamp(meta.last_modified)),
+            },
+            meta.checksums
+        )))
+    }
+
+    async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        self.disk
+            .delete_object(&req.input.bucket, &req.input.key)
+            .await?;
+        Ok(S3Response::new(DeleteObjectOutput::default()))
+    }
+
+    async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
+        let input = req.input;
+        let max_keys = page_size(input.max_keys);
+        let after = input
+            .continuation_token
+            .as_deref()
+            .or(input.start_after.as_deref())
+            .unwrap_or_default();
+        let query = ListQuery {
+            prefix: input.prefix.as_deref().unwrap_or_default(),
+            after,
+            delimiter: input.delimiter.as_deref().filter(|d| !d.is_empty()),
+            max_keys: max_keys as usize,
+        };
+        let listing = self.disk.list_objects(&input.bucket, &query)?;
+        let key_count = listing.objects.len() + listing.common_prefixes.len();
+        let contents = listing.objects.into_iter().map(listed_object).collect();
+        let common_prefixes = listing
+            .common_prefixes
+            .into_iter()
+            .map(|p| CommonPrefix { prefix: Some(p) })
+            .collect();
+        Ok(S3Response::new(ListObjectsV2Output {
+            name: Some(input.bucket),
+            prefix: input.prefix,
+            delimiter: input.delimiter,
+            max_keys: Some(to_i32(max_keys as usize)),
+            key_count: Some(to_i32(key_count)),
+            continuation_token: input.continuation_token,
+            start_after: input.start_after,
+            is_truncated: Some(listing.truncated),
+            next_continuation_token: listing.next,
+            contents: Some(contents),
+            common_prefixes: Some(common_prefixes),
+            ..Default::default()
+        }))
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        let input = req.input;
+        let upload_id = self
+            .disk
+            .create_upload(&input.bucket, &input.key, content_type(input.content_type))
+            .await?;
+        Ok(S3Response::new(CreateMultipartUploadOutput {
+            bucket: Some(input.bucket),
+            key: Some(input.key),
+            upload_id: Some(upload_id),
+            ..Default::default()
+        }))
+    }
+
+    async fn upload_part(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
+        let input = req.input;
+        let promised = promised_by!(input);
+        let body = incoming(input.body, req.trailing_headers)?;
+        let part = self
+            .disk
+            .put_part(
+                &input.bucket,
+                &input.key,
+                &input.upload_id,
+                input.part_number,
+                body,
+                promised,
+            )
+            .await?;
+        Ok(S3Response::new(with_checksums!(
+            UploadPartOutput {
+                e_tag: Some(ETag::Strong(part.etag))
+            },
+            part.checksums
+        )))
+    }
+
+    async fn list_parts(
+        &self,
+        req: S3Request<ListPartsInput>,
+    ) -> S3Result<S3Response<ListPartsOutput>> {
+        let input = req.input;
+        let max_parts = page_size(input.max_parts);
+        let after = input
+            .part_number_marker
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0);
+        let (page, truncated) = self
+            .disk
+            .list_parts(
+                &input.bucket,
+                &input.key,
+                &input.upload_id,
+                after,
+                max_parts as usize,
+            )
+            .await?;
+        let next_marker = page.last().map(|p| p.part_number);
+        let parts = page
+            .into_iter()
+            .map(|p| {
+                with_checksums!(
+                    Part {
+                        part_number: i32::try_from(p.part_number).ok(),
+                        size: Some(to_i64(p.size)),
+                        e_tag: Some(ETag::Strong(p.etag)),
+                        last_modified: Some(timestamp(p.last_modified)),
+                    },
+                    p.checksums
+                )
+            })
+            .collect();
+        Ok(S3Response::new(ListPartsOutput {
+            bucket: Some(input.bucket),
+            key: Some(input.key),
+            upload_id: Some(input.upload_id),
+            max_parts: i32::try_from(max_parts).ok(),
+            part_number_marker: input.part_number_marker,
+            next_part_number_marker: next_marker.and_then(|n| i32::try_from(n).ok()),
+            is_truncated: Some(truncated),
+            parts: Some(parts),
+            ..Default::default()
+        }))
+    }
+
+    async fn list_multipart_uploads(
+        &self,
+        req: S3Request<ListMultipartUploadsInput>,
+    ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+        let input = req.input;
+        let max_uploads = page_size(input.max_uploads);
+        let page = self
+            .disk
+            .list_uploads(
+                &input.bucket,
+                input.prefix.as_deref().unwrap_or_default(),
+                input.key_marker.as_deref().unwrap_or_default(),
+                input.upload_id_marker.as_deref().unwrap_or_default(),
+                max_uploads as usize,
+            )
+            .await?;
+        let (next_key, next_id) = match page.uploads.last() {
+            Some((id, u)) if page.truncated => (Some(u.key.clone()), Some(id.clone())),
+            _ => (None, None),
+        };
+        let uploads = page
+            .uploads
+            .into_iter()
+            .map(|(id, u)| MultipartUpload {
+                key: Some(u.key),
+                upload_id: Some(id),
+                initiated: Some(timestamp(u.initiated)),
+                ..Default::default()
+            })
+            .collect();
+        Ok(S3Response::new(ListMultipartUploadsOutput {
+            bucket: Some(input.bucket),
+            prefix: input.prefix,
+            key_marker: input.key_marker,
+            upload_id_marker: input.upload_id_marker,
+            max_uploads: i32::try_from(max_uploads).ok(),
+            is_truncated: Some(page.truncated),
+            next_key_marker: next_key,
+            next_upload_id_marker: next_id,
+            uploads: Some(uploads),
+            ..Default::default()
+        }))
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        let input = req.input;
+        let requested = input
+            .multipart_upload
+            .and_then(|m| m.parts)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|part| {
+                Some(Requested {
+                    part_number: u32::try_from(part.part_number?).ok()?,
+                    etag: part.e_tag?.value().trim_matches('"').to_owned(),
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Error::InvalidPart("every part needs its number and ETag".into()))?;
+        let meta = self
+            .disk
+            .complete_upload(&input.bucket, &input.key, &input.upload_id, &requested)
+            .await?;
+        Ok(S3Response::new(CompleteMultipartUploadOutput {
+            bucket: Some(input.bucket),
+            key: Some(meta.key),
+            e_tag: Some(ETag::Strong(meta.etag)),
+            checksum_crc32c: meta.checksums.crc32c,
+            ..Default::default()
+        }))
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        let input = req.input;
+        self.disk
+            .abort_upload(&input.bucket, &input.key, &input.upload_id)
+            .await?;
+        Ok(S3Response::new(AbortMultipartUploadOutput::default()))
+    }
+}
+
+/// A request's body and its trailer's checksums, for the storage layer.
+fn incoming(body: Option<StreamingBlob>, trailers: Option<TrailingHeaders>) -> S3Result<Incoming> {
+    let body = body.ok_or_else(|| s3_error!(IncompleteBody, "the request has no body"))?;
+    Ok(Incoming {
+        bytes: Box::pin(body),
+        trailer: Box::new(move || {
+            let mut checksums = Checksums::default();
+            let Some(headers) = trailers.and_then(|t| t.take()) else {
+                return Ok(checksums);
+            };
+            for algorithm in Algorithm::ALL {
+                let header = format!("x-amz-checksum-{}", algorithm.name());
+                if let Some(value) = headers.get(header.as_str()) {
+                    let value = value.to_str().map_err(|_| {
+                        Error::InvalidArgument(format!("{header} is not a checksum"))
+                    })?;
+                    checksums.set(algorithm, value.to_owned());
+                }
+            }
+            Ok(checksums)
+        }),
+    })
+}
+
+fn content_length(length: Option<i64>) -> S3Result<Option<u64>> {
+    length
+        .map(|n| {
+            u64::try_from(n).map_err(|_| s3_error!(InvalidArgument, "negative Content-Length"))
+        })
+        .transpose()
+}
+
+fn algorithm(algorithm: ChecksumAlgorithm) -> S3Result<Algorithm> {
+    Algorithm::ALL
+        .into_iter()
+        .find(|a| a.name().eq_ignore_ascii_case(algorithm.as_str()))
+        .ok_or_else(|| s3_error!(InvalidArgument, "unsupported checksum algorithm"))
+}
+
+fn content_type(sent: Option<String>) -> String {
+    sent.unwrap_or_else(|| "application/octet-stream".into())
+}
+
+/// A listing's page size: what the request asks for, at most S3's 1,000.
+fn page_size(asked: Option<i32>) -> u32 {
+    asked.map_or(MAX_LIST_PAGE, |n| {
+        u32::try_from(n).unwrap_or(0).min(MAX_LIST_PAGE)
+    })
+}
+
+fn listed_object(meta: ObjectMeta) -> Object {
+    Object {
+        key: Some(meta.key),
+        size: Some(to_i64(meta.size)),
+        e_tag: Some(ETag::Strong(meta.etag)),
+        last_modified: Some(timestamp(meta.last_modified)),
+        storage_class: Some(ObjectStorageClass::from_static(
+            ObjectStorageClass::STANDARD,
+        )),
+        ..Default::default()
+    }
+}
+
+/// A size as S3's wire types carry it.
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_i32(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// Seconds since the epoch as an S3 timestamp.
+fn timestamp(secs: u64) -> Timestamp {
+    Timestamp::from(UNIX_EPOCH + Duration::from_secs(secs))
+}
