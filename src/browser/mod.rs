@@ -9,6 +9,7 @@ pub mod dropped;
 pub mod put;
 pub mod queue;
 pub mod saved;
+pub mod shell;
 pub mod slots;
 pub mod upload;
 

@@ -1,6 +1,6 @@
-//! Runs one file's upload: start it (or resume it from IndexedDB and ListParts), let the
-//! transfer state machine decide what to sign, send, retry, pause or cancel, perform
-//! that, and complete (or abort) the upload, reporting each change of status.
+//! Runs one file's upload: start it (or resume it from IndexedDB and ListParts), run the
+//! transfer state machine with its [`super::shell`] performing what it decides, and
+//! complete (or abort) the upload, reporting each change of status.
 //!
 //! Every upload on the page shares one [`Uploader`]: its queue, its batched starts and
 //! completions, and the browser's connections to each origin.
@@ -9,30 +9,24 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use futures::FutureExt;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
-use futures::future::{AbortHandle, Abortable, Either, LocalBoxFuture, select};
-use futures::{FutureExt, StreamExt};
+use futures::future::LocalBoxFuture;
 use gloo_file::File;
-use js_sys::Uint8Array;
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::Blob;
 
 use super::batch::Batcher;
 use super::dropped::Given;
-use super::put::{Body, put};
 use super::saved::{self, Journal, SavedUpload, StartedFile};
+use super::shell::{Next, Outcome, Session, Shell, part_crc32c, slice};
 use super::slots::{Connections, Slots};
 use super::{now_ms, queue::UploadQueue, sleep};
 use crate::api::{
-    self, ApiError, CompletedPart, Completion, PartToSign, SignedPart, StartRequest, StoredObject,
-    UploadStart,
+    self, ApiError, CompletedPart, Completion, StartRequest, StoredObject, UploadStart,
 };
-use crate::core::checksum::Crc32c;
 use crate::core::limits::{MIN_PART_SIZE, PARTS_IN_FLIGHT, SIGN_BATCH};
 use crate::core::plan::PartPlan;
-use crate::core::retry::{self, Failure};
-use crate::core::transfer::{Command, Control, Event, Phase, SentPart, Transfer};
+use crate::core::retry;
+use crate::core::transfer::{Control, Phase, SentPart, Transfer};
 
 /// Where a file's upload stands, as the page shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,15 +98,9 @@ const START_GATHER_MS: f64 = 20.0;
 const COMPLETE_GATHER_MS: f64 = 150.0;
 /// How many files are read for their checksums at once (each is read whole).
 const CHECKSUMS_AT_ONCE: usize = 4;
-/// A signed URL this close to its expiry (in seconds) is signed again, not sent.
-const EXPIRY_MARGIN_SECS: f64 = 30.0;
 /// Files up to this size are sent from the bytes read for their checksum (the queue
 /// then holds at most [`super::queue::FILES_AHEAD`] of them in memory).
 const INLINE_BODY_MAX: u64 = 256 * 1024;
-
-/// The headers each part's PUT must carry (its signed checksum) and when its URL
-/// expires, by part number; filled by signing tasks, read when a part is sent.
-type Signatures = Rc<RefCell<HashMap<u32, SignedPart>>>;
 
 /// What every upload on the page shares.
 #[derive(Clone)]
@@ -179,34 +167,6 @@ impl Uploader {
         let job = upload_file(self.shared.clone(), picked, controls, report);
         self.queue.push(size, job);
     }
-}
-
-/// How a transfer ended.
-enum Outcome {
-    /// Every part is stored; each with its CRC32C when this page signed it.
-    Complete(Vec<CompletedPart>),
-    Cancelled,
-    Failed(String),
-}
-
-/// One upload in progress: what the server said when it started (or what was saved).
-struct Session {
-    fingerprint: String,
-    name: String,
-    key: String,
-    token: String,
-    expires_at: u64,
-    plan: PartPlan,
-    /// Whether this is a multipart upload (saved for resuming) or a single PUT.
-    multipart: bool,
-    /// The single PUT's URL, when its start signed it with the file's checksum.
-    presigned: Option<SignedPart>,
-    /// A small file's bytes, read for its checksum and sent as they are.
-    bytes: Option<Uint8Array>,
-    /// Parts the store already holds (a resumed upload).
-    stored: Vec<SentPart>,
-    /// Their CRC32Cs, where the store listed them.
-    stored_crc32c: HashMap<u32, String>,
 }
 
 /// A file as the person gave it: the file, and the folder it was in when they dropped or
@@ -467,7 +427,8 @@ where
     }
 }
 
-/// Runs the transfer state machine until it completes, is cancelled or fails.
+/// Runs the transfer state machine until it completes, is cancelled or fails: the
+/// shell performs each step's commands and brings the machine its next event.
 async fn transfer(
     shared: &Shared,
     file: &File,
@@ -484,78 +445,16 @@ async fn transfer(
         &session.stored,
         seed,
     );
-    let signatures = Signatures::default();
-    if let Some(signed) = &session.presigned {
-        machine.handle(Event::Signed(vec![(1, signed.url.clone())]), now_ms());
-        signatures.borrow_mut().insert(1, signed.clone());
+    let mut shell = Shell::new(&shared.connections, file, session, controls);
+    if let Some(signed) = shell.presigned() {
+        machine.handle(signed, now_ms());
     }
-    let (events, incoming) = mpsc::unbounded::<Event>();
-    let mut incoming = futures::stream::select(incoming, controls.map(Event::from));
-    // Every task started here is aborted when this returns or is dropped.
-    let mut tasks = Tasks::default();
-    let mut wake_at: Option<f64> = None;
     let mut saved_parts = session.stored.len();
     let (mut reported, mut reported_at) = (FileStatus::Queued, f64::NEG_INFINITY);
     loop {
         for command in machine.step(now_ms()) {
-            match command {
-                Command::Sign(part_numbers) => {
-                    let parts = part_numbers
-                        .iter()
-                        .map(|&n| {
-                            let (start, end) = session.plan.range(n).unwrap_or_default();
-                            (n, slice(file, start, end))
-                        })
-                        .collect();
-                    let signing = sign_parts(session.token.clone(), parts, signatures.clone());
-                    tasks.spawn(None, report_to(events.clone(), signing));
-                }
-                Command::Send {
-                    part_number,
-                    url,
-                    start,
-                    end,
-                } => {
-                    let (headers, expires_at) = signatures
-                        .borrow()
-                        .get(&part_number)
-                        .map(|s| (s.headers.clone(), s.expires_at))
-                        .unwrap_or_default();
-                    // Slicing copies nothing: the browser reads the range as it sends.
-                    let body = match &session.bytes {
-                        Some(bytes) => Body::Bytes(bytes.clone()),
-                        None => Body::Blob(slice(file, start, end)),
-                    };
-                    let part = PartPut {
-                        part_number,
-                        url,
-                        headers,
-                        expires_at,
-                        body,
-                    };
-                    let connections = shared.connections.to(&part.url);
-                    let sending = send_part(connections, part, events.clone());
-                    tasks.spawn(Some(part_number), report_to(events.clone(), sending));
-                }
-                Command::Cancel(part_number) => tasks.cancel(part_number),
-                Command::WakeAt(at) => wake_at = Some(at),
-                Command::Complete(parts) => {
-                    let signed = signatures.borrow();
-                    let parts = parts
-                        .into_iter()
-                        .map(|p| CompletedPart {
-                            crc32c: signed
-                                .get(&p.part_number)
-                                .and_then(|s| signed_crc32c(&s.headers))
-                                .or_else(|| session.stored_crc32c.get(&p.part_number).cloned()),
-                            part_number: p.part_number,
-                            etag: p.etag,
-                        })
-                        .collect();
-                    return Outcome::Complete(parts);
-                }
-                Command::Abort => return Outcome::Cancelled,
-                Command::Fail(reason) => return Outcome::Failed(reason),
+            if let Some(outcome) = shell.perform(command) {
+                return outcome;
             }
         }
 
@@ -575,19 +474,10 @@ async fn transfer(
             (reported, reported_at) = (status, now);
         }
 
-        let next = match wake_at.take() {
-            Some(at) => match select(incoming.next(), sleep(at - now_ms()).boxed_local()).await {
-                Either::Left((event, _)) => {
-                    wake_at = Some(at);
-                    event
-                }
-                Either::Right(((), _)) => continue,
-            },
-            None => incoming.next().await,
-        };
-        match next {
-            Some(event) => machine.handle(event, now_ms()),
-            None => return Outcome::Failed("the upload stopped unexpectedly".into()),
+        match shell.next().await {
+            Next::Event(event) => machine.handle(event, now_ms()),
+            Next::Woken => {}
+            Next::Closed => return Outcome::Failed("the upload stopped unexpectedly".into()),
         }
     }
 }
@@ -607,98 +497,6 @@ fn status_of(machine: &Transfer) -> FileStatus {
     }
 }
 
-/// Runs `task` and hands the event it ends with to the transfer.
-async fn report_to(events: UnboundedSender<Event>, task: impl Future<Output = Event>) {
-    let event = task.await;
-    let _ = events.unbounded_send(event);
-}
-
-/// Signs `parts` (with their checksums) and keeps each signature's headers and expiry
-/// for the part's PUT; answers what the transfer is told.
-async fn sign_parts(token: String, parts: Vec<(u32, Blob)>, signatures: Signatures) -> Event {
-    match sign(token, parts).await {
-        Ok(signed) => {
-            let mut signatures = signatures.borrow_mut();
-            let urls = signed
-                .into_iter()
-                .map(|s| {
-                    let url = (s.part_number, s.url.clone());
-                    signatures.insert(s.part_number, s);
-                    url
-                })
-                .collect();
-            Event::Signed(urls)
-        }
-        Err(err) => Event::SignFailed {
-            transient: err.is_transient(),
-            reason: err.to_string(),
-        },
-    }
-}
-
-/// One part's PUT, as signed.
-struct PartPut {
-    part_number: u32,
-    url: String,
-    headers: Vec<(String, String)>,
-    /// When the URL stops working (seconds since the epoch; 0 when unknown).
-    expires_at: u64,
-    body: Body,
-}
-
-/// Sends a part when one of `connections` (its store's) is free, telling the transfer
-/// when it starts and how far it got, and the window how the store took it; answers the
-/// outcome.
-async fn send_part(connections: Slots, part: PartPut, events: UnboundedSender<Event>) -> Event {
-    let PartPut {
-        part_number,
-        url,
-        headers,
-        expires_at,
-        body,
-    } = part;
-    let mut connection = connections.acquire().await;
-    let _ = events.unbounded_send(Event::Connected { part_number });
-    let progress = move |loaded| {
-        let _ = events.unbounded_send(Event::Progress {
-            part_number,
-            loaded,
-        });
-    };
-    // A URL that waited too long for its turn is signed again.
-    let expired = expires_at > 0 && now_ms() / 1_000.0 + EXPIRY_MARGIN_SECS >= expires_at as f64;
-    let sent = if expired {
-        Err(Failure::Expired)
-    } else {
-        put(&url, &headers, &body, progress).await
-    };
-    match &sent {
-        Ok(_) => connection.succeeded(),
-        Err(failure) if retry::is_throttle(*failure) => connection.throttled(),
-        Err(_) => {}
-    }
-    drop(connection);
-    match sent {
-        Ok(Some(etag)) => Event::PartSent { part_number, etag },
-        Ok(None) => Event::PartFailed {
-            part_number,
-            failure: Failure::MissingEtag,
-        },
-        Err(failure) => Event::PartFailed {
-            part_number,
-            failure,
-        },
-    }
-}
-
-/// The CRC32C signed into a part's URL, from the headers its PUT carries.
-fn signed_crc32c(headers: &[(String, String)]) -> Option<String> {
-    headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-checksum-crc32c"))
-        .map(|(_, value)| value.clone())
-}
-
 /// Fills in the CRC32C of parts sent before a reload to a store that does not list part
 /// checksums, reading those parts again (one at a time); the store needs every part's
 /// checksum to complete.
@@ -716,90 +514,4 @@ async fn with_checksums(
         }
     }
     parts
-}
-
-/// Computes each part's CRC32C (one part read at a time), then asks the server to sign
-/// them all in one call, checksums bound into the URLs.
-async fn sign(token: String, parts: Vec<(u32, Blob)>) -> Result<Vec<SignedPart>, ApiError> {
-    let mut to_sign = Vec::with_capacity(parts.len());
-    for (part_number, blob) in parts {
-        to_sign.push(PartToSign {
-            part_number,
-            crc32c: Some(part_crc32c(&blob).await?.0),
-        });
-    }
-    api::sign_parts(token, to_sign).await
-}
-
-/// How much of a part is copied into WASM memory at a time for its checksum.
-const CHECKSUM_CHUNK: u32 = 256 * 1024;
-
-/// Bytes `[start, end)` of a file, as a plain blob (gloo's slice wraps each in a new
-/// `File`, which costs the browser another look at the file).
-fn slice(file: &File, start: u64, end: u64) -> Blob {
-    let blob: &Blob = file.as_ref();
-    // Offsets are at most 5 TiB: exact in f64.
-    blob.slice_with_f64_and_f64(start as f64, end as f64)
-        .unwrap_or_else(|_| blob.clone())
-}
-
-/// A part's CRC32C, and the bytes it was computed over. The browser reads the part into
-/// its own memory once; only a small window of it at a time is copied into WASM's, so
-/// the page's memory does not grow with the part size.
-async fn part_crc32c(blob: &Blob) -> Result<(String, Uint8Array), ApiError> {
-    let unreadable =
-        |e: JsValue| ApiError::Transport(format!("the browser could not read the file: {e:?}"));
-    let buffer = JsFuture::from(blob.array_buffer())
-        .await
-        .map_err(unreadable)?;
-    let bytes = Uint8Array::new(&buffer);
-    let mut window = vec![0; CHECKSUM_CHUNK.min(bytes.length()) as usize];
-    let mut crc = Crc32c::new();
-    let mut at = 0;
-    while at < bytes.length() {
-        let end = (at + CHECKSUM_CHUNK).min(bytes.length());
-        let piece = &mut window[..(end - at) as usize];
-        bytes.subarray(at, end).copy_to(piece);
-        crc.update(piece);
-        at = end;
-    }
-    Ok((crc.finish(), bytes))
-}
-
-/// Tasks spawned on the page's executor; a part's PUT can be stopped on its own, and
-/// all are stopped when the set is dropped.
-#[derive(Default)]
-struct Tasks {
-    parts: HashMap<u32, AbortHandle>,
-    others: Vec<AbortHandle>,
-}
-
-impl Tasks {
-    fn spawn(&mut self, part_number: Option<u32>, task: impl Future<Output = ()> + 'static) {
-        let (handle, registration) = AbortHandle::new_pair();
-        match part_number {
-            Some(n) => {
-                if let Some(old) = self.parts.insert(n, handle) {
-                    old.abort();
-                }
-            }
-            None => self.others.push(handle),
-        }
-        leptos::task::spawn_local(Abortable::new(task, registration).map(|_| ()));
-    }
-
-    /// Stops a part's PUT (dropping it aborts the XHR).
-    fn cancel(&mut self, part_number: u32) {
-        if let Some(handle) = self.parts.remove(&part_number) {
-            handle.abort();
-        }
-    }
-}
-
-impl Drop for Tasks {
-    fn drop(&mut self) {
-        for handle in self.parts.values().chain(&self.others) {
-            handle.abort();
-        }
-    }
 }

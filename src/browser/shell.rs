@@ -1,0 +1,388 @@
+//! The shell around the transfer state machine ([`crate::core::transfer`]): the machine
+//! decides what to sign, send, cancel and when to wake; the [`Shell`] performs each
+//! command with the browser's means (batched server calls, PUTs over the page's shared
+//! connections, timers) and hands back the events they end in, with the person's
+//! pause, resume and cancel.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use futures::future::{AbortHandle, Abortable, Either, select};
+use futures::stream::LocalBoxStream;
+use futures::{FutureExt, StreamExt};
+use gloo_file::File;
+use js_sys::Uint8Array;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Blob;
+
+use super::put::{Body, put};
+use super::slots::{Connections, Slots};
+use super::{now_ms, sleep};
+use crate::api::{self, ApiError, CompletedPart, PartToSign, SignedPart};
+use crate::core::checksum::Crc32c;
+use crate::core::plan::PartPlan;
+use crate::core::retry::{self, Failure};
+use crate::core::transfer::{Command, Control, Event, SentPart};
+
+/// A signed URL this close to its expiry (in seconds) is signed again, not sent.
+const EXPIRY_MARGIN_SECS: f64 = 30.0;
+/// The headers each part's PUT must carry (its signed checksum) and when its URL
+/// expires, by part number; filled by signing tasks, read when a part is sent.
+type Signatures = Rc<RefCell<HashMap<u32, SignedPart>>>;
+
+/// How a transfer ended.
+pub enum Outcome {
+    /// Every part is stored; each with its CRC32C when this page signed it.
+    Complete(Vec<CompletedPart>),
+    Cancelled,
+    Failed(String),
+}
+
+/// One upload in progress: what the server said when it started (or what was saved).
+pub struct Session {
+    pub fingerprint: String,
+    pub name: String,
+    pub key: String,
+    pub token: String,
+    pub expires_at: u64,
+    pub plan: PartPlan,
+    /// Whether this is a multipart upload (saved for resuming) or a single PUT.
+    pub multipart: bool,
+    /// The single PUT's URL, when its start signed it with the file's checksum.
+    pub presigned: Option<SignedPart>,
+    /// A small file's bytes, read for its checksum and sent as they are.
+    pub bytes: Option<Uint8Array>,
+    /// Parts the store already holds (a resumed upload).
+    pub stored: Vec<SentPart>,
+    /// Their CRC32Cs, where the store listed them.
+    pub stored_crc32c: HashMap<u32, String>,
+}
+
+/// Performs one file's transfer commands, and gathers what the machine is told next.
+pub struct Shell<'a> {
+    connections: &'a Connections,
+    file: &'a File,
+    session: &'a Session,
+    signatures: Signatures,
+    /// Where tasks send the events they end in.
+    events: UnboundedSender<Event>,
+    /// Those events, and the person's controls.
+    incoming: LocalBoxStream<'static, Event>,
+    /// Every task started here is aborted when the shell is dropped.
+    tasks: Tasks,
+    /// When the machine asked to be woken (a retry's delay), in ms since the epoch.
+    wake_at: Option<f64>,
+}
+
+/// What the machine is told next.
+pub enum Next {
+    Event(Event),
+    /// The time it asked to be woken at has come.
+    Woken,
+    /// Nothing can arrive any more.
+    Closed,
+}
+
+impl<'a> Shell<'a> {
+    pub fn new(
+        connections: &'a Connections,
+        file: &'a File,
+        session: &'a Session,
+        controls: UnboundedReceiver<Control>,
+    ) -> Self {
+        let (events, from_tasks) = mpsc::unbounded::<Event>();
+        let signatures = Signatures::default();
+        if let Some(signed) = &session.presigned {
+            signatures.borrow_mut().insert(1, signed.clone());
+        }
+        Self {
+            connections,
+            file,
+            session,
+            signatures,
+            events,
+            incoming: futures::stream::select(from_tasks, controls.map(Event::from)).boxed_local(),
+            tasks: Tasks::default(),
+            wake_at: None,
+        }
+    }
+
+    /// What the machine learns before its first step: the single PUT's URL, when the
+    /// upload's start signed it.
+    pub fn presigned(&self) -> Option<Event> {
+        let signed = self.session.presigned.as_ref()?;
+        Some(Event::Signed(vec![(1, signed.url.clone())]))
+    }
+
+    /// Performs `command`; one that ends the transfer answers how it ended.
+    pub fn perform(&mut self, command: Command) -> Option<Outcome> {
+        match command {
+            Command::Sign(part_numbers) => self.sign(&part_numbers),
+            Command::Send {
+                part_number,
+                url,
+                start,
+                end,
+            } => self.send(part_number, url, start, end),
+            Command::Cancel(part_number) => self.tasks.cancel(part_number),
+            Command::WakeAt(at) => self.wake_at = Some(at),
+            Command::Complete(parts) => return Some(Outcome::Complete(self.completed(parts))),
+            Command::Abort => return Some(Outcome::Cancelled),
+            Command::Fail(reason) => return Some(Outcome::Failed(reason)),
+        }
+        None
+    }
+
+    /// Waits for the next event, or for the time the machine asked to be woken at.
+    pub async fn next(&mut self) -> Next {
+        let event = match self.wake_at.take() {
+            Some(at) => {
+                match select(self.incoming.next(), sleep(at - now_ms()).boxed_local()).await {
+                    Either::Left((event, _)) => {
+                        self.wake_at = Some(at);
+                        event
+                    }
+                    Either::Right(((), _)) => return Next::Woken,
+                }
+            }
+            None => self.incoming.next().await,
+        };
+        event.map_or(Next::Closed, Next::Event)
+    }
+
+    fn sign(&mut self, part_numbers: &[u32]) {
+        let parts = part_numbers
+            .iter()
+            .map(|&n| {
+                let (start, end) = self.session.plan.range(n).unwrap_or_default();
+                (n, slice(self.file, start, end))
+            })
+            .collect();
+        let signing = sign_parts(self.session.token.clone(), parts, self.signatures.clone());
+        self.tasks
+            .spawn(None, report_to(self.events.clone(), signing));
+    }
+
+    fn send(&mut self, part_number: u32, url: String, start: u64, end: u64) {
+        let (headers, expires_at) = self
+            .signatures
+            .borrow()
+            .get(&part_number)
+            .map(|s| (s.headers.clone(), s.expires_at))
+            .unwrap_or_default();
+        // Slicing copies nothing: the browser reads the range as it sends.
+        let body = match &self.session.bytes {
+            Some(bytes) => Body::Bytes(bytes.clone()),
+            None => Body::Blob(slice(self.file, start, end)),
+        };
+        let connections = self.connections.to(&url);
+        let part = PartPut {
+            part_number,
+            url,
+            headers,
+            expires_at,
+            body,
+        };
+        let sending = send_part(connections, part, self.events.clone());
+        self.tasks
+            .spawn(Some(part_number), report_to(self.events.clone(), sending));
+    }
+
+    /// The parts to complete with, each with the CRC32C it was signed with (or the one
+    /// the store listed for a part sent before a reload).
+    fn completed(&self, parts: Vec<SentPart>) -> Vec<CompletedPart> {
+        let signed = self.signatures.borrow();
+        parts
+            .into_iter()
+            .map(|p| CompletedPart {
+                crc32c: signed
+                    .get(&p.part_number)
+                    .and_then(|s| signed_crc32c(&s.headers))
+                    .or_else(|| self.session.stored_crc32c.get(&p.part_number).cloned()),
+                part_number: p.part_number,
+                etag: p.etag,
+            })
+            .collect()
+    }
+}
+
+/// Runs `task` and hands the event it ends with to the transfer.
+async fn report_to(events: UnboundedSender<Event>, task: impl Future<Output = Event>) {
+    let event = task.await;
+    let _ = events.unbounded_send(event);
+}
+
+/// Signs `parts` (with their checksums) and keeps each signature's headers and expiry
+/// for the part's PUT; answers what the transfer is told.
+async fn sign_parts(token: String, parts: Vec<(u32, Blob)>, signatures: Signatures) -> Event {
+    match sign(token, parts).await {
+        Ok(signed) => {
+            let mut signatures = signatures.borrow_mut();
+            let urls = signed
+                .into_iter()
+                .map(|s| {
+                    let url = (s.part_number, s.url.clone());
+                    signatures.insert(s.part_number, s);
+                    url
+                })
+                .collect();
+            Event::Signed(urls)
+        }
+        Err(err) => Event::SignFailed {
+            transient: err.is_transient(),
+            reason: err.to_string(),
+        },
+    }
+}
+
+/// One part's PUT, as signed.
+struct PartPut {
+    part_number: u32,
+    url: String,
+    headers: Vec<(String, String)>,
+    /// When the URL stops working (seconds since the epoch; 0 when unknown).
+    expires_at: u64,
+    body: Body,
+}
+
+/// Sends a part when one of `connections` (its store's) is free, telling the transfer
+/// when it starts and how far it got, and the window how the store took it; answers the
+/// outcome.
+async fn send_part(connections: Slots, part: PartPut, events: UnboundedSender<Event>) -> Event {
+    let PartPut {
+        part_number,
+        url,
+        headers,
+        expires_at,
+        body,
+    } = part;
+    let mut connection = connections.acquire().await;
+    let _ = events.unbounded_send(Event::Connected { part_number });
+    let progress = move |loaded| {
+        let _ = events.unbounded_send(Event::Progress {
+            part_number,
+            loaded,
+        });
+    };
+    // A URL that waited too long for its turn is signed again.
+    let expired = expires_at > 0 && now_ms() / 1_000.0 + EXPIRY_MARGIN_SECS >= expires_at as f64;
+    let sent = if expired {
+        Err(Failure::Expired)
+    } else {
+        put(&url, &headers, &body, progress).await
+    };
+    match &sent {
+        Ok(_) => connection.succeeded(),
+        Err(failure) if retry::is_throttle(*failure) => connection.throttled(),
+        Err(_) => {}
+    }
+    drop(connection);
+    match sent {
+        Ok(Some(etag)) => Event::PartSent { part_number, etag },
+        Ok(None) => Event::PartFailed {
+            part_number,
+            failure: Failure::MissingEtag,
+        },
+        Err(failure) => Event::PartFailed {
+            part_number,
+            failure,
+        },
+    }
+}
+
+/// The CRC32C signed into a part's URL, from the headers its PUT carries.
+fn signed_crc32c(headers: &[(String, String)]) -> Option<String> {
+    headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-checksum-crc32c"))
+        .map(|(_, value)| value.clone())
+}
+
+/// Computes each part's CRC32C (one part read at a time), then asks the server to sign
+/// them all in one call, checksums bound into the URLs.
+async fn sign(token: String, parts: Vec<(u32, Blob)>) -> Result<Vec<SignedPart>, ApiError> {
+    let mut to_sign = Vec::with_capacity(parts.len());
+    for (part_number, blob) in parts {
+        to_sign.push(PartToSign {
+            part_number,
+            crc32c: Some(part_crc32c(&blob).await?.0),
+        });
+    }
+    api::sign_parts(token, to_sign).await
+}
+
+/// How much of a part is copied into WASM memory at a time for its checksum.
+const CHECKSUM_CHUNK: u32 = 256 * 1024;
+
+/// Bytes `[start, end)` of a file, as a plain blob (gloo's slice wraps each in a new
+/// `File`, which costs the browser another look at the file).
+pub fn slice(file: &File, start: u64, end: u64) -> Blob {
+    let blob: &Blob = file.as_ref();
+    // Offsets are at most 5 TiB: exact in f64.
+    blob.slice_with_f64_and_f64(start as f64, end as f64)
+        .unwrap_or_else(|_| blob.clone())
+}
+
+/// A part's CRC32C, and the bytes it was computed over. The browser reads the part into
+/// its own memory once; only a small window of it at a time is copied into WASM's, so
+/// the page's memory does not grow with the part size.
+pub async fn part_crc32c(blob: &Blob) -> Result<(String, Uint8Array), ApiError> {
+    let unreadable =
+        |e: JsValue| ApiError::Transport(format!("the browser could not read the file: {e:?}"));
+    let buffer = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(unreadable)?;
+    let bytes = Uint8Array::new(&buffer);
+    let mut window = vec![0; CHECKSUM_CHUNK.min(bytes.length()) as usize];
+    let mut crc = Crc32c::new();
+    let mut at = 0;
+    while at < bytes.length() {
+        let end = (at + CHECKSUM_CHUNK).min(bytes.length());
+        let piece = &mut window[..(end - at) as usize];
+        bytes.subarray(at, end).copy_to(piece);
+        crc.update(piece);
+        at = end;
+    }
+    Ok((crc.finish(), bytes))
+}
+
+/// Tasks spawned on the page's executor; a part's PUT can be stopped on its own, and
+/// all are stopped when the set is dropped.
+#[derive(Default)]
+struct Tasks {
+    parts: HashMap<u32, AbortHandle>,
+    others: Vec<AbortHandle>,
+}
+
+impl Tasks {
+    fn spawn(&mut self, part_number: Option<u32>, task: impl Future<Output = ()> + 'static) {
+        let (handle, registration) = AbortHandle::new_pair();
+        match part_number {
+            Some(n) => {
+                if let Some(old) = self.parts.insert(n, handle) {
+                    old.abort();
+                }
+            }
+            None => self.others.push(handle),
+        }
+        leptos::task::spawn_local(Abortable::new(task, registration).map(|_| ()));
+    }
+
+    /// Stops a part's PUT (dropping it aborts the XHR).
+    fn cancel(&mut self, part_number: u32) {
+        if let Some(handle) = self.parts.remove(&part_number) {
+            handle.abort();
+        }
+    }
+}
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for handle in self.parts.values().chain(&self.others) {
+            handle.abort();
+        }
+    }
+}
