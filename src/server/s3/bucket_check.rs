@@ -13,7 +13,7 @@ use aws_sdk_s3::types::{
     ExpirationStatus, LifecycleRule, LifecycleRuleFilter,
 };
 
-use crate::server::s3::client::{Storage, origin_of};
+use crate::server::s3::client::{Presigned, Storage, origin_of};
 use crate::server::s3::error::StoreError;
 use crate::server::system::random_id;
 
@@ -212,6 +212,55 @@ async fn check_browser_upload(storage: &Storage, target: &Target, report: &mut R
         Some(origin) => check_preflight(&http, &presigned.url, origin, report).await,
         None => true,
     };
+    let store = origin_of(&presigned.url).unwrap_or_default();
+    let answer = match put_as_browser(&http, &presigned, body, origin).await {
+        Ok(headers) => headers,
+        Err(PutFailed::Unsent(err)) => {
+            let message = format!("a presigned PUT to {store} failed: {err}");
+            return report.push(Severity::Fatal, "write", message);
+        }
+        Err(PutFailed::Refused { status, code }) => {
+            let message = format!(
+                "the store refused a presigned PUT: HTTP {status} {code}: grant s3:PutObject \
+                 on \"{}*\"",
+                target.prefix
+            );
+            return report.push(Severity::Fatal, "write", message);
+        }
+    };
+    let message = format!("presigned PUTs to {store} are accepted");
+    report.push(Severity::Ok, "write", message);
+    if let Err(err) = storage.delete(&key).await {
+        let message = format!("could not remove the check's object {key}: {err} (s3:DeleteObject)");
+        report.push(Severity::Warning, "write", message);
+    }
+    match origin {
+        None => report.push(
+            Severity::Warning,
+            "cors",
+            "not checked: set --public-url to the address browsers use, so s3drop can check \
+             that the bucket lets that origin upload",
+        ),
+        Some(origin) if preflight_passed => check_cors_answer(&answer, origin, report),
+        // Already reported: the browser would not get as far as the PUT.
+        Some(_) => {}
+    }
+}
+
+/// Why the check's PUT did not store its object.
+enum PutFailed {
+    Unsent(reqwest::Error),
+    Refused { status: u16, code: String },
+}
+
+/// Sends `body` with a presigned PUT as the page does (its signed headers, and its
+/// `Origin` when known); answers the response's headers.
+async fn put_as_browser(
+    http: &reqwest::Client,
+    presigned: &Presigned,
+    body: &[u8],
+    origin: Option<&str>,
+) -> Result<reqwest::header::HeaderMap, PutFailed> {
     let mut put = http.put(&presigned.url).body(body.to_vec());
     for (name, value) in &presigned.headers {
         put = put.header(name, value);
@@ -219,64 +268,14 @@ async fn check_browser_upload(storage: &Storage, target: &Target, report: &mut R
     if let Some(origin) = origin {
         put = put.header("origin", origin);
     }
-    let response = match put.send().await {
-        Ok(response) => response,
-        Err(err) => {
-            report.push(
-                Severity::Fatal,
-                "write",
-                format!(
-                    "a presigned PUT to {} failed: {err}",
-                    origin_of(&presigned.url).unwrap_or_default()
-                ),
-            );
-            return;
-        }
-    };
+    let response = put.send().await.map_err(PutFailed::Unsent)?;
     let status = response.status().as_u16();
-    let headers = response.headers().clone();
     if !(200..300).contains(&status) {
         let text = response.text().await.unwrap_or_default();
-        report.push(
-            Severity::Fatal,
-            "write",
-            format!(
-                "the store refused a presigned PUT: HTTP {status} {}: grant s3:PutObject on \
-                 \"{}*\"",
-                error_code(&text),
-                target.prefix
-            ),
-        );
-        return;
+        let code = error_code(&text).to_owned();
+        return Err(PutFailed::Refused { status, code });
     }
-    report.push(
-        Severity::Ok,
-        "write",
-        format!(
-            "presigned PUTs to {} are accepted",
-            origin_of(&presigned.url).unwrap_or_default()
-        ),
-    );
-    if let Err(err) = storage.delete(&key).await {
-        report.push(
-            Severity::Warning,
-            "write",
-            format!("could not remove the check's object {key}: {err} (s3:DeleteObject)"),
-        );
-    }
-    let Some(origin) = origin else {
-        report.push(
-            Severity::Warning,
-            "cors",
-            "not checked: set --public-url to the address browsers use, so s3drop can check \
-             that the bucket lets that origin upload",
-        );
-        return;
-    };
-    if preflight_passed {
-        check_cors_answer(&headers, origin, report);
-    }
-    // Else already reported: the browser would not get as far as the PUT.
+    Ok(response.headers().clone())
 }
 
 /// Whether the PUT's answer lets the page's `origin` see it and read its `ETag`.
