@@ -72,6 +72,8 @@ async fn health_and_readiness() {
     let (status, body) = get(&client, "/readyz").await;
     assert_eq!(status, 503);
     assert!(body.contains("cannot be reached"), "{body}");
+    // What it tried is what a prefix-scoped policy grants: a listing of the prefix.
+    assert!(body.contains("ListObjectsV2 failed"), "{body}");
     assert_eq!(
         get(&client, "/healthz").await.0,
         200,
@@ -98,8 +100,9 @@ async fn health_and_readiness() {
 }
 
 #[tokio::test]
-async fn metrics_count_a_real_upload() {
-    let server = TestServer::start(&[]).await;
+async fn metrics_count_a_real_upload_for_the_holder_of_the_token() {
+    let token = "prometheus-reads-this-token";
+    let server = TestServer::start(&["--metrics-token", token]).await;
     let data = bytes(10_000, 21);
     let start = common::start(&server, "counted.bin", data.len(), "")
         .await
@@ -113,8 +116,26 @@ async fn metrics_count_a_real_upload() {
         .await
         .expect("completed");
 
-    let (status, text) = get(&server, "/metrics").await;
-    assert_eq!(status, 200);
+    // Without the token, or with another, nothing is shown.
+    assert_eq!(get(&server, "/metrics").await.0, 401);
+    let wrong = server
+        .http
+        .get(server.url("/metrics"))
+        .bearer_auth("prometheus-reads-this-tokeN")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(wrong.status().as_u16(), 401);
+
+    let response = server
+        .http
+        .get(server.url("/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status().as_u16(), 200);
+    let text = response.text().await.expect("text");
     for line in [
         "s3drop_uploads_started_total{method=\"single\"} 1",
         "s3drop_uploads_completed_total 1",
@@ -127,6 +148,15 @@ async fn metrics_count_a_real_upload() {
             "missing {line:?} in\n{text}"
         );
     }
+}
+
+#[tokio::test]
+async fn metrics_are_off_without_a_token() {
+    let server = TestServer::start(&[]).await;
+    let (status, text) = get(&server, "/metrics").await;
+    assert_eq!(status, 404);
+    assert!(text.contains("--metrics-token"), "{text}");
+    assert!(!text.contains("s3drop_"), "{text}");
 }
 
 #[tokio::test]

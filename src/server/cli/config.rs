@@ -138,6 +138,11 @@ pub struct Config {
     #[arg(long, env = "S3DROP_ACCESS_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
     pub access_password: Option<Secret>,
 
+    /// Let Prometheus read /metrics with this bearer token (16 characters or more);
+    /// without one, /metrics is off
+    #[arg(long, env = "S3DROP_METRICS_TOKEN", hide_env_values = true, value_parser = parse_secret)]
+    pub metrics_token: Option<Secret>,
+
     /// List the store's files on the page, with download links (everyone who can open
     /// the page sees them: meant for private drops)
     #[arg(long, env = "S3DROP_LIST_FILES", default_value_t = false)]
@@ -388,6 +393,13 @@ impl Config {
                 ));
             }
         }
+        if let Some(Secret(token)) = &self.metrics_token
+            && token.chars().count() < 16
+        {
+            return Err(
+                "--metrics-token (S3DROP_METRICS_TOKEN) must be at least 16 characters".into(),
+            );
+        }
         if let Some(Secret(password)) = &self.access_password
             && password.chars().count() < 8
         {
@@ -552,8 +564,10 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_setting() {
-        let cases: [(&[&str], &str); 5] = [
+        let cases: [(&[&str], &str); 7] = [
             (&["--part-size", "1MiB"], "--part-size"),
+            (&["--metrics-token", "short"], "--metrics-token"),
+            (&["--access-password", "short"], "--access-password"),
             (&["--url-ttl", "0"], "--url-ttl"),
             (&["--secret", "short"], "--secret"),
             (&["--allowed-types", "image"], "--allowed-types"),

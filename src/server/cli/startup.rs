@@ -12,6 +12,7 @@ use crate::server::cli::config::{Config, Mode};
 use crate::server::cli::secrets;
 use crate::server::embedded_store::EmbeddedStore;
 use crate::server::http::access::Access;
+use crate::server::http::health::MetricsToken;
 use crate::server::http::rate_limit::{ApiLimit, Clients, RateLimiter};
 use crate::server::http::router::{Guards, StoreRoute, router};
 use crate::server::http::security_headers::Policy;
@@ -146,6 +147,7 @@ pub async fn build(
             )),
             clients,
         },
+        metrics: MetricsToken::new(config.metrics_token.as_ref().map(|t| t.0.as_str())),
     };
     Ok(App {
         router: router(leptos_options, state.clone(), route, guards),

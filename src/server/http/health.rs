@@ -1,5 +1,6 @@
 //! What operators run s3drop with: a log line per request with a request id, `/healthz`
-//! (the process is up), `/readyz` (the store answers) and `/metrics` (Prometheus).
+//! (the process is up), `/readyz` (the store answers) and `/metrics` (Prometheus, for
+//! the holder of the metrics token).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -70,13 +71,82 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// The store answers: the bucket exists and the credentials work.
+/// The store answers: the bucket exists, and the credentials may list s3drop's prefix.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.storage.check().await {
+    match state.storage.check(&state.key_prefix).await {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
         Err(err) => (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("not ready: {} failed: {err}\n", err.operation()),
+        )
+            .into_response(),
+    }
+}
+
+/// Who may read `/metrics`: whoever sends the operator's token as a bearer token;
+/// nobody when no token is set, so the page's visitors never see the counters.
+#[derive(Clone, Default)]
+pub struct MetricsToken(Option<Arc<str>>);
+
+impl MetricsToken {
+    pub fn new(token: Option<&str>) -> Self {
+        Self(token.map(Arc::from))
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(..)")
+    }
+}
+
+/// What a request for `/metrics` is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// No token is set: the metrics are off.
+    Off,
+    Refused,
+    Admitted,
+}
+
+/// Whether an `Authorization` header carries `expected` as its bearer token, compared in
+/// constant time.
+fn verdict(expected: Option<&str>, authorization: Option<&str>) -> Verdict {
+    use subtle::ConstantTimeEq;
+    let Some(expected) = expected else {
+        return Verdict::Off;
+    };
+    let sent = authorization.and_then(|value| {
+        let (scheme, token) = value.trim().split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    });
+    match sent {
+        Some(sent) if bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) => Verdict::Admitted,
+        _ => Verdict::Refused,
+    }
+}
+
+/// Lets through to `/metrics` only the holder of the metrics token.
+pub async fn require_metrics_token(
+    State(token): State<MetricsToken>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match verdict(token.0.as_deref(), authorization) {
+        Verdict::Admitted => next.run(request).await,
+        Verdict::Off => (
+            StatusCode::NOT_FOUND,
+            "metrics are off: start s3drop with --metrics-token\n",
+        )
+            .into_response(),
+        Verdict::Refused => (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "send the metrics token: Authorization: Bearer <token>\n",
         )
             .into_response(),
     }
@@ -89,4 +159,43 @@ pub async fn metrics_page(State(state): State<AppState>) -> Response {
         state.metrics.render(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_bearer_of_the_token_reads_the_metrics() {
+        let token = Some("a-metrics-token-of-16+");
+        let cases: [(Option<&str>, Option<&str>, Verdict); 8] = [
+            (None, None, Verdict::Off),
+            (None, Some("Bearer anything"), Verdict::Off),
+            (token, None, Verdict::Refused),
+            (token, Some("Bearer wrong"), Verdict::Refused),
+            (
+                token,
+                Some("Basic a-metrics-token-of-16+"),
+                Verdict::Refused,
+            ),
+            (
+                token,
+                Some("Bearer a-metrics-token-of-16"),
+                Verdict::Refused,
+            ),
+            (
+                token,
+                Some("Bearer a-metrics-token-of-16+"),
+                Verdict::Admitted,
+            ),
+            (
+                token,
+                Some("bearer  a-metrics-token-of-16+ "),
+                Verdict::Admitted,
+            ),
+        ];
+        for (expected, sent, verdict_wanted) in cases {
+            assert_eq!(verdict(expected, sent), verdict_wanted, "{sent:?}");
+        }
+    }
 }

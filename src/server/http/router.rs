@@ -21,7 +21,9 @@ use crate::components::text;
 use crate::server::http::access::{
     Access, login, login_page, logout, require_login_for_calls, require_login_for_pages,
 };
-use crate::server::http::health::{healthz, metrics_page, readyz, time_calls, trace_requests};
+use crate::server::http::health::{
+    MetricsToken, healthz, metrics_page, readyz, require_metrics_token, time_calls, trace_requests,
+};
 use crate::server::http::plain_page::plain_page;
 use crate::server::http::rate_limit::{ApiLimit, limit};
 use crate::server::http::security_headers::{Policy, provide_page_nonce, secure};
@@ -47,13 +49,16 @@ pub struct Guards {
     pub access: Option<Access>,
     /// Per-client rate limits on server functions.
     pub limit: ApiLimit,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsToken,
 }
 
 /// Builds the app's router from its parts, each with its own layers, so what guards a
 /// route follows from where it is mounted:
 ///
-/// - public: health, readiness, metrics, the embedded store (presigned URLs authorise
+/// - public: health, readiness, the embedded store (presigned URLs authorise
 ///   themselves), the site's files and the not-found page;
+/// - the metrics, behind their token;
 /// - the login form and logout;
 /// - the app: the page (behind the login) and the server functions (behind the login and
 ///   the rate limit).
@@ -70,6 +75,7 @@ pub fn router(
         security,
         access,
         limit: api_limit,
+        metrics: metrics_token,
     } = guards;
     // Leptos runs the page's and the server functions' tasks on tokio.
     let _ = any_spawner::Executor::init_tokio();
@@ -109,10 +115,13 @@ pub fn router(
         .route("/logout", post(logout))
         .with_state(access);
 
+    let metrics_page = Router::new()
+        .route("/metrics", get(metrics_page))
+        .layer(from_fn_with_state(metrics_token, require_metrics_token))
+        .with_state(state.clone());
     let mut public = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_page))
         .with_state(state);
     if let Some(StoreRoute { bucket, service }) = store {
         let service = HandleError::new(service, store_failure);
@@ -129,6 +138,7 @@ pub fn router(
         .with_state(leptos_options);
 
     public
+        .merge(metrics_page)
         .merge(login)
         .merge(page)
         .merge(calls)

@@ -124,15 +124,7 @@ pub async fn set_up(storage: &Storage, target: &Target) -> Result<Vec<String>, S
 
 /// Reachable, credentials accepted, bucket present and listable.
 async fn check_access(storage: &Storage, target: &Target, report: &mut Report) -> bool {
-    let listed = storage
-        .client()
-        .list_objects_v2()
-        .bucket(storage.bucket())
-        .prefix(&target.prefix)
-        .max_keys(1)
-        .send()
-        .await
-        .map_err(|e| StoreError::from_sdk("ListObjectsV2", e));
+    let listed = storage.check(&target.prefix).await;
     let bucket = storage.bucket();
     let endpoint = &target.endpoint;
     let message = match listed {

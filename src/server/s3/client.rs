@@ -369,14 +369,18 @@ impl Storage {
         Ok(())
     }
 
-    /// Whether the bucket answers (HeadBucket).
-    pub async fn check(&self) -> Result<(), StoreError> {
+    /// Whether the bucket answers: a one-key listing of `prefix`, which a policy that
+    /// grants `s3:ListBucket` only on s3drop's prefix allows (HeadBucket needs it
+    /// without a condition).
+    pub async fn check(&self, prefix: &str) -> Result<(), StoreError> {
         self.client
-            .head_bucket()
+            .list_objects_v2()
             .bucket(&self.bucket)
+            .prefix(prefix)
+            .max_keys(1)
             .send()
             .await
-            .map_err(|e| StoreError::from_sdk("HeadBucket", e))?;
+            .map_err(|e| StoreError::from_sdk("ListObjectsV2", e))?;
         Ok(())
     }
 
