@@ -32,8 +32,10 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   reporter: [["list"]],
   globalTeardown: "./global-teardown.ts",
-  // A passing test's generated files and trace go; a failing one's stay for a look.
+  // A passing test's generated files and trace go; a failing one's stay for a look,
+  // under scripts/test.sh's scratch folder when it runs the suite.
   preserveOutput: "failures-only",
+  outputDir: process.env.S3DROP_E2E_RESULTS ?? "test-results",
   use: {
     baseURL,
     trace: "retain-on-failure",

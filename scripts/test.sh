@@ -18,17 +18,24 @@ export CARGO_INCREMENTAL=0
 # Tests talk only to stores on this machine: never ask a cloud metadata service.
 export AWS_EC2_METADATA_DISABLED=true
 
-# Everything a run writes outside the target directory (the stores' data, the
-# end-to-end servers' data, generated files, temporary files of every tool) goes under
-# one scratch directory, removed when the run ends however it ends.
+# Everything a run writes outside the target directory (the stores' data and logs,
+# the end-to-end servers' data, generated files, failed tests' traces, temporary files
+# of every tool) goes under one scratch directory: removed when the run passes, kept
+# for a look when it fails.
 SCRATCH=$(mktemp -d -t s3drop-test-XXXXXX)
 export TMPDIR=$SCRATCH
 STORES=$SCRATCH/stores
 CLUSTER=$SCRATCH/cluster
 cleanup() {
+  local status=$?
   scripts/stores.sh stop "$STORES"
   scripts/cluster.sh stop "$CLUSTER"
-  rm -rf "$SCRATCH"
+  if [[ $status -eq 0 ]]; then
+    rm -rf "$SCRATCH"
+  else
+    say "the run failed; its stores' logs and failed tests' traces are kept in $SCRATCH" \
+      "(stores/*/log, e2e-results/); remove it with: rm -rf $SCRATCH"
+  fi
 }
 trap cleanup EXIT
 
@@ -46,7 +53,7 @@ say "unit and integration tests (embedded store)"
 cargo test --features ssr
 
 say "end-to-end tests in Chromium (embedded store)"
-(cd end2end && npx playwright test)
+(cd end2end && S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/embedded" npx playwright test)
 
 say "starting Garage and SeaweedFS"
 scripts/stores.sh start "$STORES"
@@ -65,11 +72,12 @@ for store in garage seaweedfs; do
       target/debug/s3drop --setup-store --public-url "$origin"
     done
     say "end-to-end tests in Chromium ($store)"
-    cd end2end && npx playwright test
+    cd end2end && S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/$store" npx playwright test
   )
 done
 scripts/stores.sh stop "$STORES"
 
 say "a replicated deployment under fault: three Garage nodes and two servers behind nginx"
 scripts/cluster.sh start "$CLUSTER"
-(cd end2end && S3DROP_CLUSTER_DIR="$CLUSTER" npx playwright test tests/cluster.spec.ts)
+(cd end2end && S3DROP_CLUSTER_DIR="$CLUSTER" S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/cluster" \
+  npx playwright test tests/cluster.spec.ts)

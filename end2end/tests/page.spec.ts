@@ -176,11 +176,19 @@ test("the stored files list pages, downloads the same bytes, copies links and de
   expect((await page.request.get(href)).status()).toBe(404);
 });
 
+/** Where a screenshot goes: the README's pictures with UPDATE_SCREENSHOTS=1, otherwise
+ * the test's own output folder (a run leaves the checkout as it found it). */
+function screenshotPath(name: string): string {
+  return process.env.UPDATE_SCREENSHOTS === "1"
+    ? `../docs/screenshots/${name}`
+    : test.info().outputPath(name);
+}
+
 test("no serious accessibility problems when idle, uploading and done; screenshots", async ({ page }) => {
   await page.setViewportSize({ width: 900, height: 700 });
   await openPage(page);
   expect(await seriousViolations(page), "idle").toEqual([]);
-  await page.screenshot({ path: "../docs/screenshots/idle.png" });
+  await page.screenshot({ path: screenshotPath("idle.png") });
 
   // Parts held back a while, so the picture shows uploads in progress.
   await page.route(/partNumber=/, async (route) => {
@@ -194,10 +202,10 @@ test("no serious accessibility problems when idle, uploading and done; screensho
   await expect(fileRow(page, "holiday video.mp4")).toContainText("left");
   await expect(page.getByTestId("overall")).toContainText("left");
   expect(await seriousViolations(page), "uploading").toEqual([]);
-  await page.screenshot({ path: "../docs/screenshots/uploading.png" });
+  await page.screenshot({ path: screenshotPath("uploading.png") });
 
   await expect(fileRow(page, "holiday video.mp4")).toHaveAttribute("data-state", "done", { timeout: 90_000 });
   await expect(fileRow(page, "report.pdf")).toHaveAttribute("data-state", "done");
   expect(await seriousViolations(page), "done").toEqual([]);
-  await page.screenshot({ path: "../docs/screenshots/done.png", fullPage: true });
+  await page.screenshot({ path: screenshotPath("done.png"), fullPage: true });
 });
