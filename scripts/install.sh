@@ -32,13 +32,14 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
 fi
 
 if [[ "${1:-}" == "--test" ]]; then
-  # Chromium for the end-to-end tests; nginx balances the replicated test deployment.
-  if [[ ! -x /usr/bin/chromium || ! -x /usr/sbin/nginx ]]; then
-    say "installing Chromium and nginx from Debian"
+  # Chromium for the end-to-end tests; nginx balances the replicated test deployment;
+  # Caddy runs the shipped deploy/Caddyfile in front of a private drop.
+  if [[ ! -x /usr/bin/chromium || ! -x /usr/sbin/nginx || ! -x /usr/bin/caddy ]]; then
+    say "installing Chromium, nginx and Caddy from Debian"
     SUDO=""
     [[ $(id -u) -ne 0 ]] && SUDO=sudo
     $SUDO apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium nginx
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium nginx caddy
   fi
   if ! cmp -s end2end/package-lock.json end2end/node_modules/.package-lock.json 2>/dev/null; then
     say "installing the end-to-end test packages"

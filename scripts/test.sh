@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, unit and integration tests, then the
 # end-to-end suite in Chromium against the built app; the integration and end-to-end
-# suites run against the embedded store, then against Garage and SeaweedFS (started
-# here on loopback, with throwaway data); last, a replicated deployment (three Garage
-# nodes, two s3drop servers, nginx in front of each) loses a node and a server while
-# uploading. Installs what it needs first.
+# suites run against the embedded store, then (after a private drop behind the shipped
+# Caddyfile) against Garage and SeaweedFS (started here on loopback, with throwaway
+# data); last, a replicated deployment (three Garage nodes, two s3drop servers, nginx in
+# front of each) loses a node and a server while uploading. Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh --test
@@ -26,10 +26,12 @@ SCRATCH=$(mktemp -d -t s3drop-test-XXXXXX)
 export TMPDIR=$SCRATCH
 STORES=$SCRATCH/stores
 CLUSTER=$SCRATCH/cluster
+CADDY=$SCRATCH/behind-caddy
 cleanup() {
   local status=$?
   scripts/stores.sh stop "$STORES"
   scripts/cluster.sh stop "$CLUSTER"
+  scripts/behind-caddy.sh stop "$CADDY"
   if [[ $status -eq 0 ]]; then
     rm -rf "$SCRATCH"
   else
@@ -54,6 +56,17 @@ cargo test --features ssr
 
 say "end-to-end tests in Chromium (embedded store)"
 (cd end2end && S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/embedded" npx playwright test)
+
+say "the documented private deployment: s3drop behind the shipped Caddyfile"
+scripts/behind-caddy.sh start "$CADDY"
+(
+  set -a
+  . "$CADDY/deployment.env"
+  set +a
+  cd end2end && S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/behind-caddy" \
+    npx playwright test tests/behind-caddy.spec.ts
+)
+scripts/behind-caddy.sh stop "$CADDY"
 
 say "starting Garage and SeaweedFS"
 scripts/stores.sh start "$STORES"
