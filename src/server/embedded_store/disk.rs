@@ -2,10 +2,10 @@
 //! index of every object. It speaks plain Rust types and [`Error`]; `s3.rs` translates
 //! S3's wire types to it, so the rules of storing live here and the protocol there.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io;
 use std::path::Path;
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tokio::fs;
 
@@ -27,6 +27,40 @@ pub struct Disk {
     pub(super) commit: tokio::sync::Mutex<()>,
     /// Data files being read, kept until their readers are done.
     pub(super) readers: reading::Readers,
+    /// Uploads completed lately, so a completion asked again is answered again.
+    pub(super) completed: Mutex<Completed>,
+}
+
+/// The most recent completions, by upload id: what each made. A client asks again when
+/// the answer was lost, seconds later, so memory serves (after a restart a repeat gets
+/// `NoSuchUpload`, as it does after S3's own window).
+#[derive(Debug, Default)]
+pub struct Completed {
+    by_id: HashMap<String, (String, String, String)>,
+    order: VecDeque<String>,
+}
+
+impl Completed {
+    /// How many completions are remembered.
+    const KEPT: usize = 10_000;
+
+    /// Remembers that `upload_id` made the object `key` of `bucket` with `etag`.
+    pub fn record(&mut self, upload_id: &str, bucket: &str, key: &str, etag: &str) {
+        if self.order.len() == Self::KEPT
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.by_id.remove(&oldest);
+        }
+        self.order.push_back(upload_id.to_owned());
+        let made = (bucket.to_owned(), key.to_owned(), etag.to_owned());
+        self.by_id.insert(upload_id.to_owned(), made);
+    }
+
+    /// The ETag of the object `upload_id` made, when it made `key` of `bucket`.
+    pub fn etag(&self, upload_id: &str, bucket: &str, key: &str) -> Option<&str> {
+        let (b, k, etag) = self.by_id.get(upload_id)?;
+        (b == bucket && k == key).then_some(etag.as_str())
+    }
 }
 
 impl Disk {
@@ -50,6 +84,7 @@ impl Disk {
             index: RwLock::new(index),
             commit: tokio::sync::Mutex::new(()),
             readers: reading::Readers::default(),
+            completed: Mutex::default(),
         })
     }
 
@@ -112,6 +147,12 @@ impl Disk {
 
     pub(super) fn write_index(&self) -> RwLockWriteGuard<'_, HashMap<String, BucketIndex>> {
         self.index.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn completed(&self) -> std::sync::MutexGuard<'_, Completed> {
+        self.completed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -15,6 +15,7 @@
 //!
 //! `<h>` is the SHA-256 of the key, so any key S3 allows maps to a safe file name.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -42,6 +43,36 @@ pub struct ObjectMeta {
     /// Checksums the writer supplied and the store verified.
     #[serde(default)]
     pub checksums: Checksums,
+    /// What the writer said of it besides its type (metadata, caching, download name).
+    #[serde(default, skip_serializing_if = "ObjectHeaders::is_empty")]
+    pub headers: ObjectHeaders,
+}
+
+/// What a writer says of an object besides its type and bytes, answered back on every
+/// read as S3 does: `x-amz-meta-*` (sync tools keep modification times there) and the
+/// standard headers caches and downloads use.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectHeaders {
+    /// `x-amz-meta-<name>` by name (lower case, as S3 keeps them).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_disposition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_language: Option<String>,
+    /// `Expires`, as an HTTP date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+impl ObjectHeaders {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 /// An object's data files, beside its metadata file.
@@ -83,6 +114,9 @@ pub struct UploadMeta {
     pub content_type: String,
     /// Seconds since the Unix epoch.
     pub initiated: u64,
+    /// What the object completed from it will carry.
+    #[serde(default, skip_serializing_if = "ObjectHeaders::is_empty")]
+    pub headers: ObjectHeaders,
 }
 
 /// What the store records of one part.

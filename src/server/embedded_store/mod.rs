@@ -49,6 +49,7 @@ impl EmbeddedStore {
     pub fn service(&self, access_key: &str, secret_key: &str) -> S3Service {
         let mut builder = S3ServiceBuilder::new(self.clone());
         builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
+        builder.set_access(s3::RequestRules);
         builder.build()
     }
 }

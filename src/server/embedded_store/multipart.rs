@@ -10,7 +10,9 @@ use super::body::{self, EtagOf, Incoming, Promised};
 use super::checksums::Checksums;
 use super::disk::Disk;
 use super::error::{Error, Result};
-use super::layout::{self, Layout, ObjectData, ObjectMeta, PartMeta, Segment, UploadMeta};
+use super::layout::{
+    self, Layout, ObjectData, ObjectHeaders, ObjectMeta, PartMeta, Segment, UploadMeta,
+};
 use crate::core::checksum::composite_crc32c;
 use crate::core::limits::{MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE};
 
@@ -88,6 +90,7 @@ impl Disk {
         bucket: &str,
         key: &str,
         content_type: String,
+        headers: ObjectHeaders,
     ) -> Result<String> {
         self.require_bucket(bucket)?;
         let upload_id = layout::random_id();
@@ -101,6 +104,7 @@ impl Disk {
             key: key.to_owned(),
             content_type,
             initiated: layout::now_secs(),
+            headers,
         };
         layout::write_json(&self.layout, &Layout::upload_meta(&dir), &meta).await?;
         Ok(upload_id)
@@ -220,7 +224,10 @@ impl Disk {
         upload_id: &str,
         requested: &[Requested],
     ) -> Result<ObjectMeta> {
-        let (dir, upload) = self.upload(bucket, key, upload_id).await?;
+        let (dir, upload) = match self.upload(bucket, key, upload_id).await {
+            Err(Error::NoSuchUpload) => return self.completed_before(bucket, key, upload_id),
+            found => found?,
+        };
         if requested.is_empty() {
             return Err(Error::MalformedXml(
                 "the request must list at least one part".into(),
@@ -268,11 +275,26 @@ impl Disk {
                 crc32c: composite,
                 ..Checksums::default()
             },
+            headers: upload.headers,
         };
         let meta = self.commit_object(bucket, meta).await?;
         let _commit = self.commit.lock().await;
         fs::remove_dir_all(&dir).await?;
+        self.completed().record(upload_id, bucket, key, &meta.etag);
         Ok(meta)
+    }
+
+    /// A completion asked again (its answer was lost): the object it made, while that is
+    /// still the object under its key, as S3 answers it.
+    fn completed_before(&self, bucket: &str, key: &str, upload_id: &str) -> Result<ObjectMeta> {
+        let completed = self.completed();
+        let etag = completed
+            .etag(upload_id, bucket, key)
+            .ok_or(Error::NoSuchUpload)?;
+        match self.object(bucket, key) {
+            Ok(meta) if meta.etag == etag => Ok(meta),
+            _ => Err(Error::NoSuchUpload),
+        }
     }
 
     /// Ends an upload and removes its parts.

@@ -9,7 +9,7 @@ use futures::Stream;
 use super::body::{self, EtagOf, Incoming, Promised};
 use super::disk::Disk;
 use super::error::{Error, Result};
-use super::layout::{self, ObjectData, ObjectMeta};
+use super::layout::{self, ObjectData, ObjectHeaders, ObjectMeta};
 use super::reading::{self, ReadGuard};
 use crate::core::limits::MAX_SINGLE_PUT_SIZE;
 
@@ -61,6 +61,7 @@ impl Disk {
         bucket: &str,
         key: String,
         content_type: String,
+        headers: ObjectHeaders,
         body: Incoming,
         promised: Promised,
     ) -> Result<ObjectMeta> {
@@ -81,6 +82,7 @@ impl Disk {
             last_modified: layout::now_secs(),
             data: ObjectData::File { data },
             checksums: received.checksums,
+            headers,
         };
         self.commit_object(bucket, meta).await
     }
@@ -141,6 +143,10 @@ impl Disk {
             max_keys,
         } = *query;
         let mut listing = Listing::default();
+        if max_keys == 0 {
+            // S3 answers an empty page that is not truncated.
+            return Ok(listing);
+        }
         let mut last_entry = None;
         // After a common prefix, none of its keys come again.
         let resume_after_prefix =

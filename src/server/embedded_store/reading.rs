@@ -176,6 +176,7 @@ mod tests {
                     .collect(),
             },
             checksums: Default::default(),
+            headers: Default::default(),
         }
     }
 

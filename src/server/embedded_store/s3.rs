@@ -4,6 +4,8 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use s3s::access::{S3Access, S3AccessContext};
+use s3s::dto::TimestampFormat;
 use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result, TrailingHeaders, s3_error};
 
@@ -11,10 +13,10 @@ use super::EmbeddedStore;
 use super::body::{Incoming, Promised};
 use super::checksums::{Algorithm, Checksums};
 use super::error::Error;
-use super::layout::ObjectMeta;
+use super::layout::ObjectHeaders;
 use super::multipart::Requested;
 use super::objects::ListQuery;
-use crate::core::limits::MAX_LIST_PAGE;
+use crate::core::limits::{MAX_LIST_PAGE, MAX_PRESIGN_SECS};
 
 /// Builds an s3s output struct with `fields` and every checksum of `checksums` (the
 /// wire types name the same five fields, `checksum_<name>`, in each output).
@@ -36,13 +38,20 @@ macro_rules! with_checksums {
     }};
 }
 
-/// What an s3s input struct promises of its body (each names the same fields).
+/// What an s3s input struct promises of its body (each names the same fields). The
+/// algorithm to compute is the request's `x-amz-checksum-algorithm` (or its trailer's),
+/// else the one the AWS SDKs name in `x-amz-sdk-checksum-algorithm` when they send no
+/// value themselves: S3 computes it either way.
 macro_rules! promised_by {
-    ($input:expr) => {
+    ($input:expr, $headers:expr) => {
         Promised {
             content_length: content_length($input.content_length)?,
             content_md5: $input.content_md5,
-            algorithm: $input.checksum_algorithm.map(algorithm).transpose()?,
+            algorithm: $input
+                .checksum_algorithm
+                .map(algorithm)
+                .or_else(|| sdk_algorithm(&$headers))
+                .transpose()?,
             checksums: Checksums {
                 crc32: $input.checksum_crc32,
                 crc32c: $input.checksum_crc32c,
@@ -50,6 +59,21 @@ macro_rules! promised_by {
                 sha256: $input.checksum_sha256,
                 crc64nvme: $input.checksum_crc64nvme,
             },
+        }
+    };
+}
+
+/// What an s3s input struct says of its object besides type and bytes (PutObject and
+/// CreateMultipartUpload name the same fields).
+macro_rules! headers_in {
+    ($input:expr) => {
+        ObjectHeaders {
+            metadata: $input.metadata.unwrap_or_default().into_iter().collect(),
+            cache_control: $input.cache_control,
+            content_disposition: $input.content_disposition,
+            content_encoding: $input.content_encoding.and_then(stored_encoding),
+            content_language: $input.content_language,
+            expires: $input.expires.as_ref().and_then(http_date),
         }
     };
 }
@@ -89,6 +113,7 @@ impl S3 for EmbeddedStore {
             .collect();
         Ok(S3Response::new(ListBucketsOutput {
             buckets: Some(buckets),
+            owner: Some(owner()),
             ..Default::default()
         }))
     }
@@ -98,14 +123,17 @@ impl S3 for EmbeddedStore {
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let input = req.input;
-        let promised = promised_by!(input);
+        let promised = promised_by!(input, req.headers);
         let body = incoming(input.body, req.trailing_headers)?;
+        let content_type = content_type(input.content_type);
+        let headers = headers_in!(input);
         let meta = self
             .disk
             .put_object(
                 &input.bucket,
                 input.key,
-                content_type(input.content_type),
+                content_type,
+                headers,
                 body,
                 promised,
             )
@@ -132,6 +160,8 @@ impl S3 for EmbeddedStore {
         let (start, end) = range.as_ref().map_or((0, size), |r| (r.start, r.end));
         let meta = object.meta.clone();
         let body = StreamingBlob::wrap(object.read(start, end));
+        let checksums = asked_for(input.checksum_mode.as_ref(), meta.checksums);
+        let headers = meta.headers;
         Ok(S3Response::new(with_checksums!(
             GetObjectOutput {
                 body: Some(body),
@@ -140,12 +170,18 @@ impl S3 for EmbeddedStore {
                     .map(|_| format!("bytes {start}-{}/{size}", end.saturating_sub(1))),
                 accept_ranges: Some("bytes".into()),
                 content_type: Some(input.response_content_type.unwrap_or(meta.content_type)),
-                content_disposition: input.response_content_disposition,
-                cache_control: input.response_cache_control,
+                content_disposition: input
+                    .response_content_disposition
+                    .or(headers.content_disposition),
+                cache_control: input.response_cache_control.or(headers.cache_control),
+                content_encoding: input.response_content_encoding.or(headers.content_encoding),
+                content_language: input.response_content_language.or(headers.content_language),
+                expires: headers.expires.as_deref().and_then(parse_http_date),
+                metadata: metadata_out(headers.metadata),
                 e_tag: Some(ETag::Strong(meta.etag)),
                 last_modified: Some(timestamp(meta.last_modified)),
             },
-            meta.checksums
+            checksums
         )))
     }
 
@@ -153,16 +189,25 @@ impl S3 for EmbeddedStore {
         &self,
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
-        let meta = self.disk.object(&req.input.bucket, &req.input.key)?;
+        let input = req.input;
+        let meta = self.disk.object(&input.bucket, &input.key)?;
+        let checksums = asked_for(input.checksum_mode.as_ref(), meta.checksums);
+        let headers = meta.headers;
         Ok(S3Response::new(with_checksums!(
             HeadObjectOutput {
                 content_length: Some(to_i64(meta.size)),
                 content_type: Some(meta.content_type),
+                content_disposition: headers.content_disposition,
+                cache_control: headers.cache_control,
+                content_encoding: headers.content_encoding,
+                content_language: headers.content_language,
+                expires: headers.expires.as_deref().and_then(parse_http_date),
+                metadata: metadata_out(headers.metadata),
                 accept_ranges: Some("bytes".into()),
                 e_tag: Some(ETag::Strong(meta.etag)),
                 last_modified: Some(timestamp(meta.last_modified)),
             },
-            meta.checksums
+            checksums
         )))
     }
 
@@ -187,28 +232,58 @@ impl S3 for EmbeddedStore {
             .as_deref()
             .or(input.start_after.as_deref())
             .unwrap_or_default();
+        // An empty delimiter is no delimiter, and is not echoed.
+        let delimiter = input.delimiter.filter(|d| !d.is_empty());
         let query = ListQuery {
             prefix: input.prefix.as_deref().unwrap_or_default(),
             after,
-            delimiter: input.delimiter.as_deref().filter(|d| !d.is_empty()),
+            delimiter: delimiter.as_deref(),
             max_keys: max_keys as usize,
         };
         let listing = self.disk.list_objects(&input.bucket, &query)?;
+        // With `encoding-type=url`, every key and prefix in the answer is URL-encoded
+        // (keys may hold characters XML cannot carry).
+        let url_encoded = input
+            .encoding_type
+            .as_ref()
+            .is_some_and(|e| e.as_str() == EncodingType::URL);
+        let encode = |text: String| match url_encoded {
+            true => url_encode(&text),
+            false => text,
+        };
+        let owner = input.fetch_owner.unwrap_or(false).then(owner);
         let key_count = listing.objects.len() + listing.common_prefixes.len();
-        let contents = listing.objects.into_iter().map(listed_object).collect();
+        let contents = listing
+            .objects
+            .into_iter()
+            .map(|meta| Object {
+                key: Some(encode(meta.key)),
+                size: Some(to_i64(meta.size)),
+                e_tag: Some(ETag::Strong(meta.etag)),
+                last_modified: Some(timestamp(meta.last_modified)),
+                storage_class: Some(ObjectStorageClass::from_static(
+                    ObjectStorageClass::STANDARD,
+                )),
+                owner: owner.clone(),
+                ..Default::default()
+            })
+            .collect();
         let common_prefixes = listing
             .common_prefixes
             .into_iter()
-            .map(|p| CommonPrefix { prefix: Some(p) })
+            .map(|p| CommonPrefix {
+                prefix: Some(encode(p)),
+            })
             .collect();
         Ok(S3Response::new(ListObjectsV2Output {
             name: Some(input.bucket),
-            prefix: input.prefix,
-            delimiter: input.delimiter,
+            prefix: input.prefix.map(encode),
+            delimiter: delimiter.map(encode),
+            start_after: input.start_after.map(encode),
+            encoding_type: input.encoding_type,
             max_keys: Some(to_i32(max_keys as usize)),
             key_count: Some(to_i32(key_count)),
             continuation_token: input.continuation_token,
-            start_after: input.start_after,
             is_truncated: Some(listing.truncated),
             next_continuation_token: listing.next,
             contents: Some(contents),
@@ -222,14 +297,18 @@ impl S3 for EmbeddedStore {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let input = req.input;
+        let content_type = content_type(input.content_type);
+        let headers = headers_in!(input);
         let upload_id = self
             .disk
-            .create_upload(&input.bucket, &input.key, content_type(input.content_type))
+            .create_upload(&input.bucket, &input.key, content_type, headers)
             .await?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(input.key),
             upload_id: Some(upload_id),
+            checksum_algorithm: input.checksum_algorithm,
+            checksum_type: input.checksum_type,
             ..Default::default()
         }))
     }
@@ -239,7 +318,7 @@ impl S3 for EmbeddedStore {
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
         let input = req.input;
-        let promised = promised_by!(input);
+        let promised = promised_by!(input, req.headers);
         let body = incoming(input.body, req.trailing_headers)?;
         let part = self
             .disk
@@ -395,6 +474,36 @@ impl S3 for EmbeddedStore {
     }
 }
 
+/// What S3 refuses before any operation, once the signature is checked: anonymous
+/// requests, and presigned URLs that claim to live more than seven days (s3s checks a
+/// URL's signature and whether it has expired, not how long it claims to live).
+pub struct RequestRules;
+
+#[async_trait::async_trait]
+impl S3Access for RequestRules {
+    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        if cx.credentials().is_none() {
+            return Err(s3_error!(AccessDenied, "Signature is required"));
+        }
+        let claimed = cx.uri().query().and_then(|query| {
+            query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("X-Amz-Expires="))
+        });
+        match claimed.map(str::parse::<u64>) {
+            Some(Ok(seconds)) if seconds > MAX_PRESIGN_SECS => Err(s3_error!(
+                AuthorizationQueryParametersError,
+                "X-Amz-Expires must be less than a week (in seconds) that is {MAX_PRESIGN_SECS}"
+            )),
+            Some(Err(_)) => Err(s3_error!(
+                AuthorizationQueryParametersError,
+                "X-Amz-Expires should be a number"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A request's body and its trailer's checksums, for the storage layer.
 fn incoming(body: Option<StreamingBlob>, trailers: Option<TrailingHeaders>) -> S3Result<Incoming> {
     let body = body.ok_or_else(|| s3_error!(IncompleteBody, "the request has no body"))?;
@@ -434,6 +543,12 @@ fn algorithm(algorithm: ChecksumAlgorithm) -> S3Result<Algorithm> {
         .ok_or_else(|| s3_error!(InvalidArgument, "unsupported checksum algorithm"))
 }
 
+/// The algorithm an AWS SDK names in `x-amz-sdk-checksum-algorithm`.
+fn sdk_algorithm(headers: &axum::http::HeaderMap) -> Option<S3Result<Algorithm>> {
+    let named = headers.get("x-amz-sdk-checksum-algorithm")?.to_str().ok()?;
+    Some(algorithm(ChecksumAlgorithm::from(named.to_owned())))
+}
+
 fn content_type(sent: Option<String>) -> String {
     sent.unwrap_or_else(|| "application/octet-stream".into())
 }
@@ -445,17 +560,64 @@ fn page_size(asked: Option<i32>) -> u32 {
     })
 }
 
-fn listed_object(meta: ObjectMeta) -> Object {
-    Object {
-        key: Some(meta.key),
-        size: Some(to_i64(meta.size)),
-        e_tag: Some(ETag::Strong(meta.etag)),
-        last_modified: Some(timestamp(meta.last_modified)),
-        storage_class: Some(ObjectStorageClass::from_static(
-            ObjectStorageClass::STANDARD,
-        )),
-        ..Default::default()
+/// The checksums a read answers: S3 gives them only to a request that asks for them
+/// (`x-amz-checksum-mode: ENABLED`).
+fn asked_for(mode: Option<&ChecksumMode>, checksums: Checksums) -> Checksums {
+    match mode {
+        Some(mode) if mode.as_str() == ChecksumMode::ENABLED => checksums,
+        _ => Checksums::default(),
     }
+}
+
+/// User metadata as the wire carries it (no header when there is none).
+fn metadata_out(metadata: std::collections::BTreeMap<String, String>) -> Option<Metadata> {
+    (!metadata.is_empty()).then(|| metadata.into_iter().collect())
+}
+
+/// The owner every listed object has: the store has one account.
+fn owner() -> Owner {
+    Owner {
+        id: Some(OWNER_ID.into()),
+        display_name: Some("s3drop".into()),
+    }
+}
+
+/// The canonical id of the store's one account (a constant: the store has no others).
+const OWNER_ID: &str = "5d3c6b1e8f0a4e27b9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6d";
+
+/// `text` with every byte but S3's unreserved ones and `/` percent-encoded, as S3
+/// encodes keys for `encoding-type=url`.
+fn url_encode(text: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const KEEP: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~')
+        .remove(b'/');
+    utf8_percent_encode(text, KEEP).to_string()
+}
+
+/// A `Content-Encoding` as S3 keeps it: without `aws-chunked`, which only says how the
+/// request's body was framed.
+fn stored_encoding(sent: String) -> Option<String> {
+    let kept: Vec<&str> = sent
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join(", "))
+}
+
+/// An `Expires` timestamp as the HTTP date it is stored as.
+fn http_date(expires: &Timestamp) -> Option<String> {
+    let mut out = Vec::new();
+    expires.format(TimestampFormat::HttpDate, &mut out).ok()?;
+    String::from_utf8(out).ok()
+}
+
+fn parse_http_date(text: &str) -> Option<Timestamp> {
+    Timestamp::parse(TimestampFormat::HttpDate, text).ok()
 }
 
 /// A size as S3's wire types carry it.

@@ -8,13 +8,14 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::http::Uri;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodFilter, get, on, post};
 use leptos::prelude::*;
 use leptos::server_fn;
 use s3s::HttpError;
 use s3s::service::S3Service;
+use tower::ServiceExt;
 
 use crate::app::shell;
 use crate::components::text;
@@ -123,6 +124,7 @@ pub fn router(
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state);
+    let mut signed_to_store = None;
     if let Some(StoreRoute { bucket, service }) = store {
         let service = HandleError::new(service, store_failure);
         for path in [
@@ -132,6 +134,7 @@ pub fn router(
         ] {
             public = public.route_service(&path, service.clone());
         }
+        signed_to_store = Some(Router::new().fallback_service(service));
     }
     let files = Router::new()
         .fallback(file_or_not_found)
@@ -143,8 +146,42 @@ pub fn router(
         .merge(page)
         .merge(calls)
         .merge(files)
+        .layer(from_fn_with_state(signed_to_store, s3_requests_to_store))
         .layer(from_fn_with_state(security, secure))
         .layer(from_fn(trace_requests))
+}
+
+/// Hands every SigV4-signed request to the embedded store, whatever its path, so an S3
+/// client that names another bucket, or lists buckets at `/`, gets S3's own answer
+/// (`NoSuchBucket`, `ListBuckets`) rather than the page. The page and its server
+/// functions never sign their requests; the store's bucket is routed above as well, for
+/// the refusals of unsigned requests.
+async fn s3_requests_to_store(
+    State(store): State<Option<Router>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match store {
+        Some(store) if is_s3_signed(&request) => match store.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        },
+        _ => next.run(request).await,
+    }
+}
+
+/// Whether a request carries an S3 (SigV4) signature, in its headers or its query.
+fn is_s3_signed(request: &Request) -> bool {
+    let in_header = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256 "));
+    let in_query = request
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p.starts_with("X-Amz-Signature=")));
+    in_header || in_query
 }
 
 /// A failure below the S3 protocol (the protocol's own errors are already S3 answers).
