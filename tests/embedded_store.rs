@@ -996,3 +996,66 @@ async fn presigned_urls_claiming_more_than_seven_days_are_refused() {
             .contains("AuthorizationQueryParametersError")
     );
 }
+
+#[tokio::test]
+async fn batch_deletes_work_and_what_the_store_leaves_out_is_not_implemented() {
+    use aws_sdk_s3::types::{
+        BucketVersioningStatus, Delete, ObjectIdentifier, VersioningConfiguration,
+    };
+    let server = TestServer::start(&[]).await;
+    let s3 = server.s3();
+    for key in ["batch/a", "batch/b"] {
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .expect("put");
+    }
+    // `aws s3 rm --recursive` and `sync --delete` delete in batches.
+    let batch = |keys: &[&str], quiet: bool| {
+        let objects = keys
+            .iter()
+            .map(|k| ObjectIdentifier::builder().key(*k).build().expect("an id"))
+            .collect();
+        let delete = Delete::builder()
+            .set_objects(Some(objects))
+            .quiet(quiet)
+            .build()
+            .expect("a batch");
+        s3.delete_objects().bucket(BUCKET).delete(delete).send()
+    };
+    let answer = batch(&["batch/a", "batch/b", "batch/missing"], false)
+        .await
+        .expect("deleted");
+    let keys: Vec<_> = answer.deleted().iter().filter_map(|d| d.key()).collect();
+    assert_eq!(keys, ["batch/a", "batch/b", "batch/missing"]);
+    assert!(answer.errors().is_empty());
+    let listed = s3
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .prefix("batch/")
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(listed.key_count(), Some(0));
+    let quiet = batch(&["batch/a"], true).await.expect("deleted");
+    assert!(quiet.deleted().is_empty());
+
+    let other = s3.create_bucket().bucket("another").send().await;
+    assert_eq!(service_code(other), "NotImplemented");
+    let again = s3.create_bucket().bucket(BUCKET).send().await;
+    assert_eq!(service_code(again), "BucketAlreadyOwnedByYou");
+    let versioning = s3
+        .put_bucket_versioning()
+        .bucket(BUCKET)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await;
+    assert_eq!(service_code(versioning), "NotImplemented");
+}

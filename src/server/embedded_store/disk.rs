@@ -95,14 +95,6 @@ impl Disk {
         Ok(())
     }
 
-    /// Creates `bucket`, which must not exist yet.
-    pub async fn create_bucket(&self, bucket: &str) -> Result<()> {
-        if self.read_index().contains_key(bucket) {
-            return Err(Error::BucketAlreadyOwnedByYou);
-        }
-        Ok(self.ensure_bucket(bucket).await?)
-    }
-
     /// Every bucket's name, in order.
     pub fn bucket_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.read_index().keys().cloned().collect();

@@ -38,15 +38,16 @@ impl From<io::Error> for Error {
 impl From<Error> for S3Error {
     fn from(error: Error) -> Self {
         use S3ErrorCode as Code;
-        let (code, message) = match error {
+        let (code, message): (Code, String) = match error {
             Error::Internal(error) => return S3Error::internal_error(error),
-            Error::NoSuchBucket => return S3Error::new(Code::NoSuchBucket),
-            Error::BucketAlreadyOwnedByYou => return S3Error::new(Code::BucketAlreadyOwnedByYou),
-            Error::NoSuchKey => return S3Error::new(Code::NoSuchKey),
-            Error::NoSuchUpload => return S3Error::new(Code::NoSuchUpload),
-            Error::EntityTooLarge => return S3Error::new(Code::EntityTooLarge),
-            Error::InvalidPartOrder => return S3Error::new(Code::InvalidPartOrder),
-            Error::InvalidDigest => return S3Error::new(Code::InvalidDigest),
+            // S3's own words for the refusals that carry no detail.
+            Error::NoSuchBucket => (Code::NoSuchBucket, BUCKET_MISSING.into()),
+            Error::BucketAlreadyOwnedByYou => (Code::BucketAlreadyOwnedByYou, BUCKET_OWNED.into()),
+            Error::NoSuchKey => (Code::NoSuchKey, KEY_MISSING.into()),
+            Error::NoSuchUpload => (Code::NoSuchUpload, UPLOAD_MISSING.into()),
+            Error::EntityTooLarge => (Code::EntityTooLarge, TOO_LARGE.into()),
+            Error::InvalidPartOrder => (Code::InvalidPartOrder, PART_ORDER.into()),
+            Error::InvalidDigest => (Code::InvalidDigest, BAD_MD5.into()),
             Error::EntityTooSmall(message) => (Code::EntityTooSmall, message),
             Error::InvalidPart(message) => (Code::InvalidPart, message),
             Error::BadDigest(message) => (Code::BadDigest, message),
@@ -57,3 +58,14 @@ impl From<Error> for S3Error {
         S3Error::with_message(code, message)
     }
 }
+
+const BUCKET_MISSING: &str = "The specified bucket does not exist";
+const BUCKET_OWNED: &str =
+    "Your previous request to create the named bucket succeeded and you already own it.";
+const KEY_MISSING: &str = "The specified key does not exist.";
+const UPLOAD_MISSING: &str = "The specified upload does not exist. The upload ID may be invalid, \
+                              or the upload may have been aborted or completed.";
+const TOO_LARGE: &str = "Your proposed upload exceeds the maximum allowed size";
+const PART_ORDER: &str =
+    "The list of parts was not in ascending order. Parts must be ordered by part number.";
+const BAD_MD5: &str = "The Content-MD5 you specified was invalid.";

@@ -86,8 +86,14 @@ impl S3 for EmbeddedStore {
         &self,
         req: S3Request<CreateBucketInput>,
     ) -> S3Result<S3Response<CreateBucketOutput>> {
-        self.disk.create_bucket(&req.input.bucket).await?;
-        Ok(S3Response::new(CreateBucketOutput::default()))
+        // The store keeps s3drop's one bucket, made at start; more need an external store.
+        match self.disk.require_bucket(&req.input.bucket) {
+            Ok(()) => Err(Error::BucketAlreadyOwnedByYou.into()),
+            Err(_) => Err(s3_error!(
+                NotImplemented,
+                "the embedded store keeps one bucket; use an external store for more"
+            )),
+        }
     }
 
     async fn head_bucket(
@@ -219,6 +225,39 @@ impl S3 for EmbeddedStore {
             .delete_object(&req.input.bucket, &req.input.key)
             .await?;
         Ok(S3Response::new(DeleteObjectOutput::default()))
+    }
+
+    async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let input = req.input;
+        self.disk.require_bucket(&input.bucket)?;
+        let (mut deleted, mut errors) = (Vec::new(), Vec::new());
+        for object in input.delete.objects {
+            match self.disk.delete_object(&input.bucket, &object.key).await {
+                Ok(()) => deleted.push(DeletedObject {
+                    key: Some(object.key),
+                    ..Default::default()
+                }),
+                Err(err) => {
+                    let err = s3s::S3Error::from(err);
+                    errors.push(s3s::dto::Error {
+                        code: Some(err.code().as_str().to_owned()),
+                        message: err.message().map(str::to_owned),
+                        key: Some(object.key),
+                        version_id: None,
+                    });
+                }
+            }
+        }
+        // Quiet mode answers only the failures.
+        let quiet = input.delete.quiet.unwrap_or(false);
+        Ok(S3Response::new(DeleteObjectsOutput {
+            deleted: (!quiet).then_some(deleted),
+            errors: Some(errors),
+            ..Default::default()
+        }))
     }
 
     async fn list_objects_v2(
