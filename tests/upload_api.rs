@@ -217,6 +217,11 @@ async fn abort_leaves_nothing_in_the_store() {
         .await
         .expect("aborted");
     assert!(server.upload_keys().await.is_empty());
+    // Asked again (a lost answer, a retry), an abort still succeeds: nothing is left.
+    let () = server
+        .call("uploads/abort", &json!({ "token": start.token }))
+        .await
+        .expect("aborted again");
     let parts: Result<Vec<StoredPart>, _> = server
         .call("uploads/parts", &json!({ "token": start.token }))
         .await;

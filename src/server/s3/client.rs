@@ -356,17 +356,23 @@ impl Storage {
         Ok(())
     }
 
-    /// Aborts a multipart upload; the store drops its parts.
+    /// Aborts a multipart upload; the store drops its parts. An upload the store no
+    /// longer knows counts as aborted: an abort asked again (the SDK retries one whose
+    /// answer was lost, and S3 then answers `NoSuchUpload`) leaves nothing behind either.
     pub async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StoreError> {
-        self.client
+        let aborted = self
+            .client
             .abort_multipart_upload()
             .bucket(&self.bucket)
             .key(key)
             .upload_id(upload_id)
             .send()
             .await
-            .map_err(|e| StoreError::from_sdk("AbortMultipartUpload", e))?;
-        Ok(())
+            .map_err(|e| StoreError::from_sdk("AbortMultipartUpload", e));
+        match aborted {
+            Err(err) if err.code() == Some("NoSuchUpload") => Ok(()),
+            other => other.map(|_| ()),
+        }
     }
 
     /// Whether the bucket answers: a one-key listing of `prefix`, which a policy that
