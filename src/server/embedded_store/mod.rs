@@ -3,7 +3,8 @@
 //! Split as s3s-fs splits its store: s3s does the protocol (routing, XML, SigV4 for
 //! headers and presigned URLs); `s3.rs` translates its wire types to the storage layer
 //! (`disk.rs`, `objects.rs`, `multipart.rs`), which keeps objects on local disk and never
-//! sees an s3s type; `error.rs` is the one way back. The browser and the server talk to
+//! sees an s3s type, with `wire.rs` holding the conversions and S3's request checks;
+//! `error.rs` is the one way back. What it answers: `README.md` here. The browser and the server talk to
 //! it exactly as they would to AWS.
 
 mod body;
@@ -15,6 +16,7 @@ mod multipart;
 mod objects;
 mod reading;
 mod s3;
+mod wire;
 
 use std::io;
 use std::path::Path;
@@ -49,7 +51,7 @@ impl EmbeddedStore {
     pub fn service(&self, access_key: &str, secret_key: &str) -> S3Service {
         let mut builder = S3ServiceBuilder::new(self.clone());
         builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
-        builder.set_access(s3::RequestRules);
+        builder.set_access(wire::RequestRules);
         builder.build()
     }
 }

@@ -2,21 +2,21 @@
 //! layer's plain ones, calls [`super::disk::Disk`], and writes the answer back as S3 shapes it.
 //! Nothing here decides how anything is stored.
 
-use std::time::{Duration, UNIX_EPOCH};
-
-use s3s::access::{S3Access, S3AccessContext};
-use s3s::dto::TimestampFormat;
 use s3s::dto::*;
-use s3s::{S3, S3Request, S3Response, S3Result, TrailingHeaders, s3_error};
+use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 
 use super::EmbeddedStore;
-use super::body::{Incoming, Promised};
-use super::checksums::{Algorithm, Checksums};
+use super::body::Promised;
+use super::checksums::Checksums;
 use super::error::Error;
 use super::layout::ObjectHeaders;
 use super::multipart::Requested;
 use super::objects::ListQuery;
-use crate::core::limits::{MAX_LIST_PAGE, MAX_PRESIGN_SECS};
+use super::wire::{
+    algorithm, asked_for, content_length, content_type, http_date, incoming, metadata_out, owner,
+    page_size, parse_http_date, sdk_algorithm, stored_encoding, timestamp, to_i32, to_i64,
+    url_encode,
+};
 
 /// Builds an s3s output struct with `fields` and every checksum of `checksums` (the
 /// wire types name the same five fields, `checksum_<name>`, in each output).
@@ -511,164 +511,4 @@ impl S3 for EmbeddedStore {
             .await?;
         Ok(S3Response::new(AbortMultipartUploadOutput::default()))
     }
-}
-
-/// What S3 refuses before any operation, once the signature is checked: anonymous
-/// requests, and presigned URLs that claim to live more than seven days (s3s checks a
-/// URL's signature and whether it has expired, not how long it claims to live).
-pub struct RequestRules;
-
-#[async_trait::async_trait]
-impl S3Access for RequestRules {
-    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
-        if cx.credentials().is_none() {
-            return Err(s3_error!(AccessDenied, "Signature is required"));
-        }
-        let claimed = cx.uri().query().and_then(|query| {
-            query
-                .split('&')
-                .find_map(|pair| pair.strip_prefix("X-Amz-Expires="))
-        });
-        match claimed.map(str::parse::<u64>) {
-            Some(Ok(seconds)) if seconds > MAX_PRESIGN_SECS => Err(s3_error!(
-                AuthorizationQueryParametersError,
-                "X-Amz-Expires must be less than a week (in seconds) that is {MAX_PRESIGN_SECS}"
-            )),
-            Some(Err(_)) => Err(s3_error!(
-                AuthorizationQueryParametersError,
-                "X-Amz-Expires should be a number"
-            )),
-            _ => Ok(()),
-        }
-    }
-}
-
-/// A request's body and its trailer's checksums, for the storage layer.
-fn incoming(body: Option<StreamingBlob>, trailers: Option<TrailingHeaders>) -> S3Result<Incoming> {
-    let body = body.ok_or_else(|| s3_error!(IncompleteBody, "the request has no body"))?;
-    Ok(Incoming {
-        bytes: Box::pin(body),
-        trailer: Box::new(move || {
-            let mut checksums = Checksums::default();
-            let Some(headers) = trailers.and_then(|t| t.take()) else {
-                return Ok(checksums);
-            };
-            for algorithm in Algorithm::ALL {
-                let header = format!("x-amz-checksum-{}", algorithm.name());
-                if let Some(value) = headers.get(header.as_str()) {
-                    let value = value.to_str().map_err(|_| {
-                        Error::InvalidArgument(format!("{header} is not a checksum"))
-                    })?;
-                    checksums.set(algorithm, value.to_owned());
-                }
-            }
-            Ok(checksums)
-        }),
-    })
-}
-
-fn content_length(length: Option<i64>) -> S3Result<Option<u64>> {
-    length
-        .map(|n| {
-            u64::try_from(n).map_err(|_| s3_error!(InvalidArgument, "negative Content-Length"))
-        })
-        .transpose()
-}
-
-fn algorithm(algorithm: ChecksumAlgorithm) -> S3Result<Algorithm> {
-    Algorithm::ALL
-        .into_iter()
-        .find(|a| a.name().eq_ignore_ascii_case(algorithm.as_str()))
-        .ok_or_else(|| s3_error!(InvalidArgument, "unsupported checksum algorithm"))
-}
-
-/// The algorithm an AWS SDK names in `x-amz-sdk-checksum-algorithm`.
-fn sdk_algorithm(headers: &axum::http::HeaderMap) -> Option<S3Result<Algorithm>> {
-    let named = headers.get("x-amz-sdk-checksum-algorithm")?.to_str().ok()?;
-    Some(algorithm(ChecksumAlgorithm::from(named.to_owned())))
-}
-
-fn content_type(sent: Option<String>) -> String {
-    sent.unwrap_or_else(|| "application/octet-stream".into())
-}
-
-/// A listing's page size: what the request asks for, at most S3's 1,000.
-fn page_size(asked: Option<i32>) -> u32 {
-    asked.map_or(MAX_LIST_PAGE, |n| {
-        u32::try_from(n).unwrap_or(0).min(MAX_LIST_PAGE)
-    })
-}
-
-/// The checksums a read answers: S3 gives them only to a request that asks for them
-/// (`x-amz-checksum-mode: ENABLED`).
-fn asked_for(mode: Option<&ChecksumMode>, checksums: Checksums) -> Checksums {
-    match mode {
-        Some(mode) if mode.as_str() == ChecksumMode::ENABLED => checksums,
-        _ => Checksums::default(),
-    }
-}
-
-/// User metadata as the wire carries it (no header when there is none).
-fn metadata_out(metadata: std::collections::BTreeMap<String, String>) -> Option<Metadata> {
-    (!metadata.is_empty()).then(|| metadata.into_iter().collect())
-}
-
-/// The owner every listed object has: the store has one account.
-fn owner() -> Owner {
-    Owner {
-        id: Some(OWNER_ID.into()),
-        display_name: Some("s3drop".into()),
-    }
-}
-
-/// The canonical id of the store's one account (a constant: the store has no others).
-const OWNER_ID: &str = "5d3c6b1e8f0a4e27b9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6d";
-
-/// `text` with every byte but S3's unreserved ones and `/` percent-encoded, as S3
-/// encodes keys for `encoding-type=url`.
-fn url_encode(text: &str) -> String {
-    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-    const KEEP: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~')
-        .remove(b'/');
-    utf8_percent_encode(text, KEEP).to_string()
-}
-
-/// A `Content-Encoding` as S3 keeps it: without `aws-chunked`, which only says how the
-/// request's body was framed.
-fn stored_encoding(sent: String) -> Option<String> {
-    let kept: Vec<&str> = sent
-        .split(',')
-        .map(str::trim)
-        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
-        .collect();
-    (!kept.is_empty()).then(|| kept.join(", "))
-}
-
-/// An `Expires` timestamp as the HTTP date it is stored as.
-fn http_date(expires: &Timestamp) -> Option<String> {
-    let mut out = Vec::new();
-    expires.format(TimestampFormat::HttpDate, &mut out).ok()?;
-    String::from_utf8(out).ok()
-}
-
-fn parse_http_date(text: &str) -> Option<Timestamp> {
-    Timestamp::parse(TimestampFormat::HttpDate, text).ok()
-}
-
-/// A size as S3's wire types carry it.
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn to_i32(n: usize) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
-}
-
-/// Seconds since the epoch as an S3 timestamp.
-fn timestamp(secs: u64) -> Timestamp {
-    Timestamp::from(UNIX_EPOCH + Duration::from_secs(secs))
 }
