@@ -311,6 +311,42 @@ async fn upload_in_parts(s3: &aws_sdk_s3::Client, key: &str, parts: &[Vec<u8>]) 
     done.e_tag().expect("etag").to_owned()
 }
 
+/// Completes `upload_id` of `key` from `parts`.
+async fn complete(
+    s3: &aws_sdk_s3::Client,
+    key: &str,
+    upload_id: &str,
+    parts: Vec<CompletedPart>,
+) -> Result<
+    aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadOutput,
+    aws_sdk_s3::error::SdkError<
+        aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadError,
+    >,
+> {
+    s3.complete_multipart_upload()
+        .bucket(BUCKET)
+        .key(key)
+        .upload_id(upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+}
+
+/// Puts a small object of `body` at `key`.
+async fn put_small(s3: &aws_sdk_s3::Client, key: &str, body: &'static [u8]) {
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(key)
+        .body(ByteStream::from_static(body))
+        .send()
+        .await
+        .expect("put");
+}
+
 /// The object data files under the store's buckets.
 fn data_files(server: &TestServer) -> Vec<std::path::PathBuf> {
     fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
@@ -627,16 +663,7 @@ async fn object_metadata_and_headers_are_kept_and_answered() {
         .expect("create");
     let upload_id = upload.upload_id().expect("an id");
     let parts = send_parts(&s3, "parts.bin", upload_id, &[bytes(1000, 3)]).await;
-    s3.complete_multipart_upload()
-        .bucket(BUCKET)
-        .key("parts.bin")
-        .upload_id(upload_id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(parts))
-                .build(),
-        )
-        .send()
+    complete(&s3, "parts.bin", upload_id, parts)
         .await
         .expect("complete");
     let head = s3
@@ -732,21 +759,13 @@ async fn completing_an_upload_again_answers_the_object() {
         &[bytes(6 * MIB, 5), bytes(10, 6)],
     )
     .await;
-    let complete = || {
-        s3.complete_multipart_upload()
-            .bucket(BUCKET)
-            .key("twice.bin")
-            .upload_id(upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts.clone()))
-                    .build(),
-            )
-            .send()
-    };
-    let first = complete().await.expect("complete");
+    let first = complete(&s3, "twice.bin", upload_id, parts.clone())
+        .await
+        .expect("complete");
     // A client whose answer was lost asks again: S3 answers with the object again.
-    let again = complete().await.expect("complete again");
+    let again = complete(&s3, "twice.bin", upload_id, parts)
+        .await
+        .expect("complete again");
     assert_eq!(again.e_tag(), first.e_tag());
     // Parts of a completed upload are gone, as in S3.
     let late = s3
@@ -816,16 +835,8 @@ async fn a_part_sent_twice_at_once_completes_with_the_answer_that_came_last() {
     let etag = |r: &reqwest::Response| r.headers()["etag"].to_str().expect("etag").to_owned();
     let last = etag(&slow);
     assert_ne!(last, etag(&fast));
-    s3.complete_multipart_upload()
-        .bucket(BUCKET)
-        .key("raced.bin")
-        .upload_id(&upload_id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .parts(CompletedPart::builder().part_number(1).e_tag(last).build())
-                .build(),
-        )
-        .send()
+    let part = CompletedPart::builder().part_number(1).e_tag(last).build();
+    complete(&s3, "raced.bin", &upload_id, vec![part])
         .await
         .expect("completes with the ETag answered last");
     assert_eq!(read_all(&s3, "raced.bin").await, slow_data);
@@ -837,13 +848,7 @@ async fn listings_answer_their_parameters_as_s3_does() {
     let server = TestServer::start(&[]).await;
     let s3 = server.s3();
     for key in ["list/a b+c/ü.txt", "list/z.txt"] {
-        s3.put_object()
-            .bucket(BUCKET)
-            .key(key)
-            .body(ByteStream::from_static(b"x"))
-            .send()
-            .await
-            .expect("put");
+        put_small(&s3, key, b"x").await;
     }
     let encoded = s3
         .list_objects_v2()
@@ -929,15 +934,7 @@ async fn presigned_urls_claiming_more_than_seven_days_are_refused() {
     let server = TestServer::start(&[]).await;
     let secrets =
         s3drop::server::cli::secrets::load_or_create(server.data.path()).expect("secrets");
-    server
-        .s3()
-        .put_object()
-        .bucket(BUCKET)
-        .key("week.txt")
-        .body(ByteStream::from_static(b"a week"))
-        .send()
-        .await
-        .expect("put");
+    put_small(&server.s3(), "week.txt", b"a week").await;
     let presign = |seconds: u64| {
         let identity = aws_credential_types::Credentials::new(
             &secrets.store_access_key,
@@ -1005,13 +1002,7 @@ async fn batch_deletes_work_and_what_the_store_leaves_out_is_not_implemented() {
     let server = TestServer::start(&[]).await;
     let s3 = server.s3();
     for key in ["batch/a", "batch/b"] {
-        s3.put_object()
-            .bucket(BUCKET)
-            .key(key)
-            .body(ByteStream::from_static(b"x"))
-            .send()
-            .await
-            .expect("put");
+        put_small(&s3, key, b"x").await;
     }
     // `aws s3 rm --recursive` and `sync --delete` delete in batches.
     let batch = |keys: &[&str], quiet: bool| {
