@@ -173,14 +173,8 @@ async fn multipart_uploads_assemble_list_and_abort() {
     let part1 = bytes(5 * MIB, 2);
     let part2 = bytes(1_234, 3);
 
-    let upload = s3
-        .create_multipart_upload()
-        .bucket(BUCKET)
-        .key(key)
-        .send()
-        .await
-        .expect("create");
-    let upload_id = upload.upload_id().expect("an id");
+    let upload_id = start_upload(&s3, key).await;
+    let upload_id = upload_id.as_str();
 
     let listed = s3
         .list_multipart_uploads()
@@ -286,6 +280,16 @@ async fn send_parts(
 
 /// Completes `key` from `parts` and answers the object's ETag.
 async fn upload_in_parts(s3: &aws_sdk_s3::Client, key: &str, parts: &[Vec<u8>]) -> String {
+    let upload_id = start_upload(s3, key).await;
+    let completed = send_parts(s3, key, &upload_id, parts).await;
+    let done = complete(s3, key, &upload_id, completed)
+        .await
+        .expect("complete");
+    done.e_tag().expect("etag").to_owned()
+}
+
+/// Starts a multipart upload of `key`; answers its id.
+async fn start_upload(s3: &aws_sdk_s3::Client, key: &str) -> String {
     let upload = s3
         .create_multipart_upload()
         .bucket(BUCKET)
@@ -293,22 +297,7 @@ async fn upload_in_parts(s3: &aws_sdk_s3::Client, key: &str, parts: &[Vec<u8>]) 
         .send()
         .await
         .expect("create");
-    let upload_id = upload.upload_id().expect("an id");
-    let completed = send_parts(s3, key, upload_id, parts).await;
-    let done = s3
-        .complete_multipart_upload()
-        .bucket(BUCKET)
-        .key(key)
-        .upload_id(upload_id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(completed))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("complete");
-    done.e_tag().expect("etag").to_owned()
+    upload.upload_id().expect("an id").to_owned()
 }
 
 /// Completes `upload_id` of `key` from `parts`.
@@ -470,14 +459,8 @@ async fn etags_follow_s3s_shapes() {
 async fn small_non_final_parts_are_refused_at_completion() {
     let server = TestServer::start(&[]).await;
     let s3 = server.s3();
-    let upload = s3
-        .create_multipart_upload()
-        .bucket(BUCKET)
-        .key("k")
-        .send()
-        .await
-        .expect("create");
-    let upload_id = upload.upload_id().expect("id");
+    let upload_id = start_upload(&s3, "k").await;
+    let upload_id = upload_id.as_str();
     let small = bytes(5 * MIB - 1, 4);
     let parts = send_parts(&s3, "k", upload_id, &[small.clone(), small]).await;
     let result = s3
@@ -744,14 +727,8 @@ async fn checksums_are_answered_when_asked_for_crc64nvme_included() {
 async fn completing_an_upload_again_answers_the_object() {
     let server = TestServer::start(&[]).await;
     let s3 = server.s3();
-    let upload = s3
-        .create_multipart_upload()
-        .bucket(BUCKET)
-        .key("twice.bin")
-        .send()
-        .await
-        .expect("create");
-    let upload_id = upload.upload_id().expect("an id");
+    let upload_id = start_upload(&s3, "twice.bin").await;
+    let upload_id = upload_id.as_str();
     let parts = send_parts(
         &s3,
         "twice.bin",
@@ -785,14 +762,7 @@ async fn a_part_sent_twice_at_once_completes_with_the_answer_that_came_last() {
     use aws_sdk_s3::presigning::PresigningConfig;
     let server = TestServer::start(&[]).await;
     let s3 = server.s3();
-    let upload = s3
-        .create_multipart_upload()
-        .bucket(BUCKET)
-        .key("raced.bin")
-        .send()
-        .await
-        .expect("create");
-    let upload_id = upload.upload_id().expect("an id").to_owned();
+    let upload_id = start_upload(&s3, "raced.bin").await;
     let url = s3
         .upload_part()
         .bucket(BUCKET)
