@@ -29,7 +29,8 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  forbidOnly: !!process.env.CI,
+  // A stray test.only would shrink the suite to one test, by hand as much as on CI.
+  forbidOnly: true,
   reporter: [["list"]],
   globalTeardown: "./global-teardown.ts",
   // A passing test's generated files and trace go; a failing one's stay for a look,
