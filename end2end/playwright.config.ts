@@ -17,6 +17,8 @@ process.env.S3DROP_KEY_PREFIX ??= `e2e-${Date.now()}/`;
 const external = process.env.S3DROP_BUCKET !== undefined;
 /** The port of the open drop's twin: a second server on the same store and secret. */
 export const TWIN_PORT = port + 2;
+/** The port of a drop whose presigned URLs live two seconds (`--url-ttl 2`). */
+export const SHORT_URLS_PORT = port + 3;
 const shared = ["--secret", "end-to-end-secret-shared-by-two-instances"];
 const baseURL = `http://localhost:${port}`;
 /** The private drop's password (the tests read it from here too). */
@@ -77,6 +79,9 @@ export default defineConfig({
       "--max-files",
       "3",
     ]),
+    // A drop whose presigned URLs expire two seconds after signing, so that URLs really
+    // expire in the store while parts wait their turn.
+    server(SHORT_URLS_PORT, `${dataRoot}/short-urls`, ["--url-ttl", "2"]),
     // With an external store, a twin of the open drop, as a second instance behind a
     // load balancer: same store, same secret, same public URL.
     ...(external

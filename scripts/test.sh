@@ -81,7 +81,7 @@ for store in garage seaweedfs; do
     cargo test --features ssr --test upload_api --test batches --test hostile --test external_store \
       -- --include-ignored
     say "setting up the bucket for the end-to-end servers' origins ($store)"
-    for origin in http://localhost:3100 http://localhost:3101; do
+    for origin in http://localhost:3100 http://localhost:3101 http://localhost:3103; do
       target/debug/s3drop --setup-store --public-url "$origin"
     done
     say "end-to-end tests in Chromium ($store)"

@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { AwsClient } from "aws4fetch";
+import { Crc32c } from "@aws-crypto/crc32c";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +19,18 @@ export function scratchDir(name: string): string {
 
 export function sha256(bytes: Buffer): string {
   return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** The CRC32C of `bytes`, by AWS's own JavaScript implementation (not s3drop's). */
+export function crc32c(bytes: Buffer): number {
+  return new Crc32c().update(bytes).digest();
+}
+
+/** A CRC32C as S3 writes it: the big-endian bytes in base64. */
+export function crc32cBase64(crc: number): string {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(crc >>> 0);
+  return bytes.toString("base64");
 }
 
 /**
@@ -96,27 +109,34 @@ export function partNumber(url: string | URL): number | undefined {
 }
 
 /**
- * How many multipart uploads the store holds under the open drop's key prefix, asked
- * through ListMultipartUploads: of the external store the environment names
- * (`scripts/stores.sh` writes its settings), or else of the embedded store, with the
- * credentials the server generated in its data directory.
+ * A client of the store a drop uses, with the store's own credentials: the external
+ * store the environment names (`scripts/stores.sh` writes its settings), or else the
+ * drop's embedded store, with the credentials its server generated in its data
+ * directory (`dir`, under the run's data folder), on the drop's own origin (`port`).
  */
-export async function multipartUploadsInStore(): Promise<number> {
+export function storeClient(dir = "open", port = Number(process.env.S3DROP_E2E_PORT ?? 3100)) {
   const env = process.env;
   const external = env.S3DROP_BUCKET !== undefined;
   const secrets = external
     ? undefined
-    : JSON.parse(readFileSync(join(env.S3DROP_E2E_DATA_DIR!, "open", "secrets.json"), "utf8"));
+    : JSON.parse(readFileSync(join(env.S3DROP_E2E_DATA_DIR!, dir, "secrets.json"), "utf8"));
   const client = new AwsClient({
     accessKeyId: external ? env.AWS_ACCESS_KEY_ID! : secrets.store_access_key,
     secretAccessKey: external ? env.AWS_SECRET_ACCESS_KEY! : secrets.store_secret_key,
     region: external ? env.AWS_REGION : "us-east-1",
     service: "s3",
   });
-  const bucket = external
-    ? `${env.AWS_ENDPOINT_URL}/${env.S3DROP_BUCKET}`
-    : `http://localhost:${env.S3DROP_E2E_PORT ?? 3100}/s3drop`;
-  const prefix = encodeURIComponent(env.S3DROP_KEY_PREFIX ?? "uploads/");
+  const bucket = external ? `${env.AWS_ENDPOINT_URL}/${env.S3DROP_BUCKET}` : `http://localhost:${port}/s3drop`;
+  return { client, bucket };
+}
+
+/**
+ * How many multipart uploads the store holds under the open drop's key prefix, asked
+ * through ListMultipartUploads.
+ */
+export async function multipartUploadsInStore(): Promise<number> {
+  const { client, bucket } = storeClient();
+  const prefix = encodeURIComponent(process.env.S3DROP_KEY_PREFIX ?? "uploads/");
   const response = await client.fetch(`${bucket}?uploads=&prefix=${prefix}`);
   const body = await response.text();
   expect(response.status, body).toBe(200);

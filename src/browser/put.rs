@@ -10,15 +10,14 @@ use web_sys::{Blob, ProgressEvent, XmlHttpRequest};
 pub enum Body {
     /// A slice of the file: the browser reads it as it sends.
     Blob(Blob),
-    /// Bytes already read (a small file, read for its checksum): sending them spares the
-    /// browser its synchronous look at the file on disk, which costs more than a small
-    /// file's whole upload.
+    /// Bytes already read for their checksum: sending them spares the browser a second
+    /// read of the file (for a small file, its synchronous look at the file on disk,
+    /// which costs more than the whole upload).
     Bytes(Uint8Array),
 }
 
 use super::settled;
-use crate::core::checksum::is_checksum_refusal;
-use crate::core::retry::Failure;
+use crate::core::retry::{self, Failure};
 
 /// Aborts the request when the future owning it is dropped (an upload cancelled).
 struct AbortOnDrop {
@@ -85,15 +84,10 @@ pub async fn put(
     match xhr.status().map_err(|_| Failure::Network)? {
         200..=299 => Ok(xhr.get_response_header("ETag").ok().flatten()),
         0 => Err(Failure::Network),
-        // A checksum mismatch: the bytes changed on the way.
-        400 if xhr
-            .response_text()
-            .ok()
-            .flatten()
-            .is_some_and(|body| is_checksum_refusal(&body)) =>
-        {
-            Err(Failure::Corrupted)
-        }
-        status => Err(Failure::Status(status)),
+        // The body tells an expired URL or changed bytes from other refusals.
+        status => Err(retry::classify(
+            status,
+            &xhr.response_text().ok().flatten().unwrap_or_default(),
+        )),
     }
 }

@@ -27,11 +27,21 @@ use crate::core::plan::PartPlan;
 use crate::core::retry::{self, Failure};
 use crate::core::transfer::{Command, Control, Event, SentPart};
 
-/// A signed URL this close to its expiry (in seconds) is signed again, not sent.
-const EXPIRY_MARGIN_SECS: f64 = 30.0;
-/// The headers each part's PUT must carry (its signed checksum) and when its URL
-/// expires, by part number; filled by signing tasks, read when a part is sent.
-type Signatures = Rc<RefCell<HashMap<u32, SignedPart>>>;
+/// What signing left for each part, by part number: filled by signing tasks, read when
+/// a part is sent, its bytes let go once the store holds it.
+type Prepared = Rc<RefCell<PreparedParts>>;
+
+#[derive(Default)]
+struct PreparedParts {
+    /// Each part's URL, the headers its PUT must carry (its signed checksum) and when it
+    /// arrived (seconds since the epoch, for its expiry).
+    signatures: HashMap<u32, (SignedPart, f64)>,
+    /// Each part's bytes and their CRC32C, read once: the bytes checksummed are the
+    /// bytes sent, and a part signed again is not read again. Only parts signed and not
+    /// yet stored are held (the machine signs a round of sends ahead), so memory stays
+    /// flat whatever the file's size.
+    read: HashMap<u32, (String, Uint8Array)>,
+}
 
 /// How a transfer ended.
 pub enum Outcome {
@@ -66,7 +76,7 @@ pub struct Shell<'a> {
     connections: &'a Connections,
     file: &'a File,
     session: &'a Session,
-    signatures: Signatures,
+    prepared: Prepared,
     /// Where tasks send the events they end in.
     events: UnboundedSender<Event>,
     /// Those events, and the person's controls.
@@ -94,15 +104,16 @@ impl<'a> Shell<'a> {
         controls: UnboundedReceiver<Control>,
     ) -> Self {
         let (events, from_tasks) = mpsc::unbounded::<Event>();
-        let signatures = Signatures::default();
+        let prepared = Prepared::default();
         if let Some(signed) = &session.presigned {
-            signatures.borrow_mut().insert(1, signed.clone());
+            let received_at = now_ms() / 1_000.0;
+            (prepared.borrow_mut().signatures).insert(1, (signed.clone(), received_at));
         }
         Self {
             connections,
             file,
             session,
-            signatures,
+            prepared,
             events,
             incoming: futures::stream::select(from_tasks, controls.map(Event::from)).boxed_local(),
             tasks: Tasks::default(),
@@ -150,6 +161,9 @@ impl<'a> Shell<'a> {
             }
             None => self.incoming.next().await,
         };
+        if let Some(Event::PartSent { part_number, .. }) = &event {
+            self.prepared.borrow_mut().read.remove(part_number);
+        }
         event.map_or(Next::Closed, Next::Event)
     }
 
@@ -161,28 +175,32 @@ impl<'a> Shell<'a> {
                 (n, slice(self.file, start, end))
             })
             .collect();
-        let signing = sign_parts(self.session.token.clone(), parts, self.signatures.clone());
+        let signing = sign_parts(self.session.token.clone(), parts, self.prepared.clone());
         self.tasks
             .spawn(None, report_to(self.events.clone(), signing));
     }
 
     fn send(&mut self, part_number: u32, url: String, start: u64, end: u64) {
-        let (headers, expires_at) = self
+        let prepared = self.prepared.borrow();
+        let (headers, received_at, expires_at) = prepared
             .signatures
-            .borrow()
             .get(&part_number)
-            .map(|s| (s.headers.clone(), s.expires_at))
+            .map(|(s, at)| (s.headers.clone(), *at, s.expires_at))
             .unwrap_or_default();
-        // Slicing copies nothing: the browser reads the range as it sends.
-        let body = match &self.session.bytes {
+        let read = prepared.read.get(&part_number).map(|(_, b)| b);
+        // The bytes read for the checksum; else a slice, which copies nothing (the
+        // browser reads the range as it sends).
+        let body = match read.or(self.session.bytes.as_ref()) {
             Some(bytes) => Body::Bytes(bytes.clone()),
             None => Body::Blob(slice(self.file, start, end)),
         };
+        drop(prepared);
         let connections = self.connections.to(&url);
         let part = PartPut {
             part_number,
             url,
             headers,
+            received_at,
             expires_at,
             body,
         };
@@ -194,13 +212,12 @@ impl<'a> Shell<'a> {
     /// The parts to complete with, each with the CRC32C it was signed with (or the one
     /// the store listed for a part sent before a reload).
     fn completed(&self, parts: Vec<SentPart>) -> Vec<CompletedPart> {
-        let signed = self.signatures.borrow();
+        let prepared = self.prepared.borrow();
         parts
             .into_iter()
             .map(|p| CompletedPart {
-                crc32c: signed
-                    .get(&p.part_number)
-                    .and_then(|s| signed_crc32c(&s.headers))
+                crc32c: (prepared.signatures.get(&p.part_number))
+                    .and_then(|(s, _)| signed_crc32c(&s.headers))
                     .or_else(|| self.session.stored_crc32c.get(&p.part_number).cloned()),
                 part_number: p.part_number,
                 etag: p.etag,
@@ -217,15 +234,16 @@ async fn report_to(events: UnboundedSender<Event>, task: impl Future<Output = Ev
 
 /// Signs `parts` (with their checksums) and keeps each signature's headers and expiry
 /// for the part's PUT; answers what the transfer is told.
-async fn sign_parts(token: String, parts: Vec<(u32, Blob)>, signatures: Signatures) -> Event {
-    match sign(token, parts).await {
+async fn sign_parts(token: String, parts: Vec<(u32, Blob)>, prepared: Prepared) -> Event {
+    match sign(token, parts, &prepared).await {
         Ok(signed) => {
-            let mut signatures = signatures.borrow_mut();
+            let received_at = now_ms() / 1_000.0;
+            let signatures = &mut prepared.borrow_mut().signatures;
             let urls = signed
                 .into_iter()
                 .map(|s| {
                     let url = (s.part_number, s.url.clone());
-                    signatures.insert(s.part_number, s);
+                    signatures.insert(s.part_number, (s, received_at));
                     url
                 })
                 .collect();
@@ -243,7 +261,10 @@ struct PartPut {
     part_number: u32,
     url: String,
     headers: Vec<(String, String)>,
-    /// When the URL stops working (seconds since the epoch; 0 when unknown).
+    /// When the URL arrived (seconds since the epoch, by the browser's clock).
+    received_at: f64,
+    /// When the URL stops working (seconds since the epoch, by the server's; 0 when
+    /// unknown).
     expires_at: u64,
     body: Body,
 }
@@ -256,6 +277,7 @@ async fn send_part(connections: Slots, part: PartPut, events: UnboundedSender<Ev
         part_number,
         url,
         headers,
+        received_at,
         expires_at,
         body,
     } = part;
@@ -268,8 +290,7 @@ async fn send_part(connections: Slots, part: PartPut, events: UnboundedSender<Ev
         });
     };
     // A URL that waited too long for its turn is signed again.
-    let expired = expires_at > 0 && now_ms() / 1_000.0 + EXPIRY_MARGIN_SECS >= expires_at as f64;
-    let sent = if expired {
+    let sent = if retry::is_expiring(now_ms() / 1_000.0, received_at, expires_at) {
         Err(Failure::Expired)
     } else {
         put(&url, &headers, &body, progress).await
@@ -301,14 +322,33 @@ fn signed_crc32c(headers: &[(String, String)]) -> Option<String> {
         .map(|(_, value)| value.clone())
 }
 
-/// Computes each part's CRC32C (one part read at a time), then asks the server to sign
-/// them all in one call, checksums bound into the URLs.
-async fn sign(token: String, parts: Vec<(u32, Blob)>) -> Result<Vec<SignedPart>, ApiError> {
+/// Reads each part for its CRC32C (one part at a time; a part read before is not read
+/// again) and keeps its bytes to send, then asks the server to sign them all in one
+/// call, checksums bound into the URLs.
+async fn sign(
+    token: String,
+    parts: Vec<(u32, Blob)>,
+    prepared: &Prepared,
+) -> Result<Vec<SignedPart>, ApiError> {
     let mut to_sign = Vec::with_capacity(parts.len());
     for (part_number, blob) in parts {
+        let known = prepared
+            .borrow()
+            .read
+            .get(&part_number)
+            .map(|(c, _)| c.clone());
+        let crc32c = match known {
+            Some(crc32c) => crc32c,
+            None => {
+                let (crc32c, bytes) = part_crc32c(&blob).await?;
+                let read = &mut prepared.borrow_mut().read;
+                read.insert(part_number, (crc32c.clone(), bytes));
+                crc32c
+            }
+        };
         to_sign.push(PartToSign {
             part_number,
-            crc32c: Some(part_crc32c(&blob).await?.0),
+            crc32c: Some(crc32c),
         });
     }
     api::sign_parts(token, to_sign).await

@@ -7,6 +7,7 @@
 //! those.
 
 use super::format_bytes;
+use crate::core::checksum::{decode, is_composite};
 use crate::core::speed::format_seconds;
 
 pub const LANGUAGE: &str = "en";
@@ -111,10 +112,16 @@ pub fn paused_at(sent: u64, total: u64, offline: bool) -> String {
     format!("Paused{why} at {}", progress(sent, total))
 }
 
-/// `Uploaded · CRC32C abcd==-5`
+/// `Uploaded · CRC32C 9a71bb4c (mnG7TA== in base64)` for the whole file's checksum (in
+/// hex, as tools print it, and in base64, as S3 does), or `Uploaded · composite CRC32C
+/// abcd==-5` for S3's checksum of the parts' checksums.
 pub fn uploaded(crc32c: Option<&str>) -> String {
     match crc32c {
-        Some(crc) => format!("{UPLOADED} · CRC32C {crc}"),
+        Some(crc) if is_composite(crc) => format!("{UPLOADED} · composite CRC32C {crc}"),
+        Some(crc) => match decode(crc) {
+            Some(value) => format!("{UPLOADED} · CRC32C {value:08x} ({crc} in base64)"),
+            None => format!("{UPLOADED} · CRC32C {crc}"),
+        },
         None => UPLOADED.to_owned(),
     }
 }
@@ -181,7 +188,11 @@ mod tests {
     fn sentences_carry_their_numbers() {
         assert_eq!(progress(1024, 2048), "1.0 KiB of 2.0 KiB");
         assert_eq!(paused_at(0, 1, true), "Paused while offline at 0 B of 1 B");
-        assert_eq!(uploaded(Some("x-2")), "Uploaded · CRC32C x-2");
+        assert_eq!(uploaded(Some("x-2")), "Uploaded · composite CRC32C x-2");
+        assert_eq!(
+            uploaded(Some("mnG7TA==")),
+            "Uploaded · CRC32C 9a71bb4c (mnG7TA== in base64)"
+        );
         assert_eq!(uploaded(None), "Uploaded");
         assert_eq!(files_done(0, 1), "0 of 1 file");
         assert_eq!(files_done(1_234, 10_000), "1,234 of 10,000 files");

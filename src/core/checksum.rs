@@ -56,6 +56,70 @@ pub fn composite_crc32c<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) ->
     (count > 0).then(|| format!("{}-{count}", crc32c(&joined)))
 }
 
+/// The CRC32C of two pieces joined, from each piece's CRC32C and the second's length:
+/// the whole file's checksum from its parts', without reading the file again. The
+/// `crc` crate has no combination, so this is zlib's `crc32_combine` (multiplication
+/// by x^(8·len) modulo the polynomial) for Castagnoli's polynomial.
+pub fn combine(first: u32, second: u32, second_len: u64) -> u32 {
+    multiply_mod_p(x_to_8n(second_len), first) ^ second
+}
+
+/// Castagnoli's polynomial, bit-reflected (x^0 is the highest bit).
+const POLY: u32 = 0x82F6_3B78;
+
+/// a·b modulo the polynomial, both reflected.
+fn multiply_mod_p(a: u32, mut b: u32) -> u32 {
+    let mut product = 0;
+    let mut bit = 1 << 31;
+    while bit != 0 {
+        if a & bit != 0 {
+            product ^= b;
+        }
+        bit >>= 1;
+        b = if b & 1 != 0 { (b >> 1) ^ POLY } else { b >> 1 };
+    }
+    product
+}
+
+/// x^(8n) modulo the polynomial: n zero bytes appended to a CRC.
+fn x_to_8n(mut n: u64) -> u32 {
+    let mut power = 1 << 31; // x^0
+    let mut square = 1 << 23; // x^8, then x^16, x^32, …
+    while n != 0 {
+        if n & 1 != 0 {
+            power = multiply_mod_p(square, power);
+        }
+        square = multiply_mod_p(square, square);
+        n >>= 1;
+    }
+    power
+}
+
+/// The whole object's CRC32C (`x-amz-checksum-crc32c` form, S3's `FULL_OBJECT` type)
+/// from each part's, in order, with its length: what a tool computes over the whole
+/// file. `None` if any part lacks a well-formed one.
+pub fn full_object_crc32c<'a>(
+    parts: impl IntoIterator<Item = (Option<&'a str>, u64)>,
+) -> Option<String> {
+    let mut whole = 0;
+    for (crc, len) in parts {
+        whole = combine(whole, decode(crc?)?, len);
+    }
+    Some(encode(whole))
+}
+
+/// The CRC an `x-amz-checksum-crc32c` value carries.
+pub fn decode(value: &str) -> Option<u32> {
+    let bytes: [u8; 4] = STANDARD.decode(value).ok()?.try_into().ok()?;
+    Some(u32::from_be_bytes(bytes))
+}
+
+/// Whether an object's CRC32C is S3's composite (`…-N`, a checksum of the parts'
+/// checksums) rather than the whole object's.
+pub fn is_composite(value: &str) -> bool {
+    value.contains('-')
+}
+
 /// Whether `value` has the shape of an `x-amz-checksum-crc32c` value (four bytes in base64).
 pub fn is_crc32c(value: &str) -> bool {
     STANDARD.decode(value).is_ok_and(|bytes| bytes.len() == 4)
@@ -116,6 +180,67 @@ mod tests {
         assert_eq!(composite_crc32c([Some(a.as_str()), None]), None);
         assert_eq!(composite_crc32c([Some("bad")]), None);
         assert_eq!(composite_crc32c(std::iter::empty()), None);
+    }
+
+    #[test]
+    fn combined_parts_equal_the_whole() {
+        let bytes: Vec<u8> = (0..70_000u32).map(|i| (i * 31 % 253) as u8).collect();
+        let whole = crc32c(&bytes);
+        // (part size, what it covers): empty, one byte, exact boundaries, a short last part.
+        for (part, len) in [
+            (1, 1),
+            (1, 2),
+            (7, 7),
+            (7, 8),
+            (4_096, 4_096),
+            (4_096, 12_288),
+            (4_096, 10_000),
+            (65_536, 70_000),
+            (100_000, 70_000),
+        ] {
+            let covered = &bytes[..len];
+            let parts: Vec<(String, u64)> = covered
+                .chunks(part)
+                .map(|c| (crc32c(c), c.len() as u64))
+                .collect();
+            assert_eq!(
+                full_object_crc32c(parts.iter().map(|(c, l)| (Some(c.as_str()), *l))),
+                Some(crc32c(covered)),
+                "parts of {part} over {len} bytes"
+            );
+        }
+        assert_eq!(full_object_crc32c(std::iter::empty()), Some(crc32c(b"")));
+        assert_eq!(
+            full_object_crc32c([(Some(whole.as_str()), 70_000), (None, 1)]),
+            None
+        );
+        assert_eq!(full_object_crc32c([(Some("bad"), 1)]), None);
+        // Appending an empty piece changes nothing; a zero-length first piece neither.
+        let c = decode(&whole).expect("crc");
+        assert_eq!(combine(c, 0, 0), c);
+        assert_eq!(combine(0, c, 70_000), c);
+    }
+
+    #[test]
+    fn combination_holds_at_any_length() {
+        let crc = |b: &[u8]| decode(&crc32c(b)).expect("crc");
+        let (a, b, c) = (crc(b"a"), crc(b"bb"), crc(b"ccc"));
+        assert_eq!(combine(combine(a, b, 2), c, 3), crc(b"abbccc"));
+        // Joining is associative whatever the lengths, up to S3's 5 TiB objects.
+        for (b_len, c_len) in [(2, 3), (1 << 32, 5), (5 << 40, (1 << 40) + 7)] {
+            assert_eq!(
+                combine(combine(a, b, b_len), c, c_len),
+                combine(a, combine(b, c, c_len), b_len + c_len),
+                "{b_len} then {c_len}"
+            );
+        }
+        assert_eq!(combine(0, 0, 1 << 40), 0);
+    }
+
+    #[test]
+    fn composites_are_told_from_whole_object_checksums() {
+        assert!(is_composite("mnG7TA==-3"));
+        assert!(!is_composite("mnG7TA=="));
     }
 
     #[test]

@@ -59,6 +59,10 @@ pub enum PolicyError {
         "the file name contains characters that change the direction of its text (a way to disguise a file's type)"
     )]
     BidiControls,
+    #[error(
+        "the file name contains invisible characters (a zero-width space, soft hyphen or the like) that make it look like another name"
+    )]
+    InvisibleCharacters,
     #[error("the file is {size} bytes; the limit is {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
     #[error("\"{0}\" is not a valid content type")]
@@ -171,6 +175,9 @@ pub fn check_name(name: &str) -> Result<(), PolicyError> {
     if name.chars().any(is_bidi_control) {
         return Err(PolicyError::BidiControls);
     }
+    if name.chars().any(is_invisible) {
+        return Err(PolicyError::InvisibleCharacters);
+    }
     Ok(())
 }
 
@@ -178,6 +185,14 @@ pub fn check_name(name: &str) -> Result<(), PolicyError> {
 /// name they only ever serve to disguise it.
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Unicode's other invisible format characters that can hide or fake part of a name:
+/// zero-width space, word joiners and invisible operators, the byte-order mark, the soft
+/// hyphen, the Mongolian vowel separator, interlinear annotations and tag characters.
+/// Zero-width joiners and non-joiners stay: emoji and Persian and Indic scripts need them.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00ad}' | '\u{180e}' | '\u{200b}' | '\u{2060}'..='\u{2064}' | '\u{206a}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}' | '\u{e0000}'..='\u{e007f}')
 }
 
 /// Lower-cases a MIME type and checks its shape (`type/subtype`, optional parameters);
@@ -231,6 +246,22 @@ mod tests {
                 Err(PolicyError::BidiControls),
                 "{spoof:?}"
             );
+        }
+        for hidden in [
+            "pay\u{200b}pal.pdf",
+            "in\u{00ad}voice.pdf",
+            "\u{feff}a.txt",
+            "a\u{2061}b",
+            "flag\u{e0067}.txt",
+        ] {
+            assert_eq!(
+                check_name(hidden),
+                Err(PolicyError::InvisibleCharacters),
+                "{hidden:?}"
+            );
+        }
+        for joined in ["👨\u{200d}👩\u{200d}👧.jpg", "می\u{200c}خواهم.txt"] {
+            assert_eq!(check_name(joined), Ok(()), "{joined:?}");
         }
         assert_eq!(
             check_name("عربي.txt"),

@@ -59,6 +59,40 @@ pub fn decide(failure: Failure, attempt: u32, jitter: f64) -> Verdict {
     }
 }
 
+/// What a store's error answer to a PUT means, from its status and body: a checksum
+/// mismatch (the bytes changed on the way), an expired URL (sign again), or the status.
+/// Stores say "expired" differently: S3, SeaweedFS and the embedded store answer 403
+/// `AccessDenied` "Request has expired", Garage 400 "Date is too old".
+pub fn classify(status: u16, body: &str) -> Failure {
+    let expired = [
+        "Request has expired",
+        "Date is too old",
+        "<Code>ExpiredToken<",
+    ]
+    .iter()
+    .any(|says| body.contains(says));
+    match status {
+        400 | 403 if expired => Failure::Expired,
+        400 if super::checksum::is_checksum_refusal(body) => Failure::Corrupted,
+        status => Failure::Status(status),
+    }
+}
+
+/// How long before its expiry a presigned URL is signed again rather than sent, in
+/// seconds: half a minute, or a quarter of the URL's life when that is shorter (an
+/// operator's `--url-ttl 5` would otherwise make every URL look expired).
+pub const EXPIRY_MARGIN_SECS: f64 = 30.0;
+
+/// Whether a URL received at `received_at` that expires at `expires_at` (seconds since
+/// the epoch, by the server's clock; 0 when unknown) should be signed again at `now`.
+/// A URL that seemed to expire before it arrived means the clocks disagree: the store's
+/// own answer decides then.
+pub fn is_expiring(now: f64, received_at: f64, expires_at: u64) -> bool {
+    // Expiry times are seconds since the epoch: exact in f64.
+    let life = expires_at as f64 - received_at;
+    expires_at > 0 && life > 0.0 && now + EXPIRY_MARGIN_SECS.min(life / 4.0) >= expires_at as f64
+}
+
 /// Whether the store asks to slow down (429, or S3's 503 SlowDown): fewer parts should
 /// be in flight for a while.
 pub fn is_throttle(failure: Failure) -> bool {
@@ -176,6 +210,80 @@ mod tests {
                 decide(failure, RETRIES + 1, 0.0),
                 Verdict::GiveUp(_)
             ));
+        }
+    }
+
+    #[test]
+    fn each_stores_answers_are_told_apart() {
+        let error = |code: &str, message: &str| {
+            format!(
+                "<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+            )
+        };
+        for (status, body, failure) in [
+            // S3, SeaweedFS and the embedded store on an expired presigned URL.
+            (
+                403,
+                error("AccessDenied", "Request has expired"),
+                Failure::Expired,
+            ),
+            // Garage.
+            (
+                400,
+                error("InvalidRequest", "Bad request: Date is too old"),
+                Failure::Expired,
+            ),
+            (
+                400,
+                error("ExpiredToken", "The provided token has expired."),
+                Failure::Expired,
+            ),
+            // A signature that does not match is not an expiry, yet signing again may help.
+            (
+                403,
+                error("SignatureDoesNotMatch", "…"),
+                Failure::Status(403),
+            ),
+            (400, error("BadDigest", "…"), Failure::Corrupted),
+            (400, error("InvalidDigest", "…"), Failure::Corrupted),
+            (400, error("InvalidArgument", "…"), Failure::Status(400)),
+            (
+                503,
+                error("SlowDown", "Please reduce your request rate."),
+                Failure::Status(503),
+            ),
+            (500, "an HTML page".to_owned(), Failure::Status(500)),
+            (
+                404,
+                error("NoSuchUpload", "Request has expired"),
+                Failure::Status(404),
+            ),
+        ] {
+            assert_eq!(classify(status, &body), failure, "{status} {body}");
+        }
+    }
+
+    #[test]
+    fn urls_are_signed_again_shortly_before_they_expire() {
+        // (now, received at, expires at, sign again?)
+        for (now, received, expires, again) in [
+            (1_000.0, 1_000.0, 1_900, false),
+            (1_869.0, 1_000.0, 1_900, false),
+            (1_870.0, 1_000.0, 1_900, true),
+            (2_000.0, 1_000.0, 1_900, true),
+            // A five-second URL: a quarter of its life is the margin.
+            (1_000.0, 1_000.0, 1_005, false),
+            (1_003.0, 1_000.0, 1_005, false),
+            (1_003.75, 1_000.0, 1_005, true),
+            // Unknown expiry, or clocks that disagree: the store decides.
+            (5_000.0, 1_000.0, 0, false),
+            (5_000.0, 2_000.0, 1_900, false),
+        ] {
+            assert_eq!(
+                is_expiring(now, received, expires),
+                again,
+                "now {now}, received {received}, expires {expires}"
+            );
         }
     }
 

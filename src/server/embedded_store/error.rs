@@ -23,7 +23,9 @@ pub enum Error {
     BadDigest(String),
     IncompleteBody(String),
     InvalidArgument(String),
+    InvalidRequest(String),
     MalformedXml(String),
+    NotImplemented(String),
     /// A fault of the disk or the runtime: s3s logs it, and the client learns only that
     /// the store failed.
     Internal(io::Error),
@@ -53,7 +55,9 @@ impl From<Error> for S3Error {
             Error::BadDigest(message) => (Code::BadDigest, message),
             Error::IncompleteBody(message) => (Code::IncompleteBody, message),
             Error::InvalidArgument(message) => (Code::InvalidArgument, message),
+            Error::InvalidRequest(message) => (Code::InvalidRequest, message),
             Error::MalformedXml(message) => (Code::MalformedXML, message),
+            Error::NotImplemented(message) => (Code::NotImplemented, message),
         };
         S3Error::with_message(code, message)
     }

@@ -117,6 +117,11 @@ pub struct UploadMeta {
     /// What the object completed from it will carry.
     #[serde(default, skip_serializing_if = "ObjectHeaders::is_empty")]
     pub headers: ObjectHeaders,
+    /// Created with S3's full-object checksum type (CRC32C): the object records the
+    /// CRC32C of its whole content, combined from the parts', rather than S3's
+    /// composite of them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub full_object_crc32c: bool,
 }
 
 /// What the store records of one part.

@@ -13,7 +13,7 @@ use super::error::{Error, Result};
 use super::layout::{
     self, Layout, ObjectData, ObjectHeaders, ObjectMeta, PartMeta, Segment, UploadMeta,
 };
-use crate::core::checksum::composite_crc32c;
+use crate::core::checksum::{composite_crc32c, full_object_crc32c};
 use crate::core::limits::{MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE};
 
 /// A part as a completion names it.
@@ -91,6 +91,7 @@ impl Disk {
         key: &str,
         content_type: String,
         headers: ObjectHeaders,
+        full_object_crc32c: bool,
     ) -> Result<String> {
         self.require_bucket(bucket)?;
         let upload_id = layout::random_id();
@@ -105,6 +106,7 @@ impl Disk {
             content_type,
             initiated: layout::now_secs(),
             headers,
+            full_object_crc32c,
         };
         layout::write_json(&self.layout, &Layout::upload_meta(&dir), &meta).await?;
         Ok(upload_id)
@@ -216,13 +218,15 @@ impl Disk {
         Ok(Uploads { uploads, truncated })
     }
 
-    /// Makes the named parts the object `key`, and ends the upload.
+    /// Makes the named parts the object `key`, and ends the upload. A full-object upload
+    /// is checked against the whole object's CRC32C the client gives, if it gives one.
     pub async fn complete_upload(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
         requested: &[Requested],
+        promised_crc32c: Option<&str>,
     ) -> Result<ObjectMeta> {
         let (dir, upload) = match self.upload(bucket, key, upload_id).await {
             Err(Error::NoSuchUpload) => return self.completed_before(bucket, key, upload_id),
@@ -237,6 +241,7 @@ impl Disk {
 
         // Every requested part is checked against what is stored before anything changes.
         let chosen = choose_parts(requested, &stored)?;
+        let crc32c = object_crc32c(&upload, &chosen, promised_crc32c)?;
 
         // The parts' files become the object's by hard links (the parts are durable
         // already); the upload's own names go with its directory.
@@ -262,8 +267,6 @@ impl Disk {
         }
         let size = segments.iter().map(|s| s.size).sum();
 
-        // With every part's CRC32C, the object records S3's composite of them.
-        let composite = composite_crc32c(chosen.iter().map(|p| p.checksums.crc32c.as_deref()));
         let meta = ObjectMeta {
             key: upload.key,
             size,
@@ -272,7 +275,7 @@ impl Disk {
             last_modified: layout::now_secs(),
             data: ObjectData::Segments { segments },
             checksums: Checksums {
-                crc32c: composite,
+                crc32c,
                 ..Checksums::default()
             },
             headers: upload.headers,
@@ -303,6 +306,34 @@ impl Disk {
         let _commit = self.commit.lock().await;
         fs::remove_dir_all(&dir).await?;
         Ok(())
+    }
+}
+
+/// The CRC32C the object completed from `chosen` records: the whole object's for a
+/// full-object upload (every part must carry one, and it must equal what the client
+/// promised), else S3's composite of the parts' when every part has one (what a client
+/// says of a composite object at completion is not checked).
+fn object_crc32c(
+    upload: &UploadMeta,
+    chosen: &[PartMeta],
+    promised: Option<&str>,
+) -> Result<Option<String>> {
+    let parts = chosen.iter().map(|p| p.checksums.crc32c.as_deref());
+    if !upload.full_object_crc32c {
+        return Ok(composite_crc32c(parts));
+    }
+    let whole = full_object_crc32c(parts.zip(chosen.iter().map(|p| p.size))).ok_or_else(|| {
+        Error::InvalidRequest(
+            "The upload was created using the crc32c checksum algorithm. All parts must have \
+             checksum values."
+                .into(),
+        )
+    })?;
+    match promised {
+        Some(promised) if promised != whole => Err(Error::BadDigest(
+            "The crc32c you specified did not match the calculated checksum.".into(),
+        )),
+        _ => Ok(Some(whole)),
     }
 }
 

@@ -13,9 +13,9 @@ use super::layout::ObjectHeaders;
 use super::multipart::Requested;
 use super::objects::ListQuery;
 use super::wire::{
-    algorithm, asked_for, content_length, content_type, http_date, incoming, metadata_out, owner,
-    page_size, parse_http_date, sdk_algorithm, stored_encoding, timestamp, to_i32, to_i64,
-    url_encode,
+    algorithm, asked_for, checksum_type, content_length, content_type, full_object_kind, http_date,
+    incoming, metadata_out, owner, page_size, parse_http_date, sdk_algorithm, stored_encoding,
+    timestamp, to_i32, to_i64, url_encode,
 };
 
 /// Builds an s3s output struct with `fields` and every checksum of `checksums` (the
@@ -167,9 +167,11 @@ impl S3 for EmbeddedStore {
         let meta = object.meta.clone();
         let body = StreamingBlob::wrap(object.read(start, end));
         let checksums = asked_for(input.checksum_mode.as_ref(), meta.checksums);
+        let kind = checksum_type(&checksums);
         let headers = meta.headers;
         Ok(S3Response::new(with_checksums!(
             GetObjectOutput {
+                checksum_type: kind,
                 body: Some(body),
                 content_length: Some(to_i64(end - start)),
                 content_range: range
@@ -198,9 +200,11 @@ impl S3 for EmbeddedStore {
         let input = req.input;
         let meta = self.disk.object(&input.bucket, &input.key)?;
         let checksums = asked_for(input.checksum_mode.as_ref(), meta.checksums);
+        let kind = checksum_type(&checksums);
         let headers = meta.headers;
         Ok(S3Response::new(with_checksums!(
             HeadObjectOutput {
+                checksum_type: kind,
                 content_length: Some(to_i64(meta.size)),
                 content_type: Some(meta.content_type),
                 content_disposition: headers.content_disposition,
@@ -338,9 +342,19 @@ impl S3 for EmbeddedStore {
         let input = req.input;
         let content_type = content_type(input.content_type);
         let headers = headers_in!(input);
+        let full_object_crc32c = full_object_kind(
+            input.checksum_type.as_ref(),
+            input.checksum_algorithm.as_ref(),
+        )?;
         let upload_id = self
             .disk
-            .create_upload(&input.bucket, &input.key, content_type, headers)
+            .create_upload(
+                &input.bucket,
+                &input.key,
+                content_type,
+                headers,
+                full_object_crc32c,
+            )
             .await?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(input.bucket),
@@ -490,12 +504,19 @@ impl S3 for EmbeddedStore {
             .ok_or_else(|| Error::InvalidPart("every part needs its number and ETag".into()))?;
         let meta = self
             .disk
-            .complete_upload(&input.bucket, &input.key, &input.upload_id, &requested)
+            .complete_upload(
+                &input.bucket,
+                &input.key,
+                &input.upload_id,
+                &requested,
+                input.checksum_crc32c.as_deref(),
+            )
             .await?;
         Ok(S3Response::new(CompleteMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(meta.key),
             e_tag: Some(ETag::Strong(meta.etag)),
+            checksum_type: checksum_type(&meta.checksums),
             checksum_crc32c: meta.checksums.crc32c,
             ..Default::default()
         }))

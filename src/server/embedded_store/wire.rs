@@ -6,13 +6,15 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::dto::{
-    ChecksumAlgorithm, ChecksumMode, Metadata, Owner, StreamingBlob, Timestamp, TimestampFormat,
+    ChecksumAlgorithm, ChecksumMode, ChecksumType, Metadata, Owner, StreamingBlob, Timestamp,
+    TimestampFormat,
 };
 use s3s::{S3Result, TrailingHeaders, s3_error};
 
 use super::body::Incoming;
 use super::checksums::{Algorithm, Checksums};
 use super::error::Error;
+use crate::core::checksum::is_composite;
 use crate::core::limits::{MAX_LIST_PAGE, MAX_PRESIGN_SECS};
 
 /// What S3 refuses before any operation, once the signature is checked: anonymous
@@ -110,6 +112,43 @@ pub(super) fn asked_for(mode: Option<&ChecksumMode>, checksums: Checksums) -> Ch
     match mode {
         Some(mode) if mode.as_str() == ChecksumMode::ENABLED => checksums,
         _ => Checksums::default(),
+    }
+}
+
+/// The kind of checksum an object's CRC32C is, as reads answer it: S3's composite of
+/// the parts' (`…-N`) or the whole object's. `None` without one.
+pub(super) fn checksum_type(checksums: &Checksums) -> Option<ChecksumType> {
+    let value = checksums.crc32c.as_deref()?;
+    Some(ChecksumType::from_static(if is_composite(value) {
+        ChecksumType::COMPOSITE
+    } else {
+        ChecksumType::FULL_OBJECT
+    }))
+}
+
+/// Whether a CreateMultipartUpload asks for a full-object CRC32C: the store combines
+/// CRC32Cs only, so other full-object algorithms are not implemented, and a checksum
+/// type needs an algorithm, as S3 says.
+pub(super) fn full_object_kind(
+    kind: Option<&ChecksumType>,
+    algorithm: Option<&ChecksumAlgorithm>,
+) -> Result<bool, Error> {
+    let Some(kind) = kind.map(ChecksumType::as_str) else {
+        return Ok(false);
+    };
+    match (kind, algorithm.map(ChecksumAlgorithm::as_str)) {
+        (ChecksumType::COMPOSITE, _) => Ok(false),
+        (ChecksumType::FULL_OBJECT, Some(ChecksumAlgorithm::CRC32C)) => Ok(true),
+        (ChecksumType::FULL_OBJECT, Some(other)) => Err(Error::NotImplemented(format!(
+            "This store keeps full-object checksums of CRC32C only, not {other}"
+        ))),
+        (_, None) => Err(Error::InvalidRequest(
+            "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header."
+                .into(),
+        )),
+        (other, _) => Err(Error::InvalidArgument(format!(
+            "Value for x-amz-checksum-type header is invalid: {other}"
+        ))),
     }
 }
 

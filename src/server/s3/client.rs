@@ -5,6 +5,8 @@
 //! signed for the host the browser will use, which may differ from the endpoint the
 //! server itself calls.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -15,7 +17,7 @@ use aws_sdk_s3::config::{
 };
 use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::types::{
-    ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart as S3CompletedPart,
+    ChecksumAlgorithm, ChecksumType, CompletedMultipartUpload, CompletedPart as S3CompletedPart,
 };
 
 use super::error::StoreError;
@@ -112,6 +114,9 @@ pub struct Storage {
     bucket: String,
     /// How long presigned URLs live.
     url_ttl: Duration,
+    /// Whether the store takes S3's full-object checksums for multipart uploads: assumed
+    /// until it refuses one, then every later upload gets the composite kind.
+    full_object: Arc<AtomicBool>,
 }
 
 impl Storage {
@@ -127,6 +132,7 @@ impl Storage {
             presign,
             bucket,
             url_ttl,
+            full_object: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -250,32 +256,53 @@ impl Storage {
         Ok(request.uri().to_owned())
     }
 
-    /// Starts a multipart upload whose parts each carry a CRC32C (so the store records
-    /// the whole object's composite checksum); returns its upload id.
+    /// Starts a multipart upload whose parts each carry a CRC32C, so the store checks
+    /// and records the whole object's: the CRC32C of the whole file (S3's
+    /// `FULL_OBJECT` type) where the store takes it, else S3's composite of the parts'.
+    /// Answers the upload id and whether it is of the full-object kind.
     pub async fn create_multipart(
         &self,
         key: &str,
         content_type: &str,
-    ) -> Result<String, StoreError> {
-        let output = self
-            .client
-            .create_multipart_upload()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .checksum_algorithm(ChecksumAlgorithm::Crc32C)
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk("CreateMultipartUpload", e))?;
-        output
-            .upload_id()
-            .map(str::to_owned)
-            .ok_or_else(|| StoreError::Refused {
-                operation: "CreateMultipartUpload",
-                status: 200,
-                code: String::new(),
-                message: Some("an answer without an upload id".into()),
-            })
+    ) -> Result<(String, bool), StoreError> {
+        let create = async |full_object: bool| {
+            self.client
+                .create_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .content_type(content_type)
+                .checksum_algorithm(ChecksumAlgorithm::Crc32C)
+                .set_checksum_type(full_object.then_some(ChecksumType::FullObject))
+                .send()
+                .await
+                .map_err(|e| StoreError::from_sdk("CreateMultipartUpload", e))
+        };
+        let mut full_object = self.full_object.load(Ordering::Relaxed);
+        let mut created = create(full_object).await;
+        if full_object
+            && let Err(err) = &created
+            && refuses_full_object(err)
+        {
+            self.full_object.store(false, Ordering::Relaxed);
+            tracing::info!(
+                reason = %err,
+                "the store does not take full-object checksums: multipart objects get S3's composite CRC32C"
+            );
+            full_object = false;
+            created = create(false).await;
+        }
+        let output = created?;
+        let upload_id =
+            output
+                .upload_id()
+                .map(str::to_owned)
+                .ok_or_else(|| StoreError::Refused {
+                    operation: "CreateMultipartUpload",
+                    status: 200,
+                    code: String::new(),
+                    message: Some("an answer without an upload id".into()),
+                })?;
+        Ok((upload_id, full_object))
     }
 
     /// Every part the store holds for an upload, following ListParts' pages.
@@ -322,12 +349,14 @@ impl Storage {
     }
 
     /// Completes a multipart upload with `parts`, in order, each with its CRC32C (stores
-    /// that record part checksums require them).
+    /// that record part checksums require them), and for a full-object upload with the
+    /// whole file's CRC32C, which the store checks against what it holds.
     pub async fn complete_multipart(
         &self,
         key: &str,
         upload_id: &str,
         parts: &[PartToComplete],
+        full_object_crc32c: Option<&str>,
     ) -> Result<(), StoreError> {
         let operation = "CompleteMultipartUpload";
         let parts = parts
@@ -350,6 +379,8 @@ impl Storage {
                     .set_parts(Some(parts))
                     .build(),
             )
+            .set_checksum_crc32_c(full_object_crc32c.map(str::to_owned))
+            .set_checksum_type(full_object_crc32c.map(|_| ChecksumType::FullObject))
             .send()
             .await
             .map_err(|e| StoreError::from_sdk(operation, e))?;
@@ -521,6 +552,14 @@ impl Storage {
             crc32c: output.checksum_crc32_c().map(str::to_owned),
         })
     }
+}
+
+/// Whether a store's refusal of a full-object CreateMultipartUpload says it does not
+/// know the kind (rather than refusing the upload itself, which the composite kind
+/// would not change).
+fn refuses_full_object(err: &StoreError) -> bool {
+    matches!(err, StoreError::Refused { status: 400 | 501, code, .. }
+        if matches!(code.as_str(), "InvalidArgument" | "InvalidRequest" | "NotImplemented" | "InvalidChecksumType"))
 }
 
 /// `scheme://host[:port]` of a URL (no path, no query: safe to show for presigned URLs);

@@ -11,7 +11,7 @@ use crate::api::types::{
     Answer, CompletedPart, Completion, PartToSign, SignedPart, StartRequest, StoredObject,
     StoredPart, UploadStart,
 };
-use crate::core::checksum::{composite_crc32c, is_crc32c};
+use crate::core::checksum::{composite_crc32c, full_object_crc32c, is_crc32c};
 use crate::core::key::{Date, attachment_disposition, object_key, upload_id_at, uploaded_path};
 use crate::core::limits::MAX_BATCH;
 use crate::core::plan::PartPlan;
@@ -134,7 +134,7 @@ async fn start_one(
     );
     let started_at = system::now_secs();
     let expires_at = started_at.saturating_add(state.token_ttl.as_secs());
-    let (upload_id, put) = if plan.part_count == 1 {
+    let (upload_id, put, full_object) = if plan.part_count == 1 {
         // Signed now only when it can be bound to the file's checksum: the page would
         // throw an unbound URL away and sign part 1 with its checksum.
         let put = match request.crc32c.as_deref() {
@@ -152,10 +152,10 @@ async fn start_one(
             }
             None => None,
         };
-        (None, put)
+        (None, put, false)
     } else {
-        let upload_id = state.storage.create_multipart(&key, &content_type).await?;
-        (Some(upload_id), None)
+        let (upload_id, full_object) = state.storage.create_multipart(&key, &content_type).await?;
+        (Some(upload_id), None, full_object)
     };
     state.metrics.started(upload_id.is_some());
     let kind = if upload_id.is_some() {
@@ -170,6 +170,7 @@ async fn start_one(
         content_type,
         upload_id,
         plan,
+        full_object,
         started_at,
         expires_at,
     });
@@ -346,7 +347,15 @@ async fn finish(
             match state.storage.list_parts(&claims.key, upload_id).await {
                 Ok(stored) => {
                     let parts = check_stored(&claims.plan, &parts, &stored)?;
-                    from_parts = composite_crc32c(parts.iter().map(|p| p.crc32c.as_deref()));
+                    // The whole file's CRC32C, combined from the parts' (no second read).
+                    let whole = full_object_crc32c(parts.iter().map(|p| {
+                        let len = claims.plan.part_len(p.part_number).unwrap_or_default();
+                        (p.crc32c.as_deref(), len)
+                    }));
+                    from_parts = match claims.full_object {
+                        true => whole.clone(),
+                        false => composite_crc32c(parts.iter().map(|p| p.crc32c.as_deref())),
+                    };
                     let parts: Vec<PartToComplete> = parts
                         .into_iter()
                         .map(|p| PartToComplete {
@@ -355,9 +364,15 @@ async fn finish(
                             crc32c: p.crc32c,
                         })
                         .collect();
+                    let full_object_crc32c = whole.filter(|_| claims.full_object);
                     state
                         .storage
-                        .complete_multipart(&claims.key, upload_id, &parts)
+                        .complete_multipart(
+                            &claims.key,
+                            upload_id,
+                            &parts,
+                            full_object_crc32c.as_deref(),
+                        )
                         .await?;
                 }
                 // Completed already (a retried call whose first answer was lost): the

@@ -24,6 +24,11 @@ pub struct Claims {
     pub upload_id: Option<String>,
     /// The plan the parts must follow (one part for a single PUT).
     pub plan: PartPlan,
+    /// Whether the multipart upload was created with S3's full-object checksum type: it
+    /// is then completed with the whole file's CRC32C. (Tokens issued before there was
+    /// a choice are of the composite kind.)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub full_object: bool,
     /// When the upload started, in seconds since the Unix epoch (for its duration).
     pub started_at: u64,
     /// When the token stops being accepted, in seconds since the Unix epoch.
@@ -94,6 +99,7 @@ mod tests {
             content_type: "application/octet-stream".into(),
             upload_id: Some("upload-1".into()),
             plan: PartPlan::new(40 * MIB, 8 * MIB).expect("plannable"),
+            full_object: true,
             started_at: 0,
             expires_at: 1_000,
         }
