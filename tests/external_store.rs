@@ -88,6 +88,11 @@ async fn setup_store_lets_the_page_origin_upload_and_no_other() {
         "{report}"
     );
     assert!(report.contains("ok   lifecycle"), "{report}");
+    // Garage 2.5 and SeaweedFS 4.48 keep the whole file's CRC32C for multipart objects.
+    assert!(
+        report.contains("ok   checksums  every object records the CRC32C of the whole file"),
+        "{report}"
+    );
     // Setting up again changes nothing and keeps the same answer.
     let (again, usable) = store_command(&["--setup-store", "--public-url", allowed]).await;
     assert!(usable, "{again}");

@@ -461,10 +461,9 @@ impl Transfer {
             .iter()
             .filter(|p| matches!(p, Part::Ready { .. }))
             .count();
-        // Preparing a batch takes time (the browser reads each part for its checksum),
-        // so the next is signed while a round of sends is still in stock; no sooner,
-        // because a signed part's bytes stay in memory until the store holds them.
-        if ready >= self.window.limit() {
+        // Preparing a batch takes time (the browser reads each part for its checksum):
+        // sign the next one while a full round of sends and a batch are still in stock.
+        if ready >= self.window.limit() + self.sign_batch {
             return;
         }
         let mut batch = Vec::new();

@@ -102,6 +102,7 @@ pub async fn check(storage: &Storage, target: &Target) -> Report {
         return report;
     }
     check_browser_upload(storage, target, &mut report).await;
+    check_checksums(storage, target, &mut report).await;
     check_lifecycle(storage, target, &mut report).await;
     report
 }
@@ -380,6 +381,39 @@ async fn check_preflight(
 }
 
 /// Whether a lifecycle rule aborts abandoned multipart uploads under the prefix.
+/// Which CRC32C a multipart object gets: a multipart upload started (and aborted at
+/// once) as s3drop starts them says whether the store takes full-object checksums.
+async fn check_checksums(storage: &Storage, target: &Target, report: &mut Report) {
+    let key = format!("{}.s3drop-check/{}", target.prefix, random_id());
+    let (upload_id, full_object) = match storage
+        .create_multipart(&key, "application/octet-stream")
+        .await
+    {
+        Ok(created) => created,
+        Err(err) => {
+            let message = format!("cannot start a multipart upload: {err}");
+            return report.push(Severity::Fatal, "checksums", message);
+        }
+    };
+    let _ = storage.abort_multipart(&key, &upload_id).await;
+    if full_object {
+        report.push(
+            Severity::Ok,
+            "checksums",
+            "every object records the CRC32C of the whole file (multipart uploads too, \
+             as S3's full-object type), which the store checks",
+        );
+    } else {
+        report.push(
+            Severity::Warning,
+            "checksums",
+            "the store does not take full-object checksums: multipart objects record S3's \
+             composite CRC32C (…-N, the CRC32C of the parts' CRC32Cs), which no common tool \
+             computes from the file; small files still get the whole file's",
+        );
+    }
+}
+
 async fn check_lifecycle(storage: &Storage, target: &Target, report: &mut Report) {
     let rules = match lifecycle_rules(storage).await {
         Ok(rules) => rules,
