@@ -1137,3 +1137,69 @@ async fn batch_deletes_work_and_what_the_store_leaves_out_is_not_implemented() {
         .await;
     assert_eq!(service_code(versioning), "NotImplemented");
 }
+
+#[tokio::test]
+async fn a_conditional_put_only_creates_and_other_conditions_are_not_ignored() {
+    let server = TestServer::start(&[]).await;
+    let s3 = server.s3();
+    let put = |body: &'static [u8]| {
+        s3.put_object()
+            .bucket(BUCKET)
+            .key("only-new")
+            .if_none_match("*")
+            .body(ByteStream::from_static(body))
+            .send()
+    };
+    put(b"first").await.expect("created");
+    let files_before = data_files(&server);
+    let again = put(b"second").await;
+    assert_eq!(service_code(again), "PreconditionFailed");
+    assert_eq!(read_all(&s3, "only-new").await, b"first");
+    assert_eq!(
+        data_files(&server),
+        files_before,
+        "the refused body is not kept"
+    );
+
+    // Conditions the store does not evaluate are refused, not taken as granted.
+    let if_match = s3
+        .put_object()
+        .bucket(BUCKET)
+        .key("only-new")
+        .if_match("\"abc\"")
+        .body(ByteStream::from_static(b"third"))
+        .send()
+        .await;
+    assert_eq!(service_code(if_match), "NotImplemented");
+    let if_none_match_etag = s3
+        .put_object()
+        .bucket(BUCKET)
+        .key("only-new")
+        .if_none_match("\"abc\"")
+        .body(ByteStream::from_static(b"third"))
+        .send()
+        .await;
+    assert_eq!(service_code(if_none_match_etag), "NotImplemented");
+    assert_eq!(read_all(&s3, "only-new").await, b"first");
+
+    // Two at once: both bodies arrive, one commits, the other is refused and removed.
+    let racer = |seed| {
+        s3.put_object()
+            .bucket(BUCKET)
+            .key("raced")
+            .if_none_match("*")
+            .body(ByteStream::from(bytes(4 * MIB, seed)))
+            .send()
+    };
+    let files_before = data_files(&server);
+    let (a, b) = tokio::join!(racer(1), racer(2));
+    let winner = match (&a, &b) {
+        (Ok(_), Err(_)) => 1,
+        (Err(_), Ok(_)) => 2,
+        _ => panic!("exactly one conditional PUT wins: {a:?} {b:?}"),
+    };
+    let loser = if winner == 1 { b } else { a };
+    assert_eq!(service_code(loser), "PreconditionFailed");
+    assert_eq!(read_all(&s3, "raced").await, bytes(4 * MIB, winner));
+    assert_eq!(data_files(&server).len(), files_before.len() + 1);
+}

@@ -93,6 +93,11 @@ async fn setup_store_lets_the_page_origin_upload_and_no_other() {
         report.contains("ok   checksums  every object records the CRC32C of the whole file"),
         "{report}"
     );
+    // Both honour If-None-Match: no URL replaces a finished file.
+    assert!(
+        report.contains("ok   final      a stored file cannot be replaced through its URL"),
+        "{report}"
+    );
     // Setting up again changes nothing and keeps the same answer.
     let (again, usable) = store_command(&["--setup-store", "--public-url", allowed]).await;
     assert!(usable, "{again}");

@@ -366,15 +366,7 @@ async fn a_single_put_can_be_signed_again_and_aborted() {
         )
         .await;
     assert!(matches!(outside, Err((400, _))), "{outside:?}");
-    let put = server
-        .http
-        .put(&signed[0].url)
-        .header("content-type", "text/plain")
-        .body(data.clone())
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(put.status().as_u16(), 200);
+    assert_eq!(put_signed(&server, &signed[0], data.clone()).await, 200);
     let s3 = server.s3();
     assert!(
         s3.head_object()
@@ -398,6 +390,62 @@ async fn a_single_put_can_be_signed_again_and_aborted() {
             .await
             .is_err()
     );
+}
+
+/// PUTs `body` to a signed URL with the headers it was signed with; answers the status.
+async fn put_signed(server: &TestServer, signed: &SignedPart, body: Vec<u8>) -> u16 {
+    let mut put = server.http.put(&signed.url).body(body);
+    for (name, value) in &signed.headers {
+        put = put.header(name, value);
+    }
+    put.send().await.expect("sent").status().as_u16()
+}
+
+#[tokio::test]
+async fn a_finished_small_file_cannot_be_replaced_or_removed_with_its_token() {
+    let server = TestServer::start(&[]).await;
+    let data = bytes(4_000, 21);
+    let start = start(&server, "final.txt", data.len(), "text/plain")
+        .await
+        .expect("started");
+    let put = single_put(&server, &start).await;
+    assert_eq!(put_signed(&server, &put, data.clone()).await, 200);
+    // A retry whose first answer was lost finds the object there: the URL only creates.
+    assert_eq!(put_signed(&server, &put, data.clone()).await, 412);
+    let complete = json!({ "token": start.token, "parts": [] });
+    let stored: StoredObject = server
+        .call("uploads/complete", &complete)
+        .await
+        .expect("completed");
+
+    // A URL signed before the upload finished still cannot replace the file...
+    let other = bytes(data.len(), 22);
+    assert_eq!(put_signed(&server, &put, other).await, 412);
+    // ...nor can the token sign another, or remove the file.
+    let signed: Result<Vec<SignedPart>, _> = server
+        .call(
+            "uploads/sign",
+            &json!({ "token": start.token, "parts": to_sign(&[1]) }),
+        )
+        .await;
+    assert!(
+        matches!(&signed, Err((422, ApiError::Refused(text))) if text.contains("finished")),
+        "{signed:?}"
+    );
+    let aborted: Result<(), _> = server
+        .call("uploads/abort", &json!({ "token": start.token }))
+        .await;
+    assert!(
+        matches!(&aborted, Err((422, ApiError::Refused(text))) if text.contains("finished")),
+        "{aborted:?}"
+    );
+    assert_eq!(download(&server, &stored).await, data);
+    // Completing again (a retried call) still answers the file.
+    let again: StoredObject = server
+        .call("uploads/complete", &complete)
+        .await
+        .expect("completed again");
+    assert_eq!(again.key, stored.key);
 }
 
 #[tokio::test]

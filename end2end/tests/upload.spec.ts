@@ -2,7 +2,18 @@ import { test, expect } from "@playwright/test";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MIB, crc32c, crc32cBase64, dropGeneratedFiles, openPage, partNumber, scratchDir, sha256, storedDigest } from "./helpers";
+import {
+  MIB,
+  crc32c,
+  crc32cBase64,
+  dropGeneratedFiles,
+  fileRow,
+  openPage,
+  partNumber,
+  scratchDir,
+  sha256,
+  storedDigest,
+} from "./helpers";
 
 test("a dropped small file lands in the store intact", async ({ page }) => {
   await openPage(page);
@@ -32,6 +43,44 @@ test("a 40 MiB file goes up in parts, lands intact and shows the CRC32C of the w
   );
   // 40 MiB in 8 MiB parts: five parts, each sent straight to the store.
   expect([...new Set(parts)].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
+});
+
+test("a finished small file cannot be replaced or removed with its upload's token", async ({ page }) => {
+  await openPage(page);
+  let put: { url: string; headers: Record<string, string> } | undefined;
+  let token: string | undefined;
+  page.on("request", (request) => {
+    if (request.method() === "PUT" && request.url().includes("final.txt")) {
+      // What a script holding the page's data would have: the URL and its signed headers.
+      const signed = Object.entries(request.headers()).filter(
+        ([name]) => name === "content-type" || name === "if-none-match" || name.startsWith("x-amz-"),
+      );
+      put = { url: request.url(), headers: Object.fromEntries(signed) };
+    }
+    if (request.url().endsWith("/api/uploads/complete-batch")) {
+      token = request.postDataJSON().uploads[0].token;
+    }
+  });
+  const [digest] = await dropGeneratedFiles(page, [{ name: "final.txt", size: 5000, type: "text/plain" }]);
+  expect(await storedDigest(page, "final.txt")).toBe(digest);
+  expect(put?.headers["if-none-match"], "the PUT only creates its key").toBe("*");
+  expect(token).toBeTruthy();
+
+  // The page's own PUT, sent again after the upload finished: the store refuses it.
+  const href = await fileRow(page, "final.txt").locator("a.download").getAttribute("href");
+  const stored = await (await page.request.get(href!)).body();
+  const again = await page.request.put(put!.url, { headers: put!.headers, data: stored });
+  expect(again.status(), await again.text()).toBe(412);
+  // The token signs no new PUT and removes nothing.
+  for (const [call, body] of [
+    ["sign", { token, parts: [{ part_number: 1 }] }],
+    ["abort", { token }],
+  ] as const) {
+    const answer = await page.request.post(`/api/uploads/${call}`, { data: body });
+    expect(answer.status(), call).toBe(422);
+    expect(await answer.text(), call).toContain("this upload has finished");
+  }
+  expect(await storedDigest(page, "final.txt")).toBe(digest);
 });
 
 test("several picked files upload side by side", async ({ page }) => {

@@ -91,7 +91,8 @@ pub async fn complete_uploads(
         .map_err(ApiError::respond)
 }
 
-/// Abandons a multipart upload; the store drops every part it holds for it.
+/// Abandons an upload, leaving nothing of it in the store: a multipart upload's parts
+/// are dropped, a single PUT's object removed. Refused once the upload has finished.
 #[server(endpoint = "uploads/abort", input = Json)]
 pub async fn abort_upload(token: String) -> Result<(), ApiError> {
     crate::server::upload::calls::abort_upload(token)

@@ -301,6 +301,12 @@ async fn send_part(connections: Slots, part: PartPut, events: UnboundedSender<Ev
     drop(connection);
     match sent {
         Ok(Some(etag)) => Event::PartSent { part_number, etag },
+        // The URL only creates its key, which is this upload's alone: the object is
+        // there because an earlier try stored it (its answer lost). Completing checks it.
+        Err(Failure::Status(412)) if creates_only(&headers) => Event::PartSent {
+            part_number,
+            etag: String::new(),
+        },
         Ok(None) => Event::PartFailed {
             part_number,
             failure: Failure::MissingEtag,
@@ -310,6 +316,13 @@ async fn send_part(connections: Slots, part: PartPut, events: UnboundedSender<Ev
             failure,
         },
     }
+}
+
+/// Whether a PUT was signed to create its key only (`If-None-Match: *`).
+fn creates_only(headers: &[(String, String)]) -> bool {
+    headers
+        .iter()
+        .any(|(name, value)| name.eq_ignore_ascii_case("if-none-match") && value == "*")
 }
 
 /// The CRC32C signed into a part's URL, from the headers its PUT carries.

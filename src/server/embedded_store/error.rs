@@ -26,6 +26,8 @@ pub enum Error {
     InvalidRequest(String),
     MalformedXml(String),
     NotImplemented(String),
+    /// A conditional write (`If-None-Match: *`) found the key taken.
+    PreconditionFailed,
     /// A fault of the disk or the runtime: s3s logs it, and the client learns only that
     /// the store failed.
     Internal(io::Error),
@@ -50,6 +52,7 @@ impl From<Error> for S3Error {
             Error::EntityTooLarge => (Code::EntityTooLarge, TOO_LARGE.into()),
             Error::InvalidPartOrder => (Code::InvalidPartOrder, PART_ORDER.into()),
             Error::InvalidDigest => (Code::InvalidDigest, BAD_MD5.into()),
+            Error::PreconditionFailed => (Code::PreconditionFailed, PRECONDITION.into()),
             Error::EntityTooSmall(message) => (Code::EntityTooSmall, message),
             Error::InvalidPart(message) => (Code::InvalidPart, message),
             Error::BadDigest(message) => (Code::BadDigest, message),
@@ -73,3 +76,4 @@ const TOO_LARGE: &str = "Your proposed upload exceeds the maximum allowed size";
 const PART_ORDER: &str =
     "The list of parts was not in ascending order. Parts must be ordered by part number.";
 const BAD_MD5: &str = "The Content-MD5 you specified was invalid.";
+const PRECONDITION: &str = "At least one of the pre-conditions you specified did not hold";

@@ -280,7 +280,7 @@ impl Disk {
             },
             headers: upload.headers,
         };
-        let meta = self.commit_object(bucket, meta).await?;
+        let meta = self.commit_object(bucket, meta, false).await?;
         let _commit = self.commit.lock().await;
         fs::remove_dir_all(&dir).await?;
         self.completed().record(upload_id, bucket, key, &meta.etag);

@@ -54,19 +54,37 @@ pub struct Listing {
     pub next: Option<String>,
 }
 
+/// What a PutObject asks to store, besides its body.
+pub struct NewObject {
+    pub key: String,
+    pub content_type: String,
+    pub headers: ObjectHeaders,
+    /// Only if the key holds no object (`If-None-Match: *`).
+    pub only_if_new: bool,
+}
+
 impl Disk {
     /// Stores a body as `key`, replacing any object there once the new one is durable.
     pub async fn put_object(
         &self,
         bucket: &str,
-        key: String,
-        content_type: String,
-        headers: ObjectHeaders,
+        object: NewObject,
         body: Incoming,
         promised: Promised,
     ) -> Result<ObjectMeta> {
+        let NewObject {
+            key,
+            content_type,
+            headers,
+            only_if_new,
+        } = object;
         self.require_bucket(bucket)?;
         promised.check_length(MAX_SINGLE_PUT_SIZE)?;
+        // Refused before the body is read when the key is taken already; checked again
+        // at the commit, which decides.
+        if only_if_new && self.object(bucket, &key).is_ok() {
+            return Err(Error::PreconditionFailed);
+        }
         let layout = &self.layout;
         let received = body::receive(layout, body, promised, EtagOf::Md5).await?;
         // The data into place, then the metadata (the commit point), which retires the
@@ -84,15 +102,27 @@ impl Disk {
             checksums: received.checksums,
             headers,
         };
-        self.commit_object(bucket, meta).await
+        self.commit_object(bucket, meta, only_if_new).await
     }
 
     /// Records `meta` (its data files already in place and durable) as the object's
-    /// current version, and retires the files of the version it replaces.
-    pub(super) async fn commit_object(&self, bucket: &str, meta: ObjectMeta) -> Result<ObjectMeta> {
+    /// current version, and retires the files of the version it replaces; with
+    /// `only_if_new`, refuses (and removes `meta`'s files) when the key holds an object.
+    pub(super) async fn commit_object(
+        &self,
+        bucket: &str,
+        meta: ObjectMeta,
+        only_if_new: bool,
+    ) -> Result<ObjectMeta> {
         let layout = &self.layout;
         let dir = layout.object_dir(bucket, &meta.key);
         let _commit = self.commit.lock().await;
+        if only_if_new && self.object(bucket, &meta.key).is_ok() {
+            for path in data_paths(&dir, &meta) {
+                tokio::fs::remove_file(path).await?;
+            }
+            return Err(Error::PreconditionFailed);
+        }
         layout::write_json(layout, &layout.object_meta(bucket, &meta.key), &meta).await?;
         let replaced = self
             .write_index()

@@ -11,11 +11,11 @@ use super::checksums::Checksums;
 use super::error::Error;
 use super::layout::ObjectHeaders;
 use super::multipart::Requested;
-use super::objects::ListQuery;
+use super::objects::{ListQuery, NewObject};
 use super::wire::{
     algorithm, asked_for, checksum_type, content_length, content_type, full_object_kind, http_date,
-    incoming, metadata_out, owner, page_size, parse_http_date, sdk_algorithm, stored_encoding,
-    timestamp, to_i32, to_i64, url_encode,
+    incoming, metadata_out, only_if_new, owner, page_size, parse_http_date, sdk_algorithm,
+    stored_encoding, timestamp, to_i32, to_i64, url_encode,
 };
 
 /// Builds an s3s output struct with `fields` and every checksum of `checksums` (the
@@ -131,18 +131,15 @@ impl S3 for EmbeddedStore {
         let input = req.input;
         let promised = promised_by!(input, req.headers);
         let body = incoming(input.body, req.trailing_headers)?;
-        let content_type = content_type(input.content_type);
-        let headers = headers_in!(input);
+        let object = NewObject {
+            only_if_new: only_if_new(input.if_match.as_ref(), input.if_none_match.as_ref())?,
+            content_type: content_type(input.content_type),
+            headers: headers_in!(input),
+            key: input.key,
+        };
         let meta = self
             .disk
-            .put_object(
-                &input.bucket,
-                input.key,
-                content_type,
-                headers,
-                body,
-                promised,
-            )
+            .put_object(&input.bucket, object, body, promised)
             .await?;
         Ok(S3Response::new(with_checksums!(
             PutObjectOutput {

@@ -6,8 +6,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::dto::{
-    ChecksumAlgorithm, ChecksumMode, ChecksumType, Metadata, Owner, StreamingBlob, Timestamp,
-    TimestampFormat,
+    ChecksumAlgorithm, ChecksumMode, ChecksumType, ETagCondition, Metadata, Owner, StreamingBlob,
+    Timestamp, TimestampFormat,
 };
 use s3s::{S3Result, TrailingHeaders, s3_error};
 
@@ -149,6 +149,25 @@ pub(super) fn full_object_kind(
         (other, _) => Err(Error::InvalidArgument(format!(
             "Value for x-amz-checksum-type header is invalid: {other}"
         ))),
+    }
+}
+
+/// Whether a PutObject may only create its key (`If-None-Match: *`, S3's conditional
+/// write). The other conditions S3 knows are refused rather than ignored, so no client
+/// takes an unconditional write for a checked one.
+pub(super) fn only_if_new(
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+) -> Result<bool, Error> {
+    match (if_match, if_none_match) {
+        (None, None) => Ok(false),
+        (None, Some(ETagCondition::Any)) => Ok(true),
+        (None, Some(ETagCondition::ETag(_))) => Err(Error::NotImplemented(
+            "If-None-Match on a write takes only *".into(),
+        )),
+        (Some(_), _) => Err(Error::NotImplemented(
+            "This store does not take If-Match on writes".into(),
+        )),
     }
 }
 

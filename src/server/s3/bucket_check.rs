@@ -223,6 +223,8 @@ async fn check_browser_upload(storage: &Storage, target: &Target, report: &mut R
     };
     let message = format!("presigned PUTs to {store} are accepted");
     report.push(Severity::Ok, "write", message);
+    let url_ttl = storage.url_ttl().as_secs();
+    check_put_only_creates(&http, &presigned, body, origin, url_ttl, report).await;
     if let Err(err) = storage.delete(&key).await {
         let message = format!("could not remove the check's object {key}: {err} (s3:DeleteObject)");
         report.push(Severity::Warning, "write", message);
@@ -238,6 +240,43 @@ async fn check_browser_upload(storage: &Storage, target: &Target, report: &mut R
         // Already reported: the browser would not get as far as the PUT.
         Some(_) => {}
     }
+}
+
+/// The same PUT again: the URL only creates its key (`If-None-Match: *`), so a store
+/// with conditional writes refuses it, and no URL can replace a finished file.
+async fn check_put_only_creates(
+    http: &reqwest::Client,
+    presigned: &Presigned,
+    body: &[u8],
+    origin: Option<&str>,
+    url_ttl: u64,
+    report: &mut Report,
+) {
+    let (severity, message) = match put_as_browser(http, presigned, body, origin).await {
+        Err(PutFailed::Refused { status: 412, .. }) => (
+            Severity::Ok,
+            "a stored file cannot be replaced through its URL (the store honours \
+             If-None-Match)"
+                .to_owned(),
+        ),
+        Ok(_) => (
+            Severity::Warning,
+            format!(
+                "the store ignores If-None-Match: a URL signed for a small file before its \
+                 upload finished can replace the file until the URL expires (--url-ttl, \
+                 {url_ttl} s now); nothing else can"
+            ),
+        ),
+        Err(PutFailed::Refused { status, code }) => (
+            Severity::Warning,
+            format!("a second PUT to the same URL got HTTP {status} {code}, not 412"),
+        ),
+        Err(PutFailed::Unsent(err)) => (
+            Severity::Warning,
+            format!("a second PUT to the same URL failed: {err}"),
+        ),
+    };
+    report.push(severity, "final", message);
 }
 
 /// Why the check's PUT did not store its object.

@@ -12,7 +12,9 @@ use crate::api::types::{
     StoredPart, UploadStart,
 };
 use crate::core::checksum::{composite_crc32c, full_object_crc32c, is_crc32c};
-use crate::core::key::{Date, attachment_disposition, object_key, upload_id_at, uploaded_path};
+use crate::core::key::{
+    Date, attachment_disposition, finished_mark, object_key, upload_id_at, uploaded_path,
+};
 use crate::core::limits::MAX_BATCH;
 use crate::core::plan::PartPlan;
 use crate::core::policy::{UploadPolicy, check_folder};
@@ -198,6 +200,9 @@ pub async fn sign_parts(
         return Err(ApiError::BadRequest(format!(
             "ask for between 1 and {MAX_SIGN_BATCH} parts per call"
         )));
+    }
+    if claims.upload_id.is_none() {
+        refuse_if_finished(&state, &claims, "replaced").await?;
     }
     let host = request_host();
     let mut signed = Vec::with_capacity(parts.len());
@@ -398,6 +403,9 @@ async fn finish(
             info.size, claims.plan.size
         )));
     }
+    if claims.upload_id.is_none() {
+        state.storage.mark(&mark_of(state, claims)?).await?;
+    }
     let download_url = state
         .storage
         .presign_get(host, &claims.key, &attachment_disposition(&claims.name))
@@ -424,11 +432,38 @@ pub async fn abort_upload(token: String) -> Result<(), ApiError> {
                 .await?
         }
         // The key belongs to this upload alone, so removing what a PUT may have stored
-        // leaves nothing behind.
-        None => state.storage.delete(&claims.key).await?,
+        // leaves nothing behind; once finished, the file is no longer the upload's.
+        None => {
+            refuse_if_finished(&state, &claims, "removed").await?;
+            state.storage.delete(&claims.key).await?
+        }
     }
     state.metrics.aborted.inc();
     tracing::info!(key = %claims.key, "upload aborted");
+    Ok(())
+}
+
+/// Where the store records that a single PUT's upload finished. (A multipart upload
+/// needs no mark: once completed, the store refuses its parts and aborts.)
+fn mark_of(state: &AppState, claims: &Claims) -> Result<String, ApiError> {
+    finished_mark(&state.key_prefix, &claims.key).ok_or_else(|| {
+        tracing::error!(key = %claims.key, "a token names a key s3drop does not make");
+        ApiError::Internal
+    })
+}
+
+/// Refuses a call on a single PUT's token once its upload is reported finished: the
+/// file can then no longer be `changed` (replaced, removed) with it.
+async fn refuse_if_finished(
+    state: &AppState,
+    claims: &Claims,
+    changed: &str,
+) -> Result<(), ApiError> {
+    if state.storage.is_marked(&mark_of(state, claims)?).await? {
+        return Err(ApiError::Refused(format!(
+            "this upload has finished: its file cannot be {changed} with the upload's token"
+        )));
+    }
     Ok(())
 }
 
