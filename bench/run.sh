@@ -53,6 +53,7 @@ scripts/stores.sh start "$WORK/stores" >/dev/null
 serve() { # port data-dir env-file extra-flags...
   local port=$1 dir=$2 env=$3
   shift 3
+  require_free "$port"
   (
     if [[ -n $env ]]; then set -a; . "$env"; set +a; fi
     RUST_LOG=warn LEPTOS_SITE_ROOT=dist/site exec dist/s3drop --bind "127.0.0.1:$port" \

@@ -33,7 +33,9 @@ export default defineConfig({
   retries: 0,
   // A stray test.only would shrink the suite to one test, by hand as much as on CI.
   forbidOnly: true,
-  reporter: [["list"]],
+  // The list's summary lines, and a guard that fails the run when a spec that must run
+  // here was skipped.
+  reporter: [["list"], ["./skip-guard.ts"]],
   globalTeardown: "./global-teardown.ts",
   // A passing test's generated files and trace go; a failing one's stay for a look,
   // under scripts/test.sh's scratch folder when it runs the suite.

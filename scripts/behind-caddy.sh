@@ -19,6 +19,7 @@ METRICS_TOKEN=behind-caddy-metrics-token
 start() {
   rm -rf "$DIR/app" "$DIR/caddy"
   mkdir -p "$DIR/app" "$DIR/caddy"
+  require_free 3130 3131
   (
     RUST_LOG=warn LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=s3drop \
       exec target/debug/s3drop --bind 127.0.0.1:3130 --data-dir "$DIR/app" \

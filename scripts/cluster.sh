@@ -30,6 +30,7 @@ node_port() { echo $((3900 + 10 * $1)); }
 
 start_node() {
   local n=$1 dir=$DIR/node$1
+  require_free "$(node_port "$n")" "$(($(node_port "$n") + 1))"
   garage -c "$dir/garage.toml" server >>"$dir/log" 2>&1 &
   echo $! >"$dir/pid"
   wait_for "$(node_port "$n")"
@@ -38,6 +39,7 @@ start_node() {
 start_app() {
   local n=$1 dir=$DIR/app$1
   mkdir -p "$dir"
+  require_free $((3120 + n))
   (
     set -a
     . "$DIR/cluster.env"
@@ -50,11 +52,22 @@ start_app() {
   wait_for $((3120 + n))
 }
 
-# Stops the process in pid file $1 with signal $2 (KILL by default).
+# Stops the process in pid file $1 with signal $2 (KILL by default); nothing to do
+# without the file (stopping what was never started).
 kill_pid_file() {
   [[ -f $1 ]] || return 0
   stop_pid "$(cat "$1")" "${2:-KILL}"
   rm -f "$1"
+}
+
+# Kills the running process of pid file $1: a fault test must not pass because the
+# process it meant to kill was not there.
+kill_running() {
+  if [[ ! -f $1 ]] || ! kill -0 "$(cat "$1")" 2>/dev/null; then
+    echo "cluster.sh: nothing running for $1, so nothing was killed" >&2
+    exit 1
+  fi
+  kill_pid_file "$1" KILL
 }
 
 start() {
@@ -104,6 +117,7 @@ EOF
   $g bucket allow --read --write --owner "$BUCKET" --key s3drop >/dev/null
 
   mkdir -p "$DIR/nginx/tmp"
+  require_free 3940 3120
   nginx -c "$PWD/deploy/cluster-nginx.conf" -p "$DIR/nginx/" -e "$DIR/nginx/error.log"
   wait_for 3940
   wait_for 3120
@@ -139,7 +153,7 @@ DIR=$(realpath "${2:?usage: cluster.sh start|stop|kill-node|start-node|kill-app|
 case "$command" in
   start) mkdir -p "$DIR" && start ;;
   stop) stop ;;
-  kill-node) kill_pid_file "$DIR/node${3:?node 1-3}/pid" ;;
+  kill-node) kill_running "$DIR/node${3:?node 1-3}/pid" ;;
   start-node)
     start_node "${3:?node 1-3}"
     # Rejoin at once rather than when the peers next retry: connect to each of them.
@@ -149,7 +163,7 @@ case "$command" in
         true
     done
     ;;
-  kill-app) kill_pid_file "$DIR/app${3:?server 1-2}/pid" ;;
+  kill-app) kill_running "$DIR/app${3:?server 1-2}/pid" ;;
   start-app) start_app "${3:?server 1-2}" ;;
   *)
     sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'

@@ -14,6 +14,18 @@ wait_for() {
   return 1
 }
 
+# Fails when something already listens on any of the given 127.0.0.1 ports: a server
+# started there would not get its port, and wait_for would find the other process.
+require_free() {
+  local port
+  for port in "$@"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "127.0.0.1:$port is in use already (another run, or another program): stop it first" >&2
+      return 1
+    fi
+  done
+}
+
 # Sends process $1 signal $2 (TERM by default) and waits until it is gone, killing it
 # outright if it has not stopped within ten seconds.
 stop_pid() {

@@ -55,6 +55,7 @@ s3_region = "garage"
 api_bind_addr = "127.0.0.1:3900"
 root_domain = ".s3.garage.localhost"
 EOF
+  require_free 3900 3901
   garage -c "$dir/garage.toml" server >"$dir/log" 2>&1 &
   echo $! >>"$DIR/pids"
   wait_for 3900
@@ -88,6 +89,7 @@ start_seaweedfs() {
   "credentials": [{"accessKey": "$SEAWEEDFS_KEY_ID", "secretKey": "$SEAWEEDFS_SECRET"}],
   "actions": ["Read", "Write", "List", "Tagging", "Admin"]}]}
 EOF
+  require_free 8333 8888 9333
   "$WEED" mini -dir="$dir/data" -s3.config="$dir/s3.json" -bucket="$BUCKET" \
     -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false -webdav=false \
     -admin.ui=false >"$dir/log" 2>&1 &

@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{MIB, TestServer, bytes, plan_of, send_parts, single_put, start, to_sign};
+use common::{MIB, TestServer, bytes, plan_of, put_part, send_parts, single_put, start, to_sign};
 use s3drop::api::{ApiError, CompletedPart, SignedPart, StoredObject, StoredPart, UploadStart};
-use s3drop::core::checksum::is_checksum_refusal;
+use s3drop::core::checksum::{crc32c, is_checksum_refusal};
 use serde_json::json;
 
 async fn download(server: &TestServer, stored: &StoredObject) -> Vec<u8> {
@@ -105,16 +105,45 @@ async fn a_large_file_goes_in_parts_and_resumes_from_the_store() {
         .await
         .expect("started");
     assert!(start.is_multipart(), "expected multipart");
-    let plan = &start.plan;
+    let plan = start.plan;
     assert_eq!((plan.part_size, plan.part_count), (8 * MIB as u64, 3));
-    let parts = send_parts(&server, &start, &data).await;
+    let part = |n: u32| {
+        let (from, to) = plan.range(n).expect("in plan");
+        data[from as usize..to as usize].to_vec()
+    };
+    let sign = |n: u32| json!({ "token": start.token, "parts": [{ "part_number": n, "crc32c": crc32c(&part(n)) }] });
 
+    // Parts 1 and 3 are stored; then the page goes away and the server restarts.
+    for n in [1, 3] {
+        let signed: Vec<SignedPart> = server.call("uploads/sign", &sign(n)).await.expect("signed");
+        assert_eq!(put_part(&server, &signed[0], part(n)).await.0, 200);
+    }
+    let server = server.restart(&[]).await;
+
+    // What the store holds is all a resume needs: the parts, their sizes and ETags.
     let listed: Vec<StoredPart> = server
         .call("uploads/parts", &json!({ "token": start.token }))
         .await
         .expect("listed");
-    let sizes: Vec<u64> = listed.iter().map(|p| p.size).collect();
-    assert_eq!(sizes, [8 * MIB as u64, 8 * MIB as u64, 5 * MIB as u64 + 5]);
+    let held: Vec<(u32, u64)> = listed.iter().map(|p| (p.part_number, p.size)).collect();
+    assert_eq!(held, [(1, 8 * MIB as u64), (3, 5 * MIB as u64 + 5)]);
+    let signed: Vec<SignedPart> = server.call("uploads/sign", &sign(2)).await.expect("signed");
+    let (status, etag) = put_part(&server, &signed[0], part(2)).await;
+    assert_eq!(status, 200);
+    let mut parts: Vec<CompletedPart> = listed
+        .into_iter()
+        .map(|p| CompletedPart {
+            part_number: p.part_number,
+            etag: p.etag,
+            crc32c: p.crc32c,
+        })
+        .collect();
+    parts.push(CompletedPart {
+        part_number: 2,
+        etag: etag.expect("an etag"),
+        crc32c: Some(crc32c(&part(2))),
+    });
+    parts.sort_by_key(|p| p.part_number);
 
     let stored: StoredObject = server
         .call(
@@ -366,7 +395,7 @@ async fn a_single_put_can_be_signed_again_and_aborted() {
         )
         .await;
     assert!(matches!(outside, Err((400, _))), "{outside:?}");
-    assert_eq!(put_signed(&server, &signed[0], data.clone()).await, 200);
+    assert_eq!(put_part(&server, &signed[0], data.clone()).await.0, 200);
     let s3 = server.s3();
     assert!(
         s3.head_object()
@@ -392,15 +421,6 @@ async fn a_single_put_can_be_signed_again_and_aborted() {
     );
 }
 
-/// PUTs `body` to a signed URL with the headers it was signed with; answers the status.
-async fn put_signed(server: &TestServer, signed: &SignedPart, body: Vec<u8>) -> u16 {
-    let mut put = server.http.put(&signed.url).body(body);
-    for (name, value) in &signed.headers {
-        put = put.header(name, value);
-    }
-    put.send().await.expect("sent").status().as_u16()
-}
-
 #[tokio::test]
 async fn a_finished_small_file_cannot_be_replaced_or_removed_with_its_token() {
     let server = TestServer::start(&[]).await;
@@ -409,9 +429,9 @@ async fn a_finished_small_file_cannot_be_replaced_or_removed_with_its_token() {
         .await
         .expect("started");
     let put = single_put(&server, &start).await;
-    assert_eq!(put_signed(&server, &put, data.clone()).await, 200);
+    assert_eq!(put_part(&server, &put, data.clone()).await.0, 200);
     // A retry whose first answer was lost finds the object there: the URL only creates.
-    assert_eq!(put_signed(&server, &put, data.clone()).await, 412);
+    assert_eq!(put_part(&server, &put, data.clone()).await.0, 412);
     let complete = json!({ "token": start.token, "parts": [] });
     let stored: StoredObject = server
         .call("uploads/complete", &complete)
@@ -420,7 +440,7 @@ async fn a_finished_small_file_cannot_be_replaced_or_removed_with_its_token() {
 
     // A URL signed before the upload finished still cannot replace the file...
     let other = bytes(data.len(), 22);
-    assert_eq!(put_signed(&server, &put, other).await, 412);
+    assert_eq!(put_part(&server, &put, other).await.0, 412);
     // ...nor can the token sign another, or remove the file.
     let signed: Result<Vec<SignedPart>, _> = server
         .call(
@@ -565,7 +585,7 @@ async fn a_checksum_signed_into_a_part_url_is_enforced_by_the_store() {
 
 #[tokio::test]
 async fn the_whole_files_checksum_is_recorded_and_returned() {
-    use s3drop::core::checksum::{composite_crc32c, crc32c};
+    use s3drop::core::checksum::composite_crc32c;
     let server = TestServer::start(&[]).await;
 
     // Multipart: every part signed with its CRC32C; the object gets S3's composite.

@@ -1,7 +1,7 @@
 import { test, expect, type Page } from "@playwright/test";
 import { AwsClient } from "aws4fetch";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { MIB, dropGeneratedFiles, fileRow, openPage, partNumber, sha256, storedDigest } from "./helpers";
 
@@ -13,6 +13,9 @@ const PAGE = "http://localhost:3120/";
 const NODE_PORTS = [3910, 3920, 3930];
 /** The store's load balancer, where presigned URLs point. */
 const STORE = "http://127.0.0.1:3940";
+/** 96 MiB in 8 MiB parts. */
+const SIZE = 96 * MIB;
+const PARTS = 12;
 
 test.describe("a replicated deployment", () => {
   test.skip(dir === undefined, "needs the cluster from scripts/cluster.sh (S3DROP_CLUSTER_DIR)");
@@ -33,18 +36,32 @@ test.describe("a replicated deployment", () => {
     return seen;
   }
 
+  /** Asserts that the kill comes while `name` is uploading: some parts stored, not all. */
+  async function midUpload(page: Page, name: string, parts: { stored: number }) {
+    await expect.poll(() => parts.stored).toBeGreaterThan(0);
+    expect(parts.stored, "parts stored when the kill came").toBeLessThan(PARTS);
+    await expect(fileRow(page, name)).toHaveAttribute("data-state", "uploading");
+  }
+
   test("a store node killed mid-upload: the upload finishes intact, readable through every node", async ({ page }) => {
     await openPage(page, PAGE);
     const parts = watchParts(page);
-    const [digest] = await dropGeneratedFiles(page, [{ name: "replicated.bin", size: 96 * MIB, type: "" }]);
-    await expect.poll(() => parts.stored).toBeGreaterThan(0);
+    const errorLog = join(dir!, "nginx", "error.log");
+    const [digest] = await dropGeneratedFiles(page, [{ name: "replicated.bin", size: SIZE, type: "" }]);
+    await midUpload(page, "replicated.bin", parts);
+    const logged = statSync(errorLog).size;
     cluster("kill-node", "2");
     try {
       expect(await storedDigest(page, "replicated.bin", STORE)).toBe(digest);
     } finally {
       cluster("start-node", "2");
     }
-    console.log(`parts stored: ${parts.stored}, failed and sent again: ${parts.failed}`);
+    // The fault reached someone: the page saw parts fail and sent them again, or nginx
+    // found the node gone and passed the request to another (its error log says so).
+    const since = readFileSync(errorLog, "utf8").slice(logged);
+    const nginxMissedIt = since.includes(`127.0.0.1:${NODE_PORTS[1]}`);
+    console.log(`parts stored: ${parts.stored}, failed and sent again: ${parts.failed}, nginx retried: ${nginxMissedIt}`);
+    expect(parts.failed > 0 || nginxMissedIt, since).toBe(true);
 
     // With the node back, each node serves the same bytes.
     const href = await fileRow(page, "replicated.bin").locator("a.download").getAttribute("href");
@@ -72,19 +89,26 @@ test.describe("a replicated deployment", () => {
     }
   });
 
-  test("an s3drop server killed mid-upload: the other one finishes it", async ({ page }) => {
+  test("the s3drop server that started an upload killed mid-upload: the other one finishes it", async ({ page }) => {
     await openPage(page, PAGE);
     const parts = watchParts(page);
+    /** The server that answered (nginx lists each it tried; the last one answered). */
+    const servedBy = (response: { headers(): Record<string, string> }) =>
+      (response.headers()["x-served-by"] ?? "").split(", ").pop();
+    const started = page.waitForResponse((r) => /\/api\/uploads\/start(-batch)?$/.test(r.url()));
     const completed = page.waitForResponse((r) => r.url().endsWith("/api/uploads/complete"));
-    const [digest] = await dropGeneratedFiles(page, [{ name: "failover.bin", size: 96 * MIB, type: "" }]);
-    await expect.poll(() => parts.stored).toBeGreaterThan(0);
-    cluster("kill-app", "1");
+    const [digest] = await dropGeneratedFiles(page, [{ name: "failover.bin", size: SIZE, type: "" }]);
+    // Kill the one that started it, so the other must take over whatever nginx chooses.
+    const starter = servedBy(await started);
+    const n = ["127.0.0.1:3121", "127.0.0.1:3122"].indexOf(starter ?? "") + 1;
+    expect(n, `started by ${starter}`).toBeGreaterThan(0);
+    await midUpload(page, "failover.bin", parts);
+    cluster("kill-app", String(n));
     try {
       expect(await storedDigest(page, "failover.bin", STORE)).toBe(digest);
-      // nginx names the servers it tried: the survivor finished the upload.
-      expect((await completed).headers()["x-served-by"]).toMatch(/127\.0\.0\.1:3122$/);
+      expect(servedBy(await completed), "the survivor completed it").toBe(`127.0.0.1:${3120 + (3 - n)}`);
     } finally {
-      cluster("start-app", "1");
+      cluster("start-app", String(n));
     }
   });
 });

@@ -37,8 +37,11 @@ test("the rules are shown up front, and a file that breaks them is refused befor
   );
 
   const starts: string[] = [];
+  const named: string[] = [];
   page.on("request", (r) => {
     if (r.url().includes("/api/uploads/")) starts.push(r.url());
+    // Every name the page sends the server or the store, in a call's body or a key.
+    named.push(decodeURIComponent(r.url()), r.postData() ?? "");
   });
   await dropGeneratedFiles(page, [{ name: "too big.bin", size: 2 * 1024 * 1024, type: "" }]);
   const row = page.locator("li.file", { hasText: "too big.bin" });
@@ -56,4 +59,7 @@ test("the rules are shown up front, and a file that breaks them is refused befor
   const fourth = page.locator("li.file", { hasText: "small 4.txt" });
   await expect(fourth).toHaveAttribute("data-state", "failed");
   await expect(fourth).toContainText("Not accepted: at most 3 files are taken at a time here");
+  // Refused before sending: the fourth was never named to the server nor PUT.
+  expect(named.some((text) => text.includes("small 4.txt"))).toBe(false);
+  expect(named.some((text) => text.includes("small 3.txt")), "the watch sees names").toBe(true);
 });

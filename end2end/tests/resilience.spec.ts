@@ -42,9 +42,15 @@ function countParts(page: Page): Map<number, number> {
 const partStored = (page: Page) =>
   page.waitForResponse((r) => partNumber(r.url()) !== undefined && r.status() === 200);
 
-test("pause stops sending, resume finishes the upload intact", async ({ page }) => {
+test("pause stops sending, resume sends only what the store lacks and finishes intact", async ({ page }) => {
   await openPage(page);
   await slowParts(page, 300);
+  const storedBefore = new Set<number>();
+  let paused = false;
+  page.on("response", (r) => {
+    const n = partNumber(r.url());
+    if (!paused && n !== undefined && r.status() === 200) storedBefore.add(n);
+  });
   const [digest] = await dropGeneratedFiles(page, [{ name: "paused.bin", size: 40 * MIB, type: "" }]);
   const row = fileRow(page, "paused.bin");
   await partStored(page);
@@ -52,6 +58,7 @@ test("pause stops sending, resume finishes the upload intact", async ({ page }) 
   await expect(page.getByTestId("overall")).toContainText(/of 40\.0 MiB · .*\/s/);
   await row.getByRole("button", { name: /^Pause / }).click();
   await expect(row).toHaveAttribute("data-state", "paused");
+  paused = true;
   await expect(row).toContainText("Paused");
 
   const counts = countParts(page);
@@ -60,6 +67,9 @@ test("pause stops sending, resume finishes the upload intact", async ({ page }) 
 
   await row.getByRole("button", { name: /^Resume / }).click();
   expect(await storedDigest(page, "paused.bin")).toBe(digest);
+  expect(storedBefore.size, "parts stored before the pause").toBeGreaterThan(0);
+  const again = [...counts.keys()].filter((n) => storedBefore.has(n));
+  expect(again, "parts stored before the pause are not sent again").toEqual([]);
 });
 
 test("cancel stops the upload and leaves nothing in the store", async ({ page }) => {
@@ -111,12 +121,28 @@ test("after a reload, adding the same file again sends only the missing parts", 
   await expect(unfinished).toHaveCount(0);
 });
 
-test("going offline pauses uploads, coming back online finishes them", async ({ page }) => {
+test("going offline pauses uploads, coming back online finishes them, and one paused by hand stays paused", async ({
+  page,
+}) => {
   await openPage(page);
   await slowParts(page, 300);
-  const [digest] = await dropGeneratedFiles(page, [{ name: "offline.bin", size: 40 * MIB, type: "" }]);
+  // The file to pause by hand goes slower still, so it is still running when paused.
+  await page.route(
+    (url) => partNumber(url) !== undefined && url.pathname.includes("held.bin"),
+    async (route) => {
+      await sleep(3_000);
+      await route.continue().catch(() => {});
+    },
+  );
+  const [digest, heldDigest] = await dropGeneratedFiles(page, [
+    { name: "offline.bin", size: 40 * MIB, type: "" },
+    { name: "held.bin", size: 24 * MIB, type: "" },
+  ]);
   const row = fileRow(page, "offline.bin");
+  const held = fileRow(page, "held.bin");
   await partStored(page);
+  await held.getByRole("button", { name: /^Pause / }).click();
+  await expect(held).toHaveAttribute("data-state", "paused");
 
   await page.context().setOffline(true);
   await expect(row).toHaveAttribute("data-state", "paused");
@@ -124,6 +150,15 @@ test("going offline pauses uploads, coming back online finishes them", async ({ 
   await expect(page.getByRole("status").filter({ hasText: "offline" })).toContainText("You are offline");
   await sleep(500);
 
+  const heldPuts: string[] = [];
+  page.on("request", (r) => {
+    if (r.method() === "PUT" && r.url().includes("held.bin")) heldPuts.push(r.url());
+  });
   await page.context().setOffline(false);
   expect(await storedDigest(page, "offline.bin")).toBe(digest);
+  // Back online, what the person paused stays paused: nothing of it was sent.
+  await expect(held).toHaveAttribute("data-state", "paused");
+  expect(heldPuts, "PUTs of the file paused by hand").toEqual([]);
+  await held.getByRole("button", { name: /^Resume / }).click();
+  expect(await storedDigest(page, "held.bin")).toBe(heldDigest);
 });
