@@ -3,7 +3,16 @@ import { AwsClient } from "aws4fetch";
 import { execFileSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { MIB, dropGeneratedFiles, fileRow, openPage, partNumber, sha256, storedDigest } from "./helpers";
+import {
+  MIB,
+  dropGeneratedFiles,
+  fileRow,
+  openPage,
+  partNumber,
+  sha256,
+  storedDigest,
+  throttleUploads,
+} from "./helpers";
 
 // A replicated deployment under fault (scripts/cluster.sh, started by scripts/test.sh):
 // three Garage nodes behind nginx, two s3drop servers behind nginx. A node or a server
@@ -36,7 +45,8 @@ test.describe("a replicated deployment", () => {
     return seen;
   }
 
-  /** Asserts that the kill comes while `name` is uploading: some parts stored, not all. */
+  /** Asserts that the kill comes while `name` is uploading: some parts stored, not all
+   * (the upload is throttled to 16 MB/s, about six seconds for the file, to leave time). */
   async function midUpload(page: Page, name: string, parts: { stored: number }) {
     await expect.poll(() => parts.stored).toBeGreaterThan(0);
     expect(parts.stored, "parts stored when the kill came").toBeLessThan(PARTS);
@@ -47,6 +57,7 @@ test.describe("a replicated deployment", () => {
     await openPage(page, PAGE);
     const parts = watchParts(page);
     const errorLog = join(dir!, "nginx", "error.log");
+    await throttleUploads(page, 16_000_000);
     const [digest] = await dropGeneratedFiles(page, [{ name: "replicated.bin", size: SIZE, type: "" }]);
     await midUpload(page, "replicated.bin", parts);
     const logged = statSync(errorLog).size;
@@ -97,6 +108,7 @@ test.describe("a replicated deployment", () => {
       (response.headers()["x-served-by"] ?? "").split(", ").pop();
     const started = page.waitForResponse((r) => /\/api\/uploads\/start(-batch)?$/.test(r.url()));
     const completed = page.waitForResponse((r) => r.url().endsWith("/api/uploads/complete"));
+    await throttleUploads(page, 16_000_000);
     const [digest] = await dropGeneratedFiles(page, [{ name: "failover.bin", size: SIZE, type: "" }]);
     // Kill the one that started it, so the other must take over whatever nginx chooses.
     const starter = servedBy(await started);

@@ -3,7 +3,17 @@ import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SHORT_URLS_PORT } from "../playwright.config";
-import { MIB, crc32c, crc32cBase64, openPage, partNumber, scratchDir, sha256, storeClient } from "./helpers";
+import {
+  MIB,
+  crc32c,
+  crc32cBase64,
+  openPage,
+  partNumber,
+  scratchDir,
+  sha256,
+  storeClient,
+  throttleUploads,
+} from "./helpers";
 
 // Presigned URLs that really expire in the store (S3, SeaweedFS and the embedded store
 // answer 403 "Request has expired", Garage 400 "Date is too old"), with a server whose
@@ -15,16 +25,9 @@ test("a URL the store finds expired is signed again and the upload finishes", as
   // URLs are fresh and sends them, and only the store's own answer says they expired.
   await page.clock.install({ time: Date.now() - 10 * 60_000 });
   await openPage(page, `http://localhost:${SHORT_URLS_PORT}/`);
-  const network = await page.context().newCDPSession(page);
-  await network.send("Network.enable");
   // 6 MB/s up: the first four 8 MiB parts take about six seconds, so the next four,
   // signed with them, have expired when their turn comes.
-  await network.send("Network.emulateNetworkConditions", {
-    offline: false,
-    latency: 0,
-    downloadThroughput: -1,
-    uploadThroughput: 6_000_000,
-  });
+  await throttleUploads(page, 6_000_000);
 
   const refusals: { part: number; status: number; body: string }[] = [];
   const stored: number[] = [];
@@ -44,12 +47,7 @@ test("a URL the store finds expired is signed again and the upload finishes", as
   await expect(row, "the upload failed rather than sign again").toHaveAttribute("data-state", "done", {
     timeout: 1,
   });
-  await network.send("Network.emulateNetworkConditions", {
-    offline: false,
-    latency: 0,
-    downloadThroughput: -1,
-    uploadThroughput: -1,
-  });
+  await throttleUploads(page, -1);
 
   // The fault happened: the store itself refused parts as expired, each such part was
   // signed again and stored, and nothing else was refused.

@@ -149,3 +149,18 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export function isStorePut(method: string, url: string): boolean {
   return method === "PUT" && new URL(url).searchParams.has("X-Amz-Signature");
 }
+
+/**
+ * Limits the page's upload to `bytesPerSecond` (Chromium's network emulation, through
+ * CDP; `-1` lifts the limit): real slowness, where a routed delay would be made up.
+ */
+export async function throttleUploads(page: Page, bytesPerSecond: number) {
+  const network = await page.context().newCDPSession(page);
+  await network.send("Network.enable");
+  await network.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: bytesPerSecond,
+  });
+}
