@@ -7,7 +7,6 @@ mod common;
 use common::{MIB, TestServer, bytes, put_part};
 use s3drop::api::{Answer, ApiError, SignedPart, StartRequest, StoredObject, UploadStart};
 use s3drop::core::checksum::crc32c;
-use s3drop::core::key::finished_mark;
 use s3drop::core::limits::MAX_BATCH;
 use serde_json::{Value, json};
 
@@ -213,10 +212,7 @@ async fn a_batch_of_completions_is_answered_entry_by_entry() {
     );
     let stored = answers[4].as_ref().expect("the sent file completes");
     assert_eq!(&server.fetch(&stored.download_url).await, &sent);
-    // The file, and the mark that its upload finished (so its token can no longer
-    // replace or remove it).
-    let mark = finished_mark(&format!("{}uploads/", server.ns), &a.key).expect("s3drop's key");
-    assert_eq!(server.object_keys().await, vec![mark, a.key.clone()]);
+    assert_eq!(server.object_keys().await, vec![a.key.clone()]);
 }
 
 #[tokio::test]

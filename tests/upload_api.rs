@@ -375,7 +375,7 @@ async fn the_page_and_the_policy_are_served() {
 }
 
 #[tokio::test]
-async fn a_single_put_can_be_signed_again_and_aborted() {
+async fn a_single_put_can_be_signed_again_and_is_aborted_until_its_file_is_stored() {
     let server = TestServer::start(&[]).await;
     let data = bytes(3_000, 11);
     let start = start(&server, "again.txt", data.len(), "text/plain")
@@ -395,30 +395,25 @@ async fn a_single_put_can_be_signed_again_and_aborted() {
         )
         .await;
     assert!(matches!(outside, Err((400, _))), "{outside:?}");
-    assert_eq!(put_part(&server, &signed[0], data.clone()).await.0, 200);
-    let s3 = server.s3();
-    assert!(
-        s3.head_object()
-            .bucket(&server.bucket)
-            .key(&start.key)
-            .send()
-            .await
-            .is_ok()
-    );
 
-    // Cancelling removes what the PUT stored: the key belonged to this upload alone.
+    // Cancelled before its PUT landed: nothing is in the store, and aborting says so.
     let () = server
         .call("uploads/abort", &json!({ "token": start.token }))
         .await
         .expect("aborted");
+    assert_eq!(server.object_keys().await, Vec::<String>::new());
+
+    // Once the PUT has stored it whole, the upload has finished: abort is refused and
+    // the file stays (the page then shows it stored rather than cancelled).
+    assert_eq!(put_part(&server, &signed[0], data.clone()).await.0, 200);
+    let aborted: Result<(), _> = server
+        .call("uploads/abort", &json!({ "token": start.token }))
+        .await;
     assert!(
-        s3.head_object()
-            .bucket(&server.bucket)
-            .key(&start.key)
-            .send()
-            .await
-            .is_err()
+        matches!(aborted, Err((409, ApiError::Finished))),
+        "{aborted:?}"
     );
+    assert_eq!(server.object_keys().await, vec![start.key.clone()]);
 }
 
 #[tokio::test]
@@ -449,14 +444,14 @@ async fn a_finished_small_file_cannot_be_replaced_or_removed_with_its_token() {
         )
         .await;
     assert!(
-        matches!(&signed, Err((422, ApiError::Refused(text))) if text.contains("finished")),
+        matches!(signed, Err((409, ApiError::Finished))),
         "{signed:?}"
     );
     let aborted: Result<(), _> = server
         .call("uploads/abort", &json!({ "token": start.token }))
         .await;
     assert!(
-        matches!(&aborted, Err((422, ApiError::Refused(text))) if text.contains("finished")),
+        matches!(aborted, Err((409, ApiError::Finished))),
         "{aborted:?}"
     );
     assert_eq!(download(&server, &stored).await, data);

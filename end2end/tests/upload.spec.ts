@@ -77,8 +77,8 @@ test("a finished small file cannot be replaced or removed with its upload's toke
     ["abort", { token }],
   ] as const) {
     const answer = await page.request.post(`/api/uploads/${call}`, { data: body });
-    expect(answer.status(), call).toBe(422);
-    expect(await answer.text(), call).toContain("this upload has finished");
+    expect(answer.status(), call).toBe(409);
+    expect(await answer.text(), call).toContain("Finished");
   }
   expect(await storedDigest(page, "final.txt")).toBe(digest);
 });

@@ -26,6 +26,11 @@ pub enum ApiError {
     /// The upload token has expired; the upload must start again.
     #[error("the upload token has expired; start the upload again")]
     TokenExpired,
+    /// The upload's file is stored: its token can no longer replace or remove it.
+    #[error(
+        "this upload has finished: its file is stored, and its token can no longer replace or remove it"
+    )]
+    Finished,
     /// The store has no such upload or object (aborted, expired, or never sent).
     #[error("{0}")]
     NotFound(String),
@@ -50,6 +55,7 @@ impl ApiError {
             Self::RateLimited => 429,
             Self::BadToken | Self::TokenExpired => 403,
             Self::NotFound(_) => 404,
+            Self::Finished => 409,
             Self::StoreUnavailable => 503,
             Self::Internal => 500,
         }

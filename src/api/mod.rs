@@ -92,7 +92,8 @@ pub async fn complete_uploads(
 }
 
 /// Abandons an upload, leaving nothing of it in the store: a multipart upload's parts
-/// are dropped, a single PUT's object removed. Refused once the upload has finished.
+/// are dropped. A single PUT stores nothing until its file is stored whole, and then it
+/// has finished: abort is refused with `Finished`.
 #[server(endpoint = "uploads/abort", input = Json)]
 pub async fn abort_upload(token: String) -> Result<(), ApiError> {
     crate::server::upload::calls::abort_upload(token)

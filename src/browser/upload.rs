@@ -261,15 +261,15 @@ async fn upload_file(
                 Err(err) => FileStatus::Failed(err.to_string()),
             }
         }
-        Outcome::Cancelled => {
-            let _ = api::abort_upload(session.token.clone()).await;
-            FileStatus::Cancelled
-        }
-        Outcome::Failed(reason) => {
-            // Nothing a retry could fix: leave nothing behind in the store.
-            let _ = api::abort_upload(session.token.clone()).await;
-            FileStatus::Failed(reason)
-        }
+        Outcome::Cancelled => match abort(&shared, &session).await {
+            Some(stored) => FileStatus::Done(stored),
+            None => FileStatus::Cancelled,
+        },
+        // Nothing a retry could fix: leave nothing behind in the store.
+        Outcome::Failed(reason) => match abort(&shared, &session).await {
+            Some(stored) => FileStatus::Done(stored),
+            None => FileStatus::Failed(reason),
+        },
     };
     if session.multipart {
         saved::remove(&session.fingerprint).await;
@@ -277,6 +277,22 @@ async fn upload_file(
         shared.journal.forget(&session.fingerprint);
     }
     report(status);
+}
+
+/// Aborts the upload, leaving nothing of it in the store; answers the stored file
+/// instead when it turns out to be there whole (a small file's PUT that landed just as
+/// it was stopped: it has finished, and the person is shown so, not told it is gone).
+async fn abort(shared: &Shared, session: &Session) -> Option<StoredObject> {
+    match api::abort_upload(session.token.clone()).await {
+        Err(ApiError::Finished) => {
+            let completion = Completion {
+                token: session.token.clone(),
+                parts: Vec::new(),
+            };
+            shared.completes.call(completion).await.ok()
+        }
+        _ => None,
+    }
 }
 
 /// The object of a small file this page started before it was reloaded, when its PUT

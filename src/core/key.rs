@@ -80,34 +80,14 @@ pub fn folder_of(path: &str) -> String {
 /// The file's path (`folder/name`, or the name) in a key s3drop made under `prefix`;
 /// `None` for any other key, which s3drop neither lists nor deletes.
 pub fn uploaded_path<'a>(prefix: &str, key: &'a str) -> Option<&'a str> {
-    split_key(prefix, key).map(|(_, path)| path)
-}
-
-/// Where the folder of finished-upload marks begins under `prefix`: beside the dated
-/// folders of uploads (a key s3drop makes starts with a year), so never listed as a file.
-pub const FINISHED_MARKS: &str = ".s3drop-finished/";
-
-/// The key that marks the upload of `key` as finished,
-/// `{prefix}.s3drop-finished/{yyyy}/{mm}/{dd}/{id}`: a single PUT's token could sign
-/// another PUT or an abort of a file already reported stored, and the mark is how the
-/// server knows to refuse. `None` for a key s3drop did not make.
-pub fn finished_mark(prefix: &str, key: &str) -> Option<String> {
-    let (upload, _) = split_key(prefix, key)?;
-    Some(format!("{prefix}{FINISHED_MARKS}{upload}"))
-}
-
-/// A key s3drop made, split after `prefix` into its upload (`yyyy/mm/dd/id`) and the
-/// file's path.
-fn split_key<'a>(prefix: &str, key: &'a str) -> Option<(&'a str, &'a str)> {
     let rest = key.strip_prefix(prefix)?;
     let mut parts = rest.splitn(5, '/');
     let (year, month, day, id) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let path = parts.next()?;
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
     let id_ok = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
-    let upload_len = rest.len() - path.len() - 1;
     (digits(year, 4) && digits(month, 2) && digits(day, 2) && id_ok && !path.is_empty())
-        .then_some((&rest[..upload_len], path))
+        .then_some(path)
 }
 
 /// The file name a key ends with, for display.
@@ -245,19 +225,6 @@ mod tests {
             "up/2026/03/07/0123456789abcdef0123456789abcdef/",
         ] {
             assert_eq!(uploaded_path("up/", other), None, "{other}");
-            assert_eq!(finished_mark("up/", other), None, "{other}");
-        }
-    }
-
-    #[test]
-    fn a_finished_mark_names_its_upload_and_is_never_a_file() {
-        let id = "0123456789abcdef0123456789abcdef";
-        for (prefix, folder) in [("up/", "trip/day 1"), ("", ""), ("a/b/", "x")] {
-            let key = object_key(prefix, DATE, id, folder, "a.jpg");
-            let mark = finished_mark(prefix, &key).expect("a key s3drop made");
-            assert_eq!(mark, format!("{prefix}.s3drop-finished/2026/03/07/{id}"));
-            assert_eq!(uploaded_path(prefix, &mark), None, "{mark}");
-            assert!(mark.starts_with(&format!("{prefix}{FINISHED_MARKS}")));
         }
     }
 }

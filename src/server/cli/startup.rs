@@ -8,7 +8,6 @@ use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
-use crate::core::key::FINISHED_MARKS;
 use crate::server::cli::config::{Config, Mode};
 use crate::server::cli::secrets;
 use crate::server::embedded_store::EmbeddedStore;
@@ -200,22 +199,11 @@ pub async fn serve(
 }
 
 /// Aborts, every hour, the multipart uploads under `prefix` older than `max_age`,
-/// through the S3 API (ListMultipartUploads), the same for every store; and removes
-/// the marks of finished uploads whose tokens have expired (nothing can use them).
+/// through the S3 API (ListMultipartUploads), the same for every store.
 async fn sweep_forever(state: AppState, prefix: String, max_age: Duration) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
-    let marks = format!("{}{FINISHED_MARKS}", state.key_prefix);
     loop {
         every.tick().await;
-        match state
-            .storage
-            .sweep_old_objects(&marks, state.token_ttl)
-            .await
-        {
-            Ok(0) => {}
-            Ok(swept) => tracing::info!(swept, "removed the marks of finished uploads"),
-            Err(err) => tracing::warn!(%err, "could not remove the marks of finished uploads"),
-        }
         let swept = state.storage.sweep_stale_uploads(&prefix, max_age).await;
         match swept {
             Ok(0) => {}

@@ -435,53 +435,12 @@ impl Storage {
         Ok(())
     }
 
-    /// Writes `key` as an empty object: a mark whose presence is the record.
-    pub async fn mark(&self, key: &str) -> Result<(), StoreError> {
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_length(0)
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk("PutObject", e))?;
-        Ok(())
-    }
-
-    /// Whether `key` exists (a mark written by [`Self::mark`]).
-    pub async fn is_marked(&self, key: &str) -> Result<bool, StoreError> {
+    /// Whether an object is stored under `key`.
+    pub async fn exists(&self, key: &str) -> Result<bool, StoreError> {
         match self.head(key).await {
             Ok(_) => Ok(true),
             Err(err) if matches!(err.code(), Some("NotFound" | "NoSuchKey")) => Ok(false),
             Err(err) => Err(err),
-        }
-    }
-
-    /// Deletes the objects under `prefix` last written more than `max_age` ago, page by
-    /// page; answers how many.
-    pub async fn sweep_old_objects(
-        &self,
-        prefix: &str,
-        max_age: Duration,
-    ) -> Result<usize, StoreError> {
-        let cutoff = std::time::SystemTime::now() - max_age;
-        let cutoff = cutoff
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        let mut swept = 0;
-        let mut start_after = None;
-        loop {
-            let (page, more) = self
-                .list_objects(prefix, start_after.take(), MAX_LIST_PAGE)
-                .await?;
-            start_after = page.last().map(|o| o.key.clone());
-            for object in page.iter().filter(|o| o.modified <= cutoff) {
-                self.delete(&object.key).await?;
-                swept += 1;
-            }
-            if !more || start_after.is_none() {
-                return Ok(swept);
-            }
         }
     }
 

@@ -12,9 +12,7 @@ use crate::api::types::{
     StoredPart, UploadStart,
 };
 use crate::core::checksum::{composite_crc32c, full_object_crc32c, is_crc32c};
-use crate::core::key::{
-    Date, attachment_disposition, finished_mark, object_key, upload_id_at, uploaded_path,
-};
+use crate::core::key::{Date, attachment_disposition, object_key, upload_id_at, uploaded_path};
 use crate::core::limits::MAX_BATCH;
 use crate::core::plan::PartPlan;
 use crate::core::policy::{UploadPolicy, check_folder};
@@ -202,7 +200,7 @@ pub async fn sign_parts(
         )));
     }
     if claims.upload_id.is_none() {
-        refuse_if_finished(&state, &claims, "replaced").await?;
+        refuse_if_stored(&state, &claims).await?;
     }
     let host = request_host();
     let mut signed = Vec::with_capacity(parts.len());
@@ -403,9 +401,6 @@ async fn finish(
             info.size, claims.plan.size
         )));
     }
-    if claims.upload_id.is_none() {
-        state.storage.mark(&mark_of(state, claims)?).await?;
-    }
     let download_url = state
         .storage
         .presign_get(host, &claims.key, &attachment_disposition(&claims.name))
@@ -431,40 +426,24 @@ pub async fn abort_upload(token: String) -> Result<(), ApiError> {
                 .abort_multipart(&claims.key, upload_id)
                 .await?
         }
-        // The key belongs to this upload alone, so removing what a PUT may have stored
-        // leaves nothing behind; once finished, the file is no longer the upload's.
-        None => {
-            refuse_if_finished(&state, &claims, "removed").await?;
-            state.storage.delete(&claims.key).await?
-        }
+        // Nothing to remove: a single PUT's upload has stored nothing until its file is
+        // stored whole, and then it has finished.
+        None => refuse_if_stored(&state, &claims).await?,
     }
     state.metrics.aborted.inc();
     tracing::info!(key = %claims.key, "upload aborted");
     Ok(())
 }
 
-/// Where the store records that a single PUT's upload finished. (A multipart upload
-/// needs no mark: once completed, the store refuses its parts and aborts.)
-fn mark_of(state: &AppState, claims: &Claims) -> Result<String, ApiError> {
-    finished_mark(&state.key_prefix, &claims.key).ok_or_else(|| {
-        tracing::error!(key = %claims.key, "a token names a key s3drop does not make");
-        ApiError::Internal
-    })
-}
-
-/// Refuses a call on a single PUT's token once its upload is reported finished: the
-/// file can then no longer be `changed` (replaced, removed) with it.
-async fn refuse_if_finished(
-    state: &AppState,
-    claims: &Claims,
-    changed: &str,
-) -> Result<(), ApiError> {
-    if state.storage.is_marked(&mark_of(state, claims)?).await? {
-        return Err(ApiError::Refused(format!(
-            "this upload has finished: its file cannot be {changed} with the upload's token"
-        )));
+/// Refuses a call on a single PUT's token once its file is stored: a PUT is whole or
+/// nothing, so a stored file is a finished upload, which the token may no longer
+/// replace (its URLs only create, and none is signed again) or remove. (A multipart
+/// upload is final once completed: the store forgets its id.)
+async fn refuse_if_stored(state: &AppState, claims: &Claims) -> Result<(), ApiError> {
+    match state.storage.exists(&claims.key).await? {
+        true => Err(ApiError::Finished),
+        false => Ok(()),
     }
-    Ok(())
 }
 
 /// The parts the browser lists must be exactly 1..=count, in order, each with an ETag.
