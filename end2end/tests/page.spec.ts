@@ -117,9 +117,10 @@ test("keyboard only: pick a file, pause, resume, download", async ({ page }) => 
   await page.keyboard.press("Enter");
   await (await chooser).setFiles(join(dir, "typed.bin"));
 
-  // Each control is reached with Tab alone, as a keyboard user reaches it.
+  // Each control is reached with Tab alone, as a keyboard user reaches it (going round
+  // the whole page if need be: the stored files list below may hold many links).
   const tabTo = async (target: Locator) => {
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 400; i++) {
       if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) return;
       await page.keyboard.press("Tab");
     }
