@@ -131,6 +131,21 @@ export function storeClient(dir = "open", port = Number(process.env.S3DROP_E2E_P
 }
 
 /**
+ * Whether the store honours S3's conditional write (`If-None-Match: *` refuses to
+ * replace an object, 412): Garage 2.5 ignores it, SeaweedFS and the embedded store do
+ * not. Asked by writing a probe object twice.
+ */
+export async function storeHonoursIfNoneMatch(): Promise<boolean> {
+  const { client, bucket } = storeClient();
+  const url = `${bucket}/e2e-probes/if-none-match-${Date.now()}-${Math.random()}`;
+  const put = () => client.fetch(url, { method: "PUT", body: "probe", headers: { "if-none-match": "*" } });
+  expect((await put()).status).toBe(200);
+  const second = (await put()).status;
+  await client.fetch(url, { method: "DELETE" });
+  return second === 412;
+}
+
+/**
  * How many multipart uploads the store holds under the open drop's key prefix, asked
  * through ListMultipartUploads.
  */

@@ -181,6 +181,37 @@ impl TestServer {
         keys.map(str::to_owned).collect()
     }
 
+    /// Whether the store honours S3's conditional write (`If-None-Match: *` refuses to
+    /// replace an object): Garage 2.5 ignores it. Asked by writing a probe twice.
+    pub async fn store_honours_if_none_match(&self) -> bool {
+        let s3 = self.s3();
+        let key = format!("{}probe/if-none-match", self.ns);
+        let put = || {
+            s3.put_object()
+                .bucket(&self.bucket)
+                .key(&key)
+                .if_none_match("*")
+                .body(aws_sdk_s3::primitives::ByteStream::from_static(b"probe"))
+                .send()
+        };
+        put().await.expect("the probe is written");
+        let second = put().await;
+        s3.delete_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .expect("the probe is removed");
+        match second {
+            Ok(_) => false,
+            Err(err) => {
+                let status = err.raw_response().map(|r| r.status().as_u16());
+                assert_eq!(status, Some(412), "{err:?}");
+                true
+            }
+        }
+    }
+
     /// An aws-sdk-s3 client for the embedded store with any credentials.
     pub fn s3_with(&self, access_key: &str, secret_key: &str) -> aws_sdk_s3::Client {
         let shared = fixed_config("us-east-1", access_key, secret_key);
