@@ -158,6 +158,72 @@ export async function multipartUploadsInStore(): Promise<number> {
   return body.match(/<Upload>/g)?.length ?? 0;
 }
 
+/**
+ * Takes the File System Access API's pickers away from the page's documents, as in
+ * Firefox and Safari: the page's pickers are then its `<input>`s, which Playwright's
+ * `filechooser` drives (it cannot drive `showOpenFilePicker`, microsoft/playwright#8850).
+ */
+export async function withoutFileSystemAccess(page: Page) {
+  await page.addInitScript(() => {
+    for (let o: object | null = window; o !== null; o = Object.getPrototypeOf(o)) {
+      for (const name of ["showOpenFilePicker", "showDirectoryPicker"]) Reflect.deleteProperty(o, name);
+    }
+  });
+}
+
+/**
+ * How many records an object store of the page's IndexedDB holds. (Each helper closes
+ * its connection at once: an open one would hold up the page's own upgrade.)
+ */
+export async function recordsIn(page: Page, store: "kept" | "uploads" | "files"): Promise<number> {
+  return page.evaluate(
+    (store) =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open("s3drop");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains(store)) {
+            db.close();
+            return resolve(0);
+          }
+          const count = db.transaction(store).objectStore(store).count();
+          count.onsuccess = () => {
+            resolve(count.result);
+            db.close();
+          };
+          count.onerror = () => reject(count.error);
+        };
+      }),
+    store,
+  );
+}
+
+/** The parts sent of the saved multipart upload of `name`, as the page recorded them. */
+export async function savedParts(page: Page, name: string): Promise<number> {
+  return page.evaluate(
+    (name) =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open("s3drop");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          if (!open.result.objectStoreNames.contains("uploads")) {
+            open.result.close();
+            return resolve(0);
+          }
+          const all = open.result.transaction("uploads").objectStore("uploads").getAll();
+          all.onsuccess = () => {
+            const record = all.result.map((r) => JSON.parse(r)).find((r) => r.name === name);
+            resolve(record?.sent.length ?? 0);
+            open.result.close();
+          };
+          all.onerror = () => reject(all.error);
+        };
+      }),
+    name,
+  );
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Whether a request is a PUT of a part (or of a whole small file) to the store. */

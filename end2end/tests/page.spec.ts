@@ -11,6 +11,7 @@ import {
   sha256,
   sleep,
   storedDigest,
+  withoutFileSystemAccess,
 } from "./helpers";
 
 // The page itself: folders, paste, thumbnails, the keyboard, accessibility, and the
@@ -96,6 +97,8 @@ test("images show a thumbnail, other files their type", async ({ page }) => {
 });
 
 test("keyboard only: pick a file, pause, resume, download", async ({ page }) => {
+  // The picker Enter opens must be one Playwright can answer: the input's.
+  await withoutFileSystemAccess(page);
   await openPage(page);
   // Slow parts down so there is time to Tab to Pause.
   await page.route(/partNumber=/, async (route) => {

@@ -9,6 +9,7 @@ import {
   multipartUploadsInStore,
   openPage,
   partNumber,
+  savedParts,
   scratchDir,
   sha256,
   sleep,
@@ -107,7 +108,8 @@ test("after a reload, adding the same file again sends only the missing parts", 
   });
   await page.getByTestId("file-picker").setInputFiles(path);
   await expect.poll(() => stored).toBe(2);
-  await sleep(500); // let the page record the second part
+  // The page has written both parts down for after the reload.
+  await expect.poll(() => savedParts(page, "reloaded.bin")).toBe(2);
 
   await page.reload();
   await openPage(page);

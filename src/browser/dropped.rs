@@ -1,6 +1,8 @@
-//! What a person gave the page: dropped files and folders (walked through the File and
-//! Directory Entries API), files picked from a folder (`webkitRelativePath`), pasted
-//! files; each with the folder it was in, which the key keeps.
+//! What a person gave the page: dropped files and folders (as handles where the browser
+//! has them, [`super::handles`], else walked through the File and Directory Entries
+//! API), files picked (as handles, or from an `<input>`, a folder's through
+//! `webkitRelativePath`), pasted files; each with the folder it was in, which the key
+//! keeps.
 
 use js_sys::{Array, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -8,6 +10,7 @@ use web_sys::{
     DataTransfer, FileList, FileSystemDirectoryEntry, FileSystemEntry, FileSystemFileEntry,
 };
 
+use super::handles::{self, Handle};
 use super::settled;
 use crate::core::key::folder_of;
 
@@ -18,6 +21,8 @@ use crate::core::key::folder_of;
 pub struct Given {
     pub file: web_sys::File,
     pub folder: String,
+    /// Its handle, where the browser gave one: the page can open the file again itself.
+    pub handle: Option<Handle>,
 }
 
 /// Files in a list (picked, pasted), each with the folder `webkitRelativePath` gives
@@ -33,14 +38,41 @@ pub fn from_list(list: &FileList) -> Vec<Given> {
             Given {
                 file,
                 folder: folder_of(&relative),
+                handle: None,
             }
         })
         .collect()
 }
 
-/// The entries of a drop. They must be taken while the drop event is handled (the
-/// browser empties the transfer afterwards); walking folders happens later.
-pub fn entries(transfer: &DataTransfer) -> Vec<Dropped> {
+/// What a drop holds, taken while the drop event is handled (the browser empties the
+/// transfer afterwards): its handles where the browser gives them, and its entries.
+pub struct DropContents {
+    handles: Option<Vec<wasm_bindgen_futures::JsFuture>>,
+    entries: Vec<Dropped>,
+}
+
+impl DropContents {
+    pub fn take(transfer: &DataTransfer) -> Self {
+        Self {
+            handles: handles::of_drop(transfer),
+            entries: entries(transfer),
+        }
+    }
+
+    /// Every file dropped, folders walked: through their handles if the browser gave
+    /// them (so the page keeps the files), else through their entries.
+    pub async fn files(self) -> Vec<Given> {
+        if let Some(handles) = self.handles
+            && let Some(files) = handles::dropped_files(handles).await
+        {
+            return files;
+        }
+        files(self.entries).await
+    }
+}
+
+/// The entries of a drop; walking folders happens later.
+fn entries(transfer: &DataTransfer) -> Vec<Dropped> {
     let items = transfer.items();
     (0..items.length())
         .filter_map(|index| items.get(index))
@@ -54,14 +86,14 @@ pub fn entries(transfer: &DataTransfer) -> Vec<Dropped> {
 }
 
 /// A dropped item: an entry to walk, or a plain file.
-pub enum Dropped {
+enum Dropped {
     Entry(FileSystemEntry),
     File(web_sys::File),
 }
 
 /// Every file under the dropped items, folders walked depth-first; unreadable entries
 /// are skipped.
-pub async fn files(dropped: Vec<Dropped>) -> Vec<Given> {
+async fn files(dropped: Vec<Dropped>) -> Vec<Given> {
     let mut out = Vec::new();
     let mut pending: Vec<FileSystemEntry> = Vec::new();
     for item in dropped {
@@ -69,6 +101,7 @@ pub async fn files(dropped: Vec<Dropped>) -> Vec<Given> {
             Dropped::File(file) => out.push(Given {
                 file,
                 folder: String::new(),
+                handle: None,
             }),
             Dropped::Entry(entry) => pending.push(entry),
         }
@@ -81,6 +114,7 @@ pub async fn files(dropped: Vec<Dropped>) -> Vec<Given> {
             out.push(Given {
                 file,
                 folder: folder_of(entry.full_path().trim_start_matches('/')),
+                handle: None,
             });
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod dropped;
+pub mod handles;
 pub mod put;
 pub mod queue;
 pub mod saved;

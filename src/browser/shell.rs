@@ -207,6 +207,11 @@ impl<'a> Shell<'a> {
             .spawn(Some(part_number), report_to(self.events.clone(), sending));
     }
 
+    /// The CRC32C of part `part_number`, once this page has read it.
+    pub fn crc32c(&self, part_number: u32) -> Option<String> {
+        self.prepared.borrow().crc32c.get(&part_number).cloned()
+    }
+
     /// The parts to complete with, each with the CRC32C it was signed with (or the one
     /// the store listed for a part sent before a reload).
     fn completed(&self, parts: Vec<SentPart>) -> Vec<CompletedPart> {

@@ -16,7 +16,8 @@ use gloo_file::File;
 
 use super::batch::Batcher;
 use super::dropped::Given;
-use super::saved::{self, Journal, SavedUpload, StartedFile};
+use super::handles::Handle;
+use super::saved::{self, Journal, KeptFile, SavedUpload, StartedFile};
 use super::shell::{Next, Outcome, Session, Shell, part_crc32c, slice};
 use super::slots::{Connections, Slots};
 use super::{now_ms, queue::UploadQueue, sleep};
@@ -122,6 +123,8 @@ struct Shared {
     started_before: futures::future::Shared<LocalBoxFuture<'static, StartedFiles>>,
     /// Small files started now, kept for after a reload.
     journal: Journal,
+    /// The handles of files not yet uploaded, kept for after a reload.
+    kept: Journal,
 }
 
 type StartedFiles = Rc<RefCell<HashMap<String, StartedFile>>>;
@@ -143,7 +146,8 @@ impl Default for Uploader {
                 }
                 .boxed_local()
                 .shared(),
-                journal: Journal::default(),
+                journal: Journal::new(saved::FILES),
+                kept: Journal::new(saved::KEPT),
             },
         }
     }
@@ -164,8 +168,19 @@ impl Uploader {
         report: impl Fn(FileStatus) + Clone + 'static,
     ) {
         let size = picked.size;
+        // A file with a handle is kept until its upload ends, however it ends: after a
+        // reload, the page can open it again, even if it had not started yet.
+        let kept = picked.kept().map(|kept| {
+            self.shared.kept.keep(&kept);
+            (self.shared.kept.clone(), kept.fingerprint)
+        });
         let job = upload_file(self.shared.clone(), picked, controls, report);
-        self.queue.push(size, job);
+        self.queue.push(size, async move {
+            job.await;
+            if let Some((journal, fingerprint)) = kept {
+                journal.forget(&fingerprint);
+            }
+        });
     }
 }
 
@@ -179,11 +194,19 @@ pub struct Picked {
     /// file on disk each read of them is a synchronous trip to the browser's process.
     pub size: u64,
     pub modified_ms: f64,
+    /// Its handle, where the browser gave one.
+    pub handle: Option<Handle>,
 }
 
 impl Picked {
     /// A file the person gave, its size and modification time read.
-    pub fn new(Given { file, folder }: Given) -> Self {
+    pub fn new(
+        Given {
+            file,
+            folder,
+            handle,
+        }: Given,
+    ) -> Self {
         let file = File::from(file);
         let modified_ms = file
             .last_modified_time()
@@ -195,7 +218,21 @@ impl Picked {
             modified_ms,
             file,
             folder,
+            handle,
         }
+    }
+
+    /// What the page keeps of a file it was given a handle for.
+    fn kept(&self) -> Option<KeptFile> {
+        Some(KeptFile {
+            fingerprint: file_fingerprint(self),
+            path: self.path(),
+            folder: self.folder.clone(),
+            size: self.size,
+            modified_ms: self.modified_ms,
+            handle: self.handle.clone()?,
+            until: now_ms() / 1_000.0 + saved::KEPT_FOR_SECS,
+        })
     }
 
     /// `folder/name`, or the name alone: how the page shows the file.
@@ -224,15 +261,21 @@ async fn upload_file(
         return report(FileStatus::Done(stored));
     }
     let session = match resume(&picked).await {
-        Some(session) => session,
-        None => match start(&shared, &picked).await {
+        Resumed::Session(session) => *session,
+        Resumed::Changed { token } => {
+            // Its parts in the store are of another file: they must not be completed.
+            let _ = api::abort_upload(token).await;
+            saved::remove(&file_fingerprint(&picked)).await;
+            return report(FileStatus::Failed(CHANGED.into()));
+        }
+        Resumed::Fresh => match start(&shared, &picked).await {
             Ok(session) => session,
             Err(ApiError::Refused(reason)) => return report(FileStatus::Refused(reason)),
             Err(err) => return report(FileStatus::Failed(err.to_string())),
         },
     };
     if session.multipart {
-        saved::save(&record(&session, &session.stored)).await;
+        saved::save(&record(&session, &session.stored, None)).await;
     } else {
         shared.journal.remember(&StartedFile {
             fingerprint: session.fingerprint.clone(),
@@ -321,14 +364,31 @@ fn file_fingerprint(picked: &Picked) -> String {
     saved::fingerprint(&picked.path(), picked.size, picked.modified_ms)
 }
 
+/// What a file's upload told when the file changed between its start and its resume.
+const CHANGED: &str = "this file changed since its upload began (its first part is not \
+    the one stored), so the unfinished upload was discarded: Retry uploads it as it is now";
+
+/// How a saved upload of a file was picked up.
+enum Resumed {
+    /// It goes on from the parts the store holds.
+    Session(Box<Session>),
+    /// There is none, or it can no longer go on: a new upload starts.
+    Fresh,
+    /// The file is not the one the store holds parts of (same name, size and
+    /// modification time, but its first part differs): the upload with `token` is void.
+    Changed { token: String },
+}
+
 /// Picks up a saved upload of the same file, if the store still has it. Only multipart
 /// uploads are saved, and a small file is never one.
-async fn resume(picked: &Picked) -> Option<Session> {
+async fn resume(picked: &Picked) -> Resumed {
     if picked.size <= MIN_PART_SIZE {
-        return None;
+        return Resumed::Fresh;
     }
     let fingerprint = file_fingerprint(picked);
-    let saved = saved::load(&fingerprint).await?;
+    let Some(saved) = saved::load(&fingerprint).await else {
+        return Resumed::Fresh;
+    };
     let fresh = (saved.expires_at as f64) * 1_000.0 > now_ms() + 60_000.0;
     let parts = if fresh && saved.size == picked.size {
         api::list_parts(saved.token.clone()).await.ok()
@@ -337,7 +397,7 @@ async fn resume(picked: &Picked) -> Option<Session> {
     };
     let Some(parts) = parts else {
         saved::remove(&fingerprint).await;
-        return None;
+        return Resumed::Fresh;
     };
     // The store is the authority; a part of the wrong size is sent again.
     let parts: Vec<_> = parts
@@ -347,7 +407,18 @@ async fn resume(picked: &Picked) -> Option<Session> {
     let stored_crc32c = parts
         .iter()
         .filter_map(|p| Some((p.part_number, p.crc32c.clone()?)))
-        .collect();
+        .collect::<HashMap<_, _>>();
+    // The same file: its first part is the one stored (read again: one part costs
+    // little beside the rest of the file). Its checksum is the store's, or this page's.
+    let first = stored_crc32c.get(&1).or(saved.first_crc32c.as_ref());
+    if let (Some(stored), Some((start, end))) = (first, saved.plan.range(1)) {
+        // A file that cannot be read fails when its parts are sent, saying so.
+        if let Ok((crc32c, _)) = part_crc32c(&slice(&picked.file, start, end)).await
+            && crc32c != *stored
+        {
+            return Resumed::Changed { token: saved.token };
+        }
+    }
     let stored = parts
         .into_iter()
         .map(|p| SentPart {
@@ -355,7 +426,7 @@ async fn resume(picked: &Picked) -> Option<Session> {
             etag: p.etag,
         })
         .collect();
-    Some(Session {
+    Resumed::Session(Box::new(Session {
         fingerprint,
         name: saved.name,
         key: saved.key,
@@ -367,7 +438,7 @@ async fn resume(picked: &Picked) -> Option<Session> {
         bytes: None,
         stored,
         stored_crc32c,
-    })
+    }))
 }
 
 async fn start(shared: &Shared, picked: &Picked) -> Result<Session, ApiError> {
@@ -407,7 +478,7 @@ async fn start(shared: &Shared, picked: &Picked) -> Result<Session, ApiError> {
     })
 }
 
-fn record(session: &Session, sent: &[SentPart]) -> SavedUpload {
+fn record(session: &Session, sent: &[SentPart], first_crc32c: Option<String>) -> SavedUpload {
     SavedUpload {
         fingerprint: session.fingerprint.clone(),
         name: session.name.clone(),
@@ -420,6 +491,7 @@ fn record(session: &Session, sent: &[SentPart]) -> SavedUpload {
             .map(|p| (p.part_number, p.etag.clone()))
             .collect(),
         expires_at: session.expires_at,
+        first_crc32c: first_crc32c.or_else(|| session.stored_crc32c.get(&1).cloned()),
     }
 }
 
@@ -477,7 +549,7 @@ async fn transfer(
         let sent_parts = machine.sent_parts();
         if session.multipart && sent_parts.len() != saved_parts {
             saved_parts = sent_parts.len();
-            let saving = record(session, &sent_parts);
+            let saving = record(session, &sent_parts, shell.crc32c(1));
             leptos::task::spawn_local(async move { saved::save(&saving).await });
         }
         let status = status_of(&machine);

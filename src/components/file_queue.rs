@@ -9,8 +9,8 @@ use leptos::prelude::*;
 
 use super::file_row::QueuedFile;
 use super::tally::Tally;
+use super::unfinished::Unfinished;
 use crate::browser::dropped::Given;
-use crate::browser::saved::SavedUpload;
 use crate::browser::sleep;
 use crate::browser::upload::{Controller, FileStatus, Picked, Uploader};
 use crate::core::policy::UploadPolicy;
@@ -32,28 +32,30 @@ pub struct FileQueue {
     /// The server's rules, once fetched: checked before a byte is sent.
     policy: RwSignal<Option<UploadPolicy>>,
     /// Uploads a reload left unfinished; a file added again is taken off the list.
-    unfinished: RwSignal<Vec<SavedUpload>>,
+    pub unfinished: RwSignal<Vec<Unfinished>>,
     next_id: StoredValue<usize>,
     uploader: StoredValue<Uploader, LocalStorage>,
     /// The files themselves, by id, to start them again after a failure.
     sources: StoredValue<HashMap<usize, Picked>, LocalStorage>,
 }
 
-impl FileQueue {
-    /// An empty queue; `unfinished` is the page's list of uploads a reload left.
-    pub fn new(unfinished: RwSignal<Vec<SavedUpload>>) -> Self {
+/// An empty queue, and no unfinished uploads listed yet.
+impl Default for FileQueue {
+    fn default() -> Self {
         Self {
             files: RwSignal::new(Vec::new()),
             tally: RwSignal::new(Tally::default()),
             offline: RwSignal::new(false),
             policy: RwSignal::new(None),
-            unfinished,
+            unfinished: RwSignal::new(Vec::new()),
             next_id: StoredValue::new(0),
             uploader: StoredValue::new_local(Uploader::default()),
             sources: StoredValue::new_local(HashMap::new()),
         }
     }
+}
 
+impl FileQueue {
     /// The server's rules, when they arrive.
     pub fn set_policy(self, policy: UploadPolicy) {
         self.uploader
@@ -124,7 +126,7 @@ impl FileQueue {
         // Adding a file again picks up its unfinished upload, if there is one.
         let again: HashSet<(&str, u64)> = added.iter().map(|f| (f.name.as_str(), f.size)).collect();
         self.unfinished
-            .update(|u| u.retain(|s| !again.contains(&(s.name.as_str(), s.size))));
+            .update(|u| u.retain(|s| !again.contains(&(s.path.as_str(), s.size))));
         self.files.update(|all| all.extend(added));
     }
 

@@ -6,6 +6,7 @@ pub mod file_row;
 pub mod stored_files;
 pub mod tally;
 pub mod text;
+pub mod unfinished;
 pub mod upload_page;
 
 use crate::core::speed::Speed;

@@ -38,7 +38,17 @@ pub const OFFLINE: &str =
 
 pub const UNFINISHED_TITLE: &str = "Unfinished uploads";
 pub const UNFINISHED_HELP: &str = "Add the same file again to continue where it stopped.";
+pub const UNFINISHED_KEPT_HELP: &str = "The page kept these files: Resume opens them again \
+    and sends only what the store does not hold yet (your browser may ask whether the page \
+    may read them again).";
 pub const DISCARD: &str = "Discard";
+pub const DISCARD_ALL: &str = "Discard all";
+pub const NOT_SENT_YET: &str = "not sent yet";
+pub const KEPT_GONE: &str = "not resumed: it is no longer where it was (moved or deleted)";
+pub const KEPT_NOT_ALLOWED: &str = "not resumed: reading it again was not allowed";
+pub const KEPT_UNREADABLE: &str = "not resumed: the browser could not read it";
+pub const KEPT_CHANGED: &str =
+    "not resumed: it changed since it was added (its size or modification time differ)";
 
 pub const QUEUE_LABEL: &str = "Files being uploaded";
 pub const ALL_UPLOADS: &str = "All uploads";
@@ -81,6 +91,11 @@ pub fn files_done(done: usize, total: usize) -> String {
 pub fn more_files(count: usize) -> String {
     let noun = if count == 1 { "file" } else { "files" };
     format!("{} more {noun}.", thousands(count))
+}
+
+/// `and 1,950 more.`: unfinished uploads not listed.
+pub fn more_unfinished(count: usize) -> String {
+    format!("and {} more.", thousands(count))
 }
 
 /// `10,000`

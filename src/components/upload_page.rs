@@ -1,6 +1,6 @@
 //! The drop page: files dropped anywhere on it, picked (files or a folder) or pasted;
-//! the queue of files with controls for each and for all; and the unfinished uploads a
-//! reload left behind.
+//! the queue of files with controls for each and for all; the unfinished uploads a
+//! reload left behind ([`super::unfinished`]); the stored files.
 
 use leptos::prelude::*;
 use web_sys::{ClipboardEvent, DragEvent, HtmlInputElement};
@@ -9,11 +9,11 @@ use super::file_queue::FileQueue;
 use super::file_row::FileRow;
 use super::stored_files::StoredFiles;
 use super::tally::Tally;
+use super::unfinished::{self, UnfinishedUploads};
 use super::{format_bytes, progress_line, text};
 use crate::api;
-use crate::browser::dropped;
-use crate::browser::now_ms;
-use crate::browser::saved::{self, SavedUpload};
+use crate::browser::dropped::{self, DropContents};
+use crate::browser::{handles, now_ms};
 use crate::core::speed::Speed;
 
 /// How many rows of the queue are drawn at first, and how many more each "Show more"
@@ -23,8 +23,7 @@ const ROWS_AT_ONCE: usize = 500;
 /// The page people upload from.
 #[component]
 pub fn UploadPage() -> impl IntoView {
-    let unfinished = RwSignal::new(Vec::<SavedUpload>::new());
-    let queue = FileQueue::new(unfinished);
+    let queue = FileQueue::default();
     let FileQueue {
         files,
         tally,
@@ -45,16 +44,8 @@ pub fn UploadPage() -> impl IntoView {
     // In the browser only: list what a reload or crash left unfinished.
     Effect::new(move || {
         leptos::task::spawn_local(async move {
-            let now_secs = crate::browser::now_ms() / 1_000.0;
-            let mut usable = Vec::new();
-            for upload in saved::all().await {
-                if (upload.expires_at as f64) > now_secs {
-                    usable.push(upload);
-                } else {
-                    saved::remove(&upload.fingerprint).await;
-                }
-            }
-            unfinished.set(usable);
+            let listed = unfinished::load(now_ms() / 1_000.0).await;
+            queue.unfinished.set(listed);
         });
     });
 
@@ -80,8 +71,8 @@ pub fn UploadPage() -> impl IntoView {
         let Some(transfer) = event.data_transfer() else {
             return;
         };
-        let entries = dropped::entries(&transfer);
-        leptos::task::spawn_local(async move { queue.add(dropped::files(entries).await) });
+        let contents = DropContents::take(&transfer);
+        leptos::task::spawn_local(async move { queue.add(contents.files().await) });
     });
     // Pasted files (a screenshot, files copied in a file manager).
     let _ = window_event_listener(leptos::ev::paste, move |event: ClipboardEvent| {
@@ -93,6 +84,24 @@ pub fn UploadPage() -> impl IntoView {
             queue.add(dropped::from_list(&list));
         }
     });
+    // Where the browser gives handles, its own pickers stand in for the inputs' (the
+    // inputs stay for the keyboard, labels and scripts): the page keeps what is picked.
+    let pick_with_handles = move |folder: bool| {
+        move |event: leptos::ev::MouseEvent| {
+            if !handles::supported() {
+                return;
+            }
+            event.prevent_default();
+            leptos::task::spawn_local(async move {
+                let picked = if folder {
+                    handles::pick_folder().await
+                } else {
+                    handles::pick_files().await
+                };
+                queue.add(picked);
+            });
+        }
+    };
     let on_pick = move |event: leptos::ev::Event| {
         let input: HtmlInputElement = event_target(&event);
         if let Some(list) = input.files() {
@@ -143,6 +152,7 @@ pub fn UploadPage() -> impl IntoView {
                         multiple
                         class="visually-hidden"
                         data-testid="file-picker"
+                        on:click=pick_with_handles(false)
                         on:change=on_pick
                     />
                 </label>
@@ -153,6 +163,7 @@ pub fn UploadPage() -> impl IntoView {
                         prop:webkitdirectory=true
                         class="visually-hidden"
                         data-testid="folder-picker"
+                        on:click=pick_with_handles(true)
                         on:change=on_pick
                     />
                 </label>
@@ -171,21 +182,7 @@ pub fn UploadPage() -> impl IntoView {
         <Show when=move || offline.get()>
             <p class="notice" role="status">{text::OFFLINE}</p>
         </Show>
-        <Show when=move || !unfinished.with(Vec::is_empty)>
-            <section class="unfinished" aria-labelledby="unfinished-title">
-                <h2 id="unfinished-title">{text::UNFINISHED_TITLE}</h2>
-                <p>{text::UNFINISHED_HELP}</p>
-                <ul>
-                    <For
-                        each=move || unfinished.get()
-                        key=|u| u.fingerprint.clone()
-                        let:upload
-                    >
-                        <UnfinishedRow upload unfinished />
-                    </For>
-                </ul>
-            </section>
-        </Show>
+        <UnfinishedUploads queue />
         <Show when=move || { active() > 0 }>
             <div class="overall" data-testid="overall">
                 <progress max="1" value=move || overall.get().0 aria-label=text::ALL_UPLOADS></progress>
@@ -229,30 +226,5 @@ pub fn UploadPage() -> impl IntoView {
             </div>
         </Show>
         <StoredFiles uploads_done />
-    }
-}
-
-/// An upload a reload left unfinished: what it was, and a way to discard it.
-#[component]
-fn UnfinishedRow(upload: SavedUpload, unfinished: RwSignal<Vec<SavedUpload>>) -> impl IntoView {
-    let parts = text::parts_sent(upload.sent.len(), upload.plan.part_count);
-    let (name, size) = (upload.name.clone(), upload.size);
-    let upload_name = name.clone();
-    let discard = move |_| {
-        let upload = upload.clone();
-        unfinished.update(|u| u.retain(|s| s.fingerprint != upload.fingerprint));
-        leptos::task::spawn_local(async move {
-            let _ = api::abort_upload(upload.token.clone()).await;
-            saved::remove(&upload.fingerprint).await;
-        });
-    };
-    view! {
-        <li class="unfinished-file">
-            <span class="file-name">{name}</span>
-            <span class="file-size">{format_bytes(size)} " · " {parts}</span>
-            <button type="button" class="link" aria-label=text::action_on(text::DISCARD, &upload_name) on:click=discard>
-                {text::DISCARD}
-            </button>
-        </li>
     }
 }
