@@ -19,7 +19,9 @@ const external = process.env.S3DROP_BUCKET !== undefined;
 export const TWIN_PORT = port + 2;
 /** The port of a drop whose presigned URLs live two seconds (`--url-ttl 2`). */
 export const SHORT_URLS_PORT = port + 3;
-const shared = ["--secret", "end-to-end-secret-shared-by-two-instances"];
+/** The secret the open drop and its twin sign tokens with, on an external store. */
+export const SHARED_SECRET = "end-to-end-secret-shared-by-two-instances";
+const shared = ["--secret", SHARED_SECRET];
 const baseURL = `http://localhost:${port}`;
 /** The private drop's password (the tests read it from here too). */
 export const PRIVATE_PASSWORD = "end-to-end-secret";

@@ -48,6 +48,18 @@ async fn uploads_are_logged_without_secrets() {
         )
         .await
         .expect("completed");
+    // An upload left unfinished, found stale by the sweep.
+    let left = common::start(&server, "left.bin", 12 * MIB, "")
+        .await
+        .expect("started");
+    assert!(left.is_multipart());
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let swept = server
+        .sweeper
+        .sweep(std::time::Duration::from_secs(1))
+        .await
+        .expect("swept");
+    assert_eq!(swept, 1);
     let forged: Result<StoredObject, _> = server
         .call("uploads/complete", &json!({ "token": "x.y", "parts": [] }))
         .await;
@@ -73,6 +85,11 @@ async fn uploads_are_logged_without_secrets() {
         completed["span"]["id"].is_string(),
         "tagged with the request id: {completed}"
     );
+    let sweep = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "aborted stale multipart uploads")
+        .expect("the sweep is logged");
+    assert_eq!(sweep["fields"]["swept"], 1, "{sweep}");
     let part_puts = lines
         .iter()
         .filter(|l| l["fields"]["message"] == "request" && l["fields"]["method"] == "PUT")
@@ -82,6 +99,7 @@ async fn uploads_are_logged_without_secrets() {
     let keys = secrets::load_or_create(server.data.path()).expect("secrets");
     for secret in [
         start.token.as_str(),
+        left.token.as_str(),
         "X-Amz-Signature",
         "X-Amz-Credential",
         keys.store_secret_key.as_str(),

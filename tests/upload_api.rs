@@ -472,14 +472,14 @@ async fn a_finished_small_file_cannot_be_replaced_or_removed_with_its_token() {
 }
 
 #[tokio::test]
-async fn stale_multipart_uploads_are_swept_through_the_s3_api() {
+async fn stale_multipart_uploads_are_swept_in_s3drops_part_of_the_store_only() {
     let server = TestServer::start(&["--key-prefix", "drop/"]).await;
     let data = bytes(12 * MIB, 12);
     let start = start(&server, "stale.bin", data.len(), "")
         .await
         .expect("started");
     let _ = send_parts(&server, &start, &data).await;
-    // An upload outside s3drop's prefix is someone else's and is left alone.
+    // An upload outside s3drop's prefix: someone else's in an external bucket.
     let other = format!("{}other/file", server.ns);
     let s3 = server.s3();
     s3.create_multipart_upload()
@@ -488,21 +488,30 @@ async fn stale_multipart_uploads_are_swept_through_the_s3_api() {
         .send()
         .await
         .expect("created");
-    let prefix = format!("{}drop/", server.ns);
 
-    let storage = &server.state.storage;
-    let young = storage
-        .sweep_stale_uploads(&prefix, std::time::Duration::from_secs(3_600))
+    // The sweep the server runs every hour, as it is wired at start-up.
+    let sweeper = &server.sweeper;
+    let young = sweeper
+        .sweep(std::time::Duration::from_secs(3_600))
         .await
         .expect("swept");
     assert_eq!(young, 0, "a fresh upload is not stale");
+    assert_eq!(server.upload_keys().await.len(), 2);
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    let swept = storage
-        .sweep_stale_uploads(&prefix, std::time::Duration::from_secs(1))
+    let swept = sweeper
+        .sweep(std::time::Duration::from_secs(1))
         .await
         .expect("swept");
-    assert_eq!(swept, 1);
-    assert_eq!(server.upload_keys().await, [other]);
+    if common::external_store() {
+        // Only s3drop's own upload goes; the other is left alone.
+        assert_eq!(swept, 1);
+        assert_eq!(server.upload_keys().await, [other]);
+    } else {
+        // The embedded store is s3drop's alone: every stale upload in it goes.
+        assert_eq!(swept, 2);
+        assert!(server.upload_keys().await.is_empty());
+    }
+    assert_eq!(server.state.metrics.stale_swept.get(), swept as u64);
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ import { Crc32c } from "@aws-crypto/crc32c";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { SHARED_SECRET } from "../playwright.config";
 
 export const MIB = 1024 * 1024;
 
@@ -146,16 +147,38 @@ export async function storeHonoursIfNoneMatch(): Promise<boolean> {
 }
 
 /**
- * How many multipart uploads the store holds under the open drop's key prefix, asked
- * through ListMultipartUploads.
+ * How many multipart uploads the store holds under the open drop's key prefix whose
+ * file name starts with `name` (the run shares the store: a test counts its own files),
+ * asked through ListMultipartUploads.
  */
-export async function multipartUploadsInStore(): Promise<number> {
+export async function multipartUploadsInStore(name: string): Promise<number> {
   const { client, bucket } = storeClient();
   const prefix = encodeURIComponent(process.env.S3DROP_KEY_PREFIX ?? "uploads/");
   const response = await client.fetch(`${bucket}?uploads=&prefix=${prefix}`);
   const body = await response.text();
   expect(response.status, body).toBe(200);
-  return body.match(/<Upload>/g)?.length ?? 0;
+  const keys = [...body.matchAll(/<Upload>[\s\S]*?<Key>([^<]*)<\/Key>/g)].map((m) => m[1]);
+  return keys.filter((key) => key.split("/").pop()!.startsWith(name)).length;
+}
+
+/**
+ * What must never reach a browser of the open drop, by name: the store's secret key
+ * (the external store's, or the one the embedded store generated) and the key that
+ * signs upload tokens (given with `--secret`, or generated).
+ */
+export function serverSecrets(dir = "open"): Map<string, string> {
+  const env = process.env;
+  if (env.S3DROP_BUCKET !== undefined) {
+    return new Map([
+      ["the store's secret key", env.AWS_SECRET_ACCESS_KEY!],
+      ["the token secret", SHARED_SECRET],
+    ]);
+  }
+  const secrets = JSON.parse(readFileSync(join(env.S3DROP_E2E_DATA_DIR!, dir, "secrets.json"), "utf8"));
+  return new Map([
+    ["the store's secret key", secrets.store_secret_key],
+    ["the token secret", secrets.token_key],
+  ]);
 }
 
 /**

@@ -81,13 +81,57 @@ test("cancel stops the upload and leaves nothing in the store", async ({ page })
   await dropGeneratedFiles(page, [{ name: "cancelled.bin", size: 40 * MIB, type: "" }]);
   const row = fileRow(page, "cancelled.bin");
   await partStored(page);
-  expect(await multipartUploadsInStore()).toBe(1);
+  expect(await multipartUploadsInStore("cancelled.bin")).toBe(1);
   const aborted = page.waitForResponse((r) => r.url().endsWith("/api/uploads/abort"));
   await row.getByRole("button", { name: /^Cancel / }).click();
   await expect(row).toHaveAttribute("data-state", "cancelled");
   expect((await aborted).status()).toBe(200);
   // ListMultipartUploads is empty: the store holds no upload, and no part of one.
-  await expect.poll(multipartUploadsInStore).toBe(0);
+  await expect.poll(() => multipartUploadsInStore("cancelled.bin")).toBe(0);
+});
+
+test("Pause all stops every upload, Resume all finishes them, Cancel all leaves nothing in the store", async ({
+  page,
+}) => {
+  await openPage(page);
+  // Slow enough that no file finishes between a part landing and the click.
+  await slowParts(page, 1_000);
+  const digests = await dropGeneratedFiles(page, [
+    { name: "all-a.bin", size: 40 * MIB, type: "" },
+    { name: "all-b.bin", size: 40 * MIB, type: "" },
+  ]);
+  const [a, b] = [fileRow(page, "all-a.bin"), fileRow(page, "all-b.bin")];
+  await partStored(page);
+  await page.getByRole("button", { name: "Pause all", exact: true }).click();
+  await expect(a).toHaveAttribute("data-state", "paused");
+  await expect(b).toHaveAttribute("data-state", "paused");
+  const counts = countParts(page);
+  await sleep(1_500);
+  expect(counts.size, "nothing is sent while all are paused").toBe(0);
+  await page.getByRole("button", { name: "Resume all", exact: true }).click();
+  expect(await storedDigest(page, "all-a.bin")).toBe(digests[0]);
+  expect(await storedDigest(page, "all-b.bin")).toBe(digests[1]);
+
+  // Two more, cancelled together while both are on their way.
+  await dropGeneratedFiles(page, [
+    { name: "all-c.bin", size: 40 * MIB, type: "" },
+    { name: "all-d.bin", size: 40 * MIB, type: "" },
+  ]);
+  const [c, d] = [fileRow(page, "all-c.bin"), fileRow(page, "all-d.bin")];
+  await expect.poll(() => multipartUploadsInStore("all-")).toBe(2);
+  await partStored(page);
+  const aborts: number[] = [];
+  page.on("response", (r) => {
+    if (r.url().endsWith("/api/uploads/abort")) aborts.push(r.status());
+  });
+  await page.getByRole("button", { name: "Cancel all", exact: true }).click();
+  await expect(c).toHaveAttribute("data-state", "cancelled");
+  await expect(d).toHaveAttribute("data-state", "cancelled");
+  await expect.poll(() => aborts).toEqual([200, 200]);
+  await expect.poll(() => multipartUploadsInStore("all-")).toBe(0);
+  // What was done stays done.
+  await expect(a).toHaveAttribute("data-state", "done");
+  expect(await storedDigest(page, "all-b.bin")).toBe(digests[1]);
 });
 
 test("after a reload, adding the same file again sends only the missing parts", async ({ page }) => {

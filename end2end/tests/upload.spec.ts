@@ -11,6 +11,7 @@ import {
   openPage,
   partNumber,
   scratchDir,
+  serverSecrets,
   sha256,
   storeHonoursIfNoneMatch,
   storedDigest,
@@ -101,4 +102,59 @@ test("several picked files upload side by side", async ({ page }) => {
   for (const file of files) {
     expect(await storedDigest(page, file.name), file.name).toBe(sha256(file.bytes));
   }
+});
+
+test("the store's credentials and the token secret never reach the browser", async ({ page }) => {
+  const secrets = serverSecrets();
+  for (const [name, secret] of secrets) expect(secret.length, name).toBeGreaterThanOrEqual(16);
+  // Every request the page makes and every answer it gets: URLs, headers and bodies
+  // (the HTML, the script, the WASM bundle, each server call, each store answer).
+  const leaks: string[] = [];
+  const looked: Promise<void>[] = [];
+  const seen = new Set<string>();
+  const look = (where: string, what: Buffer | string) => {
+    for (const [name, secret] of secrets) if (Buffer.from(what).includes(secret)) leaks.push(`${name} in ${where}`);
+  };
+  page.on("request", (r) => look(`the request ${r.url()}`, `${r.url()} ${JSON.stringify(r.headers())} ${r.postData() ?? ""}`));
+  page.on("response", (r) => {
+    seen.add(`${r.request().method()} ${new URL(r.url()).pathname}`);
+    looked.push(
+      (async () => {
+        look(`the headers of ${r.url()}`, JSON.stringify(await r.allHeaders()));
+        look(`the answer to ${r.url()}`, await r.body().catch(() => Buffer.alloc(0)));
+      })(),
+    );
+  });
+  await openPage(page);
+  await dropGeneratedFiles(page, [
+    { name: "no-secrets.txt", size: 4096, type: "text/plain" },
+    { name: "no-secrets.bin", size: 24 * MIB, type: "" },
+  ]);
+  await storedDigest(page, "no-secrets.txt");
+  await storedDigest(page, "no-secrets.bin");
+  // What the page keeps: cookies, local storage, IndexedDB's records.
+  const kept = await page.evaluate(async () => {
+    const records: unknown[] = [];
+    for (const { name } of await indexedDB.databases()) {
+      const db = await new Promise<IDBDatabase>((ok, no) => {
+        const open = indexedDB.open(name!);
+        open.onsuccess = () => ok(open.result);
+        open.onerror = () => no(open.error);
+      });
+      for (const store of Array.from(db.objectStoreNames)) {
+        const all = db.transaction(store).objectStore(store).getAll();
+        records.push(await new Promise((ok) => (all.onsuccess = () => ok(all.result))));
+      }
+      db.close();
+    }
+    return JSON.stringify({ cookies: document.cookie, local: { ...localStorage }, records });
+  });
+  look("what the page keeps", kept);
+  await Promise.all(looked);
+  // The look covered the page, its bundle, the server calls and the store's answers.
+  const all = [...seen];
+  expect(all).toContain("GET /pkg/s3drop.wasm");
+  expect(all.filter((r) => r.startsWith("POST /api/uploads/")).length, all.join("\n")).toBeGreaterThanOrEqual(2);
+  expect(all.filter((r) => r.startsWith("PUT ") && r.includes("no-secrets")).length, all.join("\n")).toBe(2);
+  expect(leaks).toEqual([]);
 });

@@ -32,6 +32,8 @@ pub struct TestServer {
     pub ns: String,
     /// The server functions' state (its storage reaches the store as the server does).
     pub state: AppState,
+    /// Its sweep of stale uploads, as it runs every hour.
+    pub sweeper: startup::Sweeper,
     pub data: TempDir,
     pub http: reqwest::Client,
 }
@@ -87,16 +89,15 @@ impl TestServer {
         let app = startup::build(&config, options, addr)
             .await
             .expect("the server starts");
-        let service = app
-            .router
-            .clone()
-            .into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, service).await });
+        let (state, sweeper) = (app.state.clone(), app.sweeper.clone());
+        // Served as `main` serves it, stale-upload sweep included.
+        tokio::spawn(startup::serve(listener, app, std::future::pending()));
         Self {
             addr,
             bucket,
             ns,
-            state: app.state.clone(),
+            state,
+            sweeper,
             data,
             http: reqwest::Client::new(),
         }

@@ -361,6 +361,13 @@ impl Config {
         if self.allow_delete && !self.list_files {
             return Err("--allow-delete needs --list-files (people delete from the list)".into());
         }
+        if self.stale_upload_hours == 0 {
+            return Err(
+                "--stale-upload-hours must be at least 1 (0 would abort uploads still \
+                        running)"
+                    .into(),
+            );
+        }
         if self.token_ttl_secs == 0 {
             return Err("--token-ttl must be at least 1 second".into());
         }
@@ -564,7 +571,7 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_setting() {
-        let cases: [(&[&str], &str); 7] = [
+        let cases: [(&[&str], &str); 8] = [
             (&["--part-size", "1MiB"], "--part-size"),
             (&["--metrics-token", "short"], "--metrics-token"),
             (&["--access-password", "short"], "--access-password"),
@@ -572,6 +579,7 @@ mod tests {
             (&["--secret", "short"], "--secret"),
             (&["--allowed-types", "image"], "--allowed-types"),
             (&["--store-public-url", "http://x"], "--store-public-url"),
+            (&["--stale-upload-hours", "0"], "--stale-upload-hours"),
         ];
         for (args, setting) in cases {
             let err = config(args).validate().expect_err("refused");

@@ -19,12 +19,13 @@ use crate::server::http::security_headers::Policy;
 use crate::server::s3::bucket_check;
 use crate::server::s3::bucket_check::Target;
 use crate::server::s3::client::{PresignEndpoint, Storage, fixed_config, origin_of, sdk_client};
+use crate::server::s3::error::StoreError;
 use crate::server::state::AppState;
 use crate::server::upload::token::TokenSigner;
 
 /// The bucket the embedded store keeps uploads in.
 pub const EMBEDDED_BUCKET: &str = "s3drop";
-/// How often the embedded store looks for stale multipart uploads.
+/// How often the server looks for stale multipart uploads.
 const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Why the server could not start.
@@ -55,6 +56,8 @@ pub struct App {
     pub state: AppState,
     /// The embedded store, when no external one is configured.
     pub store: Option<EmbeddedStore>,
+    /// What [`serve`] sweeps of stale multipart uploads, every hour.
+    pub sweeper: Sweeper,
 }
 
 /// Builds the app for a server listening at `local_addr`.
@@ -149,10 +152,21 @@ pub async fn build(
         },
         metrics: MetricsToken::new(config.metrics_token.as_ref().map(|t| t.0.as_str())),
     };
+    // The embedded store is s3drop's alone: every stale upload in it goes. In an
+    // external bucket, only those under s3drop's key prefix.
+    let sweeper = Sweeper {
+        state: state.clone(),
+        prefix: match &store {
+            Some(_) => String::new(),
+            None => state.key_prefix.clone(),
+        },
+        max_age: Duration::from_secs(config.stale_upload_hours * 60 * 60),
+    };
     Ok(App {
         router: router(leptos_options, state.clone(), route, guards),
         state,
         store,
+        sweeper,
     })
 }
 
@@ -166,27 +180,21 @@ pub async fn run(config: Config, leptos_options: LeptosOptions) -> Result<(), St
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
     let app = build(&config, leptos_options, local_addr).await?;
-    let max_age = Duration::from_secs(config.stale_upload_hours * 60 * 60);
-    // The embedded store is s3drop's alone: every stale upload in it goes. In an
-    // external bucket, only those under s3drop's key prefix.
-    let prefix = match &app.store {
-        Some(_) => {
-            tracing::info!(data_dir = %config.data_dir.display(), "embedded store ready");
-            String::new()
-        }
-        None => app.state.key_prefix.clone(),
-    };
-    tokio::spawn(sweep_forever(app.state.clone(), prefix, max_age));
+    if app.store.is_some() {
+        tracing::info!(data_dir = %config.data_dir.display(), "embedded store ready");
+    }
     tracing::info!("s3drop listening on http://{local_addr}");
     serve(listener, app, shutdown_signal()).await
 }
 
-/// Serves until `shutdown` resolves, then lets the requests in flight finish.
+/// Serves until `shutdown` resolves, then lets the requests in flight finish; sweeps
+/// stale uploads meanwhile.
 pub async fn serve(
     listener: TcpListener,
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    let sweeping = tokio::spawn(app.sweeper.every(SWEEP_EVERY));
     let service = app
         .router
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -194,24 +202,46 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(StartError::Serve)?;
+    sweeping.abort();
     tracing::info!("stopped; every request in flight finished");
     Ok(())
 }
 
-/// Aborts, every hour, the multipart uploads under `prefix` older than `max_age`,
-/// through the S3 API (ListMultipartUploads), the same for every store.
-async fn sweep_forever(state: AppState, prefix: String, max_age: Duration) {
-    let mut every = tokio::time::interval(SWEEP_EVERY);
-    loop {
-        every.tick().await;
-        let swept = state.storage.sweep_stale_uploads(&prefix, max_age).await;
-        match swept {
-            Ok(0) => {}
-            Ok(swept) => {
-                state.metrics.stale_swept.inc_by(swept as u64);
-                tracing::info!(swept, "aborted stale multipart uploads");
+/// Aborts multipart uploads left unfinished longer than `max_age`, through the S3 API
+/// (ListMultipartUploads), the same for every store, in s3drop's part of it only.
+#[derive(Clone)]
+pub struct Sweeper {
+    state: AppState,
+    /// Where the uploads swept are: all of the embedded store, s3drop's key prefix in
+    /// an external bucket (other people's uploads are theirs).
+    prefix: String,
+    max_age: Duration,
+}
+
+impl Sweeper {
+    /// One sweep of the uploads older than `max_age` (tests give their own), logged
+    /// and counted; answers how many it aborted.
+    pub async fn sweep(&self, max_age: Duration) -> Result<usize, StoreError> {
+        let swept = self
+            .state
+            .storage
+            .sweep_stale_uploads(&self.prefix, max_age)
+            .await?;
+        if swept > 0 {
+            self.state.metrics.stale_swept.inc_by(swept as u64);
+            tracing::info!(swept, prefix = %self.prefix, "aborted stale multipart uploads");
+        }
+        Ok(swept)
+    }
+
+    /// Sweeps at once, then every `period`, for ever.
+    async fn every(self, period: Duration) {
+        let mut every = tokio::time::interval(period);
+        loop {
+            every.tick().await;
+            if let Err(err) = self.sweep(self.max_age).await {
+                tracing::warn!(%err, "could not sweep stale multipart uploads");
             }
-            Err(err) => tracing::warn!(%err, "could not sweep stale multipart uploads"),
         }
     }
 }

@@ -1,0 +1,139 @@
+import { test as base, expect } from "@playwright/test";
+import { MIB, dropGeneratedFiles, openPage, partNumber, scratchDir, storedDigest } from "./helpers";
+import { allowOrigin, external, freePort, kill, startServer } from "./own-server";
+import { Relay } from "./relay";
+
+// Real faults between the browser and the run's store (the embedded one, Garage or
+// SeaweedFS), and between the browser and the server: a relay in front of each cuts
+// connections, stalls them, and answers as an overloaded store or a proxy would. Each
+// test asserts that its fault happened, that the page sent the request again, and that
+// the stored bytes are the file's.
+
+/** A drop of this test's own: its server behind `front`, its store behind `store`. */
+interface Drop {
+  /** In front of the server (the page's origin; the embedded store is there too). */
+  front: Relay;
+  /** In front of the store the page sends parts to: `front` for the embedded store. */
+  store: Relay;
+}
+
+const test = base.extend<{ drop: Drop }>({
+  drop: async ({}, use) => {
+    const port = await freePort();
+    const front = await Relay.start(`http://127.0.0.1:${port}`);
+    const store = external ? await Relay.start(process.env.AWS_ENDPOINT_URL!) : front;
+    const args = ["--public-url", front.url];
+    if (external) {
+      args.push("--store-public-url", store.url);
+      allowOrigin(front.url);
+    }
+    const server = await startServer(port, scratchDir("server"), { args, store: "the run's" });
+    try {
+      await use({ front, store });
+    } finally {
+      await kill(server);
+      await front.close();
+      if (store !== front) await store.close();
+    }
+  },
+});
+
+/** The store PUT of part `n` of a multipart upload. */
+const part = (n: number) => (method: string, url: URL) => method === "PUT" && partNumber(url) === n;
+/** A store PUT of the file `name`. */
+const putOf = (name: string) => (method: string, url: URL) => method === "PUT" && url.pathname.endsWith(`/${name}`);
+/** What became of each try: the fault made of it, or the answer it got. */
+const outcomes = (relay: Relay, match: (method: string, url: URL) => boolean) =>
+  relay.seen(match).map((a) => a.fault ?? a.status);
+
+test("a connection cut in the middle of a part: the part is sent again and the file lands intact", async ({
+  page,
+  drop,
+}) => {
+  drop.store.fault(part(2), "reset");
+  const failed: string[] = [];
+  page.on("requestfailed", (r) => {
+    if (partNumber(r.url()) === 2) failed.push(r.failure()?.errorText ?? "");
+  });
+  let sent = 0;
+  page.on("request", (r) => {
+    if (partNumber(r.url()) === 2) sent++;
+  });
+  await openPage(page, drop.front.url);
+  const [digest] = await dropGeneratedFiles(page, [{ name: "cut.bin", size: 40 * MIB, type: "" }]);
+  expect(await storedDigest(page, "cut.bin", drop.store.url)).toBe(digest);
+  // Cut (again, where Chromium sent it once more on its own), then stored.
+  const tries = outcomes(drop.store, part(2));
+  expect(tries.at(-1)).toBe(200);
+  expect(tries.slice(0, -1).length).toBeGreaterThan(0);
+  expect(tries.slice(0, -1).every((t) => t === "reset"), tries.join()).toBe(true);
+  expect(failed, "the page saw the connection go").toEqual(["net::ERR_CONNECTION_RESET"]);
+  expect(sent, "and sent the part again").toBe(2);
+});
+
+test("a part that stops moving is given up after 30 s and sent again; the file lands intact", async ({
+  page,
+  drop,
+}) => {
+  // The page waits 30 s without progress before it gives a part up.
+  test.setTimeout(120_000);
+  drop.store.fault(part(2), "stall");
+  const failed: string[] = [];
+  page.on("requestfailed", (r) => {
+    if (partNumber(r.url()) === 2) failed.push(r.failure()?.errorText ?? "");
+  });
+  await openPage(page, drop.front.url);
+  const [digest] = await dropGeneratedFiles(page, [{ name: "stalled.bin", size: 40 * MIB, type: "" }]);
+  expect(await storedDigest(page, "stalled.bin", drop.store.url)).toBe(digest);
+  expect(outcomes(drop.store, part(2)), "stalled once, then stored").toEqual(["stall", 200]);
+  expect(failed, "the page stopped the stalled PUT itself").toEqual(["net::ERR_ABORTED"]);
+});
+
+test("the store asks to slow down (503 SlowDown, 429): fewer files go at once, then more again, and all land", async ({
+  page,
+  drop,
+}) => {
+  // Each PUT takes a while, so the page keeps as many going as it allows (six).
+  const storePut = (method: string) => method === "PUT";
+  drop.store.delay(storePut, 300);
+  drop.store.fault(putOf("many-15.bin"), "slow-down");
+  drop.store.fault(putOf("many-45.bin"), "too-many");
+  await openPage(page, drop.front.url);
+  const files = Array.from({ length: 100 }, (_, i) => ({ name: `many-${i}.bin`, size: 64 * 1024, type: "" }));
+  const digests = await dropGeneratedFiles(page, files);
+  await expect(page.locator("li.file[data-state=done]")).toHaveCount(files.length, { timeout: 60_000 });
+  expect(await storedDigest(page, "many-15.bin", drop.store.url)).toBe(digests[15]);
+  expect(await storedDigest(page, "many-45.bin", drop.store.url)).toBe(digests[45]);
+  expect(outcomes(drop.store, putOf("many-15.bin"))).toEqual(["slow-down", 200]);
+  expect(outcomes(drop.store, putOf("many-45.bin"))).toEqual(["too-many", 200]);
+
+  // How many PUTs were in flight as each arrived: six before the first throttle; after
+  // each, fewer (the page halves its limit, and grows it back by one only after as many
+  // successes as the limit), then six again.
+  const puts = drop.store.seen(storePut);
+  const throttles = puts.filter((a) => a.fault);
+  const before = puts.filter((a) => a.at < throttles[0].at).map((a) => a.inFlight);
+  expect(Math.max(...before), before.join(" ")).toBe(6);
+  for (const throttle of throttles) {
+    const after = puts.filter((a) => a.at > throttle.answeredAt!).map((a) => a.inFlight);
+    expect(Math.max(...after.slice(0, 6)), `${throttle.fault}: ${after.join(" ")}`).toBeLessThan(6);
+    expect(Math.max(...after), `${throttle.fault}: ${after.join(" ")}`).toBe(6);
+  }
+});
+
+test("server calls answered with a proxy's 502 page, or 429, are asked again and the upload lands", async ({
+  page,
+  drop,
+}) => {
+  const call = (path: string) => (method: string, url: URL) => method === "POST" && url.pathname === path;
+  drop.front.fault(call("/api/uploads/complete"), "bad-gateway");
+  drop.front.fault((method, url) => method === "POST" && url.pathname.startsWith("/api/uploads/"), "bad-gateway");
+  drop.front.fault(call("/api/uploads/sign"), "too-many");
+  await openPage(page, drop.front.url);
+  const [digest] = await dropGeneratedFiles(page, [{ name: "proxied.bin", size: 40 * MIB, type: "" }]);
+  expect(await storedDigest(page, "proxied.bin", drop.store.url)).toBe(digest);
+  // Each faulted call was asked again and answered.
+  expect(outcomes(drop.front, call("/api/uploads/start-batch"))).toEqual(["bad-gateway", 200]);
+  expect(outcomes(drop.front, call("/api/uploads/sign"))).toEqual(["too-many", 200]);
+  expect(outcomes(drop.front, call("/api/uploads/complete"))).toEqual(["bad-gateway", 200]);
+});
