@@ -64,7 +64,7 @@ test("the server killed and started again under the page: parts and server calls
     await expect(row).toHaveAttribute("data-state", "uploading");
     server = await startServer(port, dir);
 
-    expect(await storedDigest(page, "restarted.bin")).toBe(digest);
+    expect(await storedDigest(page, "restarted.bin", `http://localhost:${port}`)).toBe(digest);
     expect(down, "the completion met a dead server").toBe(true);
     expect(failed, "the refused completion").toContain("POST /api/uploads/complete");
     expect(completions, "the completion was asked again and answered").toEqual([200]);
