@@ -14,7 +14,8 @@ const port = Number(process.env.S3DROP_E2E_PORT ?? 3100);
 // key prefix of its own; the bucket's CORS must allow both servers' origins
 // (`s3drop --setup-store`).
 process.env.S3DROP_KEY_PREFIX ??= `e2e-${Date.now()}/`;
-const external = process.env.S3DROP_BUCKET !== undefined;
+/** Whether the run uses an external store (`scripts/stores.sh` names it in AWS_* and S3DROP_BUCKET). */
+export const external = process.env.S3DROP_BUCKET !== undefined;
 /** The port of the open drop's twin: a second server on the same store and secret. */
 export const TWIN_PORT = port + 2;
 /** The port of a drop whose presigned URLs live two seconds (`--url-ttl 2`). */

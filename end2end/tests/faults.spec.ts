@@ -1,6 +1,7 @@
 import { test as base, expect } from "@playwright/test";
 import { MIB, dropGeneratedFiles, openPage, partNumber, scratchDir, storedDigest } from "./helpers";
-import { allowOrigin, external, freePort, kill, startServer } from "./own-server";
+import { external } from "../playwright.config";
+import { allowOrigin, freePort, kill, startServer } from "./own-server";
 import { Relay } from "./relay";
 
 // Real faults between the browser and the run's store (the embedded one, Garage or

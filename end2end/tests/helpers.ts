@@ -4,7 +4,7 @@ import { Crc32c } from "@aws-crypto/crc32c";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SHARED_SECRET } from "../playwright.config";
+import { SHARED_SECRET, external } from "../playwright.config";
 
 export const MIB = 1024 * 1024;
 
@@ -117,7 +117,6 @@ export function partNumber(url: string | URL): number | undefined {
  */
 export function storeClient(dir = "open", port = Number(process.env.S3DROP_E2E_PORT ?? 3100)) {
   const env = process.env;
-  const external = env.S3DROP_BUCKET !== undefined;
   const secrets = external
     ? undefined
     : JSON.parse(readFileSync(join(env.S3DROP_E2E_DATA_DIR!, dir, "secrets.json"), "utf8"));
@@ -168,7 +167,7 @@ export async function multipartUploadsInStore(name: string): Promise<number> {
  */
 export function serverSecrets(dir = "open"): Map<string, string> {
   const env = process.env;
-  if (env.S3DROP_BUCKET !== undefined) {
+  if (external) {
     return new Map([
       ["the store's secret key", env.AWS_SECRET_ACCESS_KEY!],
       ["the token secret", SHARED_SECRET],

@@ -18,9 +18,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Whether the run's store is an external one (`scripts/stores.sh` names it in AWS_* and S3DROP_BUCKET). */
-export const external = process.env.S3DROP_BUCKET !== undefined;
-
 /**
  * The environment of a server: the site's location, and the run's store settings when
  * `store` is "the run's" (an external store where the run has one), or none at all for
