@@ -1203,3 +1203,48 @@ async fn a_conditional_put_only_creates_and_other_conditions_are_not_ignored() {
     assert_eq!(read_all(&s3, "raced").await, bytes(4 * MIB, winner));
     assert_eq!(data_files(&server).len(), files_before.len() + 1);
 }
+
+#[tokio::test]
+async fn a_server_sweeps_uploads_older_than_its_hours_as_it_starts() {
+    let server = TestServer::start(&["--stale-upload-hours", "2"]).await;
+    let s3 = server.s3();
+    let old = start_upload(&s3, "left/old.bin").await;
+    let young = start_upload(&s3, "left/young.bin").await;
+    // Three hours old, as the store records it: the one thing an upload's age is read from.
+    let record = server
+        .data
+        .path()
+        .join("store/uploads")
+        .join(&old)
+        .join("upload.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&record).expect("the upload's record"))
+            .expect("json");
+    let initiated = meta["initiated"].as_u64().expect("seconds");
+    meta["initiated"] = (initiated - 3 * 60 * 60).into();
+    std::fs::write(&record, meta.to_string()).expect("aged");
+
+    // What `main` runs: the sweep at start-up (then every hour), with the hours given.
+    let server = server.restart(&["--stale-upload-hours", "2"]).await;
+    let s3 = server.s3();
+    let mut left = Vec::new();
+    for _ in 0..100 {
+        let listed = s3
+            .list_multipart_uploads()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .expect("list uploads");
+        left = listed
+            .uploads()
+            .iter()
+            .filter_map(|u| u.upload_id().map(str::to_owned))
+            .collect();
+        if left.len() < 2 && server.state.metrics.stale_swept.get() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, [young], "only the upload older than 2 hours is swept");
+    assert_eq!(server.state.metrics.stale_swept.get(), 1);
+}

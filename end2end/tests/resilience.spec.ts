@@ -40,6 +40,12 @@ function countParts(page: Page): Map<number, number> {
   return counts;
 }
 
+/** Drops one small file and waits until it is stored: the page's own work goes on. */
+async function uploadAnother(page: Page, name: string) {
+  await dropGeneratedFiles(page, [{ name, size: MIB, type: "" }]);
+  await expect(fileRow(page, name)).toHaveAttribute("data-state", "done");
+}
+
 const partStored = (page: Page) =>
   page.waitForResponse((r) => partNumber(r.url()) !== undefined && r.status() === 200);
 
@@ -65,7 +71,9 @@ test("pause stops sending, resume sends only what the store lacks and finishes i
   await expect(row).toContainText("Paused");
 
   const counts = countParts(page);
-  await sleep(1_500);
+  // The page keeps working meanwhile: another file goes all the way, and nothing of the
+  // paused one goes with it.
+  await uploadAnother(page, "meanwhile.bin");
   expect(counts.size, "nothing is sent while paused").toBe(0);
 
   await row.getByRole("button", { name: /^Resume / }).click();
@@ -106,7 +114,7 @@ test("Pause all stops every upload, Resume all finishes them, Cancel all leaves 
   await expect(a).toHaveAttribute("data-state", "paused");
   await expect(b).toHaveAttribute("data-state", "paused");
   const counts = countParts(page);
-  await sleep(1_500);
+  await uploadAnother(page, "meanwhile-all.bin");
   expect(counts.size, "nothing is sent while all are paused").toBe(0);
   await page.getByRole("button", { name: "Resume all", exact: true }).click();
   expect(await storedDigest(page, "all-a.bin")).toBe(digests[0]);
@@ -191,17 +199,17 @@ test("going offline pauses uploads, coming back online finishes them, and one pa
   await partStored(page);
   await held.getByRole("button", { name: /^Pause / }).click();
   await expect(held).toHaveAttribute("data-state", "paused");
+  // From here on, until Resume, nothing of it may start.
+  const heldPuts: string[] = [];
+  page.on("request", (r) => {
+    if (r.method() === "PUT" && r.url().includes("held.bin")) heldPuts.push(r.url());
+  });
 
   await page.context().setOffline(true);
   await expect(row).toHaveAttribute("data-state", "paused");
   await expect(row).toContainText("while offline");
   await expect(page.getByRole("status").filter({ hasText: "offline" })).toContainText("You are offline");
-  await sleep(500);
 
-  const heldPuts: string[] = [];
-  page.on("request", (r) => {
-    if (r.method() === "PUT" && r.url().includes("held.bin")) heldPuts.push(r.url());
-  });
   await page.context().setOffline(false);
   expect(await storedDigest(page, "offline.bin")).toBe(digest);
   // Back online, what the person paused stays paused: nothing of it was sent.
