@@ -51,10 +51,15 @@ test("a connection cut in the middle of a part: the part is sent again and the f
   page,
   drop,
 }) => {
-  drop.store.fault(part(2), "reset");
+  // Chromium resends by itself, unseen by the page, a request reset on a connection it
+  // counts as reused (one left idle in its pool too, which the relay cannot tell from a
+  // new one): part 2 is cut until the page has seen it fail.
+  const stop = drop.store.fault(part(2), "reset", Infinity);
   const failed: string[] = [];
   page.on("requestfailed", (r) => {
-    if (partNumber(r.url()) === 2) failed.push(r.failure()?.errorText ?? "");
+    if (partNumber(r.url()) !== 2) return;
+    failed.push(r.failure()?.errorText ?? "");
+    stop();
   });
   let sent = 0;
   page.on("request", (r) => {
@@ -68,8 +73,9 @@ test("a connection cut in the middle of a part: the part is sent again and the f
   expect(tries.at(-1)).toBe(200);
   expect(tries.slice(0, -1).length).toBeGreaterThan(0);
   expect(tries.slice(0, -1).every((t) => t === "reset"), tries.join()).toBe(true);
-  expect(failed, "the page saw the connection go").toEqual(["net::ERR_CONNECTION_RESET"]);
-  expect(sent, "and sent the part again").toBe(2);
+  expect(failed.length, "the page saw the connection go").toBeGreaterThan(0);
+  expect(new Set(failed)).toEqual(new Set(["net::ERR_CONNECTION_RESET"]));
+  expect(sent, "and sent the part again after each").toBe(failed.length + 1);
 });
 
 test("a part that stops moving is given up after 30 s and sent again; the file lands intact", async ({

@@ -58,8 +58,6 @@ export class Relay {
   private faults: { match: Match; fault: Fault; times: number }[] = [];
   private delays: { match: Match; ms: number }[] = [];
   private inFlight = new Map<string, number>();
-  /** How many requests each connection has carried. */
-  private carried = new WeakMap<object, number>();
   private server!: Server;
   private target!: URL;
 
@@ -81,9 +79,13 @@ export class Relay {
     return `http://localhost:${this.port}`;
   }
 
-  /** Makes `fault` of the next `times` requests that `match`. */
-  fault(match: Match, fault: Fault, times = 1) {
-    this.faults.push({ match, fault, times });
+  /** Makes `fault` of the next `times` requests that `match`; answers a way to stop. */
+  fault(match: Match, fault: Fault, times = 1): () => void {
+    const rule = { match, fault, times };
+    this.faults.push(rule);
+    return () => {
+      rule.times = 0;
+    };
   }
 
   /** Holds every request that matches `ms` before passing it on. */
@@ -104,12 +106,8 @@ export class Relay {
   private async handle(req: IncomingMessage, res: ServerResponse) {
     const method = req.method!;
     const url = new URL(req.url!, this.target);
-    const carried = this.carried.get(req.socket) ?? 0;
-    this.carried.set(req.socket, carried + 1);
     const rule = this.faults.find((f) => f.times > 0 && f.match(method, url));
-    // Chromium sends a request again by itself, unseen by the page, when a connection
-    // it had kept alive is reset: only a reset on a new connection reaches the page.
-    if (rule && !(rule.fault === "reset" && carried > 0)) rule.times--;
+    if (rule) rule.times--;
     const inFlight = (this.inFlight.get(method) ?? 0) + 1;
     this.inFlight.set(method, inFlight);
     res.once("close", () => this.inFlight.set(method, this.inFlight.get(method)! - 1));
