@@ -1208,14 +1208,18 @@ async fn a_conditional_put_only_creates_and_other_conditions_are_not_ignored() {
 async fn a_server_sweeps_uploads_older_than_its_hours_as_it_starts() {
     let server = TestServer::start(&["--stale-upload-hours", "2"]).await;
     let s3 = server.s3();
-    let old = start_upload(&s3, "left/old.bin").await;
-    let young = start_upload(&s3, "left/young.bin").await;
+    let (old, young) = (
+        format!("{}old.bin", server.ns),
+        format!("{}young.bin", server.ns),
+    );
+    let old_id = start_upload(&s3, &old).await;
+    start_upload(&s3, &young).await;
     // Three hours old, as the store records it: the one thing an upload's age is read from.
     let record = server
         .data
         .path()
         .join("store/uploads")
-        .join(&old)
+        .join(&old_id)
         .join("upload.json");
     let mut meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&record).expect("the upload's record"))
@@ -1226,20 +1230,9 @@ async fn a_server_sweeps_uploads_older_than_its_hours_as_it_starts() {
 
     // What `main` runs: the sweep at start-up (then every hour), with the hours given.
     let server = server.restart(&["--stale-upload-hours", "2"]).await;
-    let s3 = server.s3();
     let mut left = Vec::new();
     for _ in 0..100 {
-        let listed = s3
-            .list_multipart_uploads()
-            .bucket(BUCKET)
-            .send()
-            .await
-            .expect("list uploads");
-        left = listed
-            .uploads()
-            .iter()
-            .filter_map(|u| u.upload_id().map(str::to_owned))
-            .collect();
+        left = server.upload_keys().await;
         if left.len() < 2 && server.state.metrics.stale_swept.get() > 0 {
             break;
         }
