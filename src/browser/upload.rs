@@ -99,9 +99,6 @@ const START_GATHER_MS: f64 = 20.0;
 const COMPLETE_GATHER_MS: f64 = 150.0;
 /// How many files are read for their checksums at once (each is read whole).
 const CHECKSUMS_AT_ONCE: usize = 4;
-/// Files up to this size are sent from the bytes read for their checksum (the queue
-/// then holds at most [`super::queue::FILES_AHEAD`] of them in memory).
-const INLINE_BODY_MAX: u64 = 256 * 1024;
 
 /// What every upload on the page shares.
 #[derive(Clone)]
@@ -413,7 +410,7 @@ async fn resume(picked: &Picked) -> Resumed {
     let first = stored_crc32c.get(&1).or(saved.first_crc32c.as_ref());
     if let (Some(stored), Some((start, end))) = (first, saved.plan.range(1)) {
         // A file that cannot be read fails when its parts are sent, saying so.
-        if let Ok((crc32c, _)) = part_crc32c(&slice(&picked.file, start, end)).await
+        if let Ok(crc32c) = part_crc32c(&slice(&picked.file, start, end)).await
             && crc32c != *stored
         {
             return Resumed::Changed { token: saved.token };
@@ -435,7 +432,6 @@ async fn resume(picked: &Picked) -> Resumed {
         plan: saved.plan,
         multipart: true,
         presigned: None,
-        bytes: None,
         stored,
         stored_crc32c,
     }))
@@ -444,15 +440,11 @@ async fn resume(picked: &Picked) -> Resumed {
 async fn start(shared: &Shared, picked: &Picked) -> Result<Session, ApiError> {
     let file = &picked.file;
     // A small file's checksum goes with its start, so its PUT comes back signed.
-    let (crc32c, bytes) = if picked.size <= shared.single_put_max.get() {
+    let crc32c = if picked.size <= shared.single_put_max.get() {
         let _reading = shared.checksums.acquire().await;
-        let (crc32c, bytes) = part_crc32c(file.as_ref()).await?;
-        (
-            Some(crc32c),
-            (picked.size <= INLINE_BODY_MAX).then_some(bytes),
-        )
+        Some(part_crc32c(file.as_ref()).await?)
     } else {
-        (None, None)
+        None
     };
     let request = StartRequest {
         name: file.name(),
@@ -472,7 +464,6 @@ async fn start(shared: &Shared, picked: &Picked) -> Result<Session, ApiError> {
         plan,
         multipart,
         presigned,
-        bytes,
         stored: Vec::new(),
         stored_crc32c: HashMap::new(),
     })
@@ -597,7 +588,7 @@ async fn with_checksums(
         let Some((start, end)) = plan.range(part.part_number) else {
             continue;
         };
-        if let Ok((crc, _)) = part_crc32c(&slice(file, start, end)).await {
+        if let Ok(crc) = part_crc32c(&slice(file, start, end)).await {
             part.crc32c = Some(crc);
         }
     }
