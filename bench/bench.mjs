@@ -500,6 +500,10 @@ for (const mib of SIZES) {
     `${mb(mib * MIB)}: plain XHR in Chromium, 4 × 8 MiB parts, no checksums (the browser's ceiling)`,
     ...results.map((r, i) => `${cell(rate(mib, r.ceiling.seconds), best[i])}, ${((r.ceiling.cpu * 1024) / mib).toFixed(2)} s CPU/GiB`),
   );
+  row(
+    `${mb(mib * MIB)}: s3drop ÷ the ceiling: throughput, Chromium CPU per GiB (targets ≥ 0.9×, ≤ 1.15×)`,
+    ...results.map((r) => `${(r.ceiling.seconds / r.browserRun.seconds).toFixed(2)}×, ${(r.browserRun.chromiumTotalCpu / r.ceiling.cpu).toFixed(2)}×`),
+  );
   row(`${mb(mib * MIB)}: disk sequential write (limit)`, ...results.map((_, i) => cell(disk[mib], best[i])));
   row(`${mb(mib * MIB)}: browser JS heap, peak`, ...results.map((r) => mb(r.browserRun.heap)));
   row(`${mb(mib * MIB)}: renderer resident memory, peak`, ...results.map((r) => mb(r.browserRun.renderer)));
@@ -508,9 +512,18 @@ for (const mib of SIZES) {
   row(`${mb(mib * MIB)}: server resident memory, peak`, ...results.map((r) => mb(r.browserRun.server)));
 }
 
+/** Prints the table, with the machine it ran on, and writes it to BENCH_OUT. */
+function finish() {
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  const machine = `${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${new Date().toISOString().slice(0, 16)}Z`;
+  const table = `Machine: ${machine}\n\n${lines.join("\n")}\n`;
+  console.log(table);
+  writeFileSync(process.env.BENCH_OUT, table);
+}
+
 if (ONLY_BROWSER) {
   await browser.close();
-  console.log(lines.join("\n"));
+  finish();
   process.exit(0);
 }
 if (!ONLY_FOLDERS) {
@@ -536,6 +549,7 @@ if (!ONLY_FOLDERS) {
 const FOLDERS = [
   [1_000, 4096],
   [10_000, 1024],
+  [200, 256 * 1024],
 ].filter(([count]) => !process.env.BENCH_FOLDERS || process.env.BENCH_FOLDERS.split(" ").includes(String(count)));
 for (const [count, size] of FOLDERS) {
   const dir = makeFolder(count, size);
@@ -568,9 +582,4 @@ if (!ONLY_FOLDERS) {
   row("page accepts files after (median of 5)", ...ready.map((ms) => `${ms.toFixed(0)} ms`));
 }
 await browser.close();
-
-const cpu = cpus()[0]?.model ?? "unknown CPU";
-const machine = `${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${new Date().toISOString().slice(0, 16)}Z`;
-const table = `Machine: ${machine}\n\n${lines.join("\n")}\n`;
-console.log(table);
-writeFileSync(process.env.BENCH_OUT, table);
+finish();
