@@ -28,8 +28,9 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// PUTs `body` (a slice of the file) to `url` with `headers`, calling `on_progress` with the bytes sent so
-/// far. Answers the `ETag` the store returned (`None` if CORS hides it).
+/// PUTs `body` (a slice of the file) to `url` with `headers`, calling `on_progress`
+/// with the bytes sent so far. Answers the `ETag` the store returned (`None` if CORS
+/// hides it).
 pub async fn put(
     url: &str,
     headers: &[(String, String)],
