@@ -211,7 +211,7 @@ async function browserUpload(browser, store, file) {
 }
 
 /** The browser's own ceiling on this machine: the same file sent as a multipart upload
- *  of 8 MiB parts, 4 at a time, by plain XHR PUTs of File slices to presigned URLs, with
+ *  in the page's part size (the server's policy), 4 at a time, by plain XHR PUTs of File slices to presigned URLs, with
  *  no checksums and no page around it (created and completed from here). */
 async function browserCeiling(browser, store, file, key) {
   const client = clientFor(store);
@@ -222,7 +222,7 @@ async function browserCeiling(browser, store, file, key) {
   const created = await (await client.fetch(`${url}?uploads`, { method: "POST" })).text();
   const uploadId = created.match(/<UploadId>([^<]+)<\/UploadId>/)[1];
   const size = statSync(file).size;
-  const part = 8 * MIB;
+  const part = (await call(store, "policy", {})).single_put_max;
   const urls = [];
   for (let n = 1; n <= Math.ceil(size / part); n++) {
     const signed = await client.sign(`${url}?partNumber=${n}&uploadId=${encodeURIComponent(uploadId)}`, {
@@ -278,7 +278,7 @@ async function browserCeiling(browser, store, file, key) {
   const cpu = chromiumCpu().all - before.all;
   await context.close();
   await client.fetch(url, { method: "DELETE" });
-  return { seconds: elapsed, cpu };
+  return { seconds: elapsed, cpu, part };
 }
 
 /** Writes `count` files of `size` random bytes into a folder of WORK; answers its path. */
@@ -497,7 +497,7 @@ for (const mib of SIZES) {
     row(`${mb(mib * MIB)}: ${label}`, ...results.map((r, i) => cell(r.baselines[label], best[i])));
   }
   row(
-    `${mb(mib * MIB)}: plain XHR in Chromium, 4 × 8 MiB parts, no checksums (the browser's ceiling)`,
+    `${mb(mib * MIB)}: plain XHR in Chromium, 4 × ${mb(results[0].ceiling.part)} parts, no checksums (the browser's ceiling)`,
     ...results.map((r, i) => `${cell(rate(mib, r.ceiling.seconds), best[i])}, ${((r.ceiling.cpu * 1024) / mib).toFixed(2)} s CPU/GiB`),
   );
   row(
