@@ -16,11 +16,9 @@ const port = Number(process.env.S3DROP_E2E_PORT ?? 3100);
 process.env.S3DROP_KEY_PREFIX ??= `e2e-${Date.now()}/`;
 /** Whether the run uses an external store (`scripts/stores.sh` names it in AWS_* and S3DROP_BUCKET). */
 export const external = process.env.S3DROP_BUCKET !== undefined;
-/** The port of the open drop's twin: a second server on the same store and secret. */
-export const TWIN_PORT = port + 2;
 /** The port of a drop whose presigned URLs live two seconds (`--url-ttl 2`). */
 export const SHORT_URLS_PORT = port + 3;
-/** The secret the open drop and its twin sign tokens with, on an external store. */
+/** The secret the open drop signs tokens with, on an external store. */
 export const SHARED_SECRET = "end-to-end-secret-shared-by-two-instances";
 const shared = ["--secret", SHARED_SECRET];
 const baseURL = `http://localhost:${port}`;
@@ -48,6 +46,10 @@ export default defineConfig({
     baseURL,
     trace: "retain-on-failure",
   },
+  // Every test runs in Chromium; those tagged @firefox run in Firefox too (Debian's
+  // firefox-esr, driven over WebDriver BiDi: Playwright's own Firefox builds cannot be
+  // downloaded here). Tests that need Chromium's DevTools protocol or its File System
+  // Access API are Chromium's only.
   projects: [
     {
       name: "chromium",
@@ -66,6 +68,17 @@ export default defineConfig({
             "--disable-sync",
           ],
         },
+      },
+    },
+    {
+      name: "firefox",
+      grep: /@firefox/,
+      use: {
+        ...devices["Desktop Firefox"],
+        // Playwright's WebDriver BiDi client, which drives a stock Firefox.
+        browserName: "_bidiFirefox" as "firefox",
+        channel: "moz-firefox",
+        launchOptions: { executablePath: process.env.FIREFOX_PATH ?? "/usr/bin/firefox-esr" },
       },
     },
   ],
@@ -87,11 +100,6 @@ export default defineConfig({
     // A drop whose presigned URLs expire two seconds after signing, so that URLs really
     // expire in the store while parts wait their turn.
     server(SHORT_URLS_PORT, `${dataRoot}/short-urls`, ["--url-ttl", "2"]),
-    // With an external store, a twin of the open drop, as a second instance behind a
-    // load balancer: same store, same secret, same public URL.
-    ...(external
-      ? [server(TWIN_PORT, `${dataRoot}/twin`, [...shared, "--public-url", baseURL])]
-      : []),
   ],
 });
 

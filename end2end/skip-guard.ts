@@ -40,6 +40,5 @@ function mayBeSkipped(): string[] {
   return [
     env.S3DROP_CLUSTER_DIR === undefined && "cluster.spec.ts",
     env.S3DROP_CADDY_URL === undefined && "behind-caddy.spec.ts",
-    env.S3DROP_BUCKET === undefined && "scale-out.spec.ts",
   ].filter((spec): spec is string => typeof spec === "string");
 }

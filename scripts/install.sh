@@ -3,8 +3,9 @@
 # first and installed only when missing or at the wrong version.
 #
 #   scripts/install.sh          build tools (wasm target, cargo-leptos, wasm-bindgen-cli)
-#   scripts/install.sh --test   also the test tools (Chromium, nginx, Playwright's npm
-#                               packages, the Garage and SeaweedFS stores)
+#   scripts/install.sh --test   also the test tools (Chromium, Firefox, nginx, Caddy,
+#                               rclone, Playwright's npm packages, the Garage and
+#                               SeaweedFS stores, the AWS CLI and boto3)
 #   scripts/install.sh --release  also wasm-opt (npm's binaryen) for release builds
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,20 +33,23 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
 fi
 
 if [[ "${1:-}" == "--test" ]]; then
-  # Chromium for the end-to-end tests; nginx balances the replicated test deployment;
-  # Caddy runs the shipped deploy/Caddyfile in front of a private drop.
-  if [[ ! -x /usr/bin/chromium || ! -x /usr/sbin/nginx || ! -x /usr/bin/caddy ]]; then
-    say "installing Chromium, nginx and Caddy from Debian"
+  # Chromium and Firefox for the end-to-end tests; nginx balances the replicated test
+  # deployment; Caddy runs the shipped deploy/Caddyfile in front of a private drop;
+  # rclone is one of the real S3 clients tried against the embedded store.
+  if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/firefox-esr || ! -x /usr/sbin/nginx ||
+    ! -x /usr/bin/caddy || ! -x /usr/bin/rclone ]]; then
+    say "installing Chromium, Firefox, nginx, Caddy and rclone from Debian"
     SUDO=""
     [[ $(id -u) -ne 0 ]] && SUDO=sudo
     $SUDO apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium nginx caddy
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium firefox-esr nginx caddy rclone
   fi
   if ! cmp -s end2end/package-lock.json end2end/node_modules/.package-lock.json 2>/dev/null; then
     say "installing the end-to-end test packages"
     (cd end2end && npm ci --no-audit --no-fund)
   fi
   scripts/stores.sh install
+  scripts/s3-clients.sh install
 fi
 
 if [[ "${1:-}" == "--release" ]]; then

@@ -33,3 +33,26 @@ stop_pid() {
   for _ in $(seq 1 40); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.25; done
   kill -KILL "$1" 2>/dev/null || true
 }
+
+# Stage timing: `stage NAME` ends the stage before (if any) and starts NAME; `stages`
+# ends the last one and prints each stage's time and the total. The times go to the file
+# $STAGE_TIMES, so stages run in subshells count too.
+stage() {
+  stage_end
+  say "$1"
+  printf '%s\t%s\n' "$(date +%s)" "$1" >"$STAGE_TIMES.current"
+}
+stage_end() {
+  [[ -f $STAGE_TIMES.current ]] || return 0
+  local started name
+  IFS=$'\t' read -r started name <"$STAGE_TIMES.current"
+  printf '%6ds  %s\n' $(($(date +%s) - started)) "$name" >>"$STAGE_TIMES"
+  rm -f "$STAGE_TIMES.current"
+}
+stages() {
+  stage_end
+  [[ -f $STAGE_TIMES ]] || return 0
+  say "time per stage"
+  cat "$STAGE_TIMES"
+  printf '%6ds  %s\n' $(($(date +%s) - ${STAGES_STARTED:-$(date +%s)})) "in all"
+}

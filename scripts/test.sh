@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Runs every test: formatting and lints, unit and integration tests, then the
-# end-to-end suite in Chromium against the built app; the integration and end-to-end
+# Runs every test: formatting and lints, unit, property and integration tests, real S3
+# clients against the embedded store, then the end-to-end suite in Chromium (and its
+# tests tagged @firefox in Firefox) against the built app; the integration and end-to-end
 # suites run against the embedded store, then (after a private drop behind the shipped
-# Caddyfile) against Garage and SeaweedFS (started here on loopback, with throwaway
-# data); last, a replicated deployment (three Garage nodes, two s3drop servers, nginx in
-# front of each) loses a node and a server while uploading. Installs what it needs first.
+# Caddyfile) the tests that depend on the store run against Garage and SeaweedFS
+# (started here on loopback, with throwaway data, while the code compiles); last, a
+# replicated deployment (three Garage nodes, two s3drop servers, nginx in front of each)
+# loses a node and a server while uploading. Installs what it needs first, and prints
+# each stage's time at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install.sh --test
+STAGES_STARTED=$(date +%s)
 . scripts/lib.sh
+# Until the scratch folder exists, stage times go to a file of their own.
+STAGE_TIMES=$(mktemp -t s3drop-stages-XXXXXX)
+stage "installing what the tests need"
+scripts/install.sh --test
 
 # cargo-leptos compiles Leptos with this variable set; setting it for cargo test and
 # clippy too lets them reuse those builds instead of compiling everything again.
@@ -27,11 +34,15 @@ export TMPDIR=$SCRATCH
 STORES=$SCRATCH/stores
 CLUSTER=$SCRATCH/cluster
 CADDY=$SCRATCH/behind-caddy
+STORES_PID=""
 cleanup() {
   local status=$?
+  [[ -n $STORES_PID ]] && wait "$STORES_PID" 2>/dev/null
   scripts/stores.sh stop "$STORES"
   scripts/cluster.sh stop "$CLUSTER"
   scripts/behind-caddy.sh stop "$CADDY"
+  stages
+  rm -f "$STAGE_TIMES"
   if [[ $status -eq 0 ]]; then
     rm -rf "$SCRATCH"
   else
@@ -41,37 +52,55 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "building the WASM bundle and the site"
+# Garage and SeaweedFS start while the code compiles (they take little CPU once up);
+# the first stage that needs them waits for them, and shows what starting them printed.
+mkdir -p "$STORES"
+scripts/stores.sh start "$STORES" >"$STORES/start.log" 2>&1 &
+STORES_PID=$!
+
+stage "building the WASM bundle and the site"
 # Only the front end here: `cargo test` below builds the server binary the end-to-end
 # tests run, with the same features as the tests, so it is compiled once.
 cargo leptos build --frontend-only
 
-say "checking formatting and lints"
+stage "checking formatting and lints"
 cargo fmt --check
 cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 
-say "unit and integration tests (embedded store)"
+stage "unit and integration tests (embedded store)"
 cargo test --features ssr
 
-say "end-to-end tests in Chromium (embedded store)"
-# Each run names the specs it may skip (end2end/skip-guard.ts fails it for any other).
-(cd end2end && S3DROP_E2E_MAY_SKIP=behind-caddy.spec.ts,cluster.spec.ts,scale-out.spec.ts \
-  S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/embedded" npx playwright test)
+stage "real S3 clients against the embedded store: the AWS CLI, boto3, rclone"
+scripts/s3-clients.sh run "$SCRATCH/s3-clients"
 
-say "the documented private deployment: s3drop behind the shipped Caddyfile"
+stage "end-to-end tests in Chromium (embedded store)"
+# Each run names the specs it may skip (end2end/skip-guard.ts fails it for any other).
+# This run has every test; the external stores' runs below only those tagged @store.
+(cd end2end && S3DROP_E2E_MAY_SKIP=behind-caddy.spec.ts,cluster.spec.ts \
+  S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/embedded" npx playwright test --project chromium)
+
+stage "end-to-end tests in Firefox (embedded store; the tests tagged @firefox)"
+(cd end2end && S3DROP_E2E_MAY_SKIP="" S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/firefox" \
+  npx playwright test --project firefox)
+
+stage "the documented private deployment: s3drop behind the shipped Caddyfile"
 scripts/behind-caddy.sh start "$CADDY"
 (
   set -a
   . "$CADDY/deployment.env"
   set +a
   cd end2end && S3DROP_E2E_MAY_SKIP="" S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/behind-caddy" \
-    npx playwright test tests/behind-caddy.spec.ts
+    npx playwright test --project chromium tests/behind-caddy.spec.ts
 )
 scripts/behind-caddy.sh stop "$CADDY"
 
-say "starting Garage and SeaweedFS"
-scripts/stores.sh start "$STORES"
+stage "waiting for Garage and SeaweedFS"
+status=0
+wait "$STORES_PID" || status=$?
+STORES_PID=""
+cat "$STORES/start.log"
+[[ $status -eq 0 ]] || exit "$status"
 for store in garage seaweedfs; do
   (
     # The store's settings, as an operator would give them (AWS_*, S3DROP_BUCKET).
@@ -79,21 +108,21 @@ for store in garage seaweedfs; do
     # shellcheck disable=SC1090
     . "$STORES/$store.env"
     set +a
-    say "integration tests ($store)"
+    export S3DROP_TEST_STORE=$store
+    stage "integration tests ($store)"
     cargo test --features ssr --test upload_api --test batches --test hostile --test external_store \
       -- --include-ignored
-    say "setting up the bucket for the end-to-end servers' origins ($store)"
+    stage "end-to-end tests of what depends on the store, in Chromium ($store)"
     for origin in http://localhost:3100 http://localhost:3101 http://localhost:3103; do
       target/debug/s3drop --setup-store --public-url "$origin"
     done
-    say "end-to-end tests in Chromium ($store)"
     cd end2end && S3DROP_E2E_MAY_SKIP=behind-caddy.spec.ts,cluster.spec.ts \
-      S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/$store" npx playwright test
+      S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/$store" npx playwright test --project chromium --grep @store
   )
 done
 scripts/stores.sh stop "$STORES"
 
-say "a replicated deployment under fault: three Garage nodes and two servers behind nginx"
+stage "a replicated deployment under fault: three Garage nodes and two servers behind nginx"
 scripts/cluster.sh start "$CLUSTER"
 (cd end2end && S3DROP_CLUSTER_DIR="$CLUSTER" S3DROP_E2E_MAY_SKIP="" \
-  S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/cluster" npx playwright test tests/cluster.spec.ts)
+  S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/cluster" npx playwright test --project chromium tests/cluster.spec.ts)

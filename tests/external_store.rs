@@ -96,7 +96,7 @@ async fn setup_store_lets_the_page_origin_upload_and_no_other() {
     // The report tells the truth about conditional writes (SeaweedFS honours them,
     // Garage 2.5 does not).
     let server = TestServer::start(&[]).await;
-    let said = match server.store_honours_if_none_match().await {
+    let said = match server.store_honours_if_none_match() {
         true => "ok   final      a stored file cannot be replaced through its URL",
         false => "warn final      the store ignores If-None-Match",
     };

@@ -263,10 +263,18 @@ async fn shutdown_lets_a_request_in_flight_finish() {
         .await
         .expect("started");
     let SignedPart { url, headers, .. } = start.put.expect("signed with its checksum");
-    let chunks = futures::stream::iter(0..10).then(|i| async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        Ok::<_, std::io::Error>(bytes(64 * 1024, i))
-    });
+    // The first chunk goes at once; the rest only once the server is shutting down.
+    let (first_sent, in_progress) = tokio::sync::oneshot::channel::<()>();
+    let (shutting_down, go_on) = tokio::sync::oneshot::channel::<()>();
+    let chunks = futures::stream::iter([Ok::<_, std::io::Error>(bytes(64 * 1024, 0))]).chain(
+        futures::stream::once(async move {
+            let _ = first_sent.send(());
+            let _ = go_on.await;
+            Ok((1..10)
+                .flat_map(|i| bytes(64 * 1024, i))
+                .collect::<Vec<u8>>())
+        }),
+    );
     let mut put = http
         .put(url)
         .header("content-length", 10 * 64 * 1024)
@@ -276,8 +284,22 @@ async fn shutdown_lets_a_request_in_flight_finish() {
     }
     let in_flight = tokio::spawn(put.send());
 
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    in_progress.await.expect("the upload is under way");
     stop.send(()).expect("server running");
+    // Shutting down: the server takes no new connections (asked until it says so).
+    let fresh = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("a client");
+    while fresh
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .is_ok()
+    {
+        tokio::task::yield_now().await;
+    }
+    let _ = shutting_down.send(());
     let response = in_flight.await.expect("joined").expect("answered");
     assert_eq!(
         response.status().as_u16(),

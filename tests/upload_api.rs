@@ -430,7 +430,7 @@ async fn a_finished_small_file_cannot_be_replaced_or_removed_with_its_token() {
     assert_eq!(put_part(&server, &put, data.clone()).await.0, 200);
     // The URL only creates: a store with conditional writes refuses it once the file is
     // there (a retry whose first answer was lost); Garage 2.5 ignores the condition.
-    let conditional = server.store_honours_if_none_match().await;
+    let conditional = server.store_honours_if_none_match();
     let only_creates = if conditional { 412 } else { 200 };
     assert_eq!(put_part(&server, &put, data.clone()).await.0, only_creates);
     let complete = json!({ "token": start.token, "parts": [] });
@@ -810,4 +810,212 @@ async fn the_file_list_walks_back_through_the_days() {
         matches!(junk, Err((400, ApiError::BadRequest(_)))),
         "{junk:?}"
     );
+}
+
+/// A signed request, or one with a thing it was signed with changed or dropped.
+#[derive(Clone)]
+struct Variant {
+    what: &'static str,
+    method: reqwest::Method,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Variant {
+    /// The PUT as it was signed.
+    fn signed(url: &str, headers: &[(String, String)], body: &[u8]) -> Self {
+        Self {
+            what: "as signed",
+            method: reqwest::Method::PUT,
+            url: url.to_owned(),
+            headers: headers.to_vec(),
+            body: body.to_vec(),
+        }
+    }
+
+    /// Sends it; answers the status.
+    async fn send(&self, server: &TestServer) -> u16 {
+        let request = server.http.request(self.method.clone(), &self.url);
+        let mut request = request.body(self.body.clone());
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        request.send().await.expect("answers").status().as_u16()
+    }
+}
+
+/// `headers` without the one named `name`, and with it set to `value` when given.
+fn with_header(
+    headers: &[(String, String)],
+    name: &str,
+    value: Option<&str>,
+) -> Vec<(String, String)> {
+    let mut out: Vec<_> = headers
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case(name))
+        .cloned()
+        .collect();
+    if let Some(value) = value {
+        out.push((name.to_owned(), value.to_owned()));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_small_files_url_is_bound_to_each_signed_header_and_field() {
+    let server = TestServer::start(&[]).await;
+    let data = bytes(100, 31);
+    let start = start(&server, "bound.txt", data.len(), "text/plain")
+        .await
+        .expect("started");
+    let signed: Vec<SignedPart> = server
+        .call(
+            "uploads/sign",
+            &json!({ "token": start.token, "parts": [{ "part_number": 1, "crc32c": crc32c(&data) }] }),
+        )
+        .await
+        .expect("signed");
+    let SignedPart { url, headers, .. } = &signed[0];
+    let signed_names: Vec<_> = headers
+        .iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
+    for name in ["content-type", "if-none-match", "x-amz-checksum-crc32c"] {
+        assert!(
+            signed_names.iter().any(|n| n == name),
+            "{name} in {headers:?}"
+        );
+    }
+    let other_crc = crc32c(&bytes(100, 32));
+    // Each variant changes or drops one thing the URL was signed with; the store refuses
+    // every one (and so stores nothing).
+    let signed = Variant::signed(url, headers, &data);
+    let variants = [
+        Variant {
+            what: "method POST",
+            method: reqwest::Method::POST,
+            ..signed.clone()
+        },
+        Variant {
+            what: "another key",
+            url: url.replacen("/bound.txt", "/other.txt", 1),
+            ..signed.clone()
+        },
+        Variant {
+            what: "a longer body",
+            body: bytes(101, 31),
+            ..signed.clone()
+        },
+        Variant {
+            what: "another type",
+            headers: with_header(headers, "content-type", Some("text/html")),
+            ..signed.clone()
+        },
+        Variant {
+            what: "no type",
+            headers: with_header(headers, "content-type", None),
+            ..signed.clone()
+        },
+        Variant {
+            what: "another CRC32C",
+            headers: with_header(headers, "x-amz-checksum-crc32c", Some(&other_crc)),
+            ..signed.clone()
+        },
+        Variant {
+            what: "no CRC32C",
+            headers: with_header(headers, "x-amz-checksum-crc32c", None),
+            ..signed.clone()
+        },
+        Variant {
+            what: "no If-None-Match",
+            headers: with_header(headers, "if-none-match", None),
+            ..signed.clone()
+        },
+    ];
+    for variant in &variants {
+        assert_eq!(variant.send(&server).await, 403, "{}", variant.what);
+    }
+    let nothing: Result<StoredObject, _> = server
+        .call(
+            "uploads/complete",
+            &json!({ "token": start.token, "parts": [] }),
+        )
+        .await;
+    assert!(
+        matches!(nothing, Err((404, ApiError::NotFound(_)))),
+        "{nothing:?}"
+    );
+    // The URL as signed works.
+    assert_eq!(signed.send(&server).await, 200);
+}
+
+#[tokio::test]
+async fn a_part_url_is_bound_to_its_part_number_upload_method_and_checksum() {
+    let server = TestServer::start(&[]).await;
+    let data = bytes(9 * MIB, 33);
+    let start = start(&server, "bound.bin", data.len(), "")
+        .await
+        .expect("started");
+    let plan = plan_of(&start, data.len());
+    assert_eq!(plan.part_count, 2);
+    let (from, to) = plan.range(1).expect("part 1");
+    let part = data[from as usize..to as usize].to_vec();
+    let signed: Vec<SignedPart> = server
+        .call(
+            "uploads/sign",
+            &json!({ "token": start.token, "parts": [{ "part_number": 1, "crc32c": crc32c(&part) }] }),
+        )
+        .await
+        .expect("signed");
+    let SignedPart { url, headers, .. } = &signed[0];
+    let upload_id = url
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("uploadId="))
+        .expect("an upload id")
+        .to_owned();
+    let other_crc = crc32c(&data[..100]);
+    let signed = Variant::signed(url, headers, &part);
+    let variants = [
+        Variant {
+            what: "part number 2",
+            url: url.replacen("partNumber=1", "partNumber=2", 1),
+            ..signed.clone()
+        },
+        Variant {
+            what: "another upload id",
+            url: url.replacen(&upload_id, &format!("{upload_id}x"), 1),
+            ..signed.clone()
+        },
+        Variant {
+            what: "method POST",
+            method: reqwest::Method::POST,
+            ..signed.clone()
+        },
+        Variant {
+            what: "another CRC32C",
+            headers: with_header(headers, "x-amz-checksum-crc32c", Some(&other_crc)),
+            ..signed.clone()
+        },
+        Variant {
+            what: "no CRC32C",
+            headers: with_header(headers, "x-amz-checksum-crc32c", None),
+            ..signed.clone()
+        },
+    ];
+    for variant in &variants {
+        assert_eq!(variant.send(&server).await, 403, "{}", variant.what);
+    }
+    // The store holds no part of the upload; the URL as signed stores part 1.
+    let held: Vec<StoredPart> = server
+        .call("uploads/parts", &json!({ "token": start.token }))
+        .await
+        .expect("listed");
+    assert!(held.is_empty(), "{held:?}");
+    assert_eq!(signed.send(&server).await, 200);
+    let held: Vec<StoredPart> = server
+        .call("uploads/parts", &json!({ "token": start.token }))
+        .await
+        .expect("listed");
+    assert_eq!(held.iter().map(|p| p.part_number).collect::<Vec<_>>(), [1]);
 }

@@ -53,6 +53,23 @@ test.describe("a replicated deployment", () => {
     await expect(fileRow(page, name)).toHaveAttribute("data-state", "uploading");
   }
 
+  test("any server answers any call of an upload: nginx spreads one upload's calls over both", async ({ page }) => {
+    // Two servers that share a store and a secret are one service: the upload token
+    // carries everything. nginx (round robin) sends one upload's calls to both.
+    await openPage(page, PAGE);
+    const served: string[] = [];
+    page.on("response", (response) => {
+      if (!new URL(response.url()).pathname.startsWith("/api/uploads/")) return;
+      const by = (response.headers()["x-served-by"] ?? "").split(", ").pop() ?? "";
+      served.push(`${new URL(response.url()).pathname.slice("/api/uploads/".length)}@${by}`);
+    });
+    const [digest] = await dropGeneratedFiles(page, [{ name: "spread.bin", size: 40 * MIB, type: "" }]);
+    expect(await storedDigest(page, "spread.bin", STORE)).toBe(digest);
+    const servers = new Set(served.map((call) => call.split("@")[1]));
+    expect([...servers].sort(), served.join(" ")).toEqual(["127.0.0.1:3121", "127.0.0.1:3122"]);
+    expect(served.some((call) => call.startsWith("complete")), served.join(" ")).toBe(true);
+  });
+
   test("a store node killed mid-upload: the upload finishes intact, readable through every node", async ({ page }) => {
     await openPage(page, PAGE);
     const parts = watchParts(page);

@@ -1,65 +1,51 @@
-import { test, expect } from "@playwright/test";
-import { MIB, dropGeneratedFiles, fileRow, openPage, partNumber, storedDigest } from "./helpers";
+import { expect } from "@playwright/test";
+import { MIB, dropGeneratedFiles, fileRow, multipartUploadsInStore, openPage, storeFacts, storedDigest } from "./helpers";
+import { outcomes, part, putOf, test } from "./relayed-drop";
 
-test("failed part PUTs are retried and the upload still completes", async ({ page }) => {
-  await openPage(page);
-  // Part 2 first meets a 503, part 3 has its connection reset twice, part 4's signature
-  // is refused once (as when it expired) and part 5 meets a 500.
-  const planned = new Map<number, string[]>([
-    [2, ["503"]],
-    [3, ["reset", "reset"]],
-    [4, ["403"]],
-    [5, ["500"]],
-  ]);
-  let signCalls = 0;
-  page.on("request", (request) => {
-    if (request.url().endsWith("/api/uploads/sign")) signCalls++;
-  });
-  const attempts = new Map<number, number>();
-  page.on("request", (request) => {
-    const n = partNumber(request.url());
-    if (request.method() === "PUT" && n !== undefined) {
-      attempts.set(n, (attempts.get(n) ?? 0) + 1);
-    }
-  });
-  await page.route(
-    (url) => {
-      const n = partNumber(url);
-      return n !== undefined && (planned.get(n)?.length ?? 0) > 0;
-    },
-    async (route) => {
-      const failure = planned.get(partNumber(route.request().url())!)!.shift();
-      if (failure === "reset") {
-        await route.abort("connectionreset");
-      } else {
-        await route.fulfill({ status: Number(failure), body: "injected failure" });
-      }
-    },
-  );
+// What the page does with each kind of failed request, each made for real by a relay
+// (`relay.ts`) in front of the run's store or the server: answers a store gives (500,
+// 403 expired, 400), bytes changed on the way, and answers lost after the request
+// took effect.
+
+/** A server call the page makes, by its path. */
+const call = (path: string) => (method: string, url: URL) => method === "POST" && url.pathname === path;
+
+test("failed part PUTs are retried, an expired one signed again, and the upload completes", async ({
+  page,
+  drop,
+}) => {
+  drop.store.fault(part(2), "internal-error");
+  drop.store.fault(part(3), "expired");
+  drop.store.fault(part(4), "slow-down");
+  await openPage(page, drop.front.url);
   const [digest] = await dropGeneratedFiles(page, [{ name: "flaky.bin", size: 40 * MIB, type: "" }]);
-  expect(await storedDigest(page, "flaky.bin")).toBe(digest);
-  expect([1, 2, 3, 4, 5].map((n) => attempts.get(n))).toEqual([1, 2, 3, 2, 2]);
-  // The refused signature was replaced by a fresh one.
-  expect(signCalls).toBeGreaterThanOrEqual(2);
+  expect(await storedDigest(page, "flaky.bin", drop.store.url)).toBe(digest);
+  expect(outcomes(drop.store, part(2))).toEqual(["internal-error", 200]);
+  expect(outcomes(drop.store, part(3))).toEqual(["expired", 200]);
+  expect(outcomes(drop.store, part(4))).toEqual(["slow-down", 200]);
+  // The expired URL was replaced by a fresh one: part 3 went with two signatures.
+  const urls = drop.store.seen(part(3)).map((a) => a.url.searchParams.get("X-Amz-Signature"));
+  expect(new Set(urls).size).toBe(2);
+  expect(drop.front.seen(call("/api/uploads/sign")).length).toBeGreaterThanOrEqual(2);
 });
 
 test("a part the store refuses fails the upload with the reason and aborts it; Retry starts it again", async ({
   page,
+  drop,
 }) => {
-  await openPage(page);
-  await page.route(
-    (url) => partNumber(url) !== undefined,
-    (route) => route.fulfill({ status: 400, body: "bad request" }),
-  );
-  const aborted = page.waitForRequest((request) => request.url().endsWith("/api/uploads/abort"));
+  const stop = drop.store.fault(part(1), "bad-request", Infinity);
+  await openPage(page, drop.front.url);
   await dropGeneratedFiles(page, [{ name: "refused.bin", size: 12 * MIB, type: "" }]);
   const row = fileRow(page, "refused.bin");
   await expect(row).toHaveAttribute("data-state", "failed");
-  await expect(row).toContainText("HTTP 400");
-  await aborted;
+  await expect(row).toContainText("part 1: the store rejected the request (HTTP 400)");
+  // Refused once, not asked again; the upload was aborted in the store.
+  expect(outcomes(drop.store, part(1))).toEqual(["bad-request"]);
+  await expect.poll(() => drop.front.seen(call("/api/uploads/abort")).map((a) => a.status)).toEqual([200]);
+  await expect.poll(() => multipartUploadsInStore("refused.bin")).toBe(0);
 
   // Once the store accepts parts again, Retry starts the file afresh, and it lands.
-  await page.unrouteAll();
+  stop();
   await row.getByRole("button", { name: /^Retry / }).click();
   await expect(row).toHaveAttribute("data-state", "done");
   await expect(row).toContainText("Uploaded");
@@ -69,34 +55,81 @@ test("a part the store refuses fails the upload with the reason and aborts it; R
   await expect(row).toHaveCount(0);
 });
 
-test("a part corrupted on the way is refused by its checksum, sent again, and lands intact", async ({
+test("a part corrupted on the way is refused by the store's checksum, sent again, and lands intact", { tag: ["@store", "@firefox"] }, async ({
   page,
+  drop,
 }) => {
-  await openPage(page);
-  const checksums = new Map<number, string>();
-  page.on("request", (request) => {
-    const n = partNumber(request.url());
-    const crc = request.headers()["x-amz-checksum-crc32c"];
-    if (request.method() === "PUT" && n !== undefined && crc) checksums.set(n, crc);
-  });
-  let corrupted = 0;
-  const refused: number[] = [];
-  page.on("response", (response) => {
-    if (partNumber(response.url()) === 2 && response.status() === 400) refused.push(400);
-  });
-  await page.route(
-    (url) => partNumber(url) === 2 && corrupted === 0,
-    async (route) => {
-      corrupted++;
-      const body = Buffer.from(route.request().postDataBuffer()!);
-      body[1000] ^= 0xff;
-      await route.continue({ postData: body });
-    },
-  );
+  drop.store.fault(part(2), "corrupt");
+  await openPage(page, drop.front.url);
   const [digest] = await dropGeneratedFiles(page, [{ name: "bitflip.bin", size: 20 * MIB, type: "" }]);
-  expect(await storedDigest(page, "bitflip.bin")).toBe(digest);
-  expect(corrupted).toBe(1);
-  expect(refused).toEqual([400]);
+  expect(await storedDigest(page, "bitflip.bin", drop.store.url)).toBe(digest);
+  // The store itself refused the changed bytes (400 BadDigest, or Garage's
+  // InvalidDigest); the page sent the part again.
+  const tries = drop.store.seen(part(2));
+  expect(tries.map((a) => a.fault ?? a.status)).toEqual(["corrupt", 200]);
+  expect(tries[0].status, "the store's answer to the corrupted part").toBe(400);
   // Every part went with its CRC32C, signed into its URL.
-  expect([...checksums.keys()].sort()).toEqual([1, 2, 3]);
+  for (const n of [1, 2, 3]) {
+    const signed = drop.store.seen(part(n)).map((a) => a.url.searchParams.get("X-Amz-SignedHeaders"));
+    expect(signed.every((headers) => headers?.split(";").includes("x-amz-checksum-crc32c")), `part ${n}`).toBe(true);
+  }
+});
+
+test("when retries run out, the row said which part was retried and why, then fails with the reason", async ({
+  page,
+  drop,
+}) => {
+  // Part 2 meets a 500 every time. The retries wait 0, 1, 3, 5, 10, 20 and 45 s on the
+  // page's clock, which the test moves on.
+  await page.clock.install();
+  drop.store.fault(part(2), "internal-error", Infinity);
+  await openPage(page, drop.front.url);
+  await dropGeneratedFiles(page, [{ name: "doomed.bin", size: 20 * MIB, type: "" }]);
+  const row = fileRow(page, "doomed.bin");
+  await expect(row).toContainText("part 2: the store had an internal error (HTTP 500); retrying");
+  await expect
+    .poll(
+      async () => {
+        await page.clock.fastForward(5_000);
+        return row.getAttribute("data-state");
+      },
+      { intervals: [250], timeout: 60_000 },
+    )
+    .toBe("failed");
+  await expect(row).toContainText("part 2: the store had an internal error (HTTP 500)");
+  await expect(row).not.toContainText("retrying");
+  // The first try and seven retries, then the upload was aborted.
+  expect(outcomes(drop.store, part(2))).toEqual(Array(8).fill("internal-error"));
+  await expect.poll(() => drop.front.seen(call("/api/uploads/abort")).map((a) => a.status)).toEqual([200]);
+});
+
+test("a small file's PUT whose answer was lost is sent again; the store's 412 counts as stored", { tag: "@store" }, async ({
+  page,
+  drop,
+}) => {
+  // The store stores the file, the page never hears: the PUT goes again with the same
+  // URL, which only creates its key, and a store with conditional writes answers 412.
+  drop.store.fault(putOf("lost.txt"), "lose-answer");
+  await openPage(page, drop.front.url);
+  const [digest] = await dropGeneratedFiles(page, [{ name: "lost.txt", size: 5000, type: "text/plain" }]);
+  expect(await storedDigest(page, "lost.txt", drop.store.url)).toBe(digest);
+  const again = storeFacts().if_none_match ? 412 : 200;
+  expect(outcomes(drop.store, putOf("lost.txt"))).toEqual(["lose-answer", again]);
+  // The first try had stored it.
+  expect(drop.store.seen(putOf("lost.txt"))[0].status).toBe(200);
+  await expect(fileRow(page, "lost.txt")).toContainText("Uploaded");
+});
+
+test("a completion whose answer was lost is asked again and finds the finished file", { tag: "@store" }, async ({
+  page,
+  drop,
+}) => {
+  drop.front.fault(call("/api/uploads/complete"), "lose-answer");
+  await openPage(page, drop.front.url);
+  const [digest] = await dropGeneratedFiles(page, [{ name: "completed twice.bin", size: 20 * MIB, type: "" }]);
+  expect(await storedDigest(page, "completed twice.bin", drop.store.url)).toBe(digest);
+  // The first completion took effect (the server answered 200, the page never heard).
+  const completions = drop.front.seen(call("/api/uploads/complete"));
+  expect(completions.map((a) => a.fault ?? a.status)).toEqual(["lose-answer", 200]);
+  expect(completions[0].status).toBe(200);
 });

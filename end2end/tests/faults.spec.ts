@@ -1,8 +1,6 @@
-import { test as base, expect } from "@playwright/test";
-import { MIB, dropGeneratedFiles, openPage, partNumber, scratchDir, storedDigest } from "./helpers";
-import { external } from "../playwright.config";
-import { allowOrigin, freePort, kill, startServer } from "./own-server";
-import { Relay } from "./relay";
+import { expect } from "@playwright/test";
+import { MIB, dropGeneratedFiles, openPage, partNumber, storedDigest } from "./helpers";
+import { outcomes, part, putOf, test } from "./relayed-drop";
 
 // Real faults between the browser and the run's store (the embedded one, Garage or
 // SeaweedFS), and between the browser and the server: a relay in front of each cuts
@@ -10,44 +8,7 @@ import { Relay } from "./relay";
 // test asserts that its fault happened, that the page sent the request again, and that
 // the stored bytes are the file's.
 
-/** A drop of this test's own: its server behind `front`, its store behind `store`. */
-interface Drop {
-  /** In front of the server (the page's origin; the embedded store is there too). */
-  front: Relay;
-  /** In front of the store the page sends parts to: `front` for the embedded store. */
-  store: Relay;
-}
-
-const test = base.extend<{ drop: Drop }>({
-  drop: async ({}, use) => {
-    const port = await freePort();
-    const front = await Relay.start(`http://127.0.0.1:${port}`);
-    const store = external ? await Relay.start(process.env.AWS_ENDPOINT_URL!) : front;
-    const args = ["--public-url", front.url];
-    if (external) {
-      args.push("--store-public-url", store.url);
-      allowOrigin(front.url);
-    }
-    const server = await startServer(port, scratchDir("server"), { args, store: "the run's" });
-    try {
-      await use({ front, store });
-    } finally {
-      await kill(server);
-      await front.close();
-      if (store !== front) await store.close();
-    }
-  },
-});
-
-/** The store PUT of part `n` of a multipart upload. */
-const part = (n: number) => (method: string, url: URL) => method === "PUT" && partNumber(url) === n;
-/** A store PUT of the file `name`. */
-const putOf = (name: string) => (method: string, url: URL) => method === "PUT" && url.pathname.endsWith(`/${name}`);
-/** What became of each try: the fault made of it, or the answer it got. */
-const outcomes = (relay: Relay, match: (method: string, url: URL) => boolean) =>
-  relay.seen(match).map((a) => a.fault ?? a.status);
-
-test("a connection cut in the middle of a part: the part is sent again and the file lands intact", async ({
+test("a connection cut in the middle of a part: the part is sent again and the file lands intact", { tag: "@store" }, async ({
   page,
   drop,
 }) => {
@@ -78,12 +39,14 @@ test("a connection cut in the middle of a part: the part is sent again and the f
   expect(sent, "and sent the part again after each").toBe(failed.length + 1);
 });
 
-test("a part that stops moving is given up after 30 s and sent again; the file lands intact", async ({
+test("a part that stops moving is given up after 30 s and sent again; the file lands intact", { tag: "@store" }, async ({
   page,
   drop,
 }) => {
-  // The page waits 30 s without progress before it gives a part up.
-  test.setTimeout(120_000);
+  // The 30 s are the page's own, so they pass on the page's clock: once the relay has
+  // stalled part 2, the clock is moved on in steps until the page gives the part up
+  // (progress the browser still reports as its buffers fill restarts the 30 s).
+  await page.clock.install();
   drop.store.fault(part(2), "stall");
   const failed: string[] = [];
   page.on("requestfailed", (r) => {
@@ -91,6 +54,16 @@ test("a part that stops moving is given up after 30 s and sent again; the file l
   });
   await openPage(page, drop.front.url);
   const [digest] = await dropGeneratedFiles(page, [{ name: "stalled.bin", size: 40 * MIB, type: "" }]);
+  await expect.poll(() => drop.store.seen(part(2))[0]?.stalledAt).toBeDefined();
+  await expect
+    .poll(
+      async () => {
+        await page.clock.fastForward(10_000);
+        return failed.length;
+      },
+      { intervals: [1_000] },
+    )
+    .toBeGreaterThan(0);
   expect(await storedDigest(page, "stalled.bin", drop.store.url)).toBe(digest);
   expect(outcomes(drop.store, part(2)), "stalled once, then stored").toEqual(["stall", 200]);
   expect(failed, "the page stopped the stalled PUT itself").toEqual(["net::ERR_ABORTED"]);
@@ -113,6 +86,14 @@ test("the store asks to slow down (503 SlowDown, 429): fewer files go at once, t
   expect(await storedDigest(page, "many-45.bin", drop.store.url)).toBe(digests[45]);
   expect(outcomes(drop.store, putOf("many-15.bin"))).toEqual(["slow-down", 200]);
   expect(outcomes(drop.store, putOf("many-45.bin"))).toEqual(["too-many", 200]);
+  // Each was asked again only after the wait it was told (the 429's `Retry-After: 2`),
+  // or, where the store said nothing (S3's SlowDown never does), after a second.
+  const gap = (name: string) => {
+    const [throttled, again] = drop.store.seen(putOf(name));
+    return again.at - throttled.answeredAt!;
+  };
+  expect(gap("many-45.bin"), "waited for Retry-After").toBeGreaterThanOrEqual(2_000);
+  expect(gap("many-15.bin"), "waited a second").toBeGreaterThanOrEqual(1_000);
 
   // How many PUTs were in flight as each arrived: six before the first throttle; after
   // each, fewer (the page halves its limit, and grows it back by one only after as many
@@ -128,7 +109,7 @@ test("the store asks to slow down (503 SlowDown, 429): fewer files go at once, t
   }
 });
 
-test("server calls answered with a proxy's 502 page, or 429, are asked again and the upload lands", async ({
+test("server calls answered with a proxy's 502 page, or 429, are asked again and the upload lands", { tag: "@firefox" }, async ({
   page,
   drop,
 }) => {

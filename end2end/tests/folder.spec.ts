@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MIB, isStorePut, openPage, partNumber, scratchDir, sha256, sleep, storedDigest } from "./helpers";
 
-test("a folder of 500 small files and a few large ones lands intact, in batches, with no 429", async ({
+test("a folder of 500 small files and a few large ones lands intact, in batches, with no 429", { tag: "@store" }, async ({
   page,
 }) => {
   test.setTimeout(300_000);
@@ -111,7 +111,7 @@ test("a folder whose files the server refuses one by one uploads the others and 
   await expect(page.locator("ul.queue")).toHaveAttribute("data-failed", "2");
 });
 
-test("after a reload in the middle of a folder, adding it again sends only what the store lacks", async ({
+test("after a reload in the middle of a folder, adding it again sends only what the store lacks", { tag: "@store" }, async ({
   page,
 }) => {
   test.setTimeout(240_000);

@@ -130,19 +130,24 @@ export function storeClient(dir = "open", port = Number(process.env.S3DROP_E2E_P
   return { client, bucket };
 }
 
+/** What the run's store does: `tests/store-facts.json`, which the Rust tests read too. */
+export interface StoreFacts {
+  /** `If-None-Match: *` onto an object that exists is refused with 412. */
+  if_none_match: boolean;
+  /** The status a presigned URL past its expiry is answered with. */
+  expired_status: number;
+}
+
 /**
- * Whether the store honours S3's conditional write (`If-None-Match: *` refuses to
- * replace an object, 412): Garage 2.5 ignores it, SeaweedFS and the embedded store do
- * not. Asked by writing a probe object twice.
+ * The facts of the run's store (`S3DROP_TEST_STORE`, which `scripts/test.sh` sets; the
+ * embedded store when unset), asserted as fact: a store that changes fails the tests.
  */
-export async function storeHonoursIfNoneMatch(): Promise<boolean> {
-  const { client, bucket } = storeClient();
-  const url = `${bucket}/e2e-probes/if-none-match-${Date.now()}-${Math.random()}`;
-  const put = () => client.fetch(url, { method: "PUT", body: "probe", headers: { "if-none-match": "*" } });
-  expect((await put()).status).toBe(200);
-  const second = (await put()).status;
-  await client.fetch(url, { method: "DELETE" });
-  return second === 412;
+export function storeFacts(): StoreFacts {
+  const store = process.env.S3DROP_TEST_STORE ?? "embedded";
+  expect(store === "embedded", `S3DROP_TEST_STORE=${store} with S3DROP_BUCKET set or not`).toBe(!external);
+  const all = JSON.parse(readFileSync(join(__dirname, "..", "..", "tests", "store-facts.json"), "utf8"));
+  expect(all[store], `tests/store-facts.json on ${store}`).toBeDefined();
+  return all[store];
 }
 
 /**

@@ -33,7 +33,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
 }
 
-test("a picked folder keeps each file's path in its key", async ({ page }) => {
+test("a picked folder keeps each file's path in its key", { tag: "@firefox" }, async ({ page }) => {
   await openPage(page);
   const root = scratchDir("folder");
   const folder = join(root, "holiday");
@@ -65,7 +65,7 @@ test("a dropped folder keeps each file's path in its key", async ({ page }) => {
   expect(await storedKey(page, "album/index.txt")).toMatch(/\/album\/index\.txt$/);
 });
 
-test("pasted files are uploaded", async ({ page }) => {
+test("pasted files are uploaded", { tag: "@firefox" }, async ({ page }) => {
   await openPage(page);
   const digest = await page.evaluate(async () => {
     const bytes = new TextEncoder().encode("pasted from the clipboard\n");
@@ -78,7 +78,7 @@ test("pasted files are uploaded", async ({ page }) => {
   expect(await storedDigest(page, "pasted.txt")).toBe(digest);
 });
 
-test("images show a thumbnail, other files their type", async ({ page }) => {
+test("images show a thumbnail, other files their type", { tag: "@firefox" }, async ({ page }) => {
   await openPage(page);
   await page.evaluate(async () => {
     const canvas = document.createElement("canvas");
@@ -142,7 +142,7 @@ test("keyboard only: pick a file, pause, resume, download", async ({ page }) => 
   expect(await storedDigest(page, "typed.bin")).toBe(sha256(bytes));
 });
 
-test("the stored files list pages, downloads the same bytes, copies links and deletes", async ({ page, context }) => {
+test("the stored files list pages, downloads the same bytes, copies links and deletes", { tag: "@store" }, async ({ page, context }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   await openPage(page);
   // More files than one page of the list holds.

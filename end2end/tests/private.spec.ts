@@ -5,7 +5,7 @@ import { dropGeneratedFiles, storedDigest } from "./helpers";
 const port = Number(process.env.S3DROP_E2E_PORT ?? 3100) + 1;
 const PRIVATE = `http://localhost:${port}`;
 
-test("a private drop asks for a login, and refuses server calls without one", async ({ page, request }) => {
+test("a private drop asks for a login, and refuses server calls without one", { tag: "@firefox" }, async ({ page, request }) => {
   const refused = await request.post(`${PRIVATE}/api/uploads/start`, {
     data: { request: { name: "a.txt", size: 1, content_type: "" } },
   });
@@ -25,7 +25,7 @@ test("a private drop asks for a login, and refuses server calls without one", as
   expect(await storedDigest(page, "private.txt")).toBe(digest);
 });
 
-test("the rules are shown up front, and a file that breaks them is refused before sending", async ({
+test("the rules are shown up front, and a file that breaks them is refused before sending", { tag: "@firefox" }, async ({
   page,
 }) => {
   await page.goto(`${PRIVATE}/login`);

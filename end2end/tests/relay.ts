@@ -17,10 +17,21 @@ export type Fault =
   | "stall"
   /** answers 503 SlowDown with S3's XML body */
   | "slow-down"
-  /** answers 429 with `Retry-After: 1` */
+  /** answers 429 with `Retry-After: 2` */
   | "too-many"
   /** answers a proxy's own HTML 502 page, as nginx does while its upstream restarts */
-  | "bad-gateway";
+  | "bad-gateway"
+  /** answers 500 InternalError with S3's XML body */
+  | "internal-error"
+  /** answers 403 "Request has expired", as S3 does to a presigned URL past its time */
+  | "expired"
+  /** answers 400 InvalidRequest, a refusal that sending again cannot mend */
+  | "bad-request"
+  /** flips one byte in the middle of the body on its way to the upstream */
+  | "corrupt"
+  /** passes the request on and lets the upstream answer, then resets the connection
+   * instead of passing the answer back: the request took effect, its answer was lost */
+  | "lose-answer";
 
 /** One request as the relay saw it. */
 export interface Arrival {
@@ -35,6 +46,8 @@ export interface Arrival {
   status?: number;
   /** When the answer went back (ms since the epoch). */
   answeredAt?: number;
+  /** When a "stall" fault stopped reading the body (ms since the epoch). */
+  stalledAt?: number;
 }
 
 type Match = (method: string, url: URL) => boolean;
@@ -43,6 +56,12 @@ const SLOW_DOWN = `<?xml version="1.0" encoding="UTF-8"?>
 <Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`;
 const TOO_MANY = `<?xml version="1.0" encoding="UTF-8"?>
 <Error><Code>TooManyRequests</Code><Message>Too many requests; try again later.</Message></Error>`;
+const INTERNAL_ERROR = `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>`;
+const EXPIRED = `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>`;
+const BAD_REQUEST = `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>InvalidRequest</Code><Message>The request is not valid.</Message></Error>`;
 const BAD_GATEWAY = `<html>
 <head><title>502 Bad Gateway</title></head>
 <body>
@@ -120,9 +139,15 @@ export class Relay {
       case "slow-down":
         return this.answer(req, res, arrival, 503, "application/xml", SLOW_DOWN);
       case "too-many":
-        return this.answer(req, res, arrival, 429, "application/xml", TOO_MANY, { "Retry-After": "1" });
+        return this.answer(req, res, arrival, 429, "application/xml", TOO_MANY, { "Retry-After": "2" });
       case "bad-gateway":
         return this.answer(req, res, arrival, 502, "text/html", BAD_GATEWAY);
+      case "internal-error":
+        return this.answer(req, res, arrival, 500, "application/xml", INTERNAL_ERROR);
+      case "expired":
+        return this.answer(req, res, arrival, 403, "application/xml", EXPIRED);
+      case "bad-request":
+        return this.answer(req, res, arrival, 400, "application/xml", BAD_REQUEST);
     }
     const upstream = request({
       host: this.target.hostname,
@@ -134,6 +159,12 @@ export class Relay {
     upstream.on("response", (answer) => {
       arrival.status = answer.statusCode;
       arrival.answeredAt = Date.now();
+      if (rule?.fault === "lose-answer") {
+        // The upstream has answered (the request took effect); the client never hears.
+        answer.resume();
+        answer.once("end", () => req.socket.resetAndDestroy());
+        return;
+      }
       res.writeHead(answer.statusCode!, answer.rawHeaders);
       answer.pipe(res);
     });
@@ -141,6 +172,21 @@ export class Relay {
     res.once("close", () => {
       if (!res.writableFinished) upstream.destroy();
     });
+    if (rule?.fault === "corrupt") {
+      // One byte in the middle of the body flipped; its length and headers unchanged.
+      const middle = Number(req.headers["content-length"] ?? 0) >> 1;
+      let at = 0;
+      req.on("data", (chunk: Buffer) => {
+        if (middle >= at && middle < at + chunk.length) {
+          chunk = Buffer.from(chunk);
+          chunk[middle - at] ^= 0xff;
+        }
+        at += chunk.length;
+        upstream.write(chunk);
+      });
+      req.on("end", () => upstream.end());
+      return;
+    }
     if (rule?.fault !== "reset" && rule?.fault !== "stall") {
       req.pipe(upstream);
       return;
@@ -159,6 +205,7 @@ export class Relay {
       } else {
         // Nothing more is read: the browser's send buffer fills and its progress stops.
         req.pause();
+        arrival.stalledAt = Date.now();
       }
     });
   }
@@ -175,8 +222,10 @@ export class Relay {
   ) {
     const origin = req.headers.origin;
     // A store answers a CORS request's errors with its CORS headers too (else the
-    // browser hides the status from the page).
-    const cors = origin ? { "Access-Control-Allow-Origin": origin, Vary: "Origin" } : {};
+    // browser hides the status from the page), exposing what `--setup-store` exposes.
+    const cors = origin
+      ? { "Access-Control-Allow-Origin": origin, "Access-Control-Expose-Headers": "ETag, Retry-After", Vary: "Origin" }
+      : {};
     req.resume();
     req.once("end", () => {
       arrival.status = status;

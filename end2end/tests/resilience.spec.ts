@@ -49,7 +49,7 @@ async function uploadAnother(page: Page, name: string) {
 const partStored = (page: Page) =>
   page.waitForResponse((r) => partNumber(r.url()) !== undefined && r.status() === 200);
 
-test("pause stops sending, resume sends only what the store lacks and finishes intact", async ({ page }) => {
+test("pause stops sending, resume sends only what the store lacks and finishes intact", { tag: "@firefox" }, async ({ page }) => {
   await openPage(page);
   await slowParts(page, 300);
   const storedBefore = new Set<number>();
@@ -83,7 +83,7 @@ test("pause stops sending, resume sends only what the store lacks and finishes i
   expect(again, "parts stored before the pause are not sent again").toEqual([]);
 });
 
-test("cancel stops the upload and leaves nothing in the store", async ({ page }) => {
+test("cancel stops the upload and leaves nothing in the store", { tag: "@store" }, async ({ page }) => {
   await openPage(page);
   await slowParts(page, 300);
   await dropGeneratedFiles(page, [{ name: "cancelled.bin", size: 40 * MIB, type: "" }]);
@@ -142,7 +142,7 @@ test("Pause all stops every upload, Resume all finishes them, Cancel all leaves 
   expect(await storedDigest(page, "all-b.bin")).toBe(digests[1]);
 });
 
-test("after a reload, adding the same file again sends only the missing parts", async ({ page }) => {
+test("after a reload, adding the same file again sends only the missing parts", { tag: ["@store", "@firefox"] }, async ({ page }) => {
   const dir = scratchDir("reload");
   const path = join(dir, "reloaded.bin");
   const bytes = randomBytes(40 * MIB);

@@ -13,17 +13,17 @@ import {
   scratchDir,
   serverSecrets,
   sha256,
-  storeHonoursIfNoneMatch,
+  storeFacts,
   storedDigest,
 } from "./helpers";
 
-test("a dropped small file lands in the store intact", async ({ page }) => {
+test("a dropped small file lands in the store intact", { tag: ["@store", "@firefox"] }, async ({ page }) => {
   await openPage(page);
   const [digest] = await dropGeneratedFiles(page, [{ name: "small note.txt", size: 1234, type: "text/plain" }]);
   expect(await storedDigest(page, "small note.txt")).toBe(digest);
 });
 
-test("a 40 MiB file goes up in parts, lands intact and shows the CRC32C of the whole file", async ({ page }) => {
+test("a 40 MiB file goes up in parts, lands intact and shows the CRC32C of the whole file", { tag: ["@store", "@firefox"] }, async ({ page }) => {
   await openPage(page);
   const parts: number[] = [];
   page.on("request", (request) => {
@@ -47,7 +47,7 @@ test("a 40 MiB file goes up in parts, lands intact and shows the CRC32C of the w
   expect([...new Set(parts)].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
 });
 
-test("a finished small file cannot be replaced or removed with its upload's token", async ({ page }) => {
+test("a finished small file cannot be replaced or removed with its upload's token", { tag: "@store" }, async ({ page }) => {
   await openPage(page);
   let put: { url: string; headers: Record<string, string> } | undefined;
   let token: string | undefined;
@@ -69,11 +69,11 @@ test("a finished small file cannot be replaced or removed with its upload's toke
   expect(token).toBeTruthy();
 
   // The page's own PUT, sent again after the upload finished: a store with conditional
-  // writes refuses it (412); one without (Garage) takes it, the limit the README names.
+  // writes refuses it (412); Garage takes it, the limit the README names.
   const href = await fileRow(page, "final.txt").locator("a.download").getAttribute("href");
   const stored = await (await page.request.get(href!)).body();
   const again = await page.request.put(put!.url, { headers: put!.headers, data: stored });
-  expect(again.status(), await again.text()).toBe((await storeHonoursIfNoneMatch()) ? 412 : 200);
+  expect(again.status(), await again.text()).toBe(storeFacts().if_none_match ? 412 : 200);
   // The token signs no new PUT and removes nothing.
   for (const [call, body] of [
     ["sign", { token, parts: [{ part_number: 1 }] }],
@@ -86,7 +86,7 @@ test("a finished small file cannot be replaced or removed with its upload's toke
   expect(await storedDigest(page, "final.txt")).toBe(digest);
 });
 
-test("several picked files upload side by side", async ({ page }) => {
+test("several picked files upload side by side", { tag: ["@store", "@firefox"] }, async ({ page }) => {
   await openPage(page);
   const dir = scratchDir("pick");
   const files = [
@@ -104,7 +104,7 @@ test("several picked files upload side by side", async ({ page }) => {
   }
 });
 
-test("the store's credentials and the token secret never reach the browser", async ({ page }) => {
+test("the store's credentials and the token secret never reach the browser", { tag: "@store" }, async ({ page }) => {
   const secrets = serverSecrets();
   for (const [name, secret] of secrets) expect(secret.length, name).toBeGreaterThanOrEqual(16);
   // Every request the page makes and every answer it gets: URLs, headers and bodies

@@ -61,6 +61,13 @@ impl ApiError {
         }
     }
 
+    /// Whether the server asked the page to slow down: its `Retry-After` says a second,
+    /// and a retry waits at least that long (server functions do not show the page the
+    /// header itself).
+    pub fn is_throttle(&self) -> bool {
+        matches!(self, Self::RateLimited)
+    }
+
     /// Whether trying the same call again later may succeed.
     pub fn is_transient(&self) -> bool {
         matches!(

@@ -77,10 +77,15 @@ pub async fn put(
     match xhr.status().map_err(|_| Failure::Network)? {
         200..=299 => Ok(xhr.get_response_header("ETag").ok().flatten()),
         0 => Err(Failure::Network),
-        // The body tells an expired URL or changed bytes from other refusals.
+        // The body tells an expired URL or changed bytes from other refusals; a throttle
+        // may say how long to wait (readable where the store's CORS exposes it).
         status => Err(retry::classify(
             status,
             &xhr.response_text().ok().flatten().unwrap_or_default(),
+            xhr.get_response_header("Retry-After")
+                .ok()
+                .flatten()
+                .as_deref(),
         )),
     }
 }

@@ -49,10 +49,10 @@ pub struct SavedUpload {
     pub sent: Vec<(u32, String)>,
     /// When the token expires (seconds since the epoch); the record is useless after.
     pub expires_at: u64,
-    /// The CRC32C of the file's first part, once sent: a file resumed must still begin
-    /// with it (for stores that do not list part checksums).
+    /// The lowest-numbered part the store acknowledged, with its CRC32C: a file resumed
+    /// must still hold those bytes there (for stores that do not list part checksums).
     #[serde(default)]
-    pub first_crc32c: Option<String>,
+    pub checked_part: Option<(u32, String)>,
 }
 
 /// A small file's upload, started: its token completes it once its PUT has landed.

@@ -244,6 +244,7 @@ async fn sign_parts(token: String, parts: Vec<(u32, Blob)>, prepared: Prepared) 
         }
         Err(err) => Event::SignFailed {
             transient: err.is_transient(),
+            throttled: err.is_throttle(),
             reason: err.to_string(),
         },
     }

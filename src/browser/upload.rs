@@ -272,7 +272,7 @@ async fn upload_file(
         },
     };
     if session.multipart {
-        saved::save(&record(&session, &session.stored, None)).await;
+        saved::save(&record(&session, &session.stored, |_| None)).await;
     } else {
         shared.journal.remember(&StartedFile {
             fingerprint: session.fingerprint.clone(),
@@ -362,8 +362,8 @@ fn file_fingerprint(picked: &Picked) -> String {
 }
 
 /// What a file's upload told when the file changed between its start and its resume.
-const CHANGED: &str = "this file changed since its upload began (its first part is not \
-    the one stored), so the unfinished upload was discarded: Retry uploads it as it is now";
+const CHANGED: &str = "this file changed since its upload began (a part the store holds \
+    is not the file's), so the unfinished upload was discarded: Retry uploads it as it is now";
 
 /// How a saved upload of a file was picked up.
 enum Resumed {
@@ -372,7 +372,7 @@ enum Resumed {
     /// There is none, or it can no longer go on: a new upload starts.
     Fresh,
     /// The file is not the one the store holds parts of (same name, size and
-    /// modification time, but its first part differs): the upload with `token` is void.
+    /// modification time, but a stored part differs): the upload with `token` is void.
     Changed { token: String },
 }
 
@@ -405,14 +405,28 @@ async fn resume(picked: &Picked) -> Resumed {
         .iter()
         .filter_map(|p| Some((p.part_number, p.crc32c.clone()?)))
         .collect::<HashMap<_, _>>();
-    // The same file: its first part is the one stored (read again: one part costs
-    // little beside the rest of the file). Its checksum is the store's, or this page's.
-    let first = stored_crc32c.get(&1).or(saved.first_crc32c.as_ref());
-    if let (Some(stored), Some((start, end))) = (first, saved.plan.range(1)) {
-        // A file that cannot be read fails when its parts are sent, saying so.
-        if let Ok(crc32c) = part_crc32c(&slice(&picked.file, start, end)).await
-            && crc32c != *stored
-        {
+    // The same file: the first of the parts the store holds, which the upload would be
+    // completed with, still holds the file's bytes (read again: one part costs little
+    // beside the rest of the file). Its checksum is the store's, or this page's record
+    // of it; a file that cannot be shown to be the same is not resumed on top of them.
+    if let Some(check) = parts.iter().map(|p| p.part_number).min() {
+        let recorded = (saved.checked_part.as_ref())
+            .filter(|(n, _)| *n == check)
+            .map(|(_, crc32c)| crc32c);
+        let same = match (
+            stored_crc32c.get(&check).or(recorded),
+            saved.plan.range(check),
+        ) {
+            (Some(stored), Some((start, end))) => {
+                match part_crc32c(&slice(&picked.file, start, end)).await {
+                    Ok(crc32c) => crc32c == *stored,
+                    // A file that cannot be read fails when its parts are sent, saying so.
+                    Err(_) => true,
+                }
+            }
+            _ => false,
+        };
+        if !same {
             return Resumed::Changed { token: saved.token };
         }
     }
@@ -469,7 +483,18 @@ async fn start(shared: &Shared, picked: &Picked) -> Result<Session, ApiError> {
     })
 }
 
-fn record(session: &Session, sent: &[SentPart], first_crc32c: Option<String>) -> SavedUpload {
+/// What is saved of an upload whose store holds `sent`; `crc32c` answers the checksum
+/// this page read of a part, if it has.
+fn record(
+    session: &Session,
+    sent: &[SentPart],
+    crc32c: impl Fn(u32) -> Option<String>,
+) -> SavedUpload {
+    let lowest = sent.iter().map(|p| p.part_number).min();
+    let checked_part = lowest.and_then(|n| {
+        let crc32c = crc32c(n).or_else(|| session.stored_crc32c.get(&n).cloned())?;
+        Some((n, crc32c))
+    });
     SavedUpload {
         fingerprint: session.fingerprint.clone(),
         name: session.name.clone(),
@@ -482,7 +507,7 @@ fn record(session: &Session, sent: &[SentPart], first_crc32c: Option<String>) ->
             .map(|p| (p.part_number, p.etag.clone()))
             .collect(),
         expires_at: session.expires_at,
-        first_crc32c: first_crc32c.or_else(|| session.stored_crc32c.get(&1).cloned()),
+        checked_part,
     }
 }
 
@@ -497,10 +522,12 @@ where
     loop {
         attempt += 1;
         match call().await {
-            Err(err) if err.is_transient() => match retry::delay(attempt, js_sys::Math::random()) {
-                Some(delay) => sleep(delay).await,
-                None => return Err(err),
-            },
+            Err(err) if err.is_transient() => {
+                match retry::call_delay(attempt, js_sys::Math::random(), err.is_throttle()) {
+                    Some(delay) => sleep(delay).await,
+                    None => return Err(err),
+                }
+            }
             result => return result,
         }
     }
@@ -540,7 +567,7 @@ async fn transfer(
         let sent_parts = machine.sent_parts();
         if session.multipart && sent_parts.len() != saved_parts {
             saved_parts = sent_parts.len();
-            let saving = record(session, &sent_parts, shell.crc32c(1));
+            let saving = record(session, &sent_parts, |n| shell.crc32c(n));
             leptos::task::spawn_local(async move { saved::save(&saving).await });
         }
         let status = status_of(&machine);

@@ -266,3 +266,52 @@ mod tests {
         assert!(!is_checksum_refusal("plain text"));
     }
 }
+
+/// The checksum arithmetic against the plain CRC32C of the joined bytes, for any bytes
+/// and any cut.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value(bytes: &[u8]) -> u32 {
+        decode(&crc32c(bytes)).expect("well-formed")
+    }
+
+    proptest! {
+        #[test]
+        fn two_pieces_combine_into_the_crc32c_of_both(
+            first in prop::collection::vec(any::<u8>(), 0..2_000),
+            second in prop::collection::vec(any::<u8>(), 0..2_000),
+        ) {
+            let joined = [first.as_slice(), second.as_slice()].concat();
+            prop_assert_eq!(
+                combine(value(&first), value(&second), second.len() as u64),
+                value(&joined)
+            );
+        }
+
+        #[test]
+        fn parts_combine_into_the_whole_files_crc32c(
+            bytes in prop::collection::vec(any::<u8>(), 0..8_000),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+        ) {
+            let mut at: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
+            at.extend([0, bytes.len()]);
+            at.sort_unstable();
+            let parts: Vec<(String, u64)> = at
+                .windows(2)
+                .map(|w| (crc32c(&bytes[w[0]..w[1]]), (w[1] - w[0]) as u64))
+                .collect();
+            let whole = full_object_crc32c(parts.iter().map(|(crc, len)| (Some(crc.as_str()), *len)));
+            prop_assert_eq!(whole, Some(crc32c(&bytes)));
+        }
+
+        #[test]
+        fn any_text_is_a_crc32c_or_not_without_panicking(text in ".{0,24}") {
+            prop_assert_eq!(decode(&text).is_some(), is_crc32c(&text));
+            let _ = full_object_crc32c([(Some(text.as_str()), 1)]);
+            let _ = composite_crc32c([Some(text.as_str())]);
+        }
+    }
+}

@@ -188,3 +188,45 @@ mod tests {
         }
     }
 }
+
+/// Properties over every size and preferred part size, not only the tables' cases.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::core::limits::GIB;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn a_plan_cuts_any_file_into_parts_s3_takes(
+            size in prop_oneof![0..=64 * MIN_PART_SIZE, 0..=MAX_OBJECT_SIZE],
+            preferred in 0..=10 * GIB,
+        ) {
+            let plan = PartPlan::new(size, preferred).expect("any size up to 5 TiB");
+            prop_assert!(plan.is_valid());
+            prop_assert!((1..=MAX_PARTS).contains(&plan.part_count));
+            prop_assert!((MIN_PART_SIZE..=MAX_PART_SIZE).contains(&plan.part_size));
+            // The parts follow each other from 0 to the end of the file, each but the
+            // last of the part size, none empty unless the file is.
+            let mut next = 0;
+            for n in 1..=plan.part_count {
+                let (start, end) = plan.range(n).expect("in the plan");
+                prop_assert_eq!(start, next);
+                prop_assert!(end > start || size == 0);
+                if n < plan.part_count {
+                    prop_assert_eq!(end - start, plan.part_size);
+                }
+                prop_assert_eq!(plan.part_len(n), Some(end - start));
+                next = end;
+            }
+            prop_assert_eq!(next, size);
+            prop_assert_eq!(plan.range(0), None);
+            prop_assert_eq!(plan.range(plan.part_count + 1), None);
+        }
+
+        #[test]
+        fn a_file_larger_than_s3_takes_has_no_plan(size in MAX_OBJECT_SIZE + 1.., preferred: u64) {
+            prop_assert_eq!(PartPlan::new(size, preferred), Err(PlanError::TooLarge { size }));
+        }
+    }
+}

@@ -380,3 +380,54 @@ mod tests {
         assert_eq!(UploadPolicy::default().check_count(usize::MAX), Ok(()));
     }
 }
+
+/// Any name a browser or a script can send: checking it never panics, and what is
+/// accepted is a plain name whose key stays under the prefix and names it.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::core::key::{Date, display_name, object_key, uploaded_path};
+    use proptest::prelude::*;
+
+    const DATE: Date = Date {
+        year: 2026,
+        month: 12,
+        day: 4,
+    };
+    const ID: &str = "0123456789abcdef0123456789abcdef";
+
+    proptest! {
+        #[test]
+        fn accepted_names_are_plain_and_their_keys_stay_put(name in any::<String>()) {
+            if check_name(&name).is_ok() {
+                prop_assert!(!name.is_empty() && name.len() <= 255);
+                prop_assert!(!name.contains(['/', '\\']) && !name.chars().any(char::is_control));
+                prop_assert!(name != "." && name != "..");
+                let key = object_key("uploads/", DATE, ID, "", &name);
+                prop_assert_eq!(uploaded_path("uploads/", &key), Some(display_name(&key)));
+                prop_assert!(!key.contains("/../") && !key.contains("//"));
+            }
+        }
+
+        #[test]
+        fn accepted_folders_keep_every_key_under_the_prefix(
+            folder in "[a-z./\\\\ \u{202e}\u{1}-\u{1f}]{0,40}",
+            name in "[a-z.]{1,12}",
+        ) {
+            if check_folder(&folder).is_ok() && check_name(&name).is_ok() {
+                let key = object_key("uploads/", DATE, ID, &folder, &name);
+                let path = uploaded_path("uploads/", &key);
+                prop_assert!(path.is_some(), "{key}");
+                prop_assert!(!key.split('/').any(|s| s == ".." || s == "."), "{key}");
+                prop_assert!(key.ends_with(&name), "{key}");
+            }
+        }
+
+        #[test]
+        fn any_type_is_normalised_or_refused_without_panicking(content_type in any::<String>()) {
+            if let Ok(normal) = normalise_type(&content_type) {
+                prop_assert!(!normal.chars().any(char::is_control));
+            }
+        }
+    }
+}

@@ -21,6 +21,12 @@ pub enum Failure {
     Stalled,
     /// The store answered with this HTTP status.
     Status(u16),
+    /// The store asked to slow down (429, or 503 as S3's SlowDown), saying how many
+    /// seconds to wait when it sent `Retry-After` (and CORS let the page read it).
+    Throttled {
+        status: u16,
+        retry_after_secs: Option<u32>,
+    },
     /// The store accepted the part but its `ETag` could not be read (CORS does not expose it).
     MissingEtag,
     /// The store received other bytes than the checksum promised (changed on the way).
@@ -48,6 +54,37 @@ pub fn delay(attempt: u32, jitter: f64) -> Option<f64> {
     Some(*base as f64 * (1.0 + JITTER * jitter.clamp(0.0, 1.0)))
 }
 
+/// The least a request waits after a store or server asked to slow down without
+/// saying how long (S3's SlowDown never says): asking again at once would not help.
+pub const THROTTLE_MIN_MS: f64 = 1_000.0;
+
+/// The delay before retry number `attempt` after a request was told to slow down: its
+/// `Retry-After` (at most the longest delay of the schedule, so a wrong header cannot
+/// stall an upload for hours), or at least [`THROTTLE_MIN_MS`], and never less than the
+/// schedule's own delay. `None` once the retries are used up.
+pub fn throttle_delay(attempt: u32, jitter: f64, retry_after_secs: Option<u32>) -> Option<f64> {
+    let scheduled = delay(attempt, jitter)?;
+    let longest = RETRY_DELAYS_MS[RETRY_DELAYS_MS.len() - 1] as f64;
+    let asked = retry_after_secs.map_or(THROTTLE_MIN_MS, |s| (f64::from(s) * 1_000.0).min(longest));
+    Some(scheduled.max(asked))
+}
+
+/// The delay before retry number `attempt` of a server call: at least
+/// [`THROTTLE_MIN_MS`] when the server asked to slow down. `None` once the retries are
+/// used up.
+pub fn call_delay(attempt: u32, jitter: f64, throttled: bool) -> Option<f64> {
+    match throttled {
+        true => throttle_delay(attempt, jitter, None),
+        false => delay(attempt, jitter),
+    }
+}
+
+/// Reads a `Retry-After` header's value as seconds; its HTTP-date form (which no store
+/// is known to send) counts as not said.
+pub fn parse_retry_after(value: &str) -> Option<u32> {
+    value.trim().parse().ok()
+}
+
 /// Decides what to do after the `attempt`-th failed try (1-based) of a request.
 pub fn decide(failure: Failure, attempt: u32, jitter: f64) -> Verdict {
     match delay(attempt, jitter) {
@@ -55,15 +92,23 @@ pub fn decide(failure: Failure, attempt: u32, jitter: f64) -> Verdict {
         Some(_) if is_fatal(failure) => Verdict::GiveUp(describe(failure)),
         // A presigned URL may have expired: fetch a new one rather than resend it.
         Some(_) if matches!(failure, Failure::Status(403) | Failure::Expired) => Verdict::Resign,
-        Some(delay) => Verdict::RetryAfter(delay),
+        Some(delay) => match failure {
+            Failure::Throttled {
+                retry_after_secs, ..
+            } => Verdict::RetryAfter(
+                throttle_delay(attempt, jitter, retry_after_secs).unwrap_or(delay),
+            ),
+            _ => Verdict::RetryAfter(delay),
+        },
     }
 }
 
-/// What a store's error answer to a PUT means, from its status and body: a checksum
-/// mismatch (the bytes changed on the way), an expired URL (sign again), or the status.
-/// Stores say "expired" differently: S3, SeaweedFS and the embedded store answer 403
-/// `AccessDenied` "Request has expired", Garage 400 "Date is too old".
-pub fn classify(status: u16, body: &str) -> Failure {
+/// What a store's error answer to a PUT means, from its status, body and `Retry-After`
+/// header: a checksum mismatch (the bytes changed on the way), an expired URL (sign
+/// again), a request to slow down, or the status. Stores say "expired" differently: S3,
+/// SeaweedFS and the embedded store answer 403 `AccessDenied` "Request has expired",
+/// Garage 400 "Date is too old".
+pub fn classify(status: u16, body: &str, retry_after: Option<&str>) -> Failure {
     let expired = [
         "Request has expired",
         "Date is too old",
@@ -74,6 +119,10 @@ pub fn classify(status: u16, body: &str) -> Failure {
     match status {
         400 | 403 if expired => Failure::Expired,
         400 if super::checksum::is_checksum_refusal(body) => Failure::Corrupted,
+        429 | 503 => Failure::Throttled {
+            status,
+            retry_after_secs: retry_after.and_then(parse_retry_after),
+        },
         status => Failure::Status(status),
     }
 }
@@ -96,7 +145,7 @@ pub fn is_expiring(now: f64, received_at: f64, expires_at: u64) -> bool {
 /// Whether the store asks to slow down (429, or S3's 503 SlowDown): fewer parts should
 /// be in flight for a while.
 pub fn is_throttle(failure: Failure) -> bool {
-    matches!(failure, Failure::Status(429 | 503))
+    matches!(failure, Failure::Throttled { .. })
 }
 
 /// Whether sending the same request again cannot help: a missing `ETag`, or a 4xx other
@@ -107,7 +156,11 @@ fn is_fatal(failure: Failure) -> bool {
         Failure::Status(status) => {
             (400..500).contains(&status) && !matches!(status, 403 | 408 | 409 | 429)
         }
-        Failure::Network | Failure::Stalled | Failure::Corrupted | Failure::Expired => false,
+        Failure::Network
+        | Failure::Stalled
+        | Failure::Corrupted
+        | Failure::Expired
+        | Failure::Throttled { .. } => false,
     }
 }
 
@@ -121,7 +174,7 @@ pub fn describe(failure: Failure) -> String {
         Failure::MissingEtag => {
             "the store did not expose the part's ETag (check the bucket's CORS rules)".into()
         }
-        Failure::Status(status) => describe_status(status),
+        Failure::Status(status) | Failure::Throttled { status, .. } => describe_status(status),
     }
 }
 
@@ -158,9 +211,7 @@ mod tests {
             Failure::Corrupted,
             Failure::Status(500),
             Failure::Status(502),
-            Failure::Status(503),
             Failure::Status(504),
-            Failure::Status(429),
             Failure::Status(408),
             Failure::Status(409),
         ] {
@@ -250,7 +301,7 @@ mod tests {
             (
                 503,
                 error("SlowDown", "Please reduce your request rate."),
-                Failure::Status(503),
+                throttled(503, None),
             ),
             (500, "an HTML page".to_owned(), Failure::Status(500)),
             (
@@ -259,8 +310,60 @@ mod tests {
                 Failure::Status(404),
             ),
         ] {
-            assert_eq!(classify(status, &body), failure, "{status} {body}");
+            assert_eq!(classify(status, &body, None), failure, "{status} {body}");
         }
+        // A throttle's Retry-After, in seconds; its date form counts as not said.
+        for (status, header, failure) in [
+            (429, Some("2"), throttled(429, Some(2))),
+            (503, Some(" 7 "), throttled(503, Some(7))),
+            (429, None, throttled(429, None)),
+            (
+                503,
+                Some("Wed, 21 Oct 2026 07:28:00 GMT"),
+                throttled(503, None),
+            ),
+            (429, Some("-1"), throttled(429, None)),
+            (500, Some("5"), Failure::Status(500)),
+        ] {
+            assert_eq!(classify(status, "", header), failure, "{status} {header:?}");
+        }
+    }
+
+    fn throttled(status: u16, retry_after_secs: Option<u32>) -> Failure {
+        Failure::Throttled {
+            status,
+            retry_after_secs,
+        }
+    }
+
+    #[test]
+    fn throttles_wait_what_they_are_told_or_a_second_and_never_less_than_the_schedule() {
+        // (attempt, Retry-After, the delay before the retry)
+        for (attempt, retry_after, wait) in [
+            (1, None, 1_000.0),
+            (1, Some(0), 0.0),
+            (1, Some(2), 2_000.0),
+            (2, Some(2), 2_000.0),
+            (3, Some(2), 3_000.0),
+            (3, None, 3_000.0),
+            (1, Some(30), 30_000.0),
+            // A wrong header cannot stall an upload for longer than the longest delay.
+            (1, Some(86_400), 45_000.0),
+        ] {
+            assert_eq!(
+                decide(throttled(429, retry_after), attempt, 0.0),
+                Verdict::RetryAfter(wait),
+                "attempt {attempt}, Retry-After {retry_after:?}"
+            );
+        }
+        assert_eq!(call_delay(1, 0.0, true), Some(THROTTLE_MIN_MS));
+        assert_eq!(call_delay(1, 0.0, false), Some(0.0));
+        assert_eq!(call_delay(4, 0.0, true), Some(5_000.0));
+        assert_eq!(call_delay(RETRIES + 1, 0.0, true), None);
+        assert!(matches!(
+            decide(throttled(503, Some(1)), RETRIES + 1, 0.0),
+            Verdict::GiveUp(t) if t.contains("HTTP 503")
+        ));
     }
 
     #[test]
@@ -289,9 +392,14 @@ mod tests {
 
     #[test]
     fn only_429_and_503_throttle() {
-        assert!(is_throttle(Failure::Status(429)));
-        assert!(is_throttle(Failure::Status(503)));
-        for failure in [Failure::Status(500), Failure::Network, Failure::Stalled] {
+        assert!(is_throttle(throttled(429, None)));
+        assert!(is_throttle(throttled(503, Some(1))));
+        for failure in [
+            Failure::Status(500),
+            Failure::Status(429),
+            Failure::Network,
+            Failure::Stalled,
+        ] {
             assert!(!is_throttle(failure));
         }
     }

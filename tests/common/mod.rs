@@ -183,34 +183,10 @@ impl TestServer {
     }
 
     /// Whether the store honours S3's conditional write (`If-None-Match: *` refuses to
-    /// replace an object): Garage 2.5 ignores it. Asked by writing a probe twice.
-    pub async fn store_honours_if_none_match(&self) -> bool {
-        let s3 = self.s3();
-        let key = format!("{}probe/if-none-match", self.ns);
-        let put = || {
-            s3.put_object()
-                .bucket(&self.bucket)
-                .key(&key)
-                .if_none_match("*")
-                .body(aws_sdk_s3::primitives::ByteStream::from_static(b"probe"))
-                .send()
-        };
-        put().await.expect("the probe is written");
-        let second = put().await;
-        s3.delete_object()
-            .bucket(&self.bucket)
-            .key(&key)
-            .send()
-            .await
-            .expect("the probe is removed");
-        match second {
-            Ok(_) => false,
-            Err(err) => {
-                let status = err.raw_response().map(|r| r.status().as_u16());
-                assert_eq!(status, Some(412), "{err:?}");
-                true
-            }
-        }
+    /// replace an object): the store facts' say (Garage 2.5 ignores it), which the
+    /// tests that rely on it assert, so a store that changes fails them.
+    pub fn store_honours_if_none_match(&self) -> bool {
+        store_facts().if_none_match
     }
 
     /// An aws-sdk-s3 client for the embedded store with any credentials.
@@ -345,4 +321,30 @@ pub async fn start(
     server
         .call("uploads/start", &serde_json::json!({ "request": request }))
         .await
+}
+
+/// What the run's store does, as `tests/store-facts.json` records it for each store the
+/// suite runs (`S3DROP_TEST_STORE`, set by `scripts/test.sh`; the embedded store when
+/// unset). Tests assert these as fact: a store that changes fails them loudly.
+#[derive(Debug, serde::Deserialize)]
+pub struct StoreFacts {
+    /// `If-None-Match: *` onto an object that exists is refused with 412.
+    pub if_none_match: bool,
+    /// The status a presigned URL past its expiry is answered with.
+    pub expired_status: u16,
+}
+
+pub fn store_facts() -> StoreFacts {
+    let store = std::env::var("S3DROP_TEST_STORE").unwrap_or_else(|_| "embedded".into());
+    assert_eq!(
+        store == "embedded",
+        !external_store(),
+        "S3DROP_TEST_STORE={store} does not match the store the environment names"
+    );
+    let facts: serde_json::Value =
+        serde_json::from_str(include_str!("../store-facts.json")).expect("store-facts.json");
+    let Some(these) = facts.get(&store) else {
+        panic!("tests/store-facts.json says nothing of the store {store}")
+    };
+    serde_json::from_value(these.clone()).expect("the store's facts")
 }

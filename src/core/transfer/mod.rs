@@ -49,8 +49,13 @@ pub enum Command {
 pub enum Event {
     /// The server presigned these parts.
     Signed(Vec<(u32, String)>),
-    /// The server did not sign; `transient` when trying again later may work.
-    SignFailed { reason: String, transient: bool },
+    /// The server did not sign; `transient` when trying again later may work,
+    /// `throttled` when it asked the page to slow down (429).
+    SignFailed {
+        reason: String,
+        transient: bool,
+        throttled: bool,
+    },
     /// A part's PUT has its connection and begins (it may wait for one after `Send`:
     /// the page's connections are shared by every file).
     Connected { part_number: u32 },
@@ -212,7 +217,11 @@ impl Transfer {
     pub fn handle(&mut self, event: Event, now: f64) {
         match event {
             Event::Signed(urls) => self.signed(urls, now),
-            Event::SignFailed { reason, transient } => self.sign_failed(reason, transient, now),
+            Event::SignFailed {
+                reason,
+                transient,
+                throttled,
+            } => self.sign_failed(reason, transient, throttled, now),
             Event::Connected { part_number } => {
                 if let Some(Part::Sending { last_progress, .. }) = self.part_mut(part_number) {
                     *last_progress = Some(now);
@@ -275,11 +284,11 @@ impl Transfer {
         self.unsign_pending(now);
     }
 
-    fn sign_failed(&mut self, reason: String, transient: bool, now: f64) {
+    fn sign_failed(&mut self, reason: String, transient: bool, throttled: bool, now: f64) {
         self.unsign_pending(now);
         self.sign_failures += 1;
         let jitter = self.jitter();
-        match retry::delay(self.sign_failures, jitter) {
+        match retry::call_delay(self.sign_failures, jitter, throttled) {
             Some(delay) if transient => {
                 self.signing = Signing::RetryAt(now + delay);
                 self.last_failure = Some(format!("could not sign parts: {reason}"));

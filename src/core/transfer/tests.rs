@@ -242,9 +242,27 @@ fn retries_run_out() {
 fn slow_down_halves_parts_in_flight_then_ramps_up() {
     let mut t = transfer(20, 4, 20);
     assert_eq!(start(&mut t, 20), vec![1, 2, 3, 4]);
-    t.handle(failed(1, Failure::Status(503)), 0.0);
+    t.handle(
+        failed(
+            1,
+            Failure::Throttled {
+                status: 503,
+                retry_after_secs: None,
+            },
+        ),
+        0.0,
+    );
     assert_eq!(t.limit(), 2);
-    t.handle(failed(2, Failure::Status(429)), 0.0);
+    t.handle(
+        failed(
+            2,
+            Failure::Throttled {
+                status: 429,
+                retry_after_secs: Some(1),
+            },
+        ),
+        0.0,
+    );
     assert_eq!(t.limit(), 1);
     // Parts 3 and 4 are still in flight: nothing new starts until fewer than one are.
     assert_eq!(sends(&t.step(0.0)), Vec::<u32>::new());
@@ -295,6 +313,7 @@ fn signing_failures_are_retried_when_transient() {
         Event::SignFailed {
             reason: "the store is unavailable".into(),
             transient: true,
+            throttled: false,
         },
         0.0,
     );
@@ -304,6 +323,7 @@ fn signing_failures_are_retried_when_transient() {
         Event::SignFailed {
             reason: "again".into(),
             transient: true,
+            throttled: false,
         },
         0.0,
     );
@@ -320,6 +340,7 @@ fn signing_failures_are_retried_when_transient() {
         Event::SignFailed {
             reason: "the upload token has expired".into(),
             transient: false,
+            throttled: false,
         },
         0.0,
     );

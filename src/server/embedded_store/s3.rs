@@ -11,7 +11,7 @@ use super::checksums::Checksums;
 use super::error::Error;
 use super::layout::ObjectHeaders;
 use super::multipart::Requested;
-use super::objects::{ListQuery, NewObject};
+use super::objects::{ListQuery, Listing, NewObject};
 use super::wire::{
     algorithm, asked_for, checksum_type, content_length, content_type, full_object_kind, http_date,
     incoming, metadata_out, only_if_new, owner, page_size, parse_http_date, sdk_algorithm,
@@ -261,6 +261,41 @@ impl S3 for EmbeddedStore {
         }))
     }
 
+    /// ListObjects, the first version, which rclone and older clients still use: the
+    /// same listing as V2, paged by `marker` instead of a continuation token.
+    async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
+        let input = req.input;
+        let max_keys = page_size(input.max_keys);
+        let delimiter = input.delimiter.filter(|d| !d.is_empty());
+        let query = ListQuery {
+            prefix: input.prefix.as_deref().unwrap_or_default(),
+            after: input.marker.as_deref().unwrap_or_default(),
+            delimiter: delimiter.as_deref(),
+            max_keys: max_keys as usize,
+        };
+        let listing = self.disk.list_objects(&input.bucket, &query)?;
+        let page = Page::of(listing, input.encoding_type.as_ref(), false);
+        let encode = |text: String| page.encode(text);
+        Ok(S3Response::new(ListObjectsOutput {
+            name: Some(input.bucket),
+            prefix: input.prefix.map(encode),
+            delimiter: delimiter.map(encode),
+            marker: input.marker.map(encode),
+            encoding_type: input.encoding_type,
+            max_keys: Some(to_i32(max_keys as usize)),
+            is_truncated: Some(page.truncated),
+            // S3 gives NextMarker only with a delimiter; clients that lack it page on
+            // from the last key, which is the same entry.
+            next_marker: page.next.clone().map(encode),
+            contents: Some(page.contents),
+            common_prefixes: Some(page.common_prefixes),
+            ..Default::default()
+        }))
+    }
+
     async fn list_objects_v2(
         &self,
         req: S3Request<ListObjectsV2Input>,
@@ -281,40 +316,10 @@ impl S3 for EmbeddedStore {
             max_keys: max_keys as usize,
         };
         let listing = self.disk.list_objects(&input.bucket, &query)?;
-        // With `encoding-type=url`, every key and prefix in the answer is URL-encoded
-        // (keys may hold characters XML cannot carry).
-        let url_encoded = input
-            .encoding_type
-            .as_ref()
-            .is_some_and(|e| e.as_str() == EncodingType::URL);
-        let encode = |text: String| match url_encoded {
-            true => url_encode(&text),
-            false => text,
-        };
-        let owner = input.fetch_owner.unwrap_or(false).then(owner);
-        let key_count = listing.objects.len() + listing.common_prefixes.len();
-        let contents = listing
-            .objects
-            .into_iter()
-            .map(|meta| Object {
-                key: Some(encode(meta.key)),
-                size: Some(to_i64(meta.size)),
-                e_tag: Some(ETag::Strong(meta.etag)),
-                last_modified: Some(timestamp(meta.last_modified)),
-                storage_class: Some(ObjectStorageClass::from_static(
-                    ObjectStorageClass::STANDARD,
-                )),
-                owner: owner.clone(),
-                ..Default::default()
-            })
-            .collect();
-        let common_prefixes = listing
-            .common_prefixes
-            .into_iter()
-            .map(|p| CommonPrefix {
-                prefix: Some(encode(p)),
-            })
-            .collect();
+        let owner = input.fetch_owner.unwrap_or(false);
+        let page = Page::of(listing, input.encoding_type.as_ref(), owner);
+        let encode = |text: String| page.encode(text);
+        let key_count = page.contents.len() + page.common_prefixes.len();
         Ok(S3Response::new(ListObjectsV2Output {
             name: Some(input.bucket),
             prefix: input.prefix.map(encode),
@@ -324,10 +329,10 @@ impl S3 for EmbeddedStore {
             max_keys: Some(to_i32(max_keys as usize)),
             key_count: Some(to_i32(key_count)),
             continuation_token: input.continuation_token,
-            is_truncated: Some(listing.truncated),
-            next_continuation_token: listing.next,
-            contents: Some(contents),
-            common_prefixes: Some(common_prefixes),
+            is_truncated: Some(page.truncated),
+            next_continuation_token: page.next,
+            contents: Some(page.contents),
+            common_prefixes: Some(page.common_prefixes),
             ..Default::default()
         }))
     }
@@ -528,5 +533,66 @@ impl S3 for EmbeddedStore {
             .abort_upload(&input.bucket, &input.key, &input.upload_id)
             .await?;
         Ok(S3Response::new(AbortMultipartUploadOutput::default()))
+    }
+}
+
+/// One page of a listing in S3's shapes, for ListObjects and ListObjectsV2 alike.
+struct Page {
+    contents: Vec<Object>,
+    common_prefixes: Vec<CommonPrefix>,
+    truncated: bool,
+    /// The last entry of the page, when more follow (as the listing gave it, unencoded).
+    next: Option<String>,
+    url_encoded: bool,
+}
+
+impl Page {
+    /// The page of `listing`; with `encoding-type=url`, every key and prefix in it is
+    /// URL-encoded (keys may hold characters XML cannot carry).
+    fn of(listing: Listing, encoding: Option<&EncodingType>, with_owner: bool) -> Self {
+        let url_encoded = encoding.is_some_and(|e| e.as_str() == EncodingType::URL);
+        let encode = |text: String| encoded(url_encoded, text);
+        let owner = with_owner.then(owner);
+        let contents = listing
+            .objects
+            .into_iter()
+            .map(|meta| Object {
+                key: Some(encode(meta.key)),
+                size: Some(to_i64(meta.size)),
+                e_tag: Some(ETag::Strong(meta.etag)),
+                last_modified: Some(timestamp(meta.last_modified)),
+                storage_class: Some(ObjectStorageClass::from_static(
+                    ObjectStorageClass::STANDARD,
+                )),
+                owner: owner.clone(),
+                ..Default::default()
+            })
+            .collect();
+        let common_prefixes = listing
+            .common_prefixes
+            .into_iter()
+            .map(|p| CommonPrefix {
+                prefix: Some(encode(p)),
+            })
+            .collect();
+        Self {
+            contents,
+            common_prefixes,
+            truncated: listing.truncated,
+            next: listing.next,
+            url_encoded,
+        }
+    }
+
+    /// `text` as this page encodes keys and prefixes.
+    fn encode(&self, text: String) -> String {
+        encoded(self.url_encoded, text)
+    }
+}
+
+fn encoded(url_encoded: bool, text: String) -> String {
+    match url_encoded {
+        true => url_encode(&text),
+        false => text,
     }
 }

@@ -255,3 +255,43 @@ mod tests {
         }
     }
 }
+
+/// Any `X-Forwarded-For` a client can send: the client found is the peer, or an
+/// address the header names past the trusted proxies, never one of them unless all are.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn hop() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<std::net::Ipv4Addr>().prop_map(|a| a.to_string()),
+            any::<std::net::Ipv6Addr>().prop_map(|a| a.to_string()),
+            Just("10.0.0.1".to_owned()),
+            Just("unknown".to_owned()),
+            ".{0,12}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn the_client_is_the_peer_or_a_forwarded_hop(
+            headers in prop::collection::vec(prop::collection::vec(hop(), 0..5).prop_map(|h| h.join(",")), 0..3),
+            peer_trusted: bool,
+        ) {
+            let proxy: IpAddr = "10.0.0.1".parse().expect("an address");
+            let peer: IpAddr = if peer_trusted { proxy } else { "192.0.2.7".parse().expect("an address") };
+            let client = client_address(peer, headers.iter().map(String::as_str), &[proxy]);
+            if !peer_trusted {
+                prop_assert_eq!(client, peer);
+            } else if client != peer {
+                let named = headers
+                    .iter()
+                    .flat_map(|h| h.split(','))
+                    .filter_map(|h| h.trim().parse::<IpAddr>().ok())
+                    .any(|a| a == client);
+                prop_assert!(named, "{client} is in {headers:?}");
+            }
+        }
+    }
+}

@@ -545,6 +545,8 @@ async fn set_up_cors(storage: &Storage, origin: &str) -> Result<(), String> {
         .allowed_methods("PUT")
         .allowed_headers("*")
         .expose_headers("ETag")
+        // A store's 429 or 503 may say how long to wait; the page waits that long.
+        .expose_headers("Retry-After")
         .max_age_seconds(3600)
         .build()
         .map_err(|e| e.to_string())?;

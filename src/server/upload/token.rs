@@ -152,3 +152,55 @@ mod tests {
         );
     }
 }
+
+/// Any string as a token: refused unless this signer issued it, never a panic; any
+/// change to an issued one is refused.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn signer() -> TokenSigner {
+        TokenSigner::new(*b"0123456789abcdef0123456789abcdef")
+    }
+
+    fn claims(key: String, name: String, size: u64, expires_at: u64) -> Claims {
+        Claims {
+            key,
+            name,
+            content_type: "application/octet-stream".into(),
+            upload_id: Some("upload".into()),
+            plan: PartPlan::new(size, 0).expect("plannable"),
+            full_object: true,
+            started_at: 0,
+            expires_at,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn strings_the_signer_did_not_issue_are_refused(token in any::<String>()) {
+            prop_assert_eq!(signer().verify(&token, 0), Err(TokenError::Invalid));
+        }
+
+        #[test]
+        fn issued_tokens_verify_and_every_change_is_refused(
+            key in any::<String>(),
+            name in any::<String>(),
+            size in 0..(1u64 << 40),
+            expires_at in 1..u64::MAX,
+            at in any::<prop::sample::Index>(),
+            replacement in any::<char>(),
+        ) {
+            let claims = claims(key, name, size, expires_at);
+            let token = signer().sign(&claims);
+            prop_assert_eq!(signer().verify(&token, 0), Ok(claims));
+            let mut chars: Vec<char> = token.chars().collect();
+            let i = at.index(chars.len());
+            prop_assume!(chars[i] != replacement);
+            chars[i] = replacement;
+            let changed: String = chars.into_iter().collect();
+            prop_assert_eq!(signer().verify(&changed, 0), Err(TokenError::Invalid));
+        }
+    }
+}
