@@ -48,8 +48,9 @@ export default defineConfig({
   },
   // Every test runs in Chromium; those tagged @firefox run in Firefox too (Debian's
   // firefox-esr, driven over WebDriver BiDi: Playwright's own Firefox builds cannot be
-  // downloaded here). Tests that need Chromium's DevTools protocol or its File System
-  // Access API are Chromium's only.
+  // downloaded here). Tests that need Chromium's DevTools protocol, its File System
+  // Access API, a folder picked, or a script run in the page (the page's CSP refuses the
+  // `eval` the BiDi client needs for that) are Chromium's only.
   projects: [
     {
       name: "chromium",
@@ -74,7 +75,9 @@ export default defineConfig({
       name: "firefox",
       grep: /@firefox/,
       use: {
-        ...devices["Desktop Firefox"],
+        // Firefox 140 takes no locale or user agent override over BiDi: its own are kept.
+        locale: "",
+        viewport: { width: 1280, height: 720 },
         // Playwright's WebDriver BiDi client, which drives a stock Firefox.
         browserName: "_bidiFirefox" as "firefox",
         channel: "moz-firefox",

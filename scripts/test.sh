@@ -78,11 +78,11 @@ stage "end-to-end tests in Chromium (embedded store)"
 # Each run names the specs it may skip (end2end/skip-guard.ts fails it for any other).
 # This run has every test; the external stores' runs below only those tagged @store.
 (cd end2end && S3DROP_E2E_MAY_SKIP=behind-caddy.spec.ts,cluster.spec.ts \
-  S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/embedded" npx playwright test --project chromium)
+  S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/embedded" npx playwright test --project=chromium)
 
 stage "end-to-end tests in Firefox (embedded store; the tests tagged @firefox)"
 (cd end2end && S3DROP_E2E_MAY_SKIP="" S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/firefox" \
-  npx playwright test --project firefox)
+  npx playwright test --project=firefox)
 
 stage "the documented private deployment: s3drop behind the shipped Caddyfile"
 scripts/behind-caddy.sh start "$CADDY"
@@ -91,7 +91,7 @@ scripts/behind-caddy.sh start "$CADDY"
   . "$CADDY/deployment.env"
   set +a
   cd end2end && S3DROP_E2E_MAY_SKIP="" S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/behind-caddy" \
-    npx playwright test --project chromium tests/behind-caddy.spec.ts
+    npx playwright test --project=chromium tests/behind-caddy.spec.ts
 )
 scripts/behind-caddy.sh stop "$CADDY"
 
@@ -117,7 +117,7 @@ for store in garage seaweedfs; do
       target/debug/s3drop --setup-store --public-url "$origin"
     done
     cd end2end && S3DROP_E2E_MAY_SKIP=behind-caddy.spec.ts,cluster.spec.ts \
-      S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/$store" npx playwright test --project chromium --grep @store
+      S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/$store" npx playwright test --project=chromium --grep @store
   )
 done
 scripts/stores.sh stop "$STORES"
@@ -125,4 +125,4 @@ scripts/stores.sh stop "$STORES"
 stage "a replicated deployment under fault: three Garage nodes and two servers behind nginx"
 scripts/cluster.sh start "$CLUSTER"
 (cd end2end && S3DROP_CLUSTER_DIR="$CLUSTER" S3DROP_E2E_MAY_SKIP="" \
-  S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/cluster" npx playwright test --project chromium tests/cluster.spec.ts)
+  S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/cluster" npx playwright test --project=chromium tests/cluster.spec.ts)

@@ -1,5 +1,14 @@
 import { expect } from "@playwright/test";
-import { MIB, dropGeneratedFiles, fileRow, multipartUploadsInStore, openPage, storeFacts, storedDigest } from "./helpers";
+import {
+  MIB,
+  dropGeneratedFiles,
+  fileRow,
+  multipartUploadsInStore,
+  openPage,
+  pickGeneratedFiles,
+  storeFacts,
+  storedDigest,
+} from "./helpers";
 import { outcomes, part, putOf, test } from "./relayed-drop";
 
 // What the page does with each kind of failed request, each made for real by a relay
@@ -61,7 +70,7 @@ test("a part corrupted on the way is refused by the store's checksum, sent again
 }) => {
   drop.store.fault(part(2), "corrupt");
   await openPage(page, drop.front.url);
-  const [digest] = await dropGeneratedFiles(page, [{ name: "bitflip.bin", size: 20 * MIB, type: "" }]);
+  const [digest] = await pickGeneratedFiles(page, [{ name: "bitflip.bin", size: 20 * MIB }]);
   expect(await storedDigest(page, "bitflip.bin", drop.store.url)).toBe(digest);
   // The store itself refused the changed bytes (400 BadDigest, or Garage's
   // InvalidDigest); the page sent the part again.

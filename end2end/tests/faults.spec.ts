@@ -1,5 +1,5 @@
 import { expect } from "@playwright/test";
-import { MIB, dropGeneratedFiles, openPage, partNumber, storedDigest } from "./helpers";
+import { MIB, dropGeneratedFiles, openPage, partNumber, pickGeneratedFiles, storedDigest } from "./helpers";
 import { outcomes, part, putOf, test } from "./relayed-drop";
 
 // Real faults between the browser and the run's store (the embedded one, Garage or
@@ -118,7 +118,7 @@ test("server calls answered with a proxy's 502 page, or 429, are asked again and
   drop.front.fault((method, url) => method === "POST" && url.pathname.startsWith("/api/uploads/"), "bad-gateway");
   drop.front.fault(call("/api/uploads/sign"), "too-many");
   await openPage(page, drop.front.url);
-  const [digest] = await dropGeneratedFiles(page, [{ name: "proxied.bin", size: 40 * MIB, type: "" }]);
+  const [digest] = await pickGeneratedFiles(page, [{ name: "proxied.bin", size: 40 * MIB }]);
   expect(await storedDigest(page, "proxied.bin", drop.store.url)).toBe(digest);
   // Each faulted call was asked again and answered.
   expect(outcomes(drop.front, call("/api/uploads/start-batch"))).toEqual(["bad-gateway", 200]);

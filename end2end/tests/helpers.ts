@@ -1,8 +1,8 @@
 import { expect, test, type Page } from "@playwright/test";
 import { AwsClient } from "aws4fetch";
 import { Crc32c } from "@aws-crypto/crc32c";
-import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SHARED_SECRET, external } from "../playwright.config";
 
@@ -76,6 +76,23 @@ export async function dropGeneratedFiles(
     }
     return digests;
   }, files);
+}
+
+/**
+ * Picks files as a person would with the page's file picker: random bytes of `size`,
+ * written to the test's scratch folder first; answers each file's SHA-256. (Unlike a
+ * drop, this runs no script in the page, which Firefox's strict CSP would refuse to
+ * Playwright's WebDriver BiDi client.)
+ */
+export async function pickGeneratedFiles(page: Page, files: { name: string; size: number }[]): Promise<string[]> {
+  const dir = scratchDir("picked");
+  const digests = files.map(({ name, size }) => {
+    const bytes = randomBytes(size);
+    writeFileSync(join(dir, name), bytes);
+    return sha256(bytes);
+  });
+  await page.getByTestId("file-picker").setInputFiles(files.map(({ name }) => join(dir, name)));
+  return digests;
 }
 
 /** The row of the queue that shows `name`. */

@@ -33,7 +33,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
 }
 
-test("a picked folder keeps each file's path in its key", { tag: "@firefox" }, async ({ page }) => {
+test("a picked folder keeps each file's path in its key", async ({ page }) => {
   await openPage(page);
   const root = scratchDir("folder");
   const folder = join(root, "holiday");
@@ -65,7 +65,7 @@ test("a dropped folder keeps each file's path in its key", async ({ page }) => {
   expect(await storedKey(page, "album/index.txt")).toMatch(/\/album\/index\.txt$/);
 });
 
-test("pasted files are uploaded", { tag: "@firefox" }, async ({ page }) => {
+test("pasted files are uploaded", async ({ page }) => {
   await openPage(page);
   const digest = await page.evaluate(async () => {
     const bytes = new TextEncoder().encode("pasted from the clipboard\n");
@@ -78,7 +78,7 @@ test("pasted files are uploaded", { tag: "@firefox" }, async ({ page }) => {
   expect(await storedDigest(page, "pasted.txt")).toBe(digest);
 });
 
-test("images show a thumbnail, other files their type", { tag: "@firefox" }, async ({ page }) => {
+test("images show a thumbnail, other files their type", async ({ page }) => {
   await openPage(page);
   await page.evaluate(async () => {
     const canvas = document.createElement("canvas");

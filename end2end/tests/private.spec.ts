@@ -1,6 +1,6 @@
 import { test, expect } from "@playwright/test";
 import { PRIVATE_PASSWORD } from "../playwright.config";
-import { dropGeneratedFiles, storedDigest } from "./helpers";
+import { pickGeneratedFiles, storedDigest } from "./helpers";
 
 const port = Number(process.env.S3DROP_E2E_PORT ?? 3100) + 1;
 const PRIVATE = `http://localhost:${port}`;
@@ -21,7 +21,7 @@ test("a private drop asks for a login, and refuses server calls without one", { 
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page).toHaveURL(`${PRIVATE}/`);
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-  const [digest] = await dropGeneratedFiles(page, [{ name: "private.txt", size: 5000, type: "text/plain" }]);
+  const [digest] = await pickGeneratedFiles(page, [{ name: "private.txt", size: 5000 }]);
   expect(await storedDigest(page, "private.txt")).toBe(digest);
 });
 
@@ -43,7 +43,7 @@ test("the rules are shown up front, and a file that breaks them is refused befor
     // Every name the page sends the server or the store, in a call's body or a key.
     named.push(decodeURIComponent(r.url()), r.postData() ?? "");
   });
-  await dropGeneratedFiles(page, [{ name: "too big.bin", size: 2 * 1024 * 1024, type: "" }]);
+  await pickGeneratedFiles(page, [{ name: "too big.bin", size: 2 * 1024 * 1024 }]);
   const row = page.locator("li.file", { hasText: "too big.bin" });
   await expect(row).toHaveAttribute("data-state", "failed");
   await expect(row).toContainText("Not accepted");
@@ -52,7 +52,7 @@ test("the rules are shown up front, and a file that breaks them is refused befor
   expect(starts).toEqual([]);
 
   // Three files at a time: a fourth is refused before sending, with the reason.
-  await dropGeneratedFiles(page, [1, 2, 3, 4].map((n) => ({ name: `small ${n}.txt`, size: 10, type: "text/plain" })));
+  await pickGeneratedFiles(page, [1, 2, 3, 4].map((n) => ({ name: `small ${n}.txt`, size: 10 })));
   for (const n of [1, 2, 3]) {
     await expect(page.locator("li.file", { hasText: `small ${n}.txt` })).toHaveAttribute("data-state", "done");
   }

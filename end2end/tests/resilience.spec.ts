@@ -9,6 +9,7 @@ import {
   multipartUploadsInStore,
   openPage,
   partNumber,
+  pickGeneratedFiles,
   savedParts,
   scratchDir,
   sha256,
@@ -40,9 +41,9 @@ function countParts(page: Page): Map<number, number> {
   return counts;
 }
 
-/** Drops one small file and waits until it is stored: the page's own work goes on. */
+/** Picks one small file and waits until it is stored: the page's own work goes on. */
 async function uploadAnother(page: Page, name: string) {
-  await dropGeneratedFiles(page, [{ name, size: MIB, type: "" }]);
+  await pickGeneratedFiles(page, [{ name, size: MIB }]);
   await expect(fileRow(page, name)).toHaveAttribute("data-state", "done");
 }
 
@@ -58,7 +59,7 @@ test("pause stops sending, resume sends only what the store lacks and finishes i
     const n = partNumber(r.url());
     if (!paused && n !== undefined && r.status() === 200) storedBefore.add(n);
   });
-  const [digest] = await dropGeneratedFiles(page, [{ name: "paused.bin", size: 40 * MIB, type: "" }]);
+  const [digest] = await pickGeneratedFiles(page, [{ name: "paused.bin", size: 40 * MIB }]);
   const row = fileRow(page, "paused.bin");
   await partStored(page);
   // While it runs, the overall bar shows the total and the speed.
@@ -142,7 +143,7 @@ test("Pause all stops every upload, Resume all finishes them, Cancel all leaves 
   expect(await storedDigest(page, "all-b.bin")).toBe(digests[1]);
 });
 
-test("after a reload, adding the same file again sends only the missing parts", { tag: ["@store", "@firefox"] }, async ({ page }) => {
+test("after a reload, adding the same file again sends only the missing parts", { tag: "@store" }, async ({ page }) => {
   const dir = scratchDir("reload");
   const path = join(dir, "reloaded.bin");
   const bytes = randomBytes(40 * MIB);

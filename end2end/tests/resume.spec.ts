@@ -305,7 +305,7 @@ test("a file added again whose first part never landed is checked against a part
   expect(await digestOfRow(page, "first-held.bin")).toBe(sha256(now));
 });
 
-test("without the File System Access API the pickers are the inputs, and a reload asks for the files again", { tag: "@firefox" }, async ({
+test("without the File System Access API the pickers are the inputs, and a reload asks for the files again", async ({
   page,
 }) => {
   await withoutFileSystemAccess(page);

@@ -17,7 +17,7 @@ import {
   storedDigest,
 } from "./helpers";
 
-test("a dropped small file lands in the store intact", { tag: ["@store", "@firefox"] }, async ({ page }) => {
+test("a dropped small file lands in the store intact", { tag: "@store" }, async ({ page }) => {
   await openPage(page);
   const [digest] = await dropGeneratedFiles(page, [{ name: "small note.txt", size: 1234, type: "text/plain" }]);
   expect(await storedDigest(page, "small note.txt")).toBe(digest);
