@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{MIB, TestServer, bytes, plan_of, put_part, send_parts, single_put, start, to_sign};
+use common::{
+    MIB, TestServer, bytes, plan_of, put_part, send_parts, single_put, start, store_facts, to_sign,
+};
 use s3drop::api::{ApiError, CompletedPart, SignedPart, StoredObject, StoredPart, UploadStart};
 use s3drop::core::checksum::{crc32c, is_checksum_refusal};
 use serde_json::json;
@@ -843,6 +845,15 @@ impl Variant {
         }
         request.send().await.expect("answers").status().as_u16()
     }
+
+    /// How the store refuses it: a header it was signed with left out is the store's
+    /// own status for that (`tests/store-facts.json`), anything changed 403.
+    fn refusal(&self) -> u16 {
+        match self.what.starts_with("no ") {
+            true => store_facts().missing_signed_header_status,
+            false => 403,
+        }
+    }
 }
 
 /// `headers` without the one named `name`, and with it set to `value` when given.
@@ -892,9 +903,10 @@ async fn a_small_files_url_is_bound_to_each_signed_header_and_field() {
     // every one (and so stores nothing).
     let signed = Variant::signed(url, headers, &data);
     let variants = [
+        // With the signed length and body: only the method differs.
         Variant {
-            what: "method POST",
-            method: reqwest::Method::POST,
+            what: "method GET",
+            method: reqwest::Method::GET,
             ..signed.clone()
         },
         Variant {
@@ -934,7 +946,8 @@ async fn a_small_files_url_is_bound_to_each_signed_header_and_field() {
         },
     ];
     for variant in &variants {
-        assert_eq!(variant.send(&server).await, 403, "{}", variant.what);
+        let status = variant.send(&server).await;
+        assert_eq!(status, variant.refusal(), "{}", variant.what);
     }
     let nothing: Result<StoredObject, _> = server
         .call(
@@ -953,18 +966,20 @@ async fn a_small_files_url_is_bound_to_each_signed_header_and_field() {
 #[tokio::test]
 async fn a_part_url_is_bound_to_its_part_number_upload_method_and_checksum() {
     let server = TestServer::start(&[]).await;
-    let data = bytes(9 * MIB, 33);
+    // The last part is ten bytes: a store that refuses a request before reading its
+    // body (as Garage does) cannot cut a large one short.
+    let data = bytes(8 * MIB + 10, 33);
     let start = start(&server, "bound.bin", data.len(), "")
         .await
         .expect("started");
     let plan = plan_of(&start, data.len());
     assert_eq!(plan.part_count, 2);
-    let (from, to) = plan.range(1).expect("part 1");
+    let (from, to) = plan.range(2).expect("part 2");
     let part = data[from as usize..to as usize].to_vec();
     let signed: Vec<SignedPart> = server
         .call(
             "uploads/sign",
-            &json!({ "token": start.token, "parts": [{ "part_number": 1, "crc32c": crc32c(&part) }] }),
+            &json!({ "token": start.token, "parts": [{ "part_number": 2, "crc32c": crc32c(&part) }] }),
         )
         .await
         .expect("signed");
@@ -978,8 +993,8 @@ async fn a_part_url_is_bound_to_its_part_number_upload_method_and_checksum() {
     let signed = Variant::signed(url, headers, &part);
     let variants = [
         Variant {
-            what: "part number 2",
-            url: url.replacen("partNumber=1", "partNumber=2", 1),
+            what: "part number 1",
+            url: url.replacen("partNumber=2", "partNumber=1", 1),
             ..signed.clone()
         },
         Variant {
@@ -987,9 +1002,10 @@ async fn a_part_url_is_bound_to_its_part_number_upload_method_and_checksum() {
             url: url.replacen(&upload_id, &format!("{upload_id}x"), 1),
             ..signed.clone()
         },
+        // With the signed length and body: only the method differs.
         Variant {
-            what: "method POST",
-            method: reqwest::Method::POST,
+            what: "method GET",
+            method: reqwest::Method::GET,
             ..signed.clone()
         },
         Variant {
@@ -1004,9 +1020,10 @@ async fn a_part_url_is_bound_to_its_part_number_upload_method_and_checksum() {
         },
     ];
     for variant in &variants {
-        assert_eq!(variant.send(&server).await, 403, "{}", variant.what);
+        let status = variant.send(&server).await;
+        assert_eq!(status, variant.refusal(), "{}", variant.what);
     }
-    // The store holds no part of the upload; the URL as signed stores part 1.
+    // The store holds no part of the upload; the URL as signed stores part 2.
     let held: Vec<StoredPart> = server
         .call("uploads/parts", &json!({ "token": start.token }))
         .await
@@ -1017,5 +1034,5 @@ async fn a_part_url_is_bound_to_its_part_number_upload_method_and_checksum() {
         .call("uploads/parts", &json!({ "token": start.token }))
         .await
         .expect("listed");
-    assert_eq!(held.iter().map(|p| p.part_number).collect::<Vec<_>>(), [1]);
+    assert_eq!(held.iter().map(|p| p.part_number).collect::<Vec<_>>(), [2]);
 }

@@ -332,6 +332,9 @@ pub struct StoreFacts {
     pub if_none_match: bool,
     /// The status a presigned URL past its expiry is answered with.
     pub expired_status: u16,
+    /// The status of a presigned request that leaves out a header it was signed with
+    /// (Garage: 400 "signed header … is not present"; a changed one is 403 everywhere).
+    pub missing_signed_header_status: u16,
 }
 
 pub fn store_facts() -> StoreFacts {

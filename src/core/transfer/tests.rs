@@ -445,3 +445,40 @@ fn resumes_with_parts_already_stored() {
     let mut done = Transfer::new(plan(3), 4, 8, &all, 7);
     assert_eq!(done.step(0.0), vec![Command::Complete(all)]);
 }
+
+#[test]
+fn a_throttled_part_or_signing_waits_what_it_was_told_or_a_second() {
+    // (Retry-After, when the part goes again): a store that says nothing is not asked
+    // again at once.
+    for (retry_after_secs, at) in [(None, 1_000.0), (Some(3), 3_000.0), (Some(0), 0.0)] {
+        let mut t = transfer(2, 4, 8);
+        start(&mut t, 2);
+        let throttle = Failure::Throttled {
+            status: 429,
+            retry_after_secs,
+        };
+        t.handle(failed(1, throttle), 0.0);
+        if at > 0.0 {
+            assert_eq!(
+                sends(&t.step(at - 1.0)),
+                Vec::<u32>::new(),
+                "{retry_after_secs:?}"
+            );
+        }
+        assert_eq!(sends(&t.step(at)), vec![1], "{retry_after_secs:?}");
+    }
+    // A sign call the server answered 429 waits a second, where other failures retry
+    // at once.
+    let mut t = transfer(2, 4, 8);
+    assert_eq!(t.step(0.0), vec![Command::Sign(vec![1, 2])]);
+    t.handle(
+        Event::SignFailed {
+            reason: "too many requests".into(),
+            transient: true,
+            throttled: true,
+        },
+        0.0,
+    );
+    assert!(matches!(t.step(0.0).as_slice(), [Command::WakeAt(at)] if *at >= 1_000.0));
+    assert_eq!(t.step(1_250.0), vec![Command::Sign(vec![1, 2])]);
+}
