@@ -101,25 +101,42 @@ wait "$STORES_PID" || status=$?
 STORES_PID=""
 cat "$STORES/start.log"
 [[ $status -eq 0 ]] || exit "$status"
-for store in garage seaweedfs; do
-  (
-    # The store's settings, as an operator would give them (AWS_*, S3DROP_BUCKET).
-    set -a
-    # shellcheck disable=SC1090
-    . "$STORES/$store.env"
-    set +a
-    export S3DROP_TEST_STORE=$store
-    stage "integration tests ($store)"
-    cargo test --features ssr --test upload_api --test batches --test hostile --test external_store \
-      -- --include-ignored
-    stage "end-to-end tests of what depends on the store, in Chromium ($store)"
-    for origin in http://localhost:3100 http://localhost:3101 http://localhost:3103; do
-      target/debug/s3drop --setup-store --public-url "$origin"
-    done
-    cd end2end && S3DROP_E2E_MAY_SKIP=behind-caddy.spec.ts,cluster.spec.ts \
-      S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/$store" npx playwright test --project=chromium --grep @store
-  )
-done
+# Runs the integration tests and the end-to-end tests tagged @store against one store,
+# its end-to-end servers from port $2 on.
+against_store() {
+  local store=$1 port=$2 started
+  started=$(date +%s)
+  # The store's settings, as an operator would give them (AWS_*, S3DROP_BUCKET).
+  set -a
+  # shellcheck disable=SC1090
+  . "$STORES/$store.env"
+  set +a
+  export S3DROP_TEST_STORE=$store S3DROP_E2E_PORT=$port
+  say "integration tests ($store)"
+  cargo test --features ssr --test upload_api --test batches --test hostile --test external_store \
+    -- --include-ignored
+  say "end-to-end tests of what depends on the store, in Chromium ($store)"
+  for origin in "http://localhost:$port" "http://localhost:$((port + 1))" "http://localhost:$((port + 3))"; do
+    target/debug/s3drop --setup-store --public-url "$origin"
+  done
+  (cd end2end && S3DROP_E2E_MAY_SKIP=behind-caddy.spec.ts,cluster.spec.ts \
+    S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/$store" npx playwright test --project=chromium --grep @store)
+  say "$store: $(($(date +%s) - started)) s"
+}
+
+# The two stores at once, each with its own servers and browser: most of these tests
+# wait on the network, a throttle or a relay rather than on the CPU. Each one's output
+# is shown whole once both are done.
+stage "Garage and SeaweedFS side by side: integration tests, and the end-to-end tests tagged @store"
+(against_store garage 3100 >"$SCRATCH/garage.log" 2>&1) &
+garage=$!
+(against_store seaweedfs 3200 >"$SCRATCH/seaweedfs.log" 2>&1) &
+seaweedfs=$!
+garage_status=0 seaweedfs_status=0
+wait "$garage" || garage_status=$?
+wait "$seaweedfs" || seaweedfs_status=$?
+cat "$SCRATCH/garage.log" "$SCRATCH/seaweedfs.log"
+[[ $garage_status -eq 0 && $seaweedfs_status -eq 0 ]] || exit 1
 scripts/stores.sh stop "$STORES"
 
 stage "a replicated deployment under fault: three Garage nodes and two servers behind nginx"

@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import traceback
 import urllib.request
 from pathlib import Path
@@ -36,6 +37,7 @@ def check(name):
 
     def run(fn):
         global passed
+        started = time.monotonic()
         try:
             fn()
         except Exception:  # noqa: BLE001 - every failure is reported, then counted
@@ -43,7 +45,7 @@ def check(name):
             print(f"FAIL {name}\n{traceback.format_exc()}", flush=True)
         else:
             passed += 1
-            print(f"ok   {name}", flush=True)
+            print(f"ok   {name} ({time.monotonic() - started:.1f} s)", flush=True)
         return fn
 
     return run
@@ -126,7 +128,11 @@ def _():
 @check("aws s3 sync: a folder up, a change synced, the listing and the folder back")
 def _():
     folder = WORK / "sync"
-    digests = {f"d{i}/f{j}.bin": random_file(folder / f"d{i}" / f"f{j}.bin", 1000 * i + j) for i in range(3) for j in range(4)}
+    # No empty file: the AWS CLI's own copy of botocore (1.43 in awscli 1.46) stalls 60 s
+    # on the next request after an empty PUT to any server that, as RFC 9110 allows,
+    # sends no 100 Continue for an empty body (botocore#3755; boto3's botocore is fixed,
+    # and the boto3 check below sends one).
+    digests = {f"d{i}/f{j}.bin": random_file(folder / f"d{i}" / f"f{j}.bin", 1 + 1000 * i + j) for i in range(3) for j in range(4)}
     aws("s3", "sync", str(folder), f"s3://{BUCKET}/sync/")
     digests["d0/f0.bin"] = random_file(folder / "d0" / "f0.bin", 777)
     out = aws("s3", "sync", str(folder), f"s3://{BUCKET}/sync/")
@@ -171,6 +177,14 @@ def _():
     assert head["Metadata"] == {"owner": "s3drop", "note": "plain ascii"}, head["Metadata"]
     assert head["CacheControl"] == "no-cache", head
     assert sha256(get("boto/meta.bin")) == sha256(body)
+
+
+@check("boto3: an empty object, then another PUT on the same connection")
+def _():
+    s3.put_object(Bucket=BUCKET, Key="boto/empty", Body=b"")
+    s3.put_object(Bucket=BUCKET, Key="boto/after-empty", Body=b"after")
+    assert get("boto/empty") == b"" and get("boto/after-empty") == b"after"
+    assert s3.head_object(Bucket=BUCKET, Key="boto/empty")["ContentLength"] == 0
 
 
 @check("boto3: upload_file in parts (5 MiB, four threads) and download_file")
