@@ -836,6 +836,29 @@ impl Variant {
         }
     }
 
+    /// The variants every presigned PUT of s3drop's must refuse: another method (with
+    /// the signed length and body, so only the method differs), another CRC32C, none.
+    fn method_and_checksum_changed(&self, other_crc32c: &str) -> Vec<Self> {
+        let crc = |value: Option<&str>| with_header(&self.headers, "x-amz-checksum-crc32c", value);
+        vec![
+            Self {
+                what: "method GET",
+                method: reqwest::Method::GET,
+                ..self.clone()
+            },
+            Self {
+                what: "another CRC32C",
+                headers: crc(Some(other_crc32c)),
+                ..self.clone()
+            },
+            Self {
+                what: "no CRC32C",
+                headers: crc(None),
+                ..self.clone()
+            },
+        ]
+    }
+
     /// Sends it; answers the status.
     async fn send(&self, server: &TestServer) -> u16 {
         let request = server.http.request(self.method.clone(), &self.url);
@@ -902,13 +925,8 @@ async fn a_small_files_url_is_bound_to_each_signed_header_and_field() {
     // Each variant changes or drops one thing the URL was signed with; the store refuses
     // every one (and so stores nothing).
     let signed = Variant::signed(url, headers, &data);
-    let variants = [
-        // With the signed length and body: only the method differs.
-        Variant {
-            what: "method GET",
-            method: reqwest::Method::GET,
-            ..signed.clone()
-        },
+    let mut variants = signed.method_and_checksum_changed(&other_crc);
+    variants.extend([
         Variant {
             what: "another key",
             url: url.replacen("/bound.txt", "/other.txt", 1),
@@ -930,21 +948,11 @@ async fn a_small_files_url_is_bound_to_each_signed_header_and_field() {
             ..signed.clone()
         },
         Variant {
-            what: "another CRC32C",
-            headers: with_header(headers, "x-amz-checksum-crc32c", Some(&other_crc)),
-            ..signed.clone()
-        },
-        Variant {
-            what: "no CRC32C",
-            headers: with_header(headers, "x-amz-checksum-crc32c", None),
-            ..signed.clone()
-        },
-        Variant {
             what: "no If-None-Match",
             headers: with_header(headers, "if-none-match", None),
             ..signed.clone()
         },
-    ];
+    ]);
     for variant in &variants {
         let status = variant.send(&server).await;
         assert_eq!(status, variant.refusal(), "{}", variant.what);
@@ -991,7 +999,8 @@ async fn a_part_url_is_bound_to_its_part_number_upload_method_and_checksum() {
         .to_owned();
     let other_crc = crc32c(&data[..100]);
     let signed = Variant::signed(url, headers, &part);
-    let variants = [
+    let mut variants = signed.method_and_checksum_changed(&other_crc);
+    variants.extend([
         Variant {
             what: "part number 1",
             url: url.replacen("partNumber=2", "partNumber=1", 1),
@@ -1002,23 +1011,7 @@ async fn a_part_url_is_bound_to_its_part_number_upload_method_and_checksum() {
             url: url.replacen(&upload_id, &format!("{upload_id}x"), 1),
             ..signed.clone()
         },
-        // With the signed length and body: only the method differs.
-        Variant {
-            what: "method GET",
-            method: reqwest::Method::GET,
-            ..signed.clone()
-        },
-        Variant {
-            what: "another CRC32C",
-            headers: with_header(headers, "x-amz-checksum-crc32c", Some(&other_crc)),
-            ..signed.clone()
-        },
-        Variant {
-            what: "no CRC32C",
-            headers: with_header(headers, "x-amz-checksum-crc32c", None),
-            ..signed.clone()
-        },
-    ];
+    ]);
     for variant in &variants {
         let status = variant.send(&server).await;
         assert_eq!(status, variant.refusal(), "{}", variant.what);
