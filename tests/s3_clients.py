@@ -133,6 +133,11 @@ def _():
     # sends no 100 Continue for an empty body (botocore#3755; boto3's botocore is fixed,
     # and the boto3 check below sends one).
     digests = {f"d{i}/f{j}.bin": random_file(folder / f"d{i}" / f"f{j}.bin", 1 + 1000 * i + j) for i in range(3) for j in range(4)}
+    # A minute old: sync takes a local file newer than its object (listings count whole
+    # seconds) for changed, and files made in the second of their upload would all be.
+    a_minute_ago = time.time() - 60
+    for name in digests:
+        os.utime(folder / name, (a_minute_ago, a_minute_ago))
     aws("s3", "sync", str(folder), f"s3://{BUCKET}/sync/")
     digests["d0/f0.bin"] = random_file(folder / "d0" / "f0.bin", 777)
     out = aws("s3", "sync", str(folder), f"s3://{BUCKET}/sync/")
