@@ -26,16 +26,21 @@ test("failed part PUTs are retried, an expired one signed again, and the upload 
   drop.store.fault(part(2), "internal-error");
   drop.store.fault(part(3), "expired");
   drop.store.fault(part(4), "slow-down");
+  // The parts each sign call asked for.
+  const signed: number[][] = [];
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname !== "/api/uploads/sign") return;
+    signed.push(request.postDataJSON().parts.map((p: { part_number: number }) => p.part_number));
+  });
   await openPage(page, drop.front.url);
   const [digest] = await dropGeneratedFiles(page, [{ name: "flaky.bin", size: 40 * MIB, type: "" }]);
   expect(await storedDigest(page, "flaky.bin", drop.store.url)).toBe(digest);
   expect(outcomes(drop.store, part(2))).toEqual(["internal-error", 200]);
   expect(outcomes(drop.store, part(3))).toEqual(["expired", 200]);
   expect(outcomes(drop.store, part(4))).toEqual(["slow-down", 200]);
-  // The expired URL was replaced by a fresh one: part 3 went with two signatures.
-  const urls = drop.store.seen(part(3)).map((a) => a.url.searchParams.get("X-Amz-Signature"));
-  expect(new Set(urls).size).toBe(2);
-  expect(drop.front.seen(call("/api/uploads/sign")).length).toBeGreaterThanOrEqual(2);
+  // The expired URL was signed again (within the same second, SigV4 gives the same
+  // URL: the sign calls, not the URLs, tell).
+  expect(signed.filter((parts) => parts.includes(3)).length, JSON.stringify(signed)).toBe(2);
 });
 
 test("a part the store refuses fails the upload with the reason and aborts it; Retry starts it again", async ({
