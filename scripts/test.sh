@@ -12,8 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 STAGES_STARTED=$(date +%s)
 . scripts/lib.sh
-# Until the scratch folder exists, stage times go to a file of their own.
+# Each stage's time is written here (the scratch folder below does not exist yet).
 STAGE_TIMES=$(mktemp -t s3drop-stages-XXXXXX)
+trap 'rm -f "$STAGE_TIMES" "$STAGE_TIMES.current"' EXIT
 stage "installing what the tests need"
 scripts/install.sh --test
 
@@ -42,7 +43,7 @@ cleanup() {
   scripts/cluster.sh stop "$CLUSTER"
   scripts/behind-caddy.sh stop "$CADDY"
   stages
-  rm -f "$STAGE_TIMES"
+  rm -f "$STAGE_TIMES" "$STAGE_TIMES.current"
   if [[ $status -eq 0 ]]; then
     rm -rf "$SCRATCH"
   else
