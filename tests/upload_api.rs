@@ -432,7 +432,7 @@ async fn a_finished_small_file_cannot_be_replaced_or_removed_with_its_token() {
     assert_eq!(put_part(&server, &put, data.clone()).await.0, 200);
     // The URL only creates: a store with conditional writes refuses it once the file is
     // there (a retry whose first answer was lost); Garage 2.5 ignores the condition.
-    let conditional = server.store_honours_if_none_match();
+    let conditional = store_facts().if_none_match;
     let only_creates = if conditional { 412 } else { 200 };
     assert_eq!(put_part(&server, &put, data.clone()).await.0, only_creates);
     let complete = json!({ "token": start.token, "parts": [] });

@@ -182,13 +182,6 @@ impl TestServer {
         keys.map(str::to_owned).collect()
     }
 
-    /// Whether the store honours S3's conditional write (`If-None-Match: *` refuses to
-    /// replace an object): the store facts' say (Garage 2.5 ignores it), which the
-    /// tests that rely on it assert, so a store that changes fails them.
-    pub fn store_honours_if_none_match(&self) -> bool {
-        store_facts().if_none_match
-    }
-
     /// An aws-sdk-s3 client for the embedded store with any credentials.
     pub fn s3_with(&self, access_key: &str, secret_key: &str) -> aws_sdk_s3::Client {
         let shared = fixed_config("us-east-1", access_key, secret_key);
