@@ -5,7 +5,7 @@
 #   scripts/install.sh          build tools (wasm target, cargo-leptos, wasm-bindgen-cli)
 #   scripts/install.sh --test   also the test tools (Chromium, Firefox, nginx, Caddy,
 #                               rclone, Playwright's npm packages, the Garage and
-#                               SeaweedFS stores, the AWS CLI and boto3)
+#                               SeaweedFS stores, the AWS CLI and boto3, cargo-fuzz)
 #   scripts/install.sh --release  also wasm-opt (npm's binaryen) for release builds
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +52,7 @@ if [[ "${1:-}" == "--test" ]]; then
   fi
   scripts/stores.sh install
   scripts/s3-clients.sh install
+  scripts/fuzz.sh install
 fi
 
 if [[ "${1:-}" == "--release" ]]; then

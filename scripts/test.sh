@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: formatting and lints, unit, property and integration tests, real S3
-# clients against the embedded store, then the end-to-end suite in Chromium (and its
-# tests tagged @firefox in Firefox) against the built app; the integration and end-to-end
+# Runs every test: formatting and lints, unit, property and integration tests, a short
+# fuzzing of what clients send, real S3 clients against the embedded store, then the
+# end-to-end suite in Chromium (and its tests tagged @firefox in Firefox) against the
+# built app; the integration and end-to-end
 # suites run against the embedded store, then (after a private drop behind the shipped
 # Caddyfile) the tests that depend on the store run against Garage and SeaweedFS
 # (started here on loopback, with throwaway data, while the code compiles); last, a
@@ -66,11 +67,15 @@ cargo leptos build --frontend-only
 
 stage "checking formatting and lints"
 cargo fmt --check
+(cd fuzz && cargo fmt --check)
 cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 
 stage "unit and integration tests (embedded store)"
 cargo test --features ssr
+
+stage "fuzzing what clients send: tokens, names and keys, X-Forwarded-For (10 s each)"
+scripts/fuzz.sh run 10
 
 stage "real S3 clients against the embedded store: the AWS CLI, boto3, rclone"
 scripts/s3-clients.sh run "$SCRATCH/s3-clients"

@@ -10,13 +10,20 @@
 //!   client, the embedded store, and the command line that starts them;
 //! - [`browser`] and [`components`] (with [`app`]): the page and the upload engine's
 //!   browser shell.
+//!
+//! With neither build's feature only [`core`] is compiled: that is what the fuzz targets
+//! in `fuzz/` link, without the page's or the server's dependencies.
 
 // The page's view types nest deeper than the compiler's default query limit.
 #![recursion_limit = "256"]
 
+#[cfg(feature = "page")]
 pub mod api;
+#[cfg(feature = "page")]
 pub mod app;
+#[cfg(feature = "page")]
 pub mod browser;
+#[cfg(feature = "page")]
 pub mod components;
 pub mod core;
 #[cfg(feature = "ssr")]
