@@ -16,6 +16,7 @@ import {
   sleep,
   storedDigest,
 } from "./helpers";
+import { outcomes, part, test as relayed } from "./relayed-drop";
 
 /** Slows every part PUT down by `ms`, so there is time to act mid-upload. */
 async function slowParts(page: Page, ms: number) {
@@ -143,37 +144,35 @@ test("Pause all stops every upload, Resume all finishes them, Cancel all leaves 
   expect(await storedDigest(page, "all-b.bin")).toBe(digests[1]);
 });
 
-test("after a reload, adding the same file again sends only the missing parts", { tag: "@store" }, async ({ page }) => {
+relayed("after a reload, adding the same file again sends only the missing parts", { tag: "@store" }, async ({
+  page,
+  drop,
+}) => {
   const dir = scratchDir("reload");
   const path = join(dir, "reloaded.bin");
   const bytes = randomBytes(40 * MIB);
   writeFileSync(path, bytes);
 
-  await openPage(page);
-  // Parts 1 and 2 reach the store; the connection dies for every later one.
-  await page.route(
-    (url) => (partNumber(url) ?? 0) >= 3,
-    (route) => route.abort("connectionreset"),
-  );
-  let stored = 0;
-  page.on("response", (r) => {
-    if (partNumber(r.url()) !== undefined && r.status() === 200) stored++;
-  });
+  await openPage(page, drop.front.url);
+  // Parts 1 and 2 reach the store; the relay cuts the connection of every later one.
+  const laterParts = (method: string, url: URL) => method === "PUT" && (partNumber(url) ?? 0) >= 3;
+  const mend = drop.store.fault(laterParts, "reset", Infinity);
   await page.getByTestId("file-picker").setInputFiles(path);
-  await expect.poll(() => stored).toBe(2);
+  await expect.poll(() => [1, 2].map((n) => outcomes(drop.store, part(n)).includes(200))).toEqual([true, true]);
   // The page has written both parts down for after the reload.
   await expect.poll(() => savedParts(page, "reloaded.bin")).toBe(2);
+  expect(drop.store.seen(laterParts).every((a) => a.fault === "reset"), "no later part got through").toBe(true);
 
   await page.reload();
-  await openPage(page);
-  await page.unrouteAll();
+  await openPage(page, drop.front.url);
+  mend();
   const unfinished = page.locator(".unfinished");
   await expect(unfinished).toContainText("reloaded.bin");
   await expect(unfinished).toContainText("2 of 5 parts sent");
 
   const counts = countParts(page);
   await page.getByTestId("file-picker").setInputFiles(path);
-  expect(await storedDigest(page, "reloaded.bin")).toBe(sha256(bytes));
+  expect(await storedDigest(page, "reloaded.bin", drop.store.url)).toBe(sha256(bytes));
   expect([...counts.keys()].sort()).toEqual([3, 4, 5]);
   await expect(unfinished).toHaveCount(0);
 });

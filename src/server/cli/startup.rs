@@ -236,13 +236,24 @@ impl Sweeper {
 
     /// Sweeps at once, then every `period`, for ever.
     async fn every(self, period: Duration) {
-        let mut every = tokio::time::interval(period);
-        loop {
-            every.tick().await;
-            if let Err(err) = self.sweep(self.max_age).await {
+        let sweeper = &self;
+        on_schedule(period, || async move {
+            if let Err(err) = sweeper.sweep(sweeper.max_age).await {
                 tracing::warn!(%err, "could not sweep stale multipart uploads");
             }
-        }
+        })
+        .await
+    }
+}
+
+/// Runs `job` at once, then every `period`, for ever; a run that overruns its period
+/// delays the next instead of bunching the missed ones up behind it.
+async fn on_schedule<F: Future<Output = ()>>(period: Duration, mut job: impl FnMut() -> F) {
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        job().await;
     }
 }
 
@@ -345,4 +356,31 @@ async fn external_storage(config: &Config, bucket: &str) -> Storage {
         bucket.to_owned(),
         config.url_ttl(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_schedule_runs_at_once_then_once_a_period() {
+        let period = Duration::from_millis(1_500);
+        let started = Instant::now();
+        let (ran, mut runs) = tokio::sync::mpsc::unbounded_channel();
+        let schedule = tokio::spawn(on_schedule(period, move || {
+            let _ = ran.send(Instant::now());
+            async {}
+        }));
+        let mut times = Vec::new();
+        for _ in 0..3 {
+            times.push(runs.recv().await.expect("the schedule runs"));
+        }
+        schedule.abort();
+        assert!(times[0] < started + period, "the first run is at once");
+        for (n, at) in (0u32..).zip(&times) {
+            assert!(*at >= started + period * n, "run {n} waited its period");
+        }
+    }
 }
