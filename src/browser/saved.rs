@@ -19,6 +19,7 @@ use web_sys::{IdbDatabase, IdbObjectStore, IdbOpenDbRequest, IdbRequest, IdbTran
 use super::handles::Handle;
 use super::settled;
 use crate::core::plan::PartPlan;
+use crate::core::token::DEFAULT_LIFETIME_SECS;
 
 const DATABASE: &str = "s3drop";
 /// The database's version: 2 added [`FILES`], 3 [`KEPT`].
@@ -33,7 +34,7 @@ pub const KEPT: &str = "kept";
 const JOURNAL_FLUSH_MS: f64 = 200.0;
 /// How long a file's handle is kept, in seconds: the server's default token lifetime
 /// (an upload started from it can be resumed that long).
-pub const KEPT_FOR_SECS: f64 = 24.0 * 60.0 * 60.0;
+pub const KEPT_FOR_SECS: f64 = DEFAULT_LIFETIME_SECS as f64;
 
 /// What the page remembers of an unfinished multipart upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! Upload tokens' claims and wire format: what lets the server stay stateless. A token
 //! binds an upload's key, upload id, plan and expiry under a tag only the server can make
-//! (`server::upload::token` tags it with HMAC-SHA256), so any instance holding the secret
+//! (`server::token` tags it with HMAC-SHA256), so any instance holding the secret
 //! can serve the next call and nobody can alter it.
 //!
 //! Format: `base64url(json claims) "." tag`. Reading one is pure, so its checks are tested
@@ -11,6 +11,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use crate::core::plan::PartPlan;
+
+/// How long a token is accepted unless the operator says otherwise (`--token-ttl`), in
+/// seconds: a day, how long an upload may take. The page keeps a file's handle as long.
+pub const DEFAULT_LIFETIME_SECS: u64 = 24 * 60 * 60;
 
 /// What a token vouches for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use leptos::prelude::use_context;
 
-use super::http::metrics::Metrics;
+use super::metrics::Metrics;
 use super::s3::client::Storage;
-use super::upload::token::TokenSigner;
+use super::token::TokenSigner;
 use crate::api::error::ApiError;
 use crate::core::policy::UploadPolicy;
 

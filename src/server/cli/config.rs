@@ -15,6 +15,7 @@ use crate::core::limits::{
     GIB, MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PRESIGN_SECS, MIB, MIN_PART_SIZE,
 };
 use crate::core::policy::{UploadPolicy, normalise_type};
+use crate::core::token::DEFAULT_LIFETIME_SECS;
 
 /// Upload files from the browser straight to S3.
 ///
@@ -115,7 +116,7 @@ pub struct Config {
     pub url_ttl_secs: u64,
 
     /// Lifetime of an upload token, in seconds (how long an upload may take)
-    #[arg(long = "token-ttl", env = "S3DROP_TOKEN_TTL", default_value_t = 24 * 60 * 60)]
+    #[arg(long = "token-ttl", env = "S3DROP_TOKEN_TTL", default_value_t = DEFAULT_LIFETIME_SECS)]
     pub token_ttl_secs: u64,
 
     /// Secret for upload tokens; share it between instances behind a load balancer

@@ -21,7 +21,7 @@ use crate::server::s3::bucket_check::Target;
 use crate::server::s3::client::{PresignEndpoint, Storage, fixed_config, origin_of, sdk_client};
 use crate::server::s3::error::StoreError;
 use crate::server::state::AppState;
-use crate::server::upload::token::TokenSigner;
+use crate::server::token::TokenSigner;
 
 /// The bucket the embedded store keeps uploads in.
 pub const EMBEDDED_BUCKET: &str = "s3drop";

@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
-use crate::server::http::metrics::{CONTENT_TYPE, Metrics};
+use crate::server::metrics::{CONTENT_TYPE, Metrics};
 use crate::server::state::AppState;
 use crate::server::system;
 

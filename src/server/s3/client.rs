@@ -403,7 +403,7 @@ impl Storage {
             .await
             .map_err(|e| StoreError::from_sdk("AbortMultipartUpload", e));
         match aborted {
-            Err(err) if err.code() == Some("NoSuchUpload") => Ok(()),
+            Err(err) if err.is_no_such_upload() => Ok(()),
             other => other.map(|_| ()),
         }
     }
@@ -439,7 +439,7 @@ impl Storage {
     pub async fn exists(&self, key: &str) -> Result<bool, StoreError> {
         match self.head(key).await {
             Ok(_) => Ok(true),
-            Err(err) if matches!(err.code(), Some("NotFound" | "NoSuchKey")) => Ok(false),
+            Err(err) if err.is_not_found() => Ok(false),
             Err(err) => Err(err),
         }
     }

@@ -76,6 +76,16 @@ impl StoreError {
         }
     }
 
+    /// Whether the store has no such object (`NoSuchKey`, or a HEAD's bare 404).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.code(), Some("NoSuchKey" | "NotFound"))
+    }
+
+    /// Whether the store has no such multipart upload: aborted, completed or expired.
+    pub fn is_no_such_upload(&self) -> bool {
+        self.code() == Some("NoSuchUpload")
+    }
+
     /// The operation that failed.
     pub fn operation(&self) -> &'static str {
         match self {
@@ -109,3 +119,40 @@ impl fmt::Display for StoreError {
 }
 
 impl std::error::Error for StoreError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(status: u16, code: &str) -> StoreError {
+        StoreError::Refused {
+            operation: "HeadObject",
+            status,
+            code: code.into(),
+            message: None,
+        }
+    }
+
+    #[test]
+    fn missing_objects_and_uploads_are_told_apart() {
+        let cases = [
+            (refused(404, "NotFound"), true, false),
+            (refused(404, "NoSuchKey"), true, false),
+            (refused(404, "NoSuchUpload"), false, true),
+            (refused(403, "AccessDenied"), false, false),
+            (refused(500, ""), false, false),
+            (
+                StoreError::Unreachable {
+                    operation: "HeadObject",
+                    detail: String::new(),
+                },
+                false,
+                false,
+            ),
+        ];
+        for (err, not_found, no_such_upload) in cases {
+            assert_eq!(err.is_not_found(), not_found, "{err:?}");
+            assert_eq!(err.is_no_such_upload(), no_such_upload, "{err:?}");
+        }
+    }
+}

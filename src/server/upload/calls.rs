@@ -19,7 +19,7 @@ use crate::core::policy::{UploadPolicy, check_folder};
 use crate::server::s3::client::{ListedPart, PartToComplete};
 use crate::server::state::{AppState, app_state};
 use crate::server::system;
-use crate::server::upload::token::{Claims, TokenError};
+use crate::server::token::{Claims, TokenError};
 
 /// The most parts one `sign_parts` call may ask for.
 pub const MAX_SIGN_BATCH: usize = 100;
@@ -380,7 +380,7 @@ async fn finish(
                 }
                 // Completed already (a retried call whose first answer was lost): the
                 // object itself is checked below, so completing is idempotent.
-                Err(err) if err.code() == Some("NoSuchUpload") => {}
+                Err(err) if err.is_no_such_upload() => {}
                 Err(other) => return Err(other.into()),
             }
         }
@@ -389,11 +389,9 @@ async fn finish(
         .storage
         .head(&claims.key)
         .await
-        .map_err(|e| match e.code() {
-            Some("NotFound" | "NoSuchKey") => {
-                ApiError::NotFound("the file has not been uploaded".into())
-            }
-            _ => e.into(),
+        .map_err(|e| match e.is_not_found() {
+            true => ApiError::NotFound("the file has not been uploaded".into()),
+            false => e.into(),
         })?;
     if info.size != claims.plan.size {
         return Err(ApiError::BadRequest(format!(

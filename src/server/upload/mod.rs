@@ -4,7 +4,6 @@
 
 pub mod calls;
 pub mod file_list;
-pub mod token;
 
 use crate::api::error::ApiError;
 use crate::core::limits::{MIB, MIN_PART_SIZE};
@@ -14,10 +13,10 @@ use crate::server::s3::error::StoreError;
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         let known = match err.code().unwrap_or_default() {
-            "NoSuchUpload" => Some(ApiError::NotFound(
+            _ if err.is_no_such_upload() => Some(ApiError::NotFound(
                 "the upload is no longer in the store (it was aborted or expired)".into(),
             )),
-            "NoSuchKey" | "NotFound" => {
+            _ if err.is_not_found() => {
                 Some(ApiError::NotFound("the object is not in the store".into()))
             }
             "EntityTooSmall" => Some(ApiError::BadRequest(format!(
