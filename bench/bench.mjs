@@ -224,7 +224,7 @@ async function browserCeiling(browser, store, file, key, readFirst = false) {
   const created = await (await client.fetch(`${url}?uploads`, { method: "POST" })).text();
   const uploadId = created.match(/<UploadId>([^<]+)<\/UploadId>/)[1];
   const size = statSync(file).size;
-  const part = (await call(store, "policy", {})).single_put_max;
+  const part = (await call(store, "policy", {})).part_size;
   const urls = [];
   for (let n = 1; n <= Math.ceil(size / part); n++) {
     const signed = await client.sign(`${url}?partNumber=${n}&uploadId=${encodeURIComponent(uploadId)}`, {

@@ -376,7 +376,7 @@ async fn the_page_and_the_policy_are_served() {
         .expect("policy");
     let policy: s3drop::core::policy::UploadPolicy = policy.json().await.expect("json");
     assert_eq!(policy.max_file_size, 10_000_000);
-    assert_eq!(policy.single_put_max, 8 * MIB as u64, "the part size");
+    assert_eq!(policy.part_size, 8 * MIB as u64, "the part size");
 }
 
 #[tokio::test]

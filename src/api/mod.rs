@@ -27,7 +27,7 @@ use crate::core::policy::UploadPolicy;
 /// The policy the server enforces, so the page can explain it and pre-check files.
 #[server(endpoint = "policy")]
 pub async fn fetch_policy() -> Result<UploadPolicy, ApiError> {
-    crate::server::upload::calls::upload_policy()
+    crate::server::upload::start::upload_policy()
         .await
         .map_err(ApiError::respond)
 }
@@ -35,7 +35,7 @@ pub async fn fetch_policy() -> Result<UploadPolicy, ApiError> {
 /// Starts an upload of a file; the server chooses the key and the way to send it.
 #[server(endpoint = "uploads/start", input = Json)]
 pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError> {
-    crate::server::upload::calls::start_upload(request)
+    crate::server::upload::start::start_upload(request)
         .await
         .map_err(ApiError::respond)
 }
@@ -44,7 +44,7 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
 /// order of `files`, a refused file's as its error.
 #[server(endpoint = "uploads/start-batch", input = Json)]
 pub async fn start_uploads(files: Vec<StartRequest>) -> Result<Vec<Answer<UploadStart>>, ApiError> {
-    crate::server::upload::calls::start_uploads(files)
+    crate::server::upload::start::start_uploads(files)
         .await
         .map_err(ApiError::respond)
 }
@@ -56,7 +56,7 @@ pub async fn sign_parts(
     token: String,
     parts: Vec<PartToSign>,
 ) -> Result<Vec<SignedPart>, ApiError> {
-    crate::server::upload::calls::sign_parts(token, parts)
+    crate::server::upload::sign::sign_parts(token, parts)
         .await
         .map_err(ApiError::respond)
 }
@@ -64,7 +64,7 @@ pub async fn sign_parts(
 /// Lists the parts the store already holds for a multipart upload (to resume one).
 #[server(endpoint = "uploads/parts", input = Json)]
 pub async fn list_parts(token: String) -> Result<Vec<StoredPart>, ApiError> {
-    crate::server::upload::calls::list_parts(token)
+    crate::server::upload::sign::list_parts(token)
         .await
         .map_err(ApiError::respond)
 }
@@ -75,7 +75,7 @@ pub async fn complete_upload(
     token: String,
     parts: Vec<CompletedPart>,
 ) -> Result<StoredObject, ApiError> {
-    crate::server::upload::calls::complete_upload(token, parts)
+    crate::server::upload::complete::complete_upload(token, parts)
         .await
         .map_err(ApiError::respond)
 }
@@ -86,7 +86,7 @@ pub async fn complete_upload(
 pub async fn complete_uploads(
     uploads: Vec<Completion>,
 ) -> Result<Vec<Answer<StoredObject>>, ApiError> {
-    crate::server::upload::calls::complete_uploads(uploads)
+    crate::server::upload::complete::complete_uploads(uploads)
         .await
         .map_err(ApiError::respond)
 }
@@ -96,7 +96,7 @@ pub async fn complete_uploads(
 /// has finished: abort is refused with `Finished`.
 #[server(endpoint = "uploads/abort", input = Json)]
 pub async fn abort_upload(token: String) -> Result<(), ApiError> {
-    crate::server::upload::calls::abort_upload(token)
+    crate::server::upload::abort::abort_upload(token)
         .await
         .map_err(ApiError::respond)
 }
@@ -105,7 +105,7 @@ pub async fn abort_upload(token: String) -> Result<(), ApiError> {
 /// page's `next`; `None` when the operator has not turned the list on.
 #[server(endpoint = "files/list", input = Json)]
 pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<FilePage>, ApiError> {
-    crate::server::upload::file_list::list_files(after, limit)
+    crate::server::upload::stored_files::list_files(after, limit)
         .await
         .map_err(ApiError::respond)
 }
@@ -113,7 +113,7 @@ pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<File
 /// Deletes a file s3drop uploaded, when the operator allows it.
 #[server(endpoint = "files/delete", input = Json)]
 pub async fn delete_file(key: String) -> Result<(), ApiError> {
-    crate::server::upload::calls::delete_file(key)
+    crate::server::upload::stored_files::delete_file(key)
         .await
         .map_err(ApiError::respond)
 }

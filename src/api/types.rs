@@ -44,7 +44,7 @@ pub struct UploadStart {
 impl UploadStart {
     /// Whether the file goes as a multipart upload.
     pub fn is_multipart(&self) -> bool {
-        self.plan.part_count > 1
+        !self.plan.is_single_put()
     }
 }
 

@@ -10,20 +10,10 @@ use web_sys::{
     DataTransfer, FileList, FileSystemDirectoryEntry, FileSystemEntry, FileSystemFileEntry,
 };
 
-use super::handles::{self, Handle};
-use super::settled;
+use super::given::Given;
+use super::handles;
+use super::runtime::settled;
 use crate::core::key::folder_of;
-
-/// A file the person gave, and the folder it was in (`photos/2024`; empty for a file on
-/// its own). Nothing of the file is read yet: a folder may hold 10,000 files, and the
-/// page reads their sizes a chunk at a time.
-#[derive(Debug, Clone)]
-pub struct Given {
-    pub file: web_sys::File,
-    pub folder: String,
-    /// Its handle, where the browser gave one: the page can open the file again itself.
-    pub handle: Option<Handle>,
-}
 
 /// Files in a list (picked, pasted), each with the folder `webkitRelativePath` gives
 /// when a folder was picked.

@@ -15,7 +15,7 @@ use web_sys::{
     FileSystemHandle, FileSystemHandleKind,
 };
 
-use super::dropped::Given;
+use super::given::{Given, Handle};
 use crate::core::key::folder_of;
 
 #[wasm_bindgen]
@@ -37,16 +37,6 @@ extern "C" {
         this: &HandleWithPermission,
         descriptor: &JsValue,
     ) -> Result<Promise, JsValue>;
-}
-
-/// A file's handle, and the handle read permission is asked of after a reload: the
-/// folder it was dropped or picked in (one prompt for the whole folder), or the file.
-#[derive(Debug, Clone)]
-pub struct Handle {
-    pub file: FileSystemFileHandle,
-    pub root: FileSystemHandle,
-    /// Which drop or pick the root came from: files sharing it share one prompt.
-    pub root_id: String,
 }
 
 /// Whether the browser can give handles (and so the page can keep files).
@@ -128,7 +118,7 @@ pub async fn ask_to_read(root: &FileSystemHandle) -> bool {
 }
 
 /// Why a kept file could not be opened again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Unopened {
     /// It was moved or deleted.
     Gone,
@@ -213,7 +203,7 @@ async fn settle(promise: Result<Promise, JsValue>) -> Result<JsValue, JsValue> {
 fn new_root_id() -> String {
     format!(
         "{:x}-{:x}",
-        super::now_ms() as u64,
+        super::runtime::now_ms() as u64,
         (js_sys::Math::random() * 1e12) as u64
     )
 }

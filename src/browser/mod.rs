@@ -1,41 +1,19 @@
-//! The browser shell of the upload engine: it performs what the pure core decides (XHR
-//! PUTs with progress, server function calls, timers) and reports back what happened.
+//! The page's browser half: the upload engine ([`upload`]) and the adapters it and the
+//! components draw on, each wrapping one thing the browser does. What a person gave
+//! ([`given`]: by drop or paste, [`dropped`]; by File System Access, [`handles`]), a
+//! file's bytes and CRC32C ([`file_bytes`]), an XHR PUT with progress ([`put`]), the
+//! records IndexedDB keeps ([`saved`]), connection pools per origin ([`slots`]), and the
+//! clock and timers ([`runtime`]).
 //!
 //! Compiled into both builds so components can name it, but only ever called from
 //! event handlers and tasks, which run in the browser.
 
-pub mod batch;
 pub mod dropped;
+pub mod file_bytes;
+pub mod given;
 pub mod handles;
 pub mod put;
-pub mod queue;
+pub mod runtime;
 pub mod saved;
-pub mod shell;
 pub mod slots;
 pub mod upload;
-
-/// Milliseconds since the epoch, from the browser's clock (`Instant` panics on wasm32).
-pub fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
-
-/// Waits `ms` milliseconds (clamped to a timer's range; delays are at most minutes).
-pub async fn sleep(ms: f64) {
-    gloo_timers::future::TimeoutFuture::new(ms.clamp(0.0, f64::from(u32::MAX)) as u32).await;
-}
-
-/// The future of an API that reports through a success and a failure callback (XHR's
-/// events, IndexedDB's requests, the Entries API): `call` hooks the two functions up at
-/// once, and the future settles with whichever fires first. A JS promise's own resolve
-/// and reject serve as the callbacks, so no closure needs keeping alive.
-pub fn settled(
-    call: impl FnOnce(&js_sys::Function, &js_sys::Function),
-) -> wasm_bindgen_futures::JsFuture {
-    let mut call = Some(call);
-    let promise = js_sys::Promise::new(&mut |resolve, reject| {
-        if let Some(call) = call.take() {
-            call(&resolve, &reject);
-        }
-    });
-    wasm_bindgen_futures::JsFuture::from(promise)
-}

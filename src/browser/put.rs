@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{Blob, ProgressEvent, XmlHttpRequest};
 
-use super::settled;
+use super::runtime::settled;
 use crate::core::retry::{self, Failure};
 
 /// Aborts the request when the future owning it is dropped (an upload cancelled).

@@ -16,8 +16,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbDatabase, IdbObjectStore, IdbOpenDbRequest, IdbRequest, IdbTransactionMode};
 
-use super::handles::Handle;
-use super::settled;
+use super::given::Handle;
+use super::runtime::settled;
 use crate::core::plan::PartPlan;
 use crate::core::token::DEFAULT_LIFETIME_SECS;
 
@@ -180,7 +180,7 @@ impl Journal {
 
     async fn flush(self) {
         loop {
-            super::sleep(JOURNAL_FLUSH_MS).await;
+            super::runtime::sleep(JOURNAL_FLUSH_MS).await;
             let (store, pending) = {
                 let mut state = self.0.borrow_mut();
                 (state.store, std::mem::take(&mut state.pending))

@@ -9,9 +9,9 @@ use leptos::prelude::*;
 
 use super::file_row::QueuedFile;
 use super::tally::Tally;
-use super::unfinished::Unfinished;
-use crate::browser::dropped::Given;
-use crate::browser::sleep;
+use crate::browser::given::Given;
+use crate::browser::runtime::sleep;
+use crate::browser::upload::unfinished::Unfinished;
 use crate::browser::upload::{Controller, FileStatus, Picked, Uploader};
 use crate::core::policy::UploadPolicy;
 
@@ -59,7 +59,7 @@ impl FileQueue {
     /// The server's rules, when they arrive.
     pub fn set_policy(self, policy: UploadPolicy) {
         self.uploader
-            .with_value(|u| u.set_single_put_max(policy.single_put_max));
+            .with_value(|u| u.set_part_size(policy.part_size));
         self.policy.set(Some(policy));
     }
 

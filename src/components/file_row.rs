@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use super::{format_bytes, progress_line, text};
-use crate::browser::now_ms;
+use super::text::{self, format_bytes, progress_line};
+use crate::browser::runtime::now_ms;
 use crate::browser::upload::{Controller, FileStatus};
 use crate::core::speed::Speed;
 

@@ -5,12 +5,11 @@
 use leptos::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::{format_bytes, text};
+use super::listing::{Listing, PAGE};
+use super::text::{self, format_bytes};
 use crate::api::{self, ListedFile};
-use crate::browser::{now_ms, sleep};
+use crate::browser::runtime::{now_ms, sleep};
 
-/// How many files one page of the list shows.
-const PAGE: u32 = 20;
 /// How many pages of only files already shown "Show more" passes over at most.
 const MAX_SKIPPED_PAGES: usize = 10;
 /// How many newest files a refresh asks for, to reach back to the pages the person
@@ -23,8 +22,7 @@ const REFRESH_EVERY_MS: f64 = 1_000.0;
 /// `uploads_done` changes, unless the server said the list is off.
 #[component]
 pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
-    let files = RwSignal::new(Vec::<ListedFile>::new());
-    let next = RwSignal::new(None::<String>);
+    let listing = RwSignal::new(Listing::default());
     let enabled = RwSignal::new(false);
     // The server answered that the list is off: it is never asked again.
     let off = StoredValue::new(false);
@@ -33,9 +31,8 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
     let said = RwSignal::new(String::new());
 
     // Loads overlap while uploads finish, in any order. Of the refreshes, the newest
-    // wins. A refresh keeps the pages the person opened when it reaches back to them
-    // (it asks for the newest hundred; what is new goes on top), else it starts the
-    // list again. A next page is added only where the list ends.
+    // wins; a next page is added only where the list ends. What each answer does to the
+    // list is `Listing`'s.
     let generation = StoredValue::new(0u64);
     let load = move |after: Option<String>| {
         let more = after.is_some();
@@ -43,14 +40,14 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
             generation.update_value(|g| *g += 1);
         }
         let mine = generation.get_value();
-        let limit = if more { PAGE } else { REFRESH_PAGE };
+        let limit = if more { PAGE as u32 } else { REFRESH_PAGE };
         leptos::task::spawn_local(async move {
             let mut after = after;
             let mut answer = api::list_files(after.clone(), limit).await;
             // The list started again meanwhile: the next page is asked from its new end
             // (a few times at most), so the person's "Show more" is not lost.
             for _ in 0..3 {
-                let end = next.get_untracked();
+                let end = listing.with_untracked(|l| l.next.clone());
                 if !more || end == after || end.is_none() {
                     break;
                 }
@@ -58,7 +55,7 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
                 answer = api::list_files(after.clone(), limit).await;
             }
             let current = if more {
-                next.with_untracked(|n| *n == after)
+                listing.with_untracked(|l| l.next == after)
             } else {
                 generation.get_value() == mine
             };
@@ -69,57 +66,20 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
                 Ok(Some(page)) => {
                     enabled.set(true);
                     can_delete.set(page.can_delete);
-                    if more {
-                        // A refresh may already show some of this page: only new files
-                        // are added, and a page of none but shown ones asks for the next.
-                        let mut page = page;
-                        for _ in 0..MAX_SKIPPED_PAGES {
-                            let new: Vec<_> = files.with_untracked(|all| {
-                                page.files
-                                    .drain(..)
-                                    .filter(|f| !all.iter().any(|s| s.key == f.key))
-                                    .collect()
-                            });
-                            next.set(page.next.clone());
-                            let (added, after) = (!new.is_empty(), page.next.take());
-                            files.update(|all| all.extend(new));
-                            let Some(after) = after.filter(|_| !added) else {
-                                break;
-                            };
-                            match api::list_files(Some(after), PAGE).await {
-                                Ok(Some(more)) => page = more,
-                                _ => break,
-                            }
-                        }
+                    if !more {
+                        listing.update(|l| l.refresh(page));
                         return;
                     }
-                    let reaches = files.with_untracked(|all| {
-                        all.len() > PAGE as usize
-                            && page
-                                .files
-                                .iter()
-                                .any(|f| all.iter().any(|s| s.key == f.key))
-                    });
-                    if reaches {
-                        files.update(|all| {
-                            let new: Vec<_> = page
-                                .files
-                                .into_iter()
-                                .filter(|f| !all.iter().any(|shown| shown.key == f.key))
-                                .collect();
-                            all.splice(0..0, new);
-                        });
-                    } else {
-                        // A first page of the usual length; the rest come with "Show more".
-                        let mut first = page.files;
-                        let cursor = if first.len() > PAGE as usize {
-                            first.truncate(PAGE as usize);
-                            first.last().map(|f| f.key.clone())
-                        } else {
-                            page.next
+                    // A page of none but shown files asks for the next (a few at most).
+                    let mut page = page;
+                    for _ in 0..MAX_SKIPPED_PAGES {
+                        let Some(after) = listing.try_update(|l| l.extend(page)).flatten() else {
+                            break;
                         };
-                        next.set(cursor);
-                        files.set(first);
+                        match api::list_files(Some(after), PAGE as u32).await {
+                            Ok(Some(more)) => page = more,
+                            _ => break,
+                        }
                     }
                 }
                 Ok(None) => {
@@ -191,7 +151,7 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match api::delete_file(file.key.clone()).await {
                 Ok(()) => {
-                    files.update(|all| all.retain(|f| f.key != file.key));
+                    listing.update(|l| l.remove(&file.key));
                     said.set(text::deleted(&file.path));
                 }
                 Err(err) => said.set(text::list_failed(&err.to_string())),
@@ -204,16 +164,16 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
             <section class="stored" aria-labelledby="stored-title" data-testid="stored-files">
                 <h2 id="stored-title">{text::STORED_TITLE}</h2>
                 <p class="stored-said" role="status">{move || said.get()}</p>
-                <Show when=move || files.with(Vec::is_empty)>
+                <Show when=move || listing.with(|l| l.files.is_empty())>
                     <p class="muted">{text::STORED_EMPTY}</p>
                 </Show>
                 <ul class="stored-list">
-                    <For each=move || files.get() key=|f| f.key.clone() let:file>
+                    <For each=move || listing.with(|l| l.files.clone()) key=|f| f.key.clone() let:file>
                         <StoredRow file=file.clone() can_delete copy delete />
                     </For>
                 </ul>
-                <Show when=move || next.with(Option::is_some)>
-                    <button type="button" on:click=move |_| load(next.get_untracked())>
+                <Show when=move || listing.with(|l| l.next.is_some())>
+                    <button type="button" on:click=move |_| load(listing.with_untracked(|l| l.next.clone()))>
                         {text::SHOW_MORE}
                     </button>
                 </Show>

@@ -6,9 +6,8 @@
 //! transfer's retry notes (in `core::retry`). Translating the page means this file and
 //! those.
 
-use super::format_bytes;
 use crate::core::checksum::{decode, is_composite};
-use crate::core::speed::format_seconds;
+use crate::core::speed::{Speed, format_seconds};
 
 pub const LANGUAGE: &str = "en";
 pub const TITLE: &str = "s3drop";
@@ -195,6 +194,36 @@ pub fn type_label(name: &str) -> String {
     }
 }
 
+/// A byte count for people: `512 B`, `1.5 KiB`, `40.0 MiB`.
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    // Display only: f64's precision is ample for one decimal.
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// `3.0 MiB of 10.0 MiB · 1.2 MiB/s · 6 s left`: how an upload (or all of them) is
+/// going, speed and time left once `measured` has seen enough to tell.
+pub fn progress_line(measured: &Speed, sent: u64, total: u64) -> String {
+    let mut line = progress(sent, total);
+    if let Some(rate) = measured.bytes_per_second() {
+        // Display only: rounding to whole bytes per second is fine.
+        line += &speed(rate as u64);
+    }
+    if let Some(left) = measured.seconds_left(total) {
+        line += &time_left(left);
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +253,26 @@ mod tests {
         assert_eq!(type_label(".bashrc"), "FILE");
         assert_eq!(type_label("notes"), "FILE");
         assert_eq!(type_label("weird.extension"), "FILE");
+    }
+
+    #[test]
+    fn progress_lines_add_speed_and_time_left_when_known() {
+        let mut speed = Speed::default();
+        speed.record(0.0, 0);
+        assert_eq!(progress_line(&speed, 0, 2048), "0 B of 2.0 KiB");
+        speed.record(1_000.0, 1024);
+        assert_eq!(
+            progress_line(&speed, 1024, 2048),
+            "1.0 KiB of 2.0 KiB · 1.0 KiB/s · 1 s left"
+        );
+    }
+
+    #[test]
+    fn bytes_for_people() {
+        assert_eq!(format_bytes(0), "0 B");
+        assert_eq!(format_bytes(1023), "1023 B");
+        assert_eq!(format_bytes(1536), "1.5 KiB");
+        assert_eq!(format_bytes(40 * 1024 * 1024), "40.0 MiB");
+        assert_eq!(format_bytes(u64::MAX), "16384.0 PiB");
     }
 }

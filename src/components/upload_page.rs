@@ -9,11 +9,13 @@ use super::file_queue::FileQueue;
 use super::file_row::FileRow;
 use super::stored_files::StoredFiles;
 use super::tally::Tally;
-use super::unfinished::{self, UnfinishedUploads};
-use super::{format_bytes, progress_line, text};
+use super::text::{self, format_bytes, progress_line};
+use super::unfinished::UnfinishedUploads;
 use crate::api;
 use crate::browser::dropped::{self, DropContents};
-use crate::browser::{handles, now_ms};
+use crate::browser::handles;
+use crate::browser::runtime::now_ms;
+use crate::browser::upload::unfinished;
 use crate::core::speed::Speed;
 
 /// How many rows of the queue are drawn at first, and how many more each "Show more"

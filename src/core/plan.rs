@@ -27,15 +27,15 @@ pub enum PlanError {
 }
 
 impl PartPlan {
-    /// Plans the parts of a file of `size` bytes, preferring parts of `preferred_part_size`.
+    /// Plans the parts of a file of `size` bytes with the server's `part_size`.
     ///
     /// The part size is raised to S3's 5 MiB minimum, and further so that the file fits
     /// in 10,000 parts (as Uppy does: max(preferred, 5 MiB, ⌈size / 10,000⌉)).
-    pub fn new(size: u64, preferred_part_size: u64) -> Result<Self, PlanError> {
+    pub fn new(size: u64, part_size: u64) -> Result<Self, PlanError> {
         if size > MAX_OBJECT_SIZE {
             return Err(PlanError::TooLarge { size });
         }
-        let part_size = preferred_part_size
+        let part_size = part_size
             .max(MIN_PART_SIZE)
             .max(size.div_ceil(u64::from(MAX_PARTS)))
             .min(MAX_PART_SIZE);
@@ -62,6 +62,12 @@ impl PartPlan {
     /// The exact length of part `part_number`, or `None` outside the plan.
     pub fn part_len(&self, part_number: u32) -> Option<u64> {
         self.range(part_number).map(|(start, end)| end - start)
+    }
+
+    /// Whether the file goes in one PUT (a plan of one part) rather than a multipart
+    /// upload: the server decides by it, and the page by the same rule beforehand.
+    pub fn is_single_put(&self) -> bool {
+        self.part_count == 1
     }
 
     /// Whether the plan's numbers are internally consistent and within S3's rules.

@@ -22,10 +22,13 @@ pub struct UploadPolicy {
     /// page enforces it, the server's per-client rate limit bounds what a script sends.
     #[serde(default)]
     pub max_files: Option<u32>,
-    /// Files up to this size go in one PUT (the server's part size). The page computes
-    /// their checksum before it starts them, so the start answers with the signed PUT.
+    /// The server's part size: the size of every part but the last of a multipart
+    /// upload (raised for files that would need more than 10,000), and so the largest
+    /// file that goes in one PUT ([`crate::core::plan::PartPlan::is_single_put`]). The
+    /// page computes such a file's checksum before it starts it, so the start answers
+    /// with the signed PUT.
     #[serde(default = "smallest_part")]
-    pub single_put_max: u64,
+    pub part_size: u64,
 }
 
 /// A server that does not say: no part is smaller than S3's minimum.
@@ -39,7 +42,7 @@ impl Default for UploadPolicy {
             max_file_size: MAX_OBJECT_SIZE,
             allowed_types: Vec::new(),
             max_files: None,
-            single_put_max: DEFAULT_PART_SIZE,
+            part_size: DEFAULT_PART_SIZE,
         }
     }
 }

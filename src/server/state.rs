@@ -17,8 +17,6 @@ use crate::core::policy::UploadPolicy;
 pub struct AppState {
     /// Which files are accepted.
     pub policy: UploadPolicy,
-    /// The preferred part size; files up to it go in one PUT.
-    pub part_size: u64,
     /// Prefix of every key the server chooses.
     pub key_prefix: String,
     /// How long an upload token stays valid.

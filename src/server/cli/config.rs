@@ -437,7 +437,7 @@ impl Config {
                 .filter(|t| !t.is_empty())
                 .collect(),
             max_files: self.max_files,
-            single_put_max: self.part_size,
+            part_size: self.part_size,
         }
     }
 

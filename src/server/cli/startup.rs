@@ -60,7 +60,9 @@ pub struct App {
     pub sweeper: Sweeper,
 }
 
-/// Builds the app for a server listening at `local_addr`.
+/// Builds the app for a server listening at `local_addr`: the store (checked, or the
+/// embedded one opened), the state the server functions share, the guards every
+/// request passes, and the sweeper.
 pub async fn build(
     config: &Config,
     leptos_options: LeptosOptions,
@@ -68,106 +70,146 @@ pub async fn build(
 ) -> Result<App, StartError> {
     config.validate().map_err(StartError::Config)?;
     crate::server::system::install_tls_provider();
-    let data_error = |source| StartError::DataDir {
-        path: config.data_dir.display().to_string(),
-        source,
-    };
-    let generated = || secrets::load_or_create(&config.data_dir).map_err(data_error);
-
-    let (storage, store) = match &config.bucket {
-        Some(bucket) => {
-            let storage = external_storage(config, bucket).await;
-            let report = bucket_check::check(&storage, &store_target(config)).await;
-            if report.is_fatal() {
-                return Err(StartError::Store(report));
-            }
-            for warning in report.of(bucket_check::Severity::Warning) {
-                tracing::warn!(check = warning.check, "{}", warning.message);
-            }
-            (storage, None)
-        }
+    let (storage, embedded) = match &config.bucket {
+        Some(bucket) => (checked_external_storage(config, bucket).await?, None),
         None => {
-            let secrets = generated()?;
-            let store = EmbeddedStore::open(&config.data_dir.join("store"))
-                .await
-                .map_err(data_error)?;
-            store
-                .ensure_bucket(EMBEDDED_BUCKET)
-                .await
-                .map_err(data_error)?;
-            let loopback = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local_addr.port());
-            let client = embedded_client(&format!("http://{loopback}"), &secrets);
-            let presign = match &config.public_url {
-                Some(url) => PresignEndpoint::Fixed(embedded_client(url, &secrets)),
-                None => PresignEndpoint::RequestHost { scheme: "http" },
-            };
-            let storage = Storage::new(client, presign, EMBEDDED_BUCKET.into(), config.url_ttl());
-            let route = StoreRoute {
-                bucket: EMBEDDED_BUCKET.into(),
-                service: store.service(&secrets.store_access_key, &secrets.store_secret_key),
-            };
-            (storage, Some((store, route)))
+            let (storage, embedded) = embedded_storage(config, local_addr).await?;
+            (storage, Some(embedded))
         }
     };
-    let token_key = match &config.secret {
-        Some(secret) => secret.0.as_bytes().to_vec(),
-        None => generated()?.token_key.into_bytes(),
-    };
-
-    let state = AppState {
-        metrics: Default::default(),
-        policy: config.policy(),
-        part_size: config.part_size,
-        key_prefix: config.key_prefix.clone(),
-        token_ttl: Duration::from_secs(config.token_ttl_secs),
-        files: crate::server::state::FileAccess {
-            list: config.list_files,
-            delete: config.allow_delete,
-        },
-        tokens: TokenSigner::new(token_key.clone()),
-        storage,
-    };
-    let (store, route) = store.unzip();
-    let security = Policy {
-        store_origins: state.storage.browser_origin().await.into_iter().collect(),
-    };
-    let clients = Clients {
-        trusted_proxies: config.trusted_proxy.clone(),
-    };
-    let guards = Guards {
-        security,
-        access: config.access_password.as_ref().map(|password| {
-            let secure = config
-                .public_url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://"));
-            Access::new(password.0.clone(), &token_key, secure, clients.clone())
-        }),
-        limit: ApiLimit {
-            limiter: std::sync::Arc::new(RateLimiter::new(
-                config.rate_limit,
-                config.rate_limit * 10.0,
-            )),
-            clients,
-        },
-        metrics: MetricsToken::new(config.metrics_token.as_ref().map(|t| t.0.as_str())),
-    };
-    // The embedded store is s3drop's alone: every stale upload in it goes. In an
-    // external bucket, only those under s3drop's key prefix.
-    let sweeper = Sweeper {
-        state: state.clone(),
-        prefix: match &store {
-            Some(_) => String::new(),
-            None => state.key_prefix.clone(),
-        },
-        max_age: Duration::from_secs(config.stale_upload_hours * 60 * 60),
-    };
+    let token_key = token_key(config)?;
+    let state = app_state(config, storage, &token_key);
+    let guards = guards(config, &state, &token_key).await;
+    let sweeper = sweeper(config, &state, embedded.is_some());
+    let (store, route) = embedded.unzip();
     Ok(App {
         router: router(leptos_options, state.clone(), route, guards),
         state,
         store,
         sweeper,
     })
+}
+
+/// Why the data directory cannot be used.
+fn data_error(config: &Config) -> impl Fn(std::io::Error) -> StartError + '_ {
+    |source| StartError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    }
+}
+
+/// The configured bucket, once the store check finds nothing that stops uploads (its
+/// warnings logged).
+async fn checked_external_storage(config: &Config, bucket: &str) -> Result<Storage, StartError> {
+    let storage = external_storage(config, bucket).await;
+    let report = bucket_check::check(&storage, &store_target(config)).await;
+    if report.is_fatal() {
+        return Err(StartError::Store(report));
+    }
+    for warning in report.of(bucket_check::Severity::Warning) {
+        tracing::warn!(check = warning.check, "{}", warning.message);
+    }
+    Ok(storage)
+}
+
+/// The embedded store opened in the data directory, its bucket made, and the client
+/// that reaches it on this server's own port; with the route that serves it.
+async fn embedded_storage(
+    config: &Config,
+    local_addr: SocketAddr,
+) -> Result<(Storage, (EmbeddedStore, StoreRoute)), StartError> {
+    let secrets = secrets::load_or_create(&config.data_dir).map_err(data_error(config))?;
+    let store = EmbeddedStore::open(&config.data_dir.join("store"))
+        .await
+        .map_err(data_error(config))?;
+    store
+        .ensure_bucket(EMBEDDED_BUCKET)
+        .await
+        .map_err(data_error(config))?;
+    let loopback = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local_addr.port());
+    let client = embedded_client(&format!("http://{loopback}"), &secrets);
+    let presign = match &config.public_url {
+        Some(url) => PresignEndpoint::Fixed(embedded_client(url, &secrets)),
+        None => PresignEndpoint::RequestHost { scheme: "http" },
+    };
+    let storage = Storage::new(client, presign, EMBEDDED_BUCKET.into(), config.url_ttl());
+    let route = StoreRoute {
+        bucket: EMBEDDED_BUCKET.into(),
+        service: store.service(&secrets.store_access_key, &secrets.store_secret_key),
+    };
+    Ok((storage, (store, route)))
+}
+
+/// The secret tokens and sessions are tagged with: `--secret`, or the one generated
+/// into the data directory.
+fn token_key(config: &Config) -> Result<Vec<u8>, StartError> {
+    Ok(match &config.secret {
+        Some(secret) => secret.0.as_bytes().to_vec(),
+        None => secrets::load_or_create(&config.data_dir)
+            .map_err(data_error(config))?
+            .token_key
+            .into_bytes(),
+    })
+}
+
+/// What every server function shares.
+fn app_state(config: &Config, storage: Storage, token_key: &[u8]) -> AppState {
+    AppState {
+        metrics: Default::default(),
+        policy: config.policy(),
+        key_prefix: config.key_prefix.clone(),
+        token_ttl: Duration::from_secs(config.token_ttl_secs),
+        files: crate::server::state::FileAccess {
+            list: config.list_files,
+            delete: config.allow_delete,
+        },
+        tokens: TokenSigner::new(token_key),
+        storage,
+    }
+}
+
+/// What every request passes: the security headers (naming the store's origin), the
+/// login of a private drop, the rate limit and the metrics token.
+async fn guards(config: &Config, state: &AppState, token_key: &[u8]) -> Guards {
+    let security = Policy {
+        store_origins: state.storage.browser_origin().await.into_iter().collect(),
+    };
+    let clients = Clients {
+        trusted_proxies: config.trusted_proxy.clone(),
+    };
+    let access = config.access_password.as_ref().map(|password| {
+        let secure = config
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"));
+        Access::new(password.0.clone(), token_key, secure, clients.clone())
+    });
+    let limit = ApiLimit {
+        limiter: std::sync::Arc::new(RateLimiter::new(
+            config.rate_limit,
+            config.rate_limit * 10.0,
+        )),
+        clients,
+    };
+    Guards {
+        security,
+        access,
+        limit,
+        metrics: MetricsToken::new(config.metrics_token.as_ref().map(|t| t.0.as_str())),
+    }
+}
+
+/// The sweeper of stale multipart uploads. The embedded store is s3drop's alone: every
+/// stale upload in it goes. In an external bucket, only those under s3drop's prefix.
+fn sweeper(config: &Config, state: &AppState, embedded: bool) -> Sweeper {
+    Sweeper {
+        state: state.clone(),
+        prefix: match embedded {
+            true => String::new(),
+            false => state.key_prefix.clone(),
+        },
+        max_age: Duration::from_secs(config.stale_upload_hours * 60 * 60),
+    }
 }
 
 /// Binds, builds and serves until SIGINT or SIGTERM.

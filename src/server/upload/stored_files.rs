@@ -1,5 +1,5 @@
-//! The store's files as the page lists them: newest first, a page at a time, with a
-//! download link each.
+//! The store's files as the page lists them (newest first, a page at a time, with a
+//! download link each), and deleting one where the operator allows it.
 //!
 //! S3 lists keys in order only. Keys are `{prefix}YYYY/MM/DD/{id}/…` and ids count down
 //! with time (`upload_id_at`), so within a day key order is newest first; the days
@@ -12,7 +12,7 @@ use crate::api::types::{FilePage, ListedFile};
 use crate::core::key::{attachment_disposition, display_name, uploaded_path};
 use crate::server::s3::client::{ObjectSummary, Storage};
 use crate::server::state::app_state;
-use crate::server::upload::calls::request_host;
+use crate::server::upload::request_host;
 
 /// The most files one page of the list may hold.
 pub const MAX_LIST_LIMIT: u32 = 100;
@@ -157,6 +157,21 @@ async fn dated_folders(
             .is_some_and(|name| name.len() == digits && name.bytes().all(|b| b.is_ascii_digit()))
     });
     Ok(folders)
+}
+
+pub async fn delete_file(key: String) -> Result<(), ApiError> {
+    let state = app_state()?;
+    if !(state.files.list && state.files.delete) {
+        return Err(ApiError::Refused(
+            "deleting files is not allowed here".into(),
+        ));
+    }
+    if uploaded_path(&state.key_prefix, &key).is_none() {
+        return Err(ApiError::BadRequest("not a file s3drop uploaded".into()));
+    }
+    state.storage.delete(&key).await?;
+    tracing::info!(%key, "file deleted");
+    Ok(())
 }
 
 #[cfg(test)]

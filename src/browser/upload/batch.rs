@@ -10,8 +10,8 @@ use std::rc::Rc;
 
 use futures::channel::oneshot;
 
-use super::sleep;
 use crate::api::{Answer, ApiError};
+use crate::browser::runtime::sleep;
 use crate::core::limits::MAX_BATCH;
 
 type Call<Req, Resp> =

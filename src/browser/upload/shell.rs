@@ -13,17 +13,14 @@ use futures::future::{AbortHandle, Abortable, Either, select};
 use futures::stream::LocalBoxStream;
 use futures::{FutureExt, StreamExt};
 use gloo_file::File;
-use js_sys::Uint8Array;
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::Blob;
 
-use super::put::put;
-use super::slots::{Connections, Slots};
-use super::{now_ms, sleep};
+use super::session::Session;
 use crate::api::{self, ApiError, CompletedPart, PartToSign, SignedPart};
-use crate::core::checksum::Crc32c;
-use crate::core::plan::PartPlan;
+use crate::browser::file_bytes::{part_crc32c, slice};
+use crate::browser::put::put;
+use crate::browser::runtime::{now_ms, sleep};
+use crate::browser::slots::{Connections, Slots};
 use crate::core::retry::{self, Failure};
 use crate::core::transfer::{Command, Control, Event, SentPart};
 
@@ -47,24 +44,6 @@ pub enum Outcome {
     Complete(Vec<CompletedPart>),
     Cancelled,
     Failed(String),
-}
-
-/// One upload in progress: what the server said when it started (or what was saved).
-pub struct Session {
-    pub fingerprint: String,
-    pub name: String,
-    pub key: String,
-    pub token: String,
-    pub expires_at: u64,
-    pub plan: PartPlan,
-    /// Whether this is a multipart upload (saved for resuming) or a single PUT.
-    pub multipart: bool,
-    /// The single PUT's URL, when its start signed it with the file's checksum.
-    pub presigned: Option<SignedPart>,
-    /// Parts the store already holds (a resumed upload).
-    pub stored: Vec<SentPart>,
-    /// Their CRC32Cs, where the store listed them.
-    pub stored_crc32c: HashMap<u32, String>,
 }
 
 /// Performs one file's transfer commands, and gathers what the machine is told next.
@@ -355,42 +334,6 @@ async fn sign(
         });
     }
     api::sign_parts(token, to_sign).await
-}
-
-/// How much of a part is copied into WASM memory at a time for its checksum.
-const CHECKSUM_CHUNK: u32 = 256 * 1024;
-
-/// Bytes `[start, end)` of a file, as a plain blob (gloo's slice wraps each in a new
-/// `File`, which costs the browser another look at the file).
-pub fn slice(file: &File, start: u64, end: u64) -> Blob {
-    let blob: &Blob = file.as_ref();
-    // Offsets are at most 5 TiB: exact in f64.
-    blob.slice_with_f64_and_f64(start as f64, end as f64)
-        .unwrap_or_else(|_| blob.clone())
-}
-
-/// A part's (or a small file's) CRC32C. The browser reads the part into its own memory
-/// once; only a small window of it at a time is copied into WASM's, so the page's memory
-/// does not grow with the part size. (Reading through `Blob.stream()` instead, in 64 KiB
-/// chunks, measured ~5% slower in the page: one await per chunk.)
-pub async fn part_crc32c(blob: &Blob) -> Result<String, ApiError> {
-    let unreadable =
-        |e: JsValue| ApiError::Transport(format!("the browser could not read the file: {e:?}"));
-    let buffer = JsFuture::from(blob.array_buffer())
-        .await
-        .map_err(unreadable)?;
-    let bytes = Uint8Array::new(&buffer);
-    let mut window = vec![0; CHECKSUM_CHUNK.min(bytes.length()) as usize];
-    let mut crc = Crc32c::new();
-    let mut at = 0;
-    while at < bytes.length() {
-        let end = (at + CHECKSUM_CHUNK).min(bytes.length());
-        let piece = &mut window[..(end - at) as usize];
-        bytes.subarray(at, end).copy_to(piece);
-        crc.update(piece);
-        at = end;
-    }
-    Ok(crc.finish())
 }
 
 /// Tasks spawned on the page's executor; a part's PUT can be stopped on its own, and

@@ -1,0 +1,288 @@
+//! Completing uploads: the parts the page lists checked against the plan and against
+//! what the store holds, the whole file's CRC32C combined from its parts', and the
+//! object's size checked; a completion asked again finds the finished object.
+
+use crate::api::error::ApiError;
+use crate::api::types::{Answer, CompletedPart, Completion, StoredObject};
+use crate::core::checksum::{composite_crc32c, full_object_crc32c, is_crc32c};
+use crate::core::key::attachment_disposition;
+use crate::core::plan::PartPlan;
+use crate::server::s3::client::{ListedPart, PartToComplete};
+use crate::server::state::{AppState, app_state};
+use crate::server::system;
+use crate::server::token::Claims;
+use crate::server::upload::{each_entry, request_host, verify};
+
+pub async fn complete_upload(
+    token: String,
+    parts: Vec<CompletedPart>,
+) -> Result<StoredObject, ApiError> {
+    let state = app_state()?;
+    complete_one(
+        &state,
+        request_host().as_deref(),
+        Completion { token, parts },
+    )
+    .await
+}
+
+pub async fn complete_uploads(
+    uploads: Vec<Completion>,
+) -> Result<Vec<Answer<StoredObject>>, ApiError> {
+    each_entry(uploads, complete_one).await
+}
+
+/// Verifies one upload's token, completes it, and counts and logs the outcome.
+async fn complete_one(
+    state: &AppState,
+    host: Option<&str>,
+    Completion { token, parts }: Completion,
+) -> Result<StoredObject, ApiError> {
+    let claims = verify(state, &token)?;
+    let result = finish(state, host, &claims, parts).await;
+    match &result {
+        Ok(stored) => {
+            state.metrics.completed.inc();
+            state.metrics.bytes_completed.inc_by(stored.size);
+            let seconds = system::now_secs().saturating_sub(claims.started_at);
+            let crc32c = stored.crc32c.as_deref().unwrap_or("none");
+            tracing::info!(key = %claims.key, size = stored.size, seconds, crc32c, "upload completed");
+        }
+        Err(err) => {
+            state.metrics.failed.inc();
+            tracing::warn!(key = %claims.key, reason = %err, "upload completion refused");
+        }
+    }
+    result
+}
+
+/// Checks the stored parts (or single object) against the plan and completes.
+async fn finish(
+    state: &AppState,
+    host: Option<&str>,
+    claims: &Claims,
+    parts: Vec<CompletedPart>,
+) -> Result<StoredObject, ApiError> {
+    // The whole file's checksum from the parts, for stores that do not record one.
+    let mut from_parts = None;
+    match &claims.upload_id {
+        None if !parts.is_empty() => {
+            return Err(ApiError::BadRequest(
+                "a single-PUT upload is completed without parts".into(),
+            ));
+        }
+        None => {}
+        Some(upload_id) => {
+            check_parts(&claims.plan, &parts)?;
+            match state.storage.list_parts(&claims.key, upload_id).await {
+                Ok(stored) => {
+                    let parts = check_stored(&claims.plan, &parts, &stored)?;
+                    // The whole file's CRC32C, combined from the parts' (no second read).
+                    let whole = full_object_crc32c(parts.iter().map(|p| {
+                        let len = claims.plan.part_len(p.part_number).unwrap_or_default();
+                        (p.crc32c.as_deref(), len)
+                    }));
+                    from_parts = match claims.full_object {
+                        true => whole.clone(),
+                        false => composite_crc32c(parts.iter().map(|p| p.crc32c.as_deref())),
+                    };
+                    let parts: Vec<PartToComplete> = parts
+                        .into_iter()
+                        .map(|p| PartToComplete {
+                            number: p.part_number,
+                            etag: p.etag,
+                            crc32c: p.crc32c,
+                        })
+                        .collect();
+                    let full_object_crc32c = whole.filter(|_| claims.full_object);
+                    state
+                        .storage
+                        .complete_multipart(
+                            &claims.key,
+                            upload_id,
+                            &parts,
+                            full_object_crc32c.as_deref(),
+                        )
+                        .await?;
+                }
+                // Completed already (a retried call whose first answer was lost): the
+                // object itself is checked below, so completing is idempotent.
+                Err(err) if err.is_no_such_upload() => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
+    let info = state
+        .storage
+        .head(&claims.key)
+        .await
+        .map_err(|e| match e.is_not_found() {
+            true => ApiError::NotFound("the file has not been uploaded".into()),
+            false => e.into(),
+        })?;
+    if info.size != claims.plan.size {
+        return Err(ApiError::BadRequest(format!(
+            "the store holds {} bytes but the file has {}",
+            info.size, claims.plan.size
+        )));
+    }
+    let download_url = state
+        .storage
+        .presign_get(host, &claims.key, &attachment_disposition(&claims.name))
+        .await?;
+    Ok(StoredObject {
+        key: claims.key.clone(),
+        name: claims.name.clone(),
+        size: info.size,
+        content_type: claims.content_type.clone(),
+        etag: info.etag,
+        crc32c: info.crc32c.or(from_parts),
+        download_url,
+    })
+}
+
+/// The parts the browser lists must be exactly 1..=count, in order, each with an ETag.
+fn check_parts(plan: &PartPlan, parts: &[CompletedPart]) -> Result<(), ApiError> {
+    if parts.len() != plan.part_count as usize {
+        return Err(ApiError::BadRequest(format!(
+            "the upload has {} parts; {} were listed",
+            plan.part_count,
+            parts.len()
+        )));
+    }
+    for (expected, part) in (1..).zip(parts) {
+        if part.part_number != expected {
+            return Err(ApiError::BadRequest(format!(
+                "parts must be listed once each, in order: expected part {expected}, got {}",
+                part.part_number
+            )));
+        }
+        if part.etag.trim().is_empty() {
+            return Err(ApiError::BadRequest(format!("part {expected} has no ETag")));
+        }
+        if part.crc32c.as_deref().is_some_and(|c| !is_crc32c(c)) {
+            return Err(ApiError::BadRequest(format!(
+                "part {expected}'s CRC32C is not four bytes in base64"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What the store holds must match the plan's sizes and the browser's ETags and
+/// checksums; answers the parts to complete with, each with its CRC32C (the store's,
+/// or the browser's where the store lists none).
+fn check_stored(
+    plan: &PartPlan,
+    parts: &[CompletedPart],
+    stored: &[ListedPart],
+) -> Result<Vec<CompletedPart>, ApiError> {
+    parts
+        .iter()
+        .map(|part| {
+            let n = part.part_number;
+            let held = stored
+                .iter()
+                .find(|s| s.number == n)
+                .ok_or_else(|| ApiError::BadRequest(format!("part {n} is not in the store")))?;
+            let planned = plan.part_len(n).unwrap_or_default();
+            if held.size != planned {
+                return Err(ApiError::BadRequest(format!(
+                    "part {n} in the store is {} bytes; the plan says {planned}",
+                    held.size
+                )));
+            }
+            if held.etag.trim_matches('"') != part.etag.trim_matches('"') {
+                return Err(ApiError::BadRequest(format!(
+                    "part {n}'s ETag does not match the store's"
+                )));
+            }
+            let crc32c = match (&held.crc32c, &part.crc32c) {
+                (Some(held), Some(sent)) if held != sent => {
+                    return Err(ApiError::BadRequest(format!(
+                        "part {n}'s CRC32C does not match the store's"
+                    )));
+                }
+                (Some(value), _) | (None, Some(value)) => Some(value.clone()),
+                (None, None) => None,
+            };
+            Ok(CompletedPart {
+                crc32c,
+                ..part.clone()
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::limits::MIB;
+
+    fn plan() -> PartPlan {
+        PartPlan::new(12 * MIB, 5 * MIB).expect("plannable")
+    }
+
+    fn listed(numbers: &[u32]) -> Vec<CompletedPart> {
+        numbers
+            .iter()
+            .map(|&n| CompletedPart {
+                part_number: n,
+                etag: format!("\"e{n}\""),
+                crc32c: Some(crate::core::checksum::crc32c(&[n as u8])),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn listed_parts_must_match_the_plan() {
+        assert_eq!(check_parts(&plan(), &listed(&[1, 2, 3])), Ok(()));
+        for bad in [
+            &[1, 2][..],
+            &[1, 2, 3, 4],
+            &[1, 3, 2],
+            &[1, 1, 3],
+            &[0, 1, 2],
+            &[2, 3, 4],
+        ] {
+            assert!(check_parts(&plan(), &listed(bad)).is_err(), "{bad:?}");
+        }
+        let mut no_etag = listed(&[1, 2, 3]);
+        no_etag[1].etag = " ".into();
+        assert!(check_parts(&plan(), &no_etag).is_err());
+    }
+
+    #[test]
+    fn stored_parts_must_match_sizes_etags_and_checksums() {
+        let stored = |sizes: [u64; 3]| -> Vec<ListedPart> {
+            (1..=3)
+                .zip(sizes)
+                .map(|(n, size)| ListedPart {
+                    number: n,
+                    etag: format!("e{n}"),
+                    size,
+                    crc32c: None,
+                })
+                .collect()
+        };
+        let parts = listed(&[1, 2, 3]);
+        // A store that lists no checksums: the browser's are used.
+        assert_eq!(
+            check_stored(&plan(), &parts, &stored([5 * MIB, 5 * MIB, 2 * MIB])),
+            Ok(parts.clone())
+        );
+        // A store that lists them: they must agree; the store's are used.
+        let mut listing = stored([5 * MIB, 5 * MIB, 2 * MIB]);
+        listing[0].crc32c = parts[0].crc32c.clone();
+        let mut unsent = parts.clone();
+        unsent[0].crc32c = None;
+        assert_eq!(check_stored(&plan(), &unsent, &listing), Ok(parts.clone()));
+        listing[0].crc32c = Some("BBBBBB==".into());
+        assert!(check_stored(&plan(), &parts, &listing).is_err());
+        assert!(check_stored(&plan(), &parts, &stored([5 * MIB, 5 * MIB, 2 * MIB + 1])).is_err());
+        assert!(check_stored(&plan(), &parts, &stored([5 * MIB, 5 * MIB, 2 * MIB])[..2]).is_err());
+        let mut wrong = stored([5 * MIB, 5 * MIB, 2 * MIB]);
+        wrong[0].etag = "other".into();
+        assert!(check_stored(&plan(), &parts, &wrong).is_err());
+    }
+}
