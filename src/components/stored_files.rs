@@ -134,7 +134,7 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
                 .write_text(&file.download_url);
             match JsFuture::from(written).await {
                 Ok(_) => said.set(text::LINK_COPIED.to_owned()),
-                Err(_) => said.set(text::list_failed("the browser did not allow copying")),
+                Err(_) => said.set(text::list_failed(text::COPY_REFUSED)),
             }
         });
     });

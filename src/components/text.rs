@@ -1,10 +1,12 @@
-//! Every word the page shows, and the server's own pages (login, not found), in one
-//! place. Sentences that carry numbers or names are functions.
+//! The page's words, and the server's own pages' (login, not found), in one place.
+//! Sentences that carry numbers or names are functions.
 //!
-//! Not here, and shown as they come: the reasons that come from elsewhere, the API's
-//! refusals (`ApiError` and the policy's messages, which other clients read too) and the
-//! transfer's retry notes (in `core::retry`). Translating the page means this file and
-//! those.
+//! Not here, and shown as they come: the reasons a file failed, which come from
+//! elsewhere. The API's refusals (`ApiError` and the policy's messages, which other
+//! clients read too), the transfer's retry notes (`core::retry`), and the upload
+//! engine's own (`browser::upload`: a file changed since its upload began, a call the
+//! page stopped, a file the browser could not read). Translating the page means this
+//! file and those.
 
 use crate::core::checksum::{decode, is_composite};
 use crate::core::speed::{Speed, format_seconds};
@@ -67,6 +69,7 @@ pub const STORED_EMPTY: &str = "No files yet.";
 pub const SHOW_MORE: &str = "Show more";
 pub const COPY_LINK: &str = "Copy link";
 pub const LINK_COPIED: &str = "Link copied.";
+pub const COPY_REFUSED: &str = "the browser did not allow copying";
 pub const DELETE: &str = "Delete";
 
 pub const WAITING: &str = "Waiting";

@@ -1,7 +1,8 @@
 //! HMAC-SHA256 tags under the server's secret, for values the server hands out and must
-//! recognise later without keeping them: upload tokens and session cookies. Each use
-//! takes its own key (a purpose prefixed to the secret), so a tag made for one is never
-//! accepted as the other.
+//! recognise later without keeping them: upload tokens and session cookies. Session
+//! cookies take their own key (a purpose prefixed to the secret), so a tag made for one
+//! is never accepted as the other; upload tokens are tagged under the bare secret, as
+//! they always were, so servers of two versions accept each other's.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

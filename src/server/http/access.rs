@@ -3,8 +3,8 @@
 //! with the server's secret, so any instance accepts it and nobody can forge it).
 //!
 //! The router puts only the page and the server functions behind these guards: presigned
-//! URLs authorise themselves and stay reachable; so do `/healthz`, `/readyz` and
-//! `/metrics` (keep the last from the public at the proxy), and the site's assets.
+//! URLs authorise themselves and stay reachable; so do `/healthz`, `/readyz`, the site's
+//! assets, and `/metrics` (behind its own bearer token, `--metrics-token`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;

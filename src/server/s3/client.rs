@@ -1,5 +1,8 @@
-//! The S3 client side of the server: presigning URLs for the browser, and the few calls
-//! the server makes itself (create, list, complete and abort multipart uploads; head).
+//! The S3 client side of the server: presigning URLs for the browser (PUTs, parts,
+//! downloads), and the calls the server makes itself: create, list the parts of,
+//! complete and abort multipart uploads; head, delete and list objects (and the date
+//! folders of the stored files list); sweep stale uploads; and the one-key listing the
+//! bucket check and `/readyz` use.
 //!
 //! Works the same against the embedded store and any external one. Presigned URLs are
 //! signed for the host the browser will use, which may differ from the endpoint the
