@@ -1,9 +1,11 @@
 //! The page's components. They render on the server and hydrate in the browser; the
 //! uploads themselves run in the browser shell (`crate::browser`).
 
+pub mod drop_zone;
 pub mod file_queue;
 pub mod file_row;
 pub mod listing;
+pub mod queue_view;
 pub mod stored_files;
 pub mod tally;
 pub mod text;

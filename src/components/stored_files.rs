@@ -123,41 +123,8 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
         done
     });
 
-    let copy = Callback::new(move |file: ListedFile| {
-        leptos::task::spawn_local(async move {
-            let Some(window) = web_sys::window() else {
-                return;
-            };
-            let written = window
-                .navigator()
-                .clipboard()
-                .write_text(&file.download_url);
-            match JsFuture::from(written).await {
-                Ok(_) => said.set(text::LINK_COPIED.to_owned()),
-                Err(_) => said.set(text::list_failed(text::COPY_REFUSED)),
-            }
-        });
-    });
-    let delete = Callback::new(move |file: ListedFile| {
-        let confirmed = web_sys::window()
-            .and_then(|w| {
-                w.confirm_with_message(&text::confirm_delete(&file.path))
-                    .ok()
-            })
-            .unwrap_or(false);
-        if !confirmed {
-            return;
-        }
-        leptos::task::spawn_local(async move {
-            match api::delete_file(file.key.clone()).await {
-                Ok(()) => {
-                    listing.update(|l| l.remove(&file.key));
-                    said.set(text::deleted(&file.path));
-                }
-                Err(err) => said.set(text::list_failed(&err.to_string())),
-            }
-        });
-    });
+    let copy = Callback::new(move |file: ListedFile| copy_link(file, said));
+    let delete = Callback::new(move |file: ListedFile| delete_file(file, listing, said));
 
     view! {
         <Show when=move || enabled.get()>
@@ -180,6 +147,45 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
             </section>
         </Show>
     }
+}
+
+/// Copies a file's download link to the clipboard, and says so.
+fn copy_link(file: ListedFile, said: RwSignal<String>) {
+    leptos::task::spawn_local(async move {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let written = window
+            .navigator()
+            .clipboard()
+            .write_text(&file.download_url);
+        match JsFuture::from(written).await {
+            Ok(_) => said.set(text::LINK_COPIED.to_owned()),
+            Err(_) => said.set(text::list_failed(text::COPY_REFUSED)),
+        }
+    });
+}
+
+/// Deletes a file from the store once the person confirms, and takes it off the list.
+fn delete_file(file: ListedFile, listing: RwSignal<Listing>, said: RwSignal<String>) {
+    let confirmed = web_sys::window()
+        .and_then(|w| {
+            w.confirm_with_message(&text::confirm_delete(&file.path))
+                .ok()
+        })
+        .unwrap_or(false);
+    if !confirmed {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        match api::delete_file(file.key.clone()).await {
+            Ok(()) => {
+                listing.update(|l| l.remove(&file.key));
+                said.set(text::deleted(&file.path));
+            }
+            Err(err) => said.set(text::list_failed(&err.to_string())),
+        }
+    });
 }
 
 /// One stored file and what can be done with it.

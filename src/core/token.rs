@@ -81,11 +81,12 @@ pub fn open(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::core::limits::MIB;
 
-    fn claims() -> Claims {
+    /// A multipart upload's claims, valid until second 1,000 (the server's tests sign it).
+    pub(crate) fn claims() -> Claims {
         Claims {
             key: "2026/01/01/abc/a.bin".into(),
             name: "a.bin".into(),

@@ -40,19 +40,7 @@ mod tests {
     use super::*;
     use crate::core::limits::MIB;
     use crate::core::plan::PartPlan;
-
-    fn claims() -> Claims {
-        Claims {
-            key: "2026/01/01/abc/a.bin".into(),
-            name: "a.bin".into(),
-            content_type: "application/octet-stream".into(),
-            upload_id: Some("upload-1".into()),
-            plan: PartPlan::new(40 * MIB, 8 * MIB).expect("plannable"),
-            full_object: true,
-            started_at: 0,
-            expires_at: 1_000,
-        }
-    }
+    use crate::core::token::tests::claims;
 
     #[test]
     fn a_signed_token_verifies_until_it_expires() {

@@ -52,6 +52,27 @@ pub async fn send_parts(
     completed
 }
 
+/// Sends part `n` of `upload_id` with `body`, and answers what the store said.
+pub async fn send_part(
+    s3: &aws_sdk_s3::Client,
+    key: &str,
+    upload_id: &str,
+    n: i32,
+    body: &'static [u8],
+) -> Result<
+    aws_sdk_s3::operation::upload_part::UploadPartOutput,
+    aws_sdk_s3::error::SdkError<aws_sdk_s3::operation::upload_part::UploadPartError>,
+> {
+    s3.upload_part()
+        .bucket(BUCKET)
+        .key(key)
+        .upload_id(upload_id)
+        .part_number(n)
+        .body(ByteStream::from_static(body))
+        .send()
+        .await
+}
+
 /// Completes `key` from `parts` and answers the object's ETag.
 pub async fn upload_in_parts(s3: &aws_sdk_s3::Client, key: &str, parts: &[Vec<u8>]) -> String {
     let upload_id = start_upload(s3, key).await;

@@ -35,17 +35,7 @@ async fn multipart_uploads_assemble_list_and_abort() {
     let sizes: Vec<_> = parts.parts().iter().map(|p| p.size()).collect();
     assert_eq!(sizes, [Some(5 * MIB as i64), Some(1_234)]);
 
-    let done = s3
-        .complete_multipart_upload()
-        .bucket(BUCKET)
-        .key(key)
-        .upload_id(upload_id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(completed))
-                .build(),
-        )
-        .send()
+    let done = complete(&s3, key, upload_id, completed)
         .await
         .expect("complete");
     assert!(done.e_tag().expect("etag").ends_with("-2\""));
@@ -74,15 +64,7 @@ async fn multipart_uploads_assemble_list_and_abort() {
         .await
         .expect("list uploads");
     assert!(listed.uploads().is_empty());
-    let gone = s3
-        .upload_part()
-        .bucket(BUCKET)
-        .key("x")
-        .upload_id(other_id)
-        .part_number(1)
-        .body(ByteStream::from_static(b"late"))
-        .send()
-        .await;
+    let gone = send_part(&s3, "x", other_id, 1, b"late").await;
     assert_eq!(service_code(gone), "NoSuchUpload");
 }
 
@@ -196,18 +178,7 @@ async fn small_non_final_parts_are_refused_at_completion() {
     let upload_id = upload_id.as_str();
     let small = bytes(5 * MIB - 1, 4);
     let parts = send_parts(&s3, "k", upload_id, &[small.clone(), small]).await;
-    let result = s3
-        .complete_multipart_upload()
-        .bucket(BUCKET)
-        .key("k")
-        .upload_id(upload_id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(parts))
-                .build(),
-        )
-        .send()
-        .await;
+    let result = complete(&s3, "k", upload_id, parts).await;
     assert_eq!(service_code(result), "EntityTooSmall");
     // Nothing was created.
     assert_eq!(
@@ -238,15 +209,7 @@ async fn completing_an_upload_again_answers_the_object() {
         .expect("complete again");
     assert_eq!(again.e_tag(), first.e_tag());
     // Parts of a completed upload are gone, as in S3.
-    let late = s3
-        .upload_part()
-        .bucket(BUCKET)
-        .key("twice.bin")
-        .upload_id(upload_id)
-        .part_number(3)
-        .body(ByteStream::from_static(b"late"))
-        .send()
-        .await;
+    let late = send_part(&s3, "twice.bin", upload_id, 3, b"late").await;
     assert_eq!(service_code(late), "NoSuchUpload");
 }
 
