@@ -9,7 +9,8 @@
 #
 # For quick iterations: BENCH_SIZES_MIB="1024" BENCH_ONLY=browser bench/run.sh measures only
 # the page's uploads of large files, BENCH_ONLY=folders bench/run.sh only its uploads of
-# folders of small files; extra S3DROP_* settings in the environment reach every server.
+# folders of small files; extra S3DROP_* settings in the environment reach every server;
+# BENCH_DIST=DIR measures a release built before instead of building one.
 #
 # Installs what it needs first (release build tools, Chromium, Garage, wrk, brotli and
 # curl from Debian, the AWS CLI from PyPI into .tools/awscli).
@@ -36,8 +37,16 @@ if [[ ! -x .tools/awscli/bin/aws ]]; then
   .tools/awscli/bin/pip install --quiet --disable-pip-version-check awscli
 fi
 
-say "building the release (scripts/release.sh)"
-scripts/release.sh
+# BENCH_DIST=DIR measures a release built earlier (DIR holds s3drop and site/, as
+# scripts/release.sh leaves dist/), so two versions can be measured in turn.
+if [[ -n ${BENCH_DIST:-} ]]; then
+  say "measuring the release in $BENCH_DIST"
+  rm -rf dist
+  cp -r "$BENCH_DIST" dist
+else
+  say "building the release (scripts/release.sh)"
+  scripts/release.sh
+fi
 
 WORK=$(mktemp -d -t s3drop-bench-XXXXXX)
 PIDS=()
