@@ -42,14 +42,8 @@ async fn multipart_uploads_assemble_list_and_abort() {
     assert_eq!(read_all(&s3, key).await, [part1, part2].concat());
 
     // Completed uploads are gone from the list; an aborted one leaves nothing.
-    let other = s3
-        .create_multipart_upload()
-        .bucket(BUCKET)
-        .key("x")
-        .send()
-        .await
-        .expect("create");
-    let other_id = other.upload_id().expect("id");
+    let other_id = start_upload(&s3, "x").await;
+    let other_id = other_id.as_str();
     s3.abort_multipart_upload()
         .bucket(BUCKET)
         .key("x")
