@@ -31,13 +31,15 @@ MAY_USE = {
 
 
 # The server half's floors, from the bottom: what every job builds on (tags, the clock,
-# tokens, metrics), the stores, the state that holds them, the jobs that use the state,
-# and the command line that builds it all. A file uses only its own floor and below.
+# tokens, metrics), the stores and the database, the rooms that own its tables (links,
+# the record), the state that holds them, the jobs that use the state, and the command
+# line that builds it all. A file uses only its own floor and below.
 SERVER_FLOORS = [
     {"signing", "system", "token", "metrics"},
-    {"s3", "embedded_store"},
+    {"s3", "embedded_store", "database"},
+    {"links", "record"},
     {"state"},
-    {"upload", "http"},
+    {"upload", "operator", "http"},
     {"cli"},
 ]
 

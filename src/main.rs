@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use leptos::config::get_configuration;
-use s3drop::server::cli::config::{Config, LogFormat, Mode};
-use s3drop::server::cli::startup;
+use s3drop::server::cli::config::{Command, Config, LogFormat, Mode};
+use s3drop::server::cli::{links, startup};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -28,6 +28,30 @@ async fn main() -> ExitCode {
         eprintln!("s3drop: {err}");
         return ExitCode::from(2);
     }
+    let leptos_options = match get_configuration(None) {
+        Ok(conf) => conf.leptos_options,
+        Err(err) => {
+            eprintln!("s3drop: cannot read the Leptos configuration: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(Command::Links(command)) = &config.command {
+        let base = config.public_base(leptos_options.site_addr);
+        let done = match startup::database(&config).await {
+            Ok(db) => links::run(&db, &base, command).await,
+            Err(err) => Err(err.to_string()),
+        };
+        return match done {
+            Ok(out) => {
+                print!("{out}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("s3drop: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match mode {
         Mode::Serve => {}
         Mode::CheckConfig => return ExitCode::SUCCESS,
@@ -41,13 +65,6 @@ async fn main() -> ExitCode {
             };
         }
     }
-    let leptos_options = match get_configuration(None) {
-        Ok(conf) => conf.leptos_options,
-        Err(err) => {
-            eprintln!("s3drop: cannot read the Leptos configuration: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
     match startup::run(config, leptos_options).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(startup::StartError::Config(err)) => {

@@ -65,21 +65,41 @@ async fn a_private_drop_needs_a_login() {
         serde_json::from_str::<ApiError>(&body).ok(),
         Some(ApiError::LoginRequired)
     );
-    // Every server function is behind the login, whatever its path.
-    for call in [
-        "policy",
-        "uploads/start-batch",
-        "uploads/sign",
-        "files/list",
-    ] {
-        let refused = http
-            .post(server.url(&format!("/api/{call}")))
-            .json(&serde_json::json!({}))
+    // Starting without a link, and the operator's calls, need the login; the calls
+    // after a start need the upload's token (which only a start gives).
+    let call = |path: &str, body: serde_json::Value| {
+        http.post(server.url(&format!("/api/{path}")))
+            .json(&body)
             .send()
-            .await
-            .expect("answers");
-        assert_eq!(refused.status().as_u16(), 401, "{call}");
+    };
+    let file = serde_json::json!({"name": "a.txt", "size": 1, "content_type": "text/plain"});
+    for (path, body) in [
+        ("uploads/start-batch", serde_json::json!({"files": [file]})),
+        ("uploads/start", serde_json::json!({"request": file})),
+        ("links/list", serde_json::json!({})),
+        ("files/delete", serde_json::json!({"key": "uploads/x"})),
+    ] {
+        let refused = call(path, body).await.expect("answers");
+        assert_eq!(refused.status().as_u16(), 401, "{path}");
     }
+    let forged = serde_json::json!({"token": "forged.token", "parts": []});
+    for path in [
+        "uploads/sign",
+        "uploads/complete",
+        "uploads/abort",
+        "uploads/parts",
+    ] {
+        let refused = call(path, forged.clone()).await.expect("answers");
+        assert_eq!(refused.status().as_u16(), 403, "{path}");
+    }
+    // Nobody but the operator sees the files others sent.
+    let listed = call(
+        "files/list",
+        serde_json::json!({"after": null, "limit": 10}),
+    )
+    .await
+    .expect("answers");
+    assert_eq!(listed.text().await.expect("json"), "null");
     // Operators' endpoints stay reachable.
     let health = http
         .get(server.url("/healthz"))

@@ -20,6 +20,15 @@ pub enum ApiError {
     /// This drop is private: log in first.
     #[error("this drop is private: log in first")]
     LoginRequired,
+    /// This upload link has a password of its own, and it was not given.
+    #[error("this upload link needs its password")]
+    PasswordRequired,
+    /// The password given was not the upload link's.
+    #[error("that is not this link's password")]
+    WrongPassword,
+    /// Only the operator may do this: log in first.
+    #[error("only the operator may do this: log in first")]
+    OperatorOnly,
     /// Too many calls from this client; trying again in a moment works.
     #[error("too many requests; slowing down")]
     RateLimited,
@@ -37,6 +46,9 @@ pub enum ApiError {
     /// The store could not be reached or is failing; trying again later may work.
     #[error("the store is unavailable right now; try again shortly")]
     StoreUnavailable,
+    /// The server's database is busy or unreachable; trying again later may work.
+    #[error("the server is busy right now; try again shortly")]
+    Unavailable,
     /// Something failed inside the server; the details are in the server's log.
     #[error("the server could not complete the request")]
     Internal,
@@ -51,12 +63,15 @@ impl ApiError {
         match self {
             Self::Refused(_) => 422,
             Self::BadRequest(_) | Self::Transport(_) => 400,
-            Self::LoginRequired => 401,
+            Self::LoginRequired
+            | Self::PasswordRequired
+            | Self::WrongPassword
+            | Self::OperatorOnly => 401,
             Self::RateLimited => 429,
             Self::BadToken | Self::TokenExpired => 403,
             Self::NotFound(_) => 404,
             Self::Finished => 409,
-            Self::StoreUnavailable => 503,
+            Self::StoreUnavailable | Self::Unavailable => 503,
             Self::Internal => 500,
         }
     }
@@ -72,7 +87,7 @@ impl ApiError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::StoreUnavailable | Self::Transport(_) | Self::RateLimited
+            Self::StoreUnavailable | Self::Unavailable | Self::Transport(_) | Self::RateLimited
         )
     }
 }

@@ -33,9 +33,14 @@ pub async fn fetch_policy() -> Result<UploadPolicy, ApiError> {
 }
 
 /// Starts an upload of a file; the server chooses the key and the way to send it.
+/// Through an upload link, `link` carries its secret (without one, the operator or the
+/// open drop starts it).
 #[server(endpoint = "uploads/start", input = Json)]
-pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError> {
-    crate::server::upload::start::start_upload(request)
+pub async fn start_upload(
+    request: StartRequest,
+    link: Option<LinkPass>,
+) -> Result<UploadStart, ApiError> {
+    crate::server::upload::start::start_upload(request, link)
         .await
         .map_err(ApiError::respond)
 }
@@ -43,8 +48,11 @@ pub async fn start_upload(request: StartRequest) -> Result<UploadStart, ApiError
 /// Starts many uploads in one call, each checked on its own: the answers come in the
 /// order of `files`, a refused file's as its error.
 #[server(endpoint = "uploads/start-batch", input = Json)]
-pub async fn start_uploads(files: Vec<StartRequest>) -> Result<Vec<Answer<UploadStart>>, ApiError> {
-    crate::server::upload::start::start_uploads(files)
+pub async fn start_uploads(
+    files: Vec<StartRequest>,
+    link: Option<LinkPass>,
+) -> Result<Vec<Answer<UploadStart>>, ApiError> {
+    crate::server::upload::start::start_uploads(files, link)
         .await
         .map_err(ApiError::respond)
 }
@@ -114,6 +122,60 @@ pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<File
 #[server(endpoint = "files/delete", input = Json)]
 pub async fn delete_file(key: String) -> Result<(), ApiError> {
     crate::server::upload::stored_files::delete_file(key)
+        .await
+        .map_err(ApiError::respond)
+}
+
+/// What an upload link's page shows, opened by the secret in its URL; with the link's
+/// password, when it has one (wrong guesses are slowed as the operator's login's are).
+#[server(endpoint = "links/open", input = Json)]
+pub async fn open_link(secret: String, password: Option<String>) -> Result<LinkView, ApiError> {
+    crate::server::upload::open_link::open_link(secret, password)
+        .await
+        .map_err(ApiError::respond)
+}
+
+/// Every upload link, newest first (the operator's).
+#[server(endpoint = "links/list", input = Json)]
+pub async fn list_links() -> Result<Vec<LinkInfo>, ApiError> {
+    crate::server::operator::links::list_links()
+        .await
+        .map_err(ApiError::respond)
+}
+
+/// Makes an upload link; its secret is in the answer, this once (the operator's).
+#[server(endpoint = "links/create", input = Json)]
+pub async fn create_link(link: NewLinkRequest) -> Result<CreatedLink, ApiError> {
+    crate::server::operator::links::create_link(link)
+        .await
+        .map_err(ApiError::respond)
+}
+
+/// Gives a link a new expiry (the operator's).
+#[server(endpoint = "links/extend", input = Json)]
+pub async fn extend_link(id: String, expires: String) -> Result<LinkInfo, ApiError> {
+    crate::server::operator::links::extend_link(id, expires)
+        .await
+        .map_err(ApiError::respond)
+}
+
+/// Revokes a link at once; its uploads in flight are cancelled (the operator's).
+#[server(endpoint = "links/revoke", input = Json)]
+pub async fn revoke_link(id: String) -> Result<LinkInfo, ApiError> {
+    crate::server::operator::links::revoke_link(id)
+        .await
+        .map_err(ApiError::respond)
+}
+
+/// A page of the record of uploads, newest first, `limit` at most, starting `after` a
+/// page's `next` (the operator's).
+#[server(endpoint = "record/list", input = Json)]
+pub async fn list_record(
+    filter: RecordFilter,
+    after: Option<String>,
+    limit: u32,
+) -> Result<RecordPage, ApiError> {
+    crate::server::operator::record::list_record(filter, after, limit)
         .await
         .map_err(ApiError::respond)
 }

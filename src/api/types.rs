@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::link::{Held, Limits};
 use crate::core::plan::PartPlan;
 
 /// What the browser knows of a file it wants to upload.
@@ -142,4 +143,177 @@ pub struct FilePage {
     pub next: Option<String>,
     /// Whether the operator lets people delete files.
     pub can_delete: bool,
+}
+
+/// An upload link as the operator sees it (never its secret, which only its creation
+/// shows once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkInfo {
+    pub id: String,
+    /// Shown to the uploader as the page's title.
+    pub label: String,
+    /// Shown to the uploader above the drop.
+    pub message: Option<String>,
+    /// Where its files go, under the key prefix.
+    pub folder: String,
+    /// When it was made, expires and (if it was) was revoked, in Unix seconds.
+    pub created_at: u64,
+    pub expires_at: u64,
+    pub revoked_at: Option<u64>,
+    pub limits: Limits,
+    /// Whether the uploader must give the link's own password.
+    pub has_password: bool,
+    /// Whether the uploader is asked their name before they drop.
+    pub ask_name: bool,
+    /// What it holds: files in flight or stored.
+    pub held: Held,
+    /// What of that is stored.
+    pub stored: Held,
+    pub last_upload_at: Option<u64>,
+}
+
+/// A new link, and the secret that makes its URL (shown this once: only its hash is kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedLink {
+    pub link: LinkInfo,
+    pub secret: String,
+}
+
+/// What an uploader sends with each start through a link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkPass {
+    /// The secret from the link's URL.
+    pub secret: String,
+    /// Proof the link's password was given (from `open_link`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<String>,
+    /// The uploader's name, when the link asks for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uploader: Option<String>,
+}
+
+/// Where an upload's life stands in the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadState {
+    Started,
+    Stored,
+    Cancelled,
+    Failed,
+    Expired,
+}
+
+impl UploadState {
+    /// Every state, in the order the operator's filter lists them.
+    pub const ALL: [UploadState; 5] = [
+        Self::Started,
+        Self::Stored,
+        Self::Cancelled,
+        Self::Failed,
+        Self::Expired,
+    ];
+
+    /// The word kept in the database and shown in exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Started => "started",
+            Self::Stored => "stored",
+            Self::Cancelled => "cancelled",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// The state a word names.
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+}
+
+/// One upload in the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedUpload {
+    pub key: String,
+    pub name: String,
+    pub folder: String,
+    pub size: u64,
+    pub content_type: String,
+    pub crc32c: Option<String>,
+    /// The link it came through; `None` for the open drop or the operator's own.
+    pub link_id: Option<String>,
+    pub uploader: Option<String>,
+    /// The client's address, as the server saw it (behind a trusted proxy, the client's).
+    pub client: Option<String>,
+    pub state: UploadState,
+    /// Why it was cancelled or failed.
+    pub reason: Option<String>,
+    pub started_at: u64,
+    pub finished_at: Option<u64>,
+    /// A short-lived download link, for a stored file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+}
+
+/// A link as the operator asks for it on the page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewLinkRequest {
+    pub label: String,
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Where its files go, under the key prefix; empty for the prefix itself.
+    #[serde(default)]
+    pub folder: String,
+    /// A duration from now (`7d`), a date (`2026-12-31`) or a time (RFC 3339).
+    pub expires: String,
+    #[serde(default)]
+    pub limits: Limits,
+    /// The link's own password, if it has one.
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub ask_name: bool,
+}
+
+/// What an upload link's page shows. Behind a password, only the label until the
+/// password is given; then the rest, and the grant to send with each start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkView {
+    pub label: String,
+    pub needs_password: bool,
+    /// Proof the password was given, for [`LinkPass::grant`].
+    pub grant: Option<String>,
+    /// The rest, once the link is open to this visitor.
+    pub details: Option<LinkDetails>,
+}
+
+/// An open link's terms, shown before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkDetails {
+    pub message: Option<String>,
+    pub expires_at: u64,
+    pub limits: Limits,
+    /// What is left of its limits: bytes, files (`None`: no limit of that kind).
+    pub bytes_left: Option<u64>,
+    pub files_left: Option<u64>,
+    pub ask_name: bool,
+}
+
+/// Which uploads the operator asks the record for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordFilter {
+    #[serde(default)]
+    pub link_id: Option<String>,
+    #[serde(default)]
+    pub state: Option<UploadState>,
+    /// Part of the name or folder, any case.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A page of the record, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordPage {
+    pub uploads: Vec<RecordedUpload>,
+    /// Where the next page starts, when there is one.
+    pub next: Option<String>,
 }

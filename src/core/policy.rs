@@ -128,22 +128,7 @@ impl UploadPolicy {
     }
 
     fn allows(&self, name: &str, content_type: &str) -> bool {
-        let essence = content_type.split(';').next().unwrap_or_default().trim();
-        let extension = name
-            .rsplit_once('.')
-            .map(|(_, ext)| ext.to_ascii_lowercase());
-        self.allowed_types.is_empty()
-            || self.allowed_types.iter().any(|pattern| {
-                if let Some(wanted) = pattern.strip_prefix('.') {
-                    extension.as_deref() == Some(&wanted.to_ascii_lowercase())
-                } else if let Some(family) = pattern.strip_suffix("/*") {
-                    essence
-                        .split_once('/')
-                        .is_some_and(|(t, _)| t.eq_ignore_ascii_case(family))
-                } else {
-                    essence.eq_ignore_ascii_case(pattern)
-                }
-            })
+        type_allowed(&self.allowed_types, name, content_type)
     }
 
     /// The rules in words, for the page to show before anything is sent.
@@ -158,6 +143,27 @@ impl UploadPolicy {
             format!("{}; {size}.", self.allowed_types.join(", "))
         }
     }
+}
+
+/// Whether a file matches any of `patterns` (a content type, exact or `family/*`, or an
+/// extension `.pdf`); no patterns accept every file.
+pub fn type_allowed(patterns: &[String], name: &str, content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    let extension = name
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase());
+    patterns.is_empty()
+        || patterns.iter().any(|pattern| {
+            if let Some(wanted) = pattern.strip_prefix('.') {
+                extension.as_deref() == Some(&wanted.to_ascii_lowercase())
+            } else if let Some(family) = pattern.strip_suffix("/*") {
+                essence
+                    .split_once('/')
+                    .is_some_and(|(t, _)| t.eq_ignore_ascii_case(family))
+            } else {
+                essence.eq_ignore_ascii_case(pattern)
+            }
+        })
 }
 
 /// Checks that `name` is a plain, non-empty file name: no separators, no `.`/`..`,

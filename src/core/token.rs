@@ -34,6 +34,10 @@ pub struct Claims {
     /// a choice are of the composite kind.)
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub full_object: bool,
+    /// The upload link it started through, if any: its completion is refused once the
+    /// link is revoked or expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
     /// When the upload started, in seconds since the Unix epoch (for its duration).
     pub started_at: u64,
     /// When the token stops being accepted, in seconds since the Unix epoch.
@@ -94,6 +98,7 @@ pub(crate) mod tests {
             upload_id: Some("upload-1".into()),
             plan: PartPlan::new(40 * MIB, 8 * MIB).expect("plannable"),
             full_object: true,
+            link: None,
             started_at: 0,
             expires_at: 1_000,
         }

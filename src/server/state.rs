@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use leptos::prelude::use_context;
 
+use super::database::Database;
 use super::metrics::Metrics;
 use super::s3::client::Storage;
+use super::signing::Signer;
 use super::token::TokenSigner;
 use crate::api::error::ApiError;
 use crate::core::policy::UploadPolicy;
@@ -29,6 +31,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Whether the page lists the store's files, and whether it may delete them.
     pub files: FileAccess,
+    /// Upload links and the record of uploads.
+    pub database: Database,
+    /// Whether anyone who reaches the page may upload without a link.
+    pub open_drop: bool,
+    /// Signs the proof that a link's password was given (`links::grant`).
+    pub grants: Signer,
 }
 
 /// What the page may do with the files already in the store.
@@ -36,6 +44,9 @@ pub struct AppState {
 pub struct FileAccess {
     pub list: bool,
     pub delete: bool,
+    /// Whether only the operator may (an operator's password is set): an uploader
+    /// never sees what others sent.
+    pub operator_only: bool,
 }
 
 /// The app state of the current request.

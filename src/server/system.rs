@@ -28,9 +28,20 @@ pub fn random_id() -> String {
 /// `len` random bytes in hex.
 pub fn random_hex(len: usize) -> String {
     let mut bytes = vec![0u8; len];
-    // Without the OS random source no id, key or secret can be trusted: stop loudly.
-    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    fill_random(&mut bytes);
     hex::encode(bytes)
+}
+
+/// `N` random bytes.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    fill_random(&mut bytes);
+    bytes
+}
+
+fn fill_random(bytes: &mut [u8]) {
+    // Without the OS random source no id, key or secret can be trusted: stop loudly.
+    getrandom::fill(bytes).expect("the OS random source is available");
 }
 
 /// Writes `bytes` to `path` so that after a crash it is either whole or as it was:

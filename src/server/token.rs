@@ -99,6 +99,7 @@ mod properties {
             upload_id: Some("upload".into()),
             plan: PartPlan::new(size, 0).expect("plannable"),
             full_object: true,
+            link: None,
             started_at: 0,
             expires_at,
         }

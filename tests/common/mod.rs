@@ -34,6 +34,10 @@ pub struct TestServer {
     pub state: AppState,
     /// Its sweep of stale uploads, as it runs every hour.
     pub sweeper: startup::Sweeper,
+    /// Its database of links and the record: SQLite in its data directory, or the
+    /// PostgreSQL database `S3DROP_TEST_DATABASE_URL` names (one per test run), shared
+    /// with the servers started beside it.
+    pub database_url: String,
     pub data: TempDir,
     pub http: reqwest::Client,
 }
@@ -45,23 +49,26 @@ impl TestServer {
             true => format!("test-{}/", s3drop::server::system::random_id()),
             false => String::new(),
         };
-        Self::start_in(tempfile::tempdir().expect("temporary directory"), ns, args).await
+        let data = tempfile::tempdir().expect("temporary directory");
+        let database_url = std::env::var("S3DROP_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| s3drop::server::database::Database::sqlite_url(data.path()));
+        Self::start_in(data, ns, args, database_url).await
     }
 
-    /// Starts another server on the same store and keys as this one, with a data
-    /// directory of its own: an instance beside it behind a load balancer.
+    /// Starts another server on the same store, keys and database as this one, with a
+    /// data directory of its own: an instance beside it behind a load balancer.
     pub async fn start_beside(&self, args: &[&str]) -> Self {
         let data = tempfile::tempdir().expect("temporary directory");
-        Self::start_in(data, self.ns.clone(), args).await
+        Self::start_in(data, self.ns.clone(), args, self.database_url.clone()).await
     }
 
     /// Starts another server on this one's data directory and keys, with other
     /// command-line `args` (the old one stays idle).
     pub async fn restart(self, args: &[&str]) -> Self {
-        Self::start_in(self.data, self.ns, args).await
+        Self::start_in(self.data, self.ns, args, self.database_url).await
     }
 
-    async fn start_in(data: TempDir, ns: String, args: &[&str]) -> Self {
+    async fn start_in(data: TempDir, ns: String, args: &[&str], database_url: String) -> Self {
         // The server's warnings and errors, shown with a failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
@@ -72,6 +79,9 @@ impl TestServer {
         let data_dir = data.path().to_str().expect("utf-8 path").to_owned();
         let mut all: Vec<String> = vec!["s3drop".into(), "--data-dir".into(), data_dir];
         all.extend(args.iter().map(|a| a.to_string()));
+        if !args.contains(&"--database-url") {
+            all.extend(["--database-url".into(), database_url.clone()]);
+        }
         // Every key under `ns`, whatever prefix the test asked for.
         match all.iter().position(|a| a == "--key-prefix") {
             Some(at) => all[at + 1] = format!("{ns}{}", all[at + 1]),
@@ -98,6 +108,7 @@ impl TestServer {
             ns,
             state,
             sweeper,
+            database_url,
             data,
             http: reqwest::Client::new(),
         }
@@ -121,13 +132,24 @@ impl TestServer {
         endpoint: &str,
         body: &impl Serialize,
     ) -> Result<T, (u16, ApiError)> {
-        let response = self
+        self.call_as(None, endpoint, body).await
+    }
+
+    /// Calls a server function with a session `cookie` (the operator's), or none.
+    pub async fn call_as<T: DeserializeOwned>(
+        &self,
+        cookie: Option<&str>,
+        endpoint: &str,
+        body: &impl Serialize,
+    ) -> Result<T, (u16, ApiError)> {
+        let mut request = self
             .http
             .post(self.url(&format!("/api/{endpoint}")))
-            .json(body)
-            .send()
-            .await
-            .expect("the server answers");
+            .json(body);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("the server answers");
         let status = response.status().as_u16();
         let text = response.text().await.expect("a body");
         if (200..300).contains(&status) {
@@ -136,6 +158,22 @@ impl TestServer {
             let error = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
             Err((status, error))
         }
+    }
+
+    /// Logs in with the operator's `password`; answers the session cookie to send.
+    pub async fn log_in(&self, password: &str) -> String {
+        let response = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+            .post(self.url("/login"))
+            .form(&[("password", password)])
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status().as_u16(), 303, "logged in");
+        let cookie = response.headers()["set-cookie"].to_str().expect("ascii");
+        cookie.split(';').next().expect("name=value").to_owned()
     }
 
     /// An aws-sdk-s3 client for the store, with the server's own credentials.

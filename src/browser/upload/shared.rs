@@ -50,7 +50,7 @@ pub type StartedFiles = Rc<RefCell<HashMap<String, StartedFile>>>;
 impl Default for Shared {
     fn default() -> Self {
         Self {
-            starts: Batcher::new(START_GATHER_MS, api::start_uploads),
+            starts: Batcher::new(START_GATHER_MS, |files| api::start_uploads(files, None)),
             completes: Batcher::new(COMPLETE_GATHER_MS, api::complete_uploads),
             connections: Connections::default(),
             checksums: Slots::new(CHECKSUMS_AT_ONCE),

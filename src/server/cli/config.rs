@@ -12,7 +12,7 @@ use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 use crate::core::limits::{
-    GIB, MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PRESIGN_SECS, MIB, MIN_PART_SIZE,
+    GIB, MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PRESIGN_SECS, MIB, MIN_PART_SIZE, parse_size,
 };
 use crate::core::policy::{UploadPolicy, normalise_type};
 use crate::core::token::DEFAULT_LIFETIME_SECS;
@@ -157,10 +157,32 @@ pub struct Config {
     #[arg(long, env = "S3DROP_STALE_UPLOAD_HOURS", default_value_t = 24)]
     pub stale_upload_hours: u64,
 
+    /// Database for upload links and the record of uploads: `postgres://…` to share one
+    /// between several s3drop servers [default: SQLite in the data directory]
+    #[arg(long, env = "S3DROP_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// With --access-password, keep an open drop beside the upload links: anyone who
+    /// can reach the page may upload (without it, people upload through links)
+    #[arg(long, env = "S3DROP_OPEN_DROP", default_value_t = false)]
+    pub open_drop: bool,
+
+    /// What to do instead of serving: manage upload links
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Each setting as given and where it came from, in `--help`'s order, for
     /// `--check-config`.
     #[arg(skip)]
     pub settings: Vec<Setting>,
+}
+
+/// Commands beside serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Create, list, extend and revoke upload links (in the database the server uses)
+    #[command(subcommand)]
+    Links(super::links::LinksCommand),
 }
 
 /// What the command line asks s3drop to do.
@@ -229,6 +251,8 @@ impl Config {
         let mut args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         let matches = Self::command().try_get_matches_from(&args)?;
         let mut from_file = Vec::new();
+        // Settings from the file, placed before any subcommand's own arguments.
+        let mut extra: Vec<OsString> = Vec::new();
         if let Some(path) = matches.get_one::<PathBuf>("config") {
             let invalid = |message: String| {
                 Self::command().error(clap::error::ErrorKind::InvalidValue, message)
@@ -261,7 +285,7 @@ impl Config {
                     toml::Value::String(s) => s,
                     toml::Value::Boolean(false) => continue,
                     toml::Value::Boolean(true) => {
-                        args.push(format!("--{name}").into());
+                        extra.push(format!("--{name}").into());
                         from_file.push(arg);
                         continue;
                     }
@@ -272,10 +296,12 @@ impl Config {
                         .join(","),
                     other => other.to_string(),
                 };
-                args.push(format!("--{name}={text}").into());
+                extra.push(format!("--{name}={text}").into());
                 from_file.push(arg);
             }
         }
+        let program = args.len().min(1);
+        args.splice(program..program, extra);
         let matches = Self::command().try_get_matches_from(&args)?;
         let mut config = Self::from_arg_matches(&matches)?;
         for arg in Self::command().get_arguments() {
@@ -420,6 +446,21 @@ impl Config {
                 "--access-key-id and --secret-access-key (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) go together".into(),
             );
         }
+        if let Some(url) = &self.database_url
+            && !["sqlite:", "postgres://", "postgresql://"]
+                .iter()
+                .any(|scheme| url.starts_with(scheme))
+        {
+            return Err(
+                "--database-url (S3DROP_DATABASE_URL) must start with postgres:// or sqlite:"
+                    .into(),
+            );
+        }
+        if self.open_drop && self.access_password.is_none() {
+            return Err(
+                "--open-drop applies to a private drop: without --access-password the drop is open already".into(),
+            );
+        }
         if self.bucket.is_none() && self.store_public_url.is_some() {
             return Err("--store-public-url applies to an external store: set --bucket too".into());
         }
@@ -441,37 +482,32 @@ impl Config {
         }
     }
 
+    /// Where links and the record are kept: `--database-url`, or SQLite in the data
+    /// directory.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| crate::server::database::Database::sqlite_url(&self.data_dir))
+    }
+
+    /// Whether anyone who reaches the page may upload without a link: always without an
+    /// operator's password, with one only when `--open-drop` says so.
+    pub fn is_open_drop(&self) -> bool {
+        self.access_password.is_none() || self.open_drop
+    }
+
+    /// The address people reach s3drop at, for the links it prints.
+    pub fn public_base(&self, site_addr: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.bind.unwrap_or(site_addr)),
+        }
+    }
+
     /// How long presigned URLs live.
     pub fn url_ttl(&self) -> Duration {
         Duration::from_secs(self.url_ttl_secs)
     }
-}
-
-/// Parses a byte size: a number with an optional unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB).
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("\"{text}\" is not a size like 500MB or 10GiB"))?;
-    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "kb" => 1_000,
-        "mb" => 1_000_000,
-        "gb" => 1_000_000_000,
-        "tb" => 1_000_000_000_000,
-        "kib" => 1 << 10,
-        "mib" => 1 << 20,
-        "gib" => 1 << 30,
-        "tib" => 1 << 40,
-        _ => return Err(format!("\"{unit}\" is not a size unit (use B, MB, GiB, …)")),
-    };
-    number
-        .checked_mul(factor)
-        .ok_or_else(|| format!("\"{text}\" is too large"))
 }
 
 #[cfg(test)]
@@ -546,18 +582,6 @@ mod tests {
         let c = config(&["--secret", "0123456789abcdef0123456789abcdef-very-secret"]);
         assert!(!format!("{c:?}").contains("very-secret"));
         assert!(!c.describe().contains("very-secret"));
-    }
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("0"), Ok(0));
-        assert_eq!(parse_size("8MiB"), Ok(8 << 20));
-        assert_eq!(parse_size("500 MB"), Ok(500_000_000));
-        assert_eq!(parse_size("5TiB"), Ok(5 << 40));
-        assert!(parse_size("").is_err());
-        assert!(parse_size("12XB").is_err());
-        assert!(parse_size("-1").is_err());
-        assert!(parse_size("99999999999999TiB").is_err());
     }
 
     #[test]

@@ -10,8 +10,9 @@ use tokio::net::TcpListener;
 
 use crate::server::cli::config::{Config, Mode};
 use crate::server::cli::secrets;
+use crate::server::database::Database;
 use crate::server::embedded_store::EmbeddedStore;
-use crate::server::http::access::Access;
+use crate::server::http::access::{Access, Gate};
 use crate::server::http::health::MetricsToken;
 use crate::server::http::rate_limit::{ApiLimit, Clients, RateLimiter};
 use crate::server::http::router::{Guards, StoreRoute, router};
@@ -20,13 +21,20 @@ use crate::server::s3::bucket_check;
 use crate::server::s3::bucket_check::Target;
 use crate::server::s3::client::{PresignEndpoint, Storage, fixed_config, origin_of, sdk_client};
 use crate::server::s3::error::StoreError;
+use crate::server::signing::Signer;
 use crate::server::state::AppState;
+use crate::server::system;
 use crate::server::token::TokenSigner;
+use crate::server::upload::abort::end_abandoned;
 
 /// The bucket the embedded store keeps uploads in.
 pub const EMBEDDED_BUCKET: &str = "s3drop";
 /// How often the server looks for stale multipart uploads.
 const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
+/// How often the server ends what the record finds abandoned (expired tokens, uploads
+/// through links since revoked): a link revoked from the command line stops its uploads
+/// in flight within this.
+const ABANDONED_EVERY: Duration = Duration::from_secs(60);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +51,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Database(#[from] crate::server::database::DatabaseError),
     #[error("the store cannot be used:\n{0}")]
     Store(bucket_check::Report),
     #[error("the server stopped: {0}")]
@@ -78,7 +88,8 @@ pub async fn build(
         }
     };
     let token_key = token_key(config)?;
-    let state = app_state(config, storage, &token_key);
+    let database = database(config).await?;
+    let state = app_state(config, storage, database, &token_key);
     let guards = guards(config, &state, &token_key).await;
     let sweeper = sweeper(config, &state, embedded.is_some());
     let (store, route) = embedded.unzip();
@@ -152,9 +163,22 @@ fn token_key(config: &Config) -> Result<Vec<u8>, StartError> {
     })
 }
 
+/// The database of links and the record, brought up to date (SQLite's file made in the
+/// data directory on first start).
+pub async fn database(config: &Config) -> Result<Database, StartError> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir).map_err(data_error(config))?;
+    }
+    let database = Database::open(&config.database_url()).await?;
+    tracing::info!(database = database.place(), "database ready");
+    Ok(database)
+}
+
 /// What every server function shares.
-fn app_state(config: &Config, storage: Storage, token_key: &[u8]) -> AppState {
+fn app_state(config: &Config, storage: Storage, database: Database, token_key: &[u8]) -> AppState {
     AppState {
+        database,
+        open_drop: config.is_open_drop(),
         metrics: Default::default(),
         policy: config.policy(),
         key_prefix: config.key_prefix.clone(),
@@ -162,8 +186,10 @@ fn app_state(config: &Config, storage: Storage, token_key: &[u8]) -> AppState {
         files: crate::server::state::FileAccess {
             list: config.list_files,
             delete: config.allow_delete,
+            operator_only: config.access_password.is_some(),
         },
         tokens: TokenSigner::new(token_key),
+        grants: Signer::new(b"s3drop link grant\0", token_key),
         storage,
     }
 }
@@ -193,7 +219,11 @@ async fn guards(config: &Config, state: &AppState, token_key: &[u8]) -> Guards {
     };
     Guards {
         security,
-        access,
+        gate: Gate {
+            access,
+            clients: limit.clients.clone(),
+            open_drop: config.is_open_drop(),
+        },
         limit,
         metrics: MetricsToken::new(config.metrics_token.as_ref().map(|t| t.0.as_str())),
     }
@@ -237,6 +267,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let sweeping = tokio::spawn(app.sweeper.every(SWEEP_EVERY));
+    let ending = tokio::spawn(end_abandoned_every(app.state.clone(), ABANDONED_EVERY));
     let service = app
         .router
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -245,6 +276,7 @@ pub async fn serve(
         .await
         .map_err(StartError::Serve)?;
     sweeping.abort();
+    ending.abort();
     tracing::info!("stopped; every request in flight finished");
     Ok(())
 }
@@ -286,6 +318,19 @@ impl Sweeper {
         })
         .await
     }
+}
+
+/// Ends the uploads the record finds abandoned, at once and then every `period`.
+async fn end_abandoned_every(state: AppState, period: Duration) {
+    let state = &state;
+    on_schedule(period, || async move {
+        match end_abandoned(state, system::now_secs()).await {
+            Ok(0) => {}
+            Ok(ended) => tracing::info!(ended, "ended abandoned uploads"),
+            Err(err) => tracing::warn!(%err, "could not end abandoned uploads"),
+        }
+    })
+    .await
 }
 
 /// Runs `job` at once, then every `period`, for ever; a run that overruns its period

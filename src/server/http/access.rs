@@ -1,12 +1,16 @@
-//! Private mode: with `--access-password`, the page and the server functions require a
-//! login. A correct password earns a session cookie (HttpOnly, SameSite=Strict, signed
-//! with the server's secret, so any instance accepts it and nobody can forge it).
+//! The operator and everyone else. With `--access-password` (the operator's password),
+//! a correct password earns a session cookie (HttpOnly, SameSite=Strict, signed with the
+//! server's secret, so any instance accepts it and nobody can forge it), and the home
+//! page needs it unless `--open-drop` keeps a drop open there.
 //!
-//! The router puts only the page and the server functions behind these guards: presigned
-//! URLs authorise themselves and stay reachable; so do `/healthz`, `/readyz`, the site's
-//! assets, and `/metrics` (behind its own bearer token, `--metrics-token`).
+//! The server functions are reachable by all: [`identify`] tells each call who is
+//! calling ([`Visitor`]), and each function decides. Starting an upload needs the
+//! operator, the open drop or an upload link; the calls after it carry the upload's
+//! token; the operator's calls need the session. Presigned URLs authorise themselves;
+//! `/healthz`, `/readyz`, the site's assets, the login form and an upload link's page are
+//! public, and `/metrics` has its own bearer token (`--metrics-token`).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +21,6 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::api::error::ApiError;
 use crate::components::text;
 use crate::server::http::plain_page::plain_page;
 use crate::server::http::rate_limit::{Clients, RateLimiter};
@@ -105,36 +108,74 @@ fn session_cookie(request: &Request) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-/// Whether the request carries a valid session, or the drop is open.
-fn may_enter(access: Option<&Access>, request: &Request) -> bool {
-    access.is_none_or(|access| {
-        session_cookie(request)
-            .is_some_and(|value| access.is_valid_session(&value, system::now_secs()))
-    })
+/// Wrong guesses at upload links' passwords, by client: slowed as the login's are.
+#[derive(Clone, Debug)]
+pub struct LinkGuesses(pub Arc<RateLimiter>);
+
+impl Default for LinkGuesses {
+    fn default() -> Self {
+        Self(Arc::new(RateLimiter::new(
+            1.0 / SECONDS_PER_GUESS,
+            GUESSES_AT_ONCE,
+        )))
+    }
 }
 
-/// In front of the page: without a session, to the login form.
-pub async fn require_login_for_pages(
-    State(access): State<Option<Access>>,
+/// Who is calling, as [`identify`] found: what the server functions decide on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visitor {
+    /// Whether the request carries the operator's valid session.
+    pub operator: bool,
+    /// The client's address (behind a trusted proxy, the one it names).
+    pub client: IpAddr,
+}
+
+/// What [`identify`] and the home page's guard need.
+#[derive(Clone, Debug)]
+pub struct Gate {
+    /// The operator's login, when a password is set.
+    pub access: Option<Access>,
+    /// How clients are told apart.
+    pub clients: Clients,
+    /// Whether the home page's drop is open to all.
+    pub open_drop: bool,
+}
+
+impl Gate {
+    /// Who sent `request`.
+    fn visitor(&self, request: &Request) -> Visitor {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+        Visitor {
+            operator: self.access.as_ref().is_some_and(|access| {
+                session_cookie(request)
+                    .is_some_and(|value| access.is_valid_session(&value, system::now_secs()))
+            }),
+            client: self.clients.of(peer, request.headers()),
+        }
+    }
+}
+
+/// Tells the request who sent it (a [`Visitor`] among its extensions).
+pub async fn identify(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
+    let visitor = gate.visitor(&request);
+    request.extensions_mut().insert(visitor);
+    next.run(request).await
+}
+
+/// In front of the home page: a private drop's page is the operator's; without a
+/// session, to the login form.
+pub async fn require_login_for_home(
+    State(gate): State<Gate>,
     request: Request,
     next: Next,
 ) -> Response {
-    if may_enter(access.as_ref(), &request) {
+    if gate.open_drop || gate.visitor(&request).operator {
         return next.run(request).await;
     }
     Redirect::to("/login").into_response()
-}
-
-/// In front of the server functions: without a session, 401 and the API's error.
-pub async fn require_login_for_calls(
-    State(access): State<Option<Access>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if may_enter(access.as_ref(), &request) {
-        return next.run(request).await;
-    }
-    ApiError::LoginRequired.into_response()
 }
 
 /// The login form's fields.

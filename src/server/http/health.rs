@@ -73,14 +73,20 @@ pub async fn healthz() -> &'static str {
 
 /// The store answers: the bucket exists, and the credentials may list s3drop's prefix.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.storage.check(&state.key_prefix).await {
-        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
-        Err(err) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: {} failed: {err}\n", err.operation()),
-        )
-            .into_response(),
-    }
+    let (store, database) = tokio::join!(
+        state.storage.check(&state.key_prefix),
+        state.database.ping()
+    );
+    let problem = match (store, database) {
+        (Ok(()), Ok(())) => return (StatusCode::OK, "ready\n").into_response(),
+        (Err(err), _) => format!("{} failed: {err}", err.operation()),
+        (_, Err(err)) => format!("the database {} failed: {err}", state.database.place()),
+    };
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("not ready: {problem}\n"),
+    )
+        .into_response()
 }
 
 /// Who may read `/metrics`: whoever sends the operator's token as a bearer token;

@@ -20,7 +20,7 @@ use tower::ServiceExt;
 use crate::app::shell;
 use crate::components::text;
 use crate::server::http::access::{
-    Access, login, login_page, logout, require_login_for_calls, require_login_for_pages,
+    Gate, LinkGuesses, identify, login, login_page, logout, require_login_for_home,
 };
 use crate::server::http::health::{
     MetricsToken, healthz, metrics_page, readyz, require_metrics_token, time_calls, trace_requests,
@@ -42,12 +42,13 @@ pub struct StoreRoute {
     pub service: S3Service,
 }
 
-/// What guards the routes: security headers on all, the login and rate limit on the app.
+/// What guards the routes: security headers on all, the operator's login and the rate
+/// limit on the app.
 pub struct Guards {
     /// Security headers and the pages' Content Security Policy.
     pub security: Policy,
-    /// Private mode's login, when configured.
-    pub access: Option<Access>,
+    /// Who is the operator, who may upload without a link, and who each client is.
+    pub gate: Gate,
     /// Per-client rate limits on server functions.
     pub limit: ApiLimit,
     /// Who may read `/metrics`.
@@ -61,8 +62,8 @@ pub struct Guards {
 ///   themselves), the site's files and the not-found page;
 /// - the metrics, behind their token;
 /// - the login form and logout;
-/// - the app: the page (behind the login) and the server functions (behind the login and
-///   the rate limit).
+/// - the app: the home page (the operator's, behind the login, unless the drop is open),
+///   an upload link's page, and the server functions (told who calls, rate-limited).
 ///
 /// The store is mounted with `route_service`, never `nest`: SigV4 signs the full path, so
 /// the store must see the path the client signed.
@@ -74,7 +75,7 @@ pub fn router(
 ) -> Router {
     let Guards {
         security,
-        access,
+        gate,
         limit: api_limit,
         metrics: metrics_token,
     } = guards;
@@ -83,9 +84,11 @@ pub fn router(
     let metrics = state.metrics.clone();
     let context = {
         let (state, options) = (state.clone(), leptos_options.clone());
+        let guesses = LinkGuesses::default();
         move || {
             provide_context(state.clone());
             provide_context(options.clone());
+            provide_context(guesses.clone());
             provide_page_nonce();
         }
     };
@@ -103,18 +106,20 @@ pub fn router(
         .layer(DefaultBodyLimit::max(MAX_CALL_BODY))
         .layer(from_fn_with_state(metrics, time_calls))
         .layer(from_fn_with_state(api_limit, limit))
-        .layer(from_fn_with_state(access.clone(), require_login_for_calls));
+        .layer(from_fn_with_state(gate.clone(), identify));
     let page = {
         let options = leptos_options.clone();
         leptos_axum::render_app_to_stream_with_context(context, move || shell(options.clone()))
     };
-    let page = Router::new()
-        .route("/", get(page))
-        .layer(from_fn_with_state(access.clone(), require_login_for_pages));
+    let home = Router::new()
+        .route("/", get(page.clone()))
+        .layer(from_fn_with_state(gate.clone(), require_login_for_home));
+    // An upload link's page: the secret in its path is checked by the calls it makes.
+    let link_page = Router::new().route("/l/{secret}", get(page));
     let login = Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-        .with_state(access);
+        .with_state(gate.access);
 
     let metrics_page = Router::new()
         .route("/metrics", get(metrics_page))
@@ -143,7 +148,8 @@ pub fn router(
     public
         .merge(metrics_page)
         .merge(login)
-        .merge(page)
+        .merge(home)
+        .merge(link_page)
         .merge(calls)
         .merge(files)
         .layer(from_fn_with_state(signed_to_store, s3_requests_to_store))

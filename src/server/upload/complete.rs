@@ -1,45 +1,132 @@
 //! Completing uploads: the parts the page lists checked against the plan and against
 //! what the store holds, the whole file's CRC32C combined from its parts', and the
-//! object's size checked; a completion asked again finds the finished object.
+//! object's size checked; a completion asked again finds the finished object. An upload
+//! whose link was revoked or expired meanwhile is cancelled instead; the stored ones
+//! are recorded, one transaction per batch.
+
+use std::collections::{HashMap, HashSet};
+
+use futures::{StreamExt, stream};
 
 use crate::api::error::ApiError;
-use crate::api::types::{Answer, CompletedPart, Completion, StoredObject};
+use crate::api::types::{Answer, CompletedPart, Completion, StoredObject, UploadState};
 use crate::core::checksum::{composite_crc32c, full_object_crc32c, is_crc32c};
 use crate::core::key::attachment_disposition;
+use crate::core::link::{LinkRefusal, check_open};
 use crate::core::plan::PartPlan;
+use crate::server::links::{self, LinksError};
+use crate::server::record;
 use crate::server::s3::client::{ListedPart, PartToComplete};
 use crate::server::state::{AppState, app_state};
 use crate::server::system;
 use crate::server::token::Claims;
-use crate::server::upload::{each_entry, request_host, verify};
+use crate::server::upload::abort::clear;
+use crate::server::upload::{STORE_CALLS_AT_ONCE, check_batch, request_host, verify};
 
 pub async fn complete_upload(
     token: String,
     parts: Vec<CompletedPart>,
 ) -> Result<StoredObject, ApiError> {
-    let state = app_state()?;
-    complete_one(
-        &state,
-        request_host().as_deref(),
-        Completion { token, parts },
-    )
-    .await
+    complete_uploads(vec![Completion { token, parts }])
+        .await?
+        .pop()
+        .unwrap_or(Err(ApiError::Internal))
 }
 
+/// Completes a batch: each token checked, the links the uploads came through checked
+/// once each (an upload behind a revoked or expired link is cancelled instead), the
+/// rest completed in the store a few at a time, and the stored ones recorded together.
 pub async fn complete_uploads(
     uploads: Vec<Completion>,
 ) -> Result<Vec<Answer<StoredObject>>, ApiError> {
-    each_entry(uploads, complete_one).await
+    check_batch(uploads.len())?;
+    let state = app_state()?;
+    let host = request_host();
+    let now = system::now_secs();
+    let verified: Vec<Result<(Claims, Vec<CompletedPart>), ApiError>> = uploads
+        .into_iter()
+        .map(|Completion { token, parts }| Ok((verify(&state, &token)?, parts)))
+        .collect();
+    let links = verified
+        .iter()
+        .flatten()
+        .filter_map(|(c, _)| c.link.clone());
+    let closed = closed_links(&state, links, now).await?;
+    let answers: Vec<Answer<StoredObject>> = stream::iter(verified)
+        .map(|entry| async {
+            let (claims, parts) = entry?;
+            if let Some(refusal) = claims.link.as_ref().and_then(|id| closed.get(id))
+                && cancel(&state, &claims, refusal, now).await?
+            {
+                return Err(ApiError::Refused(format!(
+                    "{refusal}: the upload was cancelled, and nothing of it was kept"
+                )));
+            }
+            complete_one(&state, host.as_deref(), &claims, parts).await
+        })
+        .buffered(STORE_CALLS_AT_ONCE)
+        .collect()
+        .await;
+    let stored: Vec<(String, Option<String>)> = answers
+        .iter()
+        .flatten()
+        .map(|object| (object.key.clone(), object.crc32c.clone()))
+        .collect();
+    record::stored(&state.database, &stored, now).await?;
+    Ok(answers)
 }
 
-/// Verifies one upload's token, completes it, and counts and logs the outcome.
+/// Why each of `links` takes no more files, for those that take none.
+async fn closed_links(
+    state: &AppState,
+    links: impl Iterator<Item = String>,
+    now: u64,
+) -> Result<HashMap<String, LinkRefusal>, ApiError> {
+    let mut closed = HashMap::new();
+    for id in links.collect::<HashSet<_>>() {
+        let refusal = match links::find(&state.database, &id).await {
+            Ok(link) => check_open(link.expires_at, link.revoked_at, now).err(),
+            Err(LinksError::NotFound(_)) => Some(LinkRefusal::Revoked),
+            Err(other) => return Err(other.into()),
+        };
+        if let Some(refusal) = refusal {
+            closed.insert(id, refusal);
+        }
+    }
+    Ok(closed)
+}
+
+/// Cancels an upload whose link closed before it completed: its record ends, what it
+/// held is given back, and the store keeps nothing of it. Answers false when it was
+/// stored already (finished stays finished).
+async fn cancel(
+    state: &AppState,
+    claims: &Claims,
+    refusal: &LinkRefusal,
+    now: u64,
+) -> Result<bool, ApiError> {
+    let reason = refusal.to_string();
+    let keys = [claims.key.clone()];
+    let ended = record::ended(&state.database, &keys, UploadState::Cancelled, &reason, now).await?;
+    if ended.is_empty() {
+        // Ended before (the link's revocation did it), or stored.
+        let stored = record::state_of(&state.database, &claims.key).await?;
+        return Ok(stored != Some(UploadState::Stored));
+    }
+    clear(state, &claims.key, claims.upload_id.as_deref()).await?;
+    state.metrics.aborted.inc();
+    tracing::info!(key = %claims.key, %reason, "upload cancelled at completion");
+    Ok(true)
+}
+
+/// Verifies one upload's claims' parts, completes it, and counts and logs the outcome.
 async fn complete_one(
     state: &AppState,
     host: Option<&str>,
-    Completion { token, parts }: Completion,
+    claims: &Claims,
+    parts: Vec<CompletedPart>,
 ) -> Result<StoredObject, ApiError> {
-    let claims = verify(state, &token)?;
-    let result = finish(state, host, &claims, parts).await;
+    let result = finish(state, host, claims, parts).await;
     match &result {
         Ok(stored) => {
             state.metrics.completed.inc();

@@ -1,27 +1,50 @@
-//! What the server functions do, a file per call: check each request against the
-//! policy and the token, then ask the store ([`start`], [`sign`], [`complete`],
-//! [`abort`], and the [`stored_files`] list). Here, what every call shares: the token
-//! checked, batches answered entry by entry, and a store's failure made what the
-//! browser may know of it.
+//! What the server functions do, a file per call: check who calls and each request
+//! against the policy and the token, record it, then ask the store ([`start`], [`sign`],
+//! [`complete`], [`abort`], and the [`stored_files`] list). Here, what every call
+//! shares: who is calling, the token checked, a batch's size, and a store's or the
+//! database's failure made what the browser may know of it.
 
 pub mod abort;
 pub mod complete;
+pub mod open_link;
 pub mod sign;
 pub mod start;
 pub mod stored_files;
 
 use axum::http::header::HOST;
 use axum::http::request::Parts;
-use futures::{StreamExt, stream};
 use leptos::prelude::use_context;
 
 use crate::api::error::ApiError;
-use crate::api::types::Answer;
 use crate::core::limits::{MAX_BATCH, MIB, MIN_PART_SIZE};
+use crate::server::http::access::Visitor;
+use crate::server::links::LinksError;
 use crate::server::s3::error::StoreError;
-use crate::server::state::{AppState, app_state};
+use crate::server::state::AppState;
 use crate::server::system;
 use crate::server::token::{Claims, TokenError};
+
+/// What the browser is told of a failed link or record call; the details are logged here.
+impl From<LinksError> for ApiError {
+    fn from(err: LinksError) -> Self {
+        match err {
+            LinksError::NotFound(_) => ApiError::NotFound(err.to_string()),
+            LinksError::Invalid(invalid) => ApiError::BadRequest(invalid.to_string()),
+            LinksError::Database(err) => err.into(),
+        }
+    }
+}
+
+/// A database failure: logged, and told as the server's own.
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        tracing::error!(%err, "database call failed");
+        match err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => ApiError::Unavailable,
+            _ => ApiError::Internal,
+        }
+    }
+}
 
 /// What the browser is told of a failed store call; the details are logged here, once.
 impl From<StoreError> for ApiError {
@@ -73,7 +96,7 @@ impl From<StoreError> for ApiError {
 
 /// How many entries of a batch the server works on at once: enough to hide a store's
 /// latency (CreateMultipartUpload, HeadObject), few enough not to flood it.
-const STORE_CALLS_AT_ONCE: usize = 16;
+pub const STORE_CALLS_AT_ONCE: usize = 16;
 
 /// The `Host` the browser used, when it is a plain authority (for presigned URLs on the
 /// app's own origin).
@@ -107,25 +130,28 @@ pub fn multipart_id(claims: &Claims) -> Result<&str, ApiError> {
         .ok_or_else(|| ApiError::BadRequest("this upload is a single PUT; it has no parts".into()))
 }
 
-/// Answers each entry of a batch (between one and [`MAX_BATCH`]) with `answer`, a few
-/// at once, in the order of the batch.
-pub async fn each_entry<T, R>(
-    entries: Vec<T>,
-    answer: impl AsyncFn(&AppState, Option<&str>, T) -> Answer<R>,
-) -> Result<Vec<Answer<R>>, ApiError> {
-    if !(1..=MAX_BATCH).contains(&entries.len()) {
-        return Err(ApiError::BadRequest(format!(
+/// Refuses a batch of no entries or more than [`MAX_BATCH`].
+pub fn check_batch(entries: usize) -> Result<(), ApiError> {
+    match (1..=MAX_BATCH).contains(&entries) {
+        true => Ok(()),
+        false => Err(ApiError::BadRequest(format!(
             "send between 1 and {MAX_BATCH} entries per call"
-        )));
+        ))),
     }
-    let state = app_state()?;
-    let host = request_host();
-    let host = host.as_deref();
-    Ok(stream::iter(entries)
-        .map(|entry| answer(&state, host, entry))
-        .buffered(STORE_CALLS_AT_ONCE)
-        .collect()
-        .await)
+}
+
+/// Who is calling ([`identify`](crate::server::http::access::identify) said), when the
+/// call came through the router.
+pub fn visitor() -> Option<Visitor> {
+    use_context::<Parts>()?.extensions.get::<Visitor>().copied()
+}
+
+/// Refuses a call from anyone but the operator.
+pub fn require_operator() -> Result<(), ApiError> {
+    match visitor().is_some_and(|v| v.operator) {
+        true => Ok(()),
+        false => Err(ApiError::OperatorOnly),
+    }
 }
 
 /// When a URL presigned at `now` stops working.

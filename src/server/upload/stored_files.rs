@@ -1,5 +1,6 @@
 //! The store's files as the page lists them (newest first, a page at a time, with a
-//! download link each), and deleting one where the operator allows it.
+//! download link each), and deleting one where the operator allows it; in a drop with
+//! an operator's password, for the operator only.
 //!
 //! S3 lists keys in order only. Keys are `{prefix}YYYY/MM/DD/{id}/…` and ids count down
 //! with time (`upload_id_at`), so within a day key order is newest first; the days
@@ -12,14 +13,15 @@ use crate::api::types::{FilePage, ListedFile};
 use crate::core::key::{attachment_disposition, display_name, uploaded_path};
 use crate::server::s3::client::{ObjectSummary, Storage};
 use crate::server::state::app_state;
-use crate::server::upload::request_host;
+use crate::server::upload::{request_host, require_operator, visitor};
 
 /// The most files one page of the list may hold.
 pub const MAX_LIST_LIMIT: u32 = 100;
 
 pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<FilePage>, ApiError> {
     let state = app_state()?;
-    if !state.files.list {
+    let operator = visitor().is_some_and(|v| v.operator);
+    if !state.files.list || (state.files.operator_only && !operator) {
         return Ok(None);
     }
     let limit = limit.clamp(1, MAX_LIST_LIMIT);
@@ -161,6 +163,9 @@ async fn dated_folders(
 
 pub async fn delete_file(key: String) -> Result<(), ApiError> {
     let state = app_state()?;
+    if state.files.operator_only {
+        require_operator()?;
+    }
     if !(state.files.list && state.files.delete) {
         return Err(ApiError::Refused(
             "deleting files is not allowed here".into(),

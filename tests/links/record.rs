@@ -1,0 +1,137 @@
+//! The record: every state an upload passes through, read newest first, filtered and
+//! paged; and kept across a restart.
+
+use s3drop::server::upload::abort::end_abandoned;
+
+use super::*;
+
+#[tokio::test]
+async fn the_record_holds_every_state_and_a_restart_keeps_it() {
+    let (server, cookie) = operator_server(&["--token-ttl", "3600"]).await;
+    let created = create_link(&server, &cookie, json!({"limits": {"max_files": 10}})).await;
+    let pass = json!({ "secret": created.secret });
+    let files = [
+        file("stored.bin", 20),
+        file("cancelled.bin", 30),
+        file("expired.bin", 40),
+        file("flying.txt", 50),
+    ];
+    let started: Vec<UploadStart> = start_through(&server, pass, &files)
+        .await
+        .expect("answered")
+        .into_iter()
+        .map(|s| s.expect("started"))
+        .collect();
+    let stored = send_and_complete(&server, &started[0])
+        .await
+        .expect("stored");
+    let _: () = server
+        .call("uploads/abort", &json!({ "token": started[1].token }))
+        .await
+        .expect("aborted");
+    // The operator's own upload, on the drop without a link.
+    let own: Vec<Result<UploadStart, ApiError>> = server
+        .call_as(
+            Some(&cookie),
+            "uploads/start-batch",
+            &json!({ "files": [file("own.bin", 60)] }),
+        )
+        .await
+        .expect("started");
+    assert!(own[0].is_ok());
+
+    // An hour on (and the grace past it), every token has run out: the sweep ends what
+    // is still started.
+    let later = s3drop::server::system::now_secs() + 3_600 + 301;
+    end_abandoned(&server.state, later).await.expect("swept");
+
+    let all = record(&server, &cookie, json!({})).await.uploads;
+    let states: Vec<(&str, UploadState)> = all.iter().map(|u| (u.name.as_str(), u.state)).collect();
+    assert_eq!(states.len(), 5);
+    for (name, state) in [
+        ("stored.bin", UploadState::Stored),
+        ("cancelled.bin", UploadState::Cancelled),
+        ("expired.bin", UploadState::Expired),
+        ("flying.txt", UploadState::Expired),
+        ("own.bin", UploadState::Expired),
+    ] {
+        assert!(states.contains(&(name, state)), "{name}: {states:?}");
+    }
+    let row = all
+        .iter()
+        .find(|u| u.name == "stored.bin")
+        .expect("recorded");
+    assert_eq!(row.crc32c, stored.crc32c);
+    assert_eq!(row.link_id.as_deref(), Some(created.link.id.as_str()));
+    assert!(row.finished_at.is_some() && row.download_url.is_some());
+    let own_row = all.iter().find(|u| u.name == "own.bin").expect("recorded");
+    assert_eq!(own_row.link_id, None);
+
+    // Filters: by state, by link, by name (any case, LIKE's own characters taken as text).
+    let only = |page: RecordPage| page.uploads.into_iter().map(|u| u.name).collect::<Vec<_>>();
+    assert_eq!(
+        only(record(&server, &cookie, json!({"state": "stored"})).await),
+        ["stored.bin"]
+    );
+    assert_eq!(
+        only(record(&server, &cookie, json!({"name": "CANCEL"})).await),
+        ["cancelled.bin"]
+    );
+    assert!(only(record(&server, &cookie, json!({"name": "%"})).await).is_empty());
+    assert_eq!(
+        record(&server, &cookie, json!({"link_id": created.link.id}))
+            .await
+            .uploads
+            .len(),
+        4
+    );
+
+    // Pages of two, following the cursor, cover every upload once, newest first.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page: RecordPage = server
+            .call_as(
+                Some(&cookie),
+                "record/list",
+                &json!({"filter": {}, "after": after, "limit": 2}),
+            )
+            .await
+            .expect("a page");
+        assert!(page.uploads.len() <= 2);
+        seen.extend(page.uploads.into_iter().map(|u| (u.started_at, u.key)));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "newest first, each once"
+    );
+    let junk = server
+        .call_as::<RecordPage>(
+            Some(&cookie),
+            "record/list",
+            &json!({"filter": {}, "after": "junk", "limit": 2}),
+        )
+        .await
+        .expect_err("refused");
+    assert_eq!(junk.0, 400);
+
+    // A restart keeps the links and the record.
+    let links_before: Vec<LinkInfo> = server
+        .call_as(Some(&cookie), "links/list", &json!({}))
+        .await
+        .expect("listed");
+    let server = server.restart(&["--access-password", PASSWORD]).await;
+    let cookie = server.log_in(PASSWORD).await;
+    let links_after: Vec<LinkInfo> = server
+        .call_as(Some(&cookie), "links/list", &json!({}))
+        .await
+        .expect("listed");
+    assert_eq!(links_after, links_before);
+    let again = record(&server, &cookie, json!({})).await.uploads;
+    assert_eq!(again.len(), 5);
+}
