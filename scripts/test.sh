@@ -36,6 +36,7 @@ export TMPDIR=$SCRATCH
 STORES=$SCRATCH/stores
 CLUSTER=$SCRATCH/cluster
 CADDY=$SCRATCH/behind-caddy
+POSTGRES=$SCRATCH/postgres
 STORES_PID=""
 cleanup() {
   local status=$?
@@ -43,6 +44,7 @@ cleanup() {
   scripts/stores.sh stop "$STORES"
   scripts/cluster.sh stop "$CLUSTER"
   scripts/behind-caddy.sh stop "$CADDY"
+  scripts/postgres.sh stop "$POSTGRES"
   stages
   rm -f "$STAGE_TIMES" "$STAGE_TIMES.current"
   if [[ $status -eq 0 ]]; then
@@ -120,9 +122,16 @@ against_store() {
   . "$STORES/$store.env"
   set +a
   export S3DROP_TEST_STORE=$store S3DROP_E2E_PORT=$port
-  say "integration tests ($store)"
-  cargo test --features ssr --test upload_api --test batches --test hostile --test external_store \
-    -- --include-ignored
+  if [[ $store == garage ]]; then
+    # Garage's servers keep links and the record in PostgreSQL, as a deployment of
+    # several servers does: the tests make a database each, the end-to-end servers share one.
+    export S3DROP_TEST_POSTGRES
+    psql -q "$S3DROP_TEST_POSTGRES" -c "CREATE DATABASE e2e_$store"
+    export S3DROP_DATABASE_URL=${S3DROP_TEST_POSTGRES%/*}/e2e_$store
+  fi
+  say "integration tests ($store, $([[ $store == garage ]] && echo PostgreSQL || echo SQLite))"
+  cargo test --features ssr --test upload_api --test batches --test hostile --test links \
+    --test external_store -- --include-ignored
   say "end-to-end tests of what depends on the store, in Chromium ($store)"
   for origin in "http://localhost:$port" "http://localhost:$((port + 1))" "http://localhost:$((port + 3))"; do
     target/debug/s3drop --setup-store --public-url "$origin"
@@ -132,6 +141,9 @@ against_store() {
   say "$store: $(($(date +%s) - started)) s"
 }
 
+scripts/postgres.sh start "$POSTGRES"
+# shellcheck disable=SC1091
+. "$POSTGRES/postgres.env"
 # The two stores at once, each with its own servers and browser: most of these tests
 # wait on the network, a throttle or a relay rather than on the CPU. Each one's output
 # is shown whole once both are done.

@@ -34,9 +34,9 @@ pub struct TestServer {
     pub state: AppState,
     /// Its sweep of stale uploads, as it runs every hour.
     pub sweeper: startup::Sweeper,
-    /// Its database of links and the record: SQLite in its data directory, or the
-    /// PostgreSQL database `S3DROP_TEST_DATABASE_URL` names (one per test run), shared
-    /// with the servers started beside it.
+    /// Its database of links and the record: SQLite in its data directory, or a fresh
+    /// database in the PostgreSQL that `S3DROP_TEST_POSTGRES` names (as
+    /// `scripts/postgres.sh` writes it); shared with the servers started beside it.
     pub database_url: String,
     pub data: TempDir,
     pub http: reqwest::Client,
@@ -50,8 +50,10 @@ impl TestServer {
             false => String::new(),
         };
         let data = tempfile::tempdir().expect("temporary directory");
-        let database_url = std::env::var("S3DROP_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| s3drop::server::database::Database::sqlite_url(data.path()));
+        let database_url = match std::env::var("S3DROP_TEST_POSTGRES") {
+            Ok(server) => fresh_postgres_database(&server).await,
+            Err(_) => s3drop::server::database::Database::sqlite_url(data.path()),
+        };
         Self::start_in(data, ns, args, database_url).await
     }
 
@@ -225,6 +227,25 @@ impl TestServer {
         let shared = fixed_config("us-east-1", access_key, secret_key);
         sdk_client(&shared, Some(&self.url("")), true)
     }
+}
+
+/// A new, empty database in the PostgreSQL whose `postgres` database `server` names;
+/// answers its URL. (Each server its own, so tests running at once never see each
+/// other's links or records.)
+async fn fresh_postgres_database(server: &str) -> String {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let name = format!("test_{}", s3drop::server::system::random_hex(8));
+    let mut admin = sqlx::AnyConnection::connect(server)
+        .await
+        .expect("the test PostgreSQL answers");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("a database is made");
+    let _ = admin.close().await;
+    let base = server.rsplit_once('/').expect("a URL with a database").0;
+    format!("{base}/{name}")
 }
 
 /// Whether the tests run against an external store (see the module's comment).
