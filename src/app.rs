@@ -1,12 +1,15 @@
-//! The HTML shell and the app: one page, at `/`. There is no router (leptos_router was
-//! a third of the gzipped WASM bundle, for one route); the server answers other paths
-//! that are not files with a plain "not found" page.
+//! The HTML shell and the app: the home page at `/`, an upload link's at `/l/{secret}`.
+//! There is no router (leptos_router was a third of the gzipped WASM bundle, for two
+//! routes): `components::route` names the page a path shows; the server answers other
+//! paths that are not files with a plain "not found" page.
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 
+use crate::components::home_page::HomePage;
+use crate::components::link_page::LinkPage;
+use crate::components::route::{self, Route};
 use crate::components::text;
-use crate::components::upload_page::UploadPage;
 
 /// The document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -27,15 +30,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The app: the drop page at `/`.
+/// The app: the page its path names.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let page = match route::current() {
+        Route::Home => view! { <HomePage /> }.into_any(),
+        Route::Link(secret) => view! { <LinkPage secret /> }.into_any(),
+    };
     view! {
         <Stylesheet id="leptos" href="/pkg/s3drop.css" />
         <Title text=text::TITLE />
-        <main>
-            <UploadPage />
-        </main>
+        <main>{page}</main>
     }
 }

@@ -4,6 +4,7 @@ import { Crc32c } from "@aws-crypto/crc32c";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import AxeBuilder from "@axe-core/playwright";
 import { SHARED_SECRET, external } from "../playwright.config";
 
 export const MIB = 1024 * 1024;
@@ -288,4 +289,20 @@ export async function throttleUploads(page: Page, bytesPerSecond: number) {
     downloadThroughput: -1,
     uploadThroughput: bytesPerSecond,
   });
+}
+
+/** Serious and critical accessibility violations on the page as it is now. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+}
+
+/** Where a screenshot goes: the README's pictures with UPDATE_SCREENSHOTS=1, otherwise
+ * the test's own output folder (a run leaves the checkout as it found it). */
+export function screenshotPath(name: string): string {
+  return process.env.UPDATE_SCREENSHOTS === "1"
+    ? `../docs/screenshots/${name}`
+    : test.info().outputPath(name);
 }

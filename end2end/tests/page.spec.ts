@@ -1,5 +1,4 @@
 import { test, expect, type Locator, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -8,6 +7,8 @@ import {
   fileRow,
   openPage,
   scratchDir,
+  screenshotPath,
+  seriousViolations,
   sha256,
   sleep,
   storedDigest,
@@ -25,13 +26,6 @@ async function storedKey(page: Page, name: string): Promise<string> {
   return decodeURIComponent(new URL(href!).pathname);
 }
 
-/** Serious and critical accessibility violations on the page as it is now. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-}
 
 test("a picked folder keeps each file's path in its key", async ({ page }) => {
   await openPage(page);
@@ -183,13 +177,6 @@ test("the stored files list pages, downloads the same bytes, copies links and de
   expect((await page.request.get(href)).status()).toBe(404);
 });
 
-/** Where a screenshot goes: the README's pictures with UPDATE_SCREENSHOTS=1, otherwise
- * the test's own output folder (a run leaves the checkout as it found it). */
-function screenshotPath(name: string): string {
-  return process.env.UPDATE_SCREENSHOTS === "1"
-    ? `../docs/screenshots/${name}`
-    : test.info().outputPath(name);
-}
 
 test("no serious accessibility problems when idle, uploading and done; screenshots", async ({ page }) => {
   await page.setViewportSize({ width: 900, height: 700 });

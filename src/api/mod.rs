@@ -32,6 +32,15 @@ pub async fn fetch_policy() -> Result<UploadPolicy, ApiError> {
         .map_err(ApiError::respond)
 }
 
+/// Who the page is shown to: the operator (their rooms appear), and whether anyone may
+/// upload here without a link.
+#[server(endpoint = "visit", input = Json)]
+pub async fn fetch_visit() -> Result<Visit, ApiError> {
+    crate::server::operator::visit()
+        .await
+        .map_err(ApiError::respond)
+}
+
 /// Starts an upload of a file; the server chooses the key and the way to send it.
 /// Through an upload link, `link` carries its secret (without one, the operator or the
 /// open drop starts it).

@@ -317,3 +317,14 @@ pub struct RecordPage {
     /// Where the next page starts, when there is one.
     pub next: Option<String>,
 }
+
+/// Who the page is shown to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    /// Whether the visitor is the logged-in operator.
+    pub operator: bool,
+    /// Whether this deployment has an operator (a password is set).
+    pub has_operator: bool,
+    /// Whether anyone may upload here without a link.
+    pub open_drop: bool,
+}

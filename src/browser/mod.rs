@@ -2,8 +2,9 @@
 //! components draw on, each wrapping one thing the browser does. What a person gave
 //! ([`given`]: by drop or paste, [`dropped`]; by File System Access, [`handles`]), a
 //! file's bytes and CRC32C ([`file_bytes`]), an XHR PUT with progress ([`put`]), the
-//! records IndexedDB keeps ([`saved`]), connection pools per origin ([`slots`]), and the
-//! clock and timers ([`runtime`]).
+//! records IndexedDB keeps ([`saved`]), connection pools per origin ([`slots`]), the
+//! clock and timers ([`runtime`]), and the clipboard, questions and local times
+//! ([`page`]).
 //!
 //! Compiled into both builds so components can name it, but only ever called from
 //! event handlers and tasks, which run in the browser.
@@ -12,6 +13,7 @@ pub mod dropped;
 pub mod file_bytes;
 pub mod given;
 pub mod handles;
+pub mod page;
 pub mod put;
 pub mod runtime;
 pub mod saved;

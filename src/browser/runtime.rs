@@ -6,6 +6,13 @@ pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+/// The page's path (`/l/…`), as the browser's address bar has it.
+pub fn location_path() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default()
+}
+
 /// Waits `ms` milliseconds (clamped to a timer's range; delays are at most minutes).
 pub async fn sleep(ms: f64) {
     gloo_timers::future::TimeoutFuture::new(ms.clamp(0.0, f64::from(u32::MAX)) as u32).await;

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use super::file_row::QueuedFile;
 use super::tally::Tally;
+use crate::api::LinkPass;
 use crate::browser::given::Given;
 use crate::browser::runtime::sleep;
 use crate::browser::upload::unfinished::Unfinished;
@@ -61,6 +62,11 @@ impl FileQueue {
         self.uploader
             .with_value(|u| u.set_part_size(policy.part_size));
         self.policy.set(Some(policy));
+    }
+
+    /// The upload link the files start through (its page sets it once it is open).
+    pub fn set_link(self, pass: LinkPass) {
+        self.uploader.with_value(|u| u.set_link(pass));
     }
 
     /// Takes `given` in, a chunk per task: a folder may hold 10,000 files, and the page

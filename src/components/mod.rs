@@ -4,8 +4,14 @@
 pub mod drop_zone;
 pub mod file_queue;
 pub mod file_row;
+pub mod home_page;
+pub mod link_form;
+pub mod link_page;
+pub mod links_panel;
 pub mod listing;
 pub mod queue_view;
+pub mod record_panel;
+pub mod route;
 pub mod stored_files;
 pub mod tally;
 pub mod text;

@@ -3,11 +3,11 @@
 //! copies that link, and delete when allowed.
 
 use leptos::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use super::listing::{Listing, PAGE};
 use super::text::{self, format_bytes};
 use crate::api::{self, ListedFile};
+use crate::browser::page;
 use crate::browser::runtime::{now_ms, sleep};
 
 /// How many pages of only files already shown "Show more" passes over at most.
@@ -152,29 +152,16 @@ pub fn StoredFiles(uploads_done: Signal<usize>) -> impl IntoView {
 /// Copies a file's download link to the clipboard, and says so.
 fn copy_link(file: ListedFile, said: RwSignal<String>) {
     leptos::task::spawn_local(async move {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let written = window
-            .navigator()
-            .clipboard()
-            .write_text(&file.download_url);
-        match JsFuture::from(written).await {
-            Ok(_) => said.set(text::LINK_COPIED.to_owned()),
-            Err(_) => said.set(text::list_failed(text::COPY_REFUSED)),
+        match page::copy(&file.download_url).await {
+            true => said.set(text::LINK_COPIED.to_owned()),
+            false => said.set(text::list_failed(text::COPY_REFUSED)),
         }
     });
 }
 
 /// Deletes a file from the store once the person confirms, and takes it off the list.
 fn delete_file(file: ListedFile, listing: RwSignal<Listing>, said: RwSignal<String>) {
-    let confirmed = web_sys::window()
-        .and_then(|w| {
-            w.confirm_with_message(&text::confirm_delete(&file.path))
-                .ok()
-        })
-        .unwrap_or(false);
-    if !confirmed {
+    if !page::confirm(&text::confirm_delete(&file.path)) {
         return;
     }
     leptos::task::spawn_local(async move {
@@ -196,11 +183,7 @@ fn StoredRow(
     copy: Callback<ListedFile>,
     delete: Callback<ListedFile>,
 ) -> impl IntoView {
-    // Display only: milliseconds as a float for the browser's Date.
-    let when = js_sys::Date::new(&((file.modified as f64) * 1_000.0).into())
-        .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED)
-        .as_string()
-        .unwrap_or_default();
+    let when = page::local_time(u64::try_from(file.modified).unwrap_or_default());
     let name = file
         .path
         .rsplit('/')

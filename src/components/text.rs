@@ -8,6 +8,7 @@
 //! page stopped, a file the browser could not read). Translating the page means this
 //! file and those.
 
+use crate::api::types::{LinkDetails, LinkInfo};
 use crate::core::checksum::{decode, is_composite};
 use crate::core::speed::{Speed, format_seconds};
 
@@ -197,6 +198,124 @@ pub fn type_label(name: &str) -> String {
     }
 }
 
+// An upload link's page, as the uploader sees it.
+pub const LINK_OPENING: &str = "Opening the upload link…";
+pub const LINK_MISSING: &str = "This upload link does not exist. Check the address you were given.";
+pub const LINK_PASSWORD_HELP: &str = "This upload link has a password. Enter it to upload.";
+pub const OPEN: &str = "Open";
+pub const LINK_NAME_HELP: &str = "Your name goes with each file you upload here.";
+pub const YOUR_NAME: &str = "Your name";
+pub const CONTINUE: &str = "Continue";
+pub const TOO_MANY_GUESSES: &str = "Too many wrong passwords. Try again in a minute.";
+
+/// A link's terms in a sentence: `Up to 2.0 GiB per file; 18.0 GiB and 497 files
+/// left; image/*, .pdf only; open until 11/12/2026, 18:00:00.`
+pub fn link_terms(details: &LinkDetails, until: &str) -> String {
+    let mut terms = Vec::new();
+    if let Some(largest) = details.limits.max_file_size {
+        terms.push(format!("up to {} per file", format_bytes(largest)));
+    }
+    let left = match (details.bytes_left, details.files_left) {
+        (Some(bytes), Some(files)) => Some(format!(
+            "{} and {} left",
+            format_bytes(bytes),
+            count(files, "file")
+        )),
+        (Some(bytes), None) => Some(format!("{} left", format_bytes(bytes))),
+        (None, Some(files)) => Some(format!("{} left", count(files, "file"))),
+        (None, None) => None,
+    };
+    terms.extend(left);
+    if !details.limits.allowed_types.is_empty() {
+        terms.push(format!("{} only", details.limits.allowed_types.join(", ")));
+    }
+    terms.push(format!("open until {until}"));
+    let sentence = terms.join("; ");
+    let mut chars = sentence.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
+}
+
+/// `1 file`, `497 files`
+fn count(n: u64, noun: &str) -> String {
+    let plural = if n == 1 { "" } else { "s" };
+    format!(
+        "{} {noun}{plural}",
+        thousands(usize::try_from(n).unwrap_or(usize::MAX))
+    )
+}
+
+// The operator's rooms.
+pub const LOG_OUT: &str = "Log out";
+pub const LINKS_TITLE: &str = "Upload links";
+pub const LINKS_HELP: &str =
+    "Give someone a place to upload, with limits: they see only their own drop.";
+pub const LINKS_EMPTY: &str = "No upload links yet.";
+pub const NEW_LINK: &str = "Create link";
+pub const LINK_LABEL: &str = "Label (the uploader sees it)";
+pub const LINK_MESSAGE: &str = "Message to the uploader";
+pub const LINK_FOLDER: &str = "Folder (under the key prefix)";
+pub const LINK_EXPIRES: &str = "Expires (7d, 12h, 2026-12-31)";
+pub const LINK_MAX_BYTES: &str = "Total size (20GiB)";
+pub const LINK_MAX_FILES: &str = "Number of files";
+pub const LINK_MAX_FILE: &str = "Largest file (2GiB)";
+pub const LINK_TYPES: &str = "Accepted types (image/*, .pdf)";
+pub const LINK_PASSWORD: &str = "Password (optional)";
+pub const LINK_ASK_NAME: &str = "Ask the uploader's name";
+pub const LINK_CREATED: &str = "Link created. Copy it now: it is shown only this once.";
+pub const EXTEND_WEEK: &str = "Extend 7 days";
+pub const REVOKE: &str = "Revoke";
+pub const SHOW_UPLOADS: &str = "Show its uploads";
+pub const RECORD_TITLE: &str = "What arrived";
+pub const RECORD_EMPTY: &str = "Nothing recorded yet.";
+pub const ALL_LINKS: &str = "All links and drops";
+pub const ALL_STATES: &str = "Every state";
+pub const NAME_FILTER: &str = "Name contains";
+pub const EXPORT_CSV: &str = "Export CSV";
+pub const EXPORT_JSON: &str = "Export JSON";
+pub const OPEN_DROP: &str = "the open drop";
+pub const REFRESH: &str = "Refresh";
+
+/// `open until …`, `expired …`, `revoked …`: where a link stands.
+pub fn link_state(link: &LinkInfo, now: u64, time: impl Fn(u64) -> String) -> String {
+    match link.revoked_at {
+        Some(at) => format!("revoked {}", time(at)),
+        None if link.expires_at <= now => format!("expired {}", time(link.expires_at)),
+        None => format!("open until {}", time(link.expires_at)),
+    }
+}
+
+/// `3 files, 1.2 MiB stored · 1 in flight · of 20.0 GiB, 10 files`: what a link took.
+pub fn link_use(link: &LinkInfo) -> String {
+    let mut line = format!(
+        "{}, {} stored",
+        count(link.stored.files, "file"),
+        format_bytes(link.stored.bytes)
+    );
+    let flying = link.held.files.saturating_sub(link.stored.files);
+    if flying > 0 {
+        line += &format!(" · {flying} in flight");
+    }
+    let limits: Vec<String> = [
+        link.limits.max_bytes.map(format_bytes),
+        link.limits.max_files.map(|n| count(n, "file")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !limits.is_empty() {
+        line += &format!(" · of {}", limits.join(", "));
+    }
+    line
+}
+
+/// The question before revoking a link.
+pub fn confirm_revoke(label: &str) -> String {
+    format!("Revoke \"{label}\"? It takes no more files, and uploads in flight through it stop.")
+}
+
 /// A byte count for people: `512 B`, `1.5 KiB`, `40.0 MiB`.
 pub fn format_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -268,6 +387,61 @@ mod tests {
             progress_line(&speed, 1024, 2048),
             "1.0 KiB of 2.0 KiB · 1.0 KiB/s · 1 s left"
         );
+    }
+
+    #[test]
+    fn a_links_terms_and_use_in_words() {
+        use crate::core::link::{Held, Limits};
+        let mut details = LinkDetails {
+            message: None,
+            expires_at: 0,
+            limits: Limits::default(),
+            bytes_left: None,
+            files_left: None,
+            ask_name: false,
+        };
+        assert_eq!(link_terms(&details, "Friday"), "Open until Friday.");
+        details.limits.max_file_size = Some(2 << 30);
+        details.limits.allowed_types = vec!["image/*".into(), ".pdf".into()];
+        details.bytes_left = Some(18 << 30);
+        details.files_left = Some(1);
+        assert_eq!(
+            link_terms(&details, "Friday"),
+            "Up to 2.0 GiB per file; 18.0 GiB and 1 file left; image/*, .pdf only; open until Friday."
+        );
+        let mut link = LinkInfo {
+            id: "x".into(),
+            label: "x".into(),
+            message: None,
+            folder: String::new(),
+            created_at: 0,
+            expires_at: 100,
+            revoked_at: None,
+            limits: Limits {
+                max_files: Some(10),
+                ..Limits::default()
+            },
+            has_password: false,
+            ask_name: false,
+            held: Held {
+                bytes: 3072,
+                files: 4,
+            },
+            stored: Held {
+                bytes: 2048,
+                files: 3,
+            },
+            last_upload_at: None,
+        };
+        assert_eq!(
+            link_use(&link),
+            "3 files, 2.0 KiB stored · 1 in flight · of 10 files"
+        );
+        let time = |t: u64| t.to_string();
+        assert_eq!(link_state(&link, 99, time), "open until 100");
+        assert_eq!(link_state(&link, 100, time), "expired 100");
+        link.revoked_at = Some(50);
+        assert_eq!(link_state(&link, 0, time), "revoked 50");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::limits::MAX_OBJECT_SIZE;
-use super::policy::{check_folder, type_allowed};
+use super::policy::{UploadPolicy, check_folder, type_allowed};
 
 /// The most files one link may be allowed: beyond it a limit means nothing.
 pub const MAX_LINK_FILES: u64 = 10_000_000;
@@ -37,7 +37,7 @@ pub struct Limits {
 }
 
 /// What a link holds: the files started and not released (in flight or stored).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Held {
     pub bytes: u64,
     pub files: u64,
@@ -130,6 +130,26 @@ impl Limits {
             bytes: held.bytes.saturating_add(size),
             files: held.files.saturating_add(1),
         })
+    }
+}
+
+impl Limits {
+    /// The server's `policy` as a link narrows it, for the page to pre-check files: the
+    /// smaller largest file, and the link's types where the server accepts all. (Where
+    /// both name types, the server's stay: it checks both at start.)
+    pub fn narrow(&self, policy: UploadPolicy) -> UploadPolicy {
+        let max_file_size = self
+            .max_file_size
+            .map_or(policy.max_file_size, |l| l.min(policy.max_file_size));
+        let allowed_types = match policy.allowed_types.is_empty() {
+            true => self.allowed_types.clone(),
+            false => policy.allowed_types,
+        };
+        UploadPolicy {
+            max_file_size,
+            allowed_types,
+            ..policy
+        }
     }
 }
 
@@ -290,6 +310,35 @@ mod tests {
             Ok(held(100, 1))
         );
         assert_eq!(held(5, 0).release(10), held(0, 0));
+    }
+
+    #[test]
+    fn a_link_narrows_what_the_page_pre_checks() {
+        let server = UploadPolicy {
+            max_file_size: 100,
+            ..UploadPolicy::default()
+        };
+        let link = Limits {
+            max_file_size: Some(50),
+            allowed_types: vec!["image/*".into()],
+            ..Limits::default()
+        };
+        let narrowed = link.narrow(server.clone());
+        assert_eq!(
+            (narrowed.max_file_size, narrowed.allowed_types.clone()),
+            (50, vec!["image/*".to_owned()])
+        );
+        assert_eq!(Limits::default().narrow(server.clone()), server);
+        let wide = Limits {
+            max_file_size: Some(500),
+            ..Limits::default()
+        };
+        assert_eq!(wide.narrow(server.clone()).max_file_size, 100);
+        let typed = UploadPolicy {
+            allowed_types: vec![".pdf".into()],
+            ..server
+        };
+        assert_eq!(link.narrow(typed).allowed_types, [".pdf"]);
     }
 
     #[test]

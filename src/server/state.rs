@@ -33,6 +33,9 @@ pub struct AppState {
     pub files: FileAccess,
     /// Upload links and the record of uploads.
     pub database: Database,
+    /// Whether an operator's password is set: then only the operator lists or deletes
+    /// stored files, manages links and reads the record.
+    pub has_operator: bool,
     /// Whether anyone who reaches the page may upload without a link.
     pub open_drop: bool,
     /// Signs the proof that a link's password was given (`links::grant`).
@@ -44,9 +47,6 @@ pub struct AppState {
 pub struct FileAccess {
     pub list: bool,
     pub delete: bool,
-    /// Whether only the operator may (an operator's password is set): an uploader
-    /// never sees what others sent.
-    pub operator_only: bool,
 }
 
 /// The app state of the current request.

@@ -1,6 +1,6 @@
-//! What every upload on the page shares: batched starts and completions, the browser's
-//! connections to each origin, the checksum readers, the server's part size and the
-//! records kept for after a reload.
+//! What every upload on the page shares: batched starts and completions (through the
+//! page's upload link, if it has one), the browser's connections to each origin, the
+//! checksum readers, the server's part size and the records kept for after a reload.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -10,7 +10,7 @@ use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 
 use super::batch::Batcher;
-use crate::api::{self, Completion, StartRequest, StoredObject, UploadStart};
+use crate::api::{self, Completion, LinkPass, StartRequest, StoredObject, UploadStart};
 use crate::browser::runtime::now_ms;
 use crate::browser::saved::{self, Journal, StartedFile};
 use crate::browser::slots::{Connections, Slots};
@@ -42,6 +42,9 @@ pub struct Shared {
     pub journal: Journal,
     /// The handles of files not yet uploaded, kept for after a reload.
     pub kept: Journal,
+    /// On an upload link's page: what every start carries (its secret, the password's
+    /// grant, the uploader's name).
+    link: Rc<RefCell<Option<LinkPass>>>,
 }
 
 /// Small files started before a reload, by fingerprint.
@@ -49,8 +52,13 @@ pub type StartedFiles = Rc<RefCell<HashMap<String, StartedFile>>>;
 
 impl Default for Shared {
     fn default() -> Self {
+        let link: Rc<RefCell<Option<LinkPass>>> = Rc::default();
+        let pass = link.clone();
         Self {
-            starts: Batcher::new(START_GATHER_MS, |files| api::start_uploads(files, None)),
+            starts: Batcher::new(START_GATHER_MS, move |files| {
+                api::start_uploads(files, pass.borrow().clone())
+            }),
+            link,
             completes: Batcher::new(COMPLETE_GATHER_MS, api::complete_uploads),
             connections: Connections::default(),
             checksums: Slots::new(CHECKSUMS_AT_ONCE),
@@ -69,6 +77,11 @@ impl Default for Shared {
 }
 
 impl Shared {
+    /// The upload link the page's files start through, once it is open.
+    pub fn set_link(&self, pass: LinkPass) {
+        self.link.replace(Some(pass));
+    }
+
     /// The server's part size, once its policy has said.
     pub fn set_part_size(&self, part_size: u64) {
         self.part_size.set(part_size);

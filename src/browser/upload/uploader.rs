@@ -8,6 +8,7 @@ use super::picked::Picked;
 use super::queue::UploadQueue;
 use super::shared::Shared;
 use super::status::FileStatus;
+use crate::api::LinkPass;
 use crate::core::transfer::Control;
 
 /// Runs every upload of the page, in turn.
@@ -21,6 +22,11 @@ impl Uploader {
     /// The server's part size, from its policy.
     pub fn set_part_size(&self, part_size: u64) {
         self.shared.set_part_size(part_size);
+    }
+
+    /// The upload link every file starts through, once the page has opened it.
+    pub fn set_link(&self, pass: LinkPass) {
+        self.shared.set_link(pass);
     }
 
     /// Uploads `picked` in its turn, obeying `controls` and calling `report` with every

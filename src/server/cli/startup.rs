@@ -178,6 +178,7 @@ pub async fn database(config: &Config) -> Result<Database, StartError> {
 fn app_state(config: &Config, storage: Storage, database: Database, token_key: &[u8]) -> AppState {
     AppState {
         database,
+        has_operator: config.access_password.is_some(),
         open_drop: config.is_open_drop(),
         metrics: Default::default(),
         policy: config.policy(),
@@ -186,7 +187,6 @@ fn app_state(config: &Config, storage: Storage, database: Database, token_key: &
         files: crate::server::state::FileAccess {
             list: config.list_files,
             delete: config.allow_delete,
-            operator_only: config.access_password.is_some(),
         },
         tokens: TokenSigner::new(token_key),
         grants: Signer::new(b"s3drop link grant\0", token_key),

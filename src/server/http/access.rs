@@ -21,6 +21,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use crate::api::error::ApiError;
 use crate::components::text;
 use crate::server::http::plain_page::plain_page;
 use crate::server::http::rate_limit::{Clients, RateLimiter};
@@ -163,6 +164,15 @@ pub async fn identify(State(gate): State<Gate>, mut request: Request, next: Next
     let visitor = gate.visitor(&request);
     request.extensions_mut().insert(visitor);
     next.run(request).await
+}
+
+/// In front of the operator's own routes (the record's exports): without the session,
+/// 401 and the API's error.
+pub async fn require_operator(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+    match gate.visitor(&request).operator {
+        true => next.run(request).await,
+        false => ApiError::OperatorOnly.into_response(),
+    }
 }
 
 /// In front of the home page: a private drop's page is the operator's; without a

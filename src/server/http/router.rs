@@ -18,15 +18,18 @@ use s3s::service::S3Service;
 use tower::ServiceExt;
 
 use crate::app::shell;
+use crate::components::route::PagePath;
 use crate::components::text;
 use crate::server::http::access::{
     Gate, LinkGuesses, identify, login, login_page, logout, require_login_for_home,
+    require_operator,
 };
 use crate::server::http::health::{
     MetricsToken, healthz, metrics_page, readyz, require_metrics_token, time_calls, trace_requests,
 };
 use crate::server::http::plain_page::plain_page;
 use crate::server::http::rate_limit::{ApiLimit, limit};
+use crate::server::http::record_export::{export_csv, export_json};
 use crate::server::http::security_headers::{Policy, provide_page_nonce, secure};
 use crate::server::state::AppState;
 
@@ -63,7 +66,8 @@ pub struct Guards {
 /// - the metrics, behind their token;
 /// - the login form and logout;
 /// - the app: the home page (the operator's, behind the login, unless the drop is open),
-///   an upload link's page, and the server functions (told who calls, rate-limited).
+///   an upload link's page, and the server functions (told who calls, rate-limited);
+/// - the record's exports, behind the operator's session.
 ///
 /// The store is mounted with `route_service`, never `nest`: SigV4 signs the full path, so
 /// the store must see the path the client signed.
@@ -89,6 +93,10 @@ pub fn router(
             provide_context(state.clone());
             provide_context(options.clone());
             provide_context(guesses.clone());
+            // The page renders the route its path names (there is no router).
+            if let Some(parts) = use_context::<axum::http::request::Parts>() {
+                provide_context(PagePath(parts.uri.path().to_owned()));
+            }
             provide_page_nonce();
         }
     };
@@ -116,6 +124,11 @@ pub fn router(
         .layer(from_fn_with_state(gate.clone(), require_login_for_home));
     // An upload link's page: the secret in its path is checked by the calls it makes.
     let link_page = Router::new().route("/l/{secret}", get(page));
+    let exports = Router::new()
+        .route("/record.csv", get(export_csv))
+        .route("/record.json", get(export_json))
+        .layer(from_fn_with_state(gate.clone(), require_operator))
+        .with_state(state.clone());
     let login = Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
@@ -150,6 +163,7 @@ pub fn router(
         .merge(login)
         .merge(home)
         .merge(link_page)
+        .merge(exports)
         .merge(calls)
         .merge(files)
         .layer(from_fn_with_state(signed_to_store, s3_requests_to_store))

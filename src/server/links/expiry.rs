@@ -1,7 +1,7 @@
 //! A link's expiry as people write it: a duration from now, a date or a time.
 
-/// When a link given `text` expires, in Unix seconds: a duration from `now` (`90m`,
-/// `12h`, `7d`, `2w`), a date (through that day, UTC) or an RFC 3339 time.
+/// When a link given `text` expires, in Unix seconds: a duration from `now` (`30s`,
+/// `90m`, `12h`, `7d`, `2w`), a date (through that day, UTC) or an RFC 3339 time.
 pub fn parse_expiry(text: &str, now: u64) -> Result<u64, String> {
     let text = text.trim();
     let invalid = || {
@@ -10,9 +10,10 @@ pub fn parse_expiry(text: &str, now: u64) -> Result<u64, String> {
              (2026-12-31) or a time (2026-12-31T18:00:00Z)"
         )
     };
-    let at = if let Some(unit @ ('m' | 'h' | 'd' | 'w')) = text.chars().last() {
+    let at = if let Some(unit @ ('s' | 'm' | 'h' | 'd' | 'w')) = text.chars().last() {
         let count: u64 = text[..text.len() - 1].parse().map_err(|_| invalid())?;
         let seconds = match unit {
+            's' => 1,
             'm' => 60,
             'h' => 3_600,
             'd' => 86_400,
@@ -49,6 +50,7 @@ mod tests {
         // 2026-12-04 00:00:00 UTC.
         let now = 1_796_342_400;
         let cases = [
+            ("30s", Ok(now + 30)),
             ("90m", Ok(now + 90 * 60)),
             ("12h", Ok(now + 12 * 3_600)),
             ("7d", Ok(now + 7 * 86_400)),
@@ -61,7 +63,13 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(parse_expiry(text, now), expected, "{text}");
         }
-        for past in ["0d", "2026-12-03", "2026-12-04T00:00:00Z", "2000-01-01"] {
+        for past in [
+            "0s",
+            "0d",
+            "2026-12-03",
+            "2026-12-04T00:00:00Z",
+            "2000-01-01",
+        ] {
             assert!(
                 parse_expiry(past, now).expect_err(past).contains("future"),
                 "{past}"

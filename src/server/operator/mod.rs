@@ -4,3 +4,19 @@
 
 pub mod links;
 pub mod record;
+
+use crate::api::error::ApiError;
+use crate::api::types::Visit;
+use crate::server::state::app_state;
+use crate::server::upload::visitor;
+
+/// What the page shows this visitor: the operator's rooms, the open drop, or only the
+/// way to log in.
+pub async fn visit() -> Result<Visit, ApiError> {
+    let state = app_state()?;
+    Ok(Visit {
+        operator: visitor().is_some_and(|v| v.operator),
+        has_operator: state.has_operator,
+        open_drop: state.open_drop,
+    })
+}

@@ -21,7 +21,7 @@ pub const MAX_LIST_LIMIT: u32 = 100;
 pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<FilePage>, ApiError> {
     let state = app_state()?;
     let operator = visitor().is_some_and(|v| v.operator);
-    if !state.files.list || (state.files.operator_only && !operator) {
+    if !state.files.list || (state.has_operator && !operator) {
         return Ok(None);
     }
     let limit = limit.clamp(1, MAX_LIST_LIMIT);
@@ -163,7 +163,7 @@ async fn dated_folders(
 
 pub async fn delete_file(key: String) -> Result<(), ApiError> {
     let state = app_state()?;
-    if state.files.operator_only {
+    if state.has_operator {
         require_operator()?;
     }
     if !(state.files.list && state.files.delete) {

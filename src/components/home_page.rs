@@ -1,0 +1,36 @@
+//! The home page: the drop, and for the operator their rooms beneath it (upload links,
+//! and the record of what arrived) and a way to log out.
+
+use leptos::prelude::*;
+
+use super::links_panel::LinksPanel;
+use super::record_panel::RecordPanel;
+use super::text;
+use super::upload_page::UploadPage;
+use crate::api::{self, RecordFilter};
+
+/// The page at `/`.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    // Asked in the browser: the page renders the same for everyone on the server.
+    let visit = LocalResource::new(api::fetch_visit);
+    let operator = move || visit.get().and_then(Result::ok).is_some_and(|v| v.operator);
+    // The record's filter: a link's "Show its uploads" sets it.
+    let filter = RwSignal::new(RecordFilter::default());
+    view! {
+        <header class="masthead">
+            <h1>{text::TITLE}</h1>
+            <p>{text::TAGLINE}</p>
+            <Show when=operator>
+                <form method="post" action="/logout" class="logout">
+                    <button type="submit" class="link">{text::LOG_OUT}</button>
+                </form>
+            </Show>
+        </header>
+        <UploadPage stored_files=true />
+        <Show when=operator>
+            <LinksPanel filter />
+            <RecordPanel filter />
+        </Show>
+    }
+}

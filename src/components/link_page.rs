@@ -1,0 +1,112 @@
+//! An upload link's page (`/l/{secret}`): titled with the link's label, its message and
+//! terms shown before anything is sent; its password asked first when it has one, and
+//! the uploader's name when it asks; then the same drop as the home page, every file
+//! started through the link. The uploader sees only the files they send here.
+
+use leptos::prelude::*;
+
+use super::text::{self, link_terms};
+use super::upload_page::UploadPage;
+use crate::api::{self, ApiError, LinkPass, LinkView};
+use crate::browser::page::local_time;
+
+/// The page of the link whose URL carries `secret`.
+#[component]
+pub fn LinkPage(secret: String) -> impl IntoView {
+    let opened: RwSignal<Option<Result<LinkView, ApiError>>> = RwSignal::new(None);
+    let open = {
+        let secret = secret.clone();
+        move |password: Option<String>| {
+            let secret = secret.clone();
+            leptos::task::spawn_local(async move {
+                opened.set(Some(api::open_link(secret, password).await));
+            });
+        }
+    };
+    // In the browser only: the server renders the page before anyone is let in.
+    let first = open.clone();
+    Effect::new(move || first(None));
+    let secret = StoredValue::new(secret);
+    view! {
+        {move || match opened.get() {
+            None => view! { <p class="muted">{text::LINK_OPENING}</p> }.into_any(),
+            Some(Err(err)) => view! { <LinkRefused err /> }.into_any(),
+            Some(Ok(view)) if view.details.is_none() => {
+                let open = open.clone();
+                view! { <LinkPassword label=view.label open=Callback::new(move |p| open(Some(p))) /> }
+                    .into_any()
+            }
+            Some(Ok(view)) => view! { <OpenLink view secret=secret.get_value() /> }.into_any(),
+        }}
+    }
+}
+
+/// Why the link cannot be used, in the uploader's words.
+#[component]
+fn LinkRefused(err: ApiError) -> impl IntoView {
+    let why = match err {
+        ApiError::NotFound(_) => text::LINK_MISSING.to_owned(),
+        ApiError::RateLimited => text::TOO_MANY_GUESSES.to_owned(),
+        other => other.to_string(),
+    };
+    view! {
+        <header class="masthead"><h1>{text::TITLE}</h1></header>
+        <p class="notice" role="alert" data-testid="link-refused">{why}</p>
+    }
+}
+
+/// The link's password, asked before anything else is shown.
+#[component]
+fn LinkPassword(label: String, open: Callback<String>) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    view! {
+        <header class="masthead"><h1>{label}</h1><p>{text::LINK_PASSWORD_HELP}</p></header>
+        <form class="login" on:submit=move |ev| {
+            ev.prevent_default();
+            open.run(password.get_untracked());
+        }>
+            <label for="link-password">{text::PASSWORD}</label>
+            <input id="link-password" type="password" autocomplete="off" required
+                bind:value=password />
+            <button type="submit" class="button">{text::OPEN}</button>
+        </form>
+    }
+}
+
+/// The open link: its terms, the name it asks for, then the drop.
+#[component]
+fn OpenLink(view: LinkView, secret: String) -> impl IntoView {
+    let Some(details) = view.details.clone() else {
+        return ().into_any();
+    };
+    let terms = link_terms(&details, &local_time(details.expires_at));
+    let name = RwSignal::new(String::new());
+    let named = RwSignal::new(!details.ask_name);
+    let pass = move || LinkPass {
+        secret: secret.clone(),
+        grant: view.grant.clone(),
+        uploader: Some(name.get_untracked()).filter(|n| !n.trim().is_empty()),
+    };
+    view! {
+        <header class="masthead">
+            <h1 data-testid="link-label">{view.label.clone()}</h1>
+            {details.message.clone().map(|m| view! { <p class="link-message">{m}</p> })}
+            <p class="link-terms" data-testid="link-terms">{terms}</p>
+        </header>
+        <Show when=move || named.get() fallback=move || view! {
+            <form class="login" on:submit=move |ev| {
+                ev.prevent_default();
+                named.set(!name.get_untracked().trim().is_empty());
+            }>
+                <label for="uploader-name">{text::YOUR_NAME}</label>
+                <input id="uploader-name" type="text" autocomplete="name" required maxlength="100"
+                    bind:value=name />
+                <p class="muted">{text::LINK_NAME_HELP}</p>
+                <button type="submit" class="button">{text::CONTINUE}</button>
+            </form>
+        }>
+            <UploadPage link=(pass(), details.limits.clone()) stored_files=false />
+        </Show>
+    }
+    .into_any()
+}
