@@ -196,3 +196,105 @@ async fn a_single_put_is_not_completed_with_parts() {
         "{result:?}"
     );
 }
+
+/// An uploader of one link, turned against the others: guessed secrets, folders that
+/// climb out, a token whose link is rewritten, the record and the store's list read.
+#[tokio::test]
+async fn an_uploader_cannot_climb_out_of_their_link() {
+    let password = "operator password 1";
+    let server = TestServer::start(&["--access-password", password, "--list-files"]).await;
+    let operator = server.log_in(password).await;
+    let create = |label: &str, folder: &str| {
+        let link = json!({"link": {"label": label, "folder": folder, "expires": "1d"}});
+        let operator = operator.clone();
+        let server = &server;
+        async move {
+            server
+                .call_as::<s3drop::api::CreatedLink>(Some(&operator), "links/create", &link)
+                .await
+                .expect("made")
+        }
+    };
+    let mine = create("mine", "clients/mine").await;
+    let theirs = create("theirs", "clients/theirs").await;
+    let before = store_contents(&server).await;
+    let start = |secret: &str, folder: &str| {
+        let body = json!({
+            "files": [{"name": "a.txt", "size": 5, "content_type": "text/plain", "folder": folder}],
+            "link": {"secret": secret},
+        });
+        let server = &server;
+        async move {
+            server
+                .call::<Vec<Result<UploadStart, ApiError>>>("uploads/start-batch", &body)
+                .await
+        }
+    };
+    // A folder that climbs out of the link's is refused; nothing is made.
+    for folder in [
+        "..",
+        "../theirs",
+        "a/../../theirs",
+        "/clients/theirs",
+        "a\\..\\b",
+    ] {
+        let answers = start(&mine.secret, folder).await.expect("answered");
+        assert!(answers[0].is_err(), "{folder:?}: {answers:?}");
+    }
+    assert_eq!(store_contents(&server).await, before);
+    // Secrets one character off, or of the right shape, open nothing.
+    let mut off = mine.secret.clone().into_bytes();
+    off[31] = if off[31] == b'A' { b'B' } else { b'A' };
+    let off = String::from_utf8(off).expect("ascii");
+    for secret in [off.as_str(), &"-".repeat(32), &mine.link.id] {
+        assert_eq!(
+            start(secret, "").await.expect_err("refused").0,
+            404,
+            "{secret}"
+        );
+    }
+    // What a link's upload may do is in its token: its key stays in the link's folder,
+    // and rewriting the token's link (to escape a revocation) breaks its signature.
+    let started = start(&mine.secret, "x").await.expect("answered");
+    let upload = started[0].as_ref().expect("started");
+    assert!(
+        upload
+            .key
+            .starts_with(&format!("{}uploads/clients/mine/", server.ns)),
+        "{}",
+        upload.key
+    );
+    let (payload, tag) = upload.token.split_once('.').expect("a token");
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut claims: Value =
+        serde_json::from_slice(&engine.decode(payload).expect("base64")).expect("json");
+    claims["link"] = json!(theirs.link.id);
+    let forged = format!("{}.{tag}", engine.encode(claims.to_string()));
+    let refused = server
+        .call::<StoredObject>("uploads/complete", &json!({"token": forged, "parts": []}))
+        .await
+        .expect_err("refused");
+    assert_eq!(refused, (403, ApiError::BadToken));
+    // Neither the record nor the store's list is theirs to read.
+    let refused = server
+        .call::<Value>(
+            "record/list",
+            &json!({"filter": {"link_id": theirs.link.id}, "after": null, "limit": 10}),
+        )
+        .await
+        .expect_err("refused");
+    assert_eq!(refused, (401, ApiError::OperatorOnly));
+    let listed: Value = server
+        .call("files/list", &json!({"after": null, "limit": 10}))
+        .await
+        .expect("answered");
+    assert_eq!(listed, Value::Null);
+    let export = server
+        .http
+        .get(server.url("/record.csv"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(export.status().as_u16(), 401);
+}
