@@ -12,8 +12,9 @@
 # folders of small files; extra S3DROP_* settings in the environment reach every server;
 # BENCH_DIST=DIR measures a release built before instead of building one.
 #
-# Installs what it needs first (release build tools, Chromium, Garage, wrk, brotli and
-# curl from Debian, the AWS CLI from PyPI into .tools/awscli).
+# Installs what it needs first (release build tools, Chromium, Garage, PostgreSQL, wrk,
+# brotli and curl from Debian, the AWS CLI from PyPI into .tools/awscli). Garage's
+# servers keep links and the record in PostgreSQL, the embedded store's in SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -53,12 +54,20 @@ PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   scripts/stores.sh stop "$WORK/stores" || true
+  scripts/postgres.sh stop "$WORK/postgres" || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-say "starting Garage and four release servers (embedded store on 3200 and 3202, Garage on 3201 and 3203)"
+say "starting Garage, PostgreSQL and six release servers (embedded store on 3200, 3202 and 3204, Garage on 3201, 3203 and 3205)"
 scripts/stores.sh start "$WORK/stores" >/dev/null
+scripts/postgres.sh start "$WORK/postgres" >/dev/null
+. "$WORK/postgres/postgres.env"
+# A fresh PostgreSQL database named $1; answers its URL.
+database() {
+  psql -q "$S3DROP_TEST_POSTGRES" -c "CREATE DATABASE $1"
+  echo "${S3DROP_TEST_POSTGRES%/*}/$1"
+}
 serve() { # port data-dir env-file extra-flags...
   local port=$1 dir=$2 env=$3
   shift 3
@@ -74,15 +83,43 @@ serve() { # port data-dir env-file extra-flags...
 }
 (
   set -a; . "$WORK/stores/garage.env"; set +a
-  for port in 3201 3203; do
+  for port in 3201 3203 3205; do
     dist/s3drop --setup-store --public-url "http://localhost:$port" >/dev/null
   done
 )
 # The load tests need the rate limit out of the way; the folders run with the defaults.
 serve 3200 "$WORK/embedded" "" --rate-limit 1000000000
-serve 3201 "$WORK/garage" "$WORK/stores/garage.env" --rate-limit 1000000000
+serve 3201 "$WORK/garage" "$WORK/stores/garage.env" --rate-limit 1000000000 \
+  --database-url "$(database garage)"
 serve 3202 "$WORK/embedded-defaults" ""
-serve 3203 "$WORK/garage-defaults" "$WORK/stores/garage.env"
+GARAGE_DEFAULTS_DB=$(database garage_defaults)
+serve 3203 "$WORK/garage-defaults" "$WORK/stores/garage.env" --database-url "$GARAGE_DEFAULTS_DB"
+# The record's servers: an operator, and 100,000 uploads recorded.
+serve 3204 "$WORK/embedded-record" "" --access-password bench-operator
+GARAGE_RECORD_DB=$(database garage_record)
+serve 3205 "$WORK/garage-record" "$WORK/stores/garage.env" --access-password bench-operator \
+  --database-url "$GARAGE_RECORD_DB"
+
+# A link on each folder server (no limits: the folder goes through it whole) and on each
+# record server; its secret (and id) are left beside the server's data for bench.mjs.
+make_link() { # data-dir [database-url]
+  local out
+  out=$(RUST_LOG=warn dist/s3drop --data-dir "$1" ${2:+--database-url "$2"} links create \
+    --label Bench --expires 1d)
+  # The URL, then the link's id at the start of the next line.
+  echo "$out" | grep -m 1 '/l/' | sed 's#.*/l/##' >"$1.link"
+  echo "$out" | grep -A 1 -m 1 '/l/' | tail -n 1 | cut -d' ' -f1 >"$1.link-id"
+}
+make_link "$WORK/embedded-defaults"
+make_link "$WORK/garage-defaults" "$GARAGE_DEFAULTS_DB"
+make_link "$WORK/embedded-record"
+make_link "$WORK/garage-record" "$GARAGE_RECORD_DB"
+say "recording 100,000 uploads for the record's servers"
+sed "s/LINK_ID/$(cat "$WORK/embedded-record.link-id")/" bench/seed-record.sql >"$WORK/seed-embedded.sql"
+python3 -c 'import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.executescript(open(sys.argv[2]).read()); db.commit()' \
+  "$WORK/embedded-record/s3drop.db" "$WORK/seed-embedded.sql"
+sed "s/LINK_ID/$(cat "$WORK/garage-record.link-id")/" bench/seed-record.sql >"$WORK/seed-garage.sql"
+psql -q "$GARAGE_RECORD_DB" -f "$WORK/seed-garage.sql"
 
 say "generating the files (random bytes)"
 for mib in $SIZES_MIB; do

@@ -2,8 +2,10 @@
 # A replicated deployment on loopback, as an operator would run it on several machines:
 # a three-node Garage cluster (one zone per node, replication factor 3) behind an nginx
 # load balancer that presigned URLs point at, and two s3drop servers sharing a secret
-# behind a second nginx front. Used by the end-to-end fault scenario (end2end/tests/
-# cluster.spec.ts), which kills and restarts nodes and servers through this script.
+# and a PostgreSQL database (links and the record) behind a second nginx front, with an
+# operator and the home page's drop open. Used by the end-to-end fault scenario
+# (end2end/tests/cluster.spec.ts), which kills and restarts nodes and servers through
+# this script.
 #
 #   scripts/cluster.sh start DIR        start everything with its data under DIR
 #   scripts/cluster.sh stop DIR         stop everything
@@ -13,8 +15,9 @@
 #   scripts/cluster.sh start-app DIR N  start s3drop server N again
 #
 # Ports: Garage S3 APIs 3910/3920/3930 (RPC one above each), the store's balancer 3940,
-# s3drop servers 3121/3122, their balancer 3120 (the page: http://localhost:3120).
-# Needs garage and nginx (`scripts/install.sh --test`) and a built target/debug/s3drop.
+# s3drop servers 3121/3122, their balancer 3120 (the page: http://localhost:3120),
+# PostgreSQL 5441. Needs garage, nginx and PostgreSQL (`scripts/install.sh --test`) and
+# a built target/debug/s3drop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -23,6 +26,8 @@ KEY_ID=GK7c1a5e3d9b0f2a4c6e8d1b3f
 SECRET=0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9
 BUCKET=s3drop-cluster
 APP_SECRET=cluster-secret-shared-by-both-s3drop-servers
+OPERATOR_PASSWORD=cluster-operator-password
+POSTGRES_PORT=5441
 STORE_URL=http://127.0.0.1:3940
 PAGE_URL=http://localhost:3120
 
@@ -46,7 +51,8 @@ start_app() {
     set +a
     RUST_LOG=warn LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=s3drop \
       exec target/debug/s3drop --bind "127.0.0.1:$((3120 + n))" --data-dir "$dir" \
-      --secret "$APP_SECRET" --public-url "$PAGE_URL"
+      --secret "$APP_SECRET" --public-url "$PAGE_URL" \
+      --access-password "$OPERATOR_PASSWORD" --open-drop
   ) >>"$dir/log" 2>&1 &
   echo $! >"$dir/pid"
   wait_for $((3120 + n))
@@ -122,7 +128,12 @@ EOF
   wait_for 3940
   wait_for 3120
 
+  # One database for both servers, as on several machines.
+  scripts/postgres.sh start "$DIR/postgres" "$POSTGRES_PORT" >/dev/null
+  psql -q "postgres://postgres@127.0.0.1:$POSTGRES_PORT/postgres" -c "CREATE DATABASE cluster"
+
   cat >"$DIR/cluster.env" <<EOF
+S3DROP_DATABASE_URL=postgres://postgres@127.0.0.1:$POSTGRES_PORT/cluster
 AWS_ENDPOINT_URL=$STORE_URL
 AWS_REGION=garage
 AWS_ACCESS_KEY_ID=$KEY_ID
@@ -146,6 +157,7 @@ stop() {
   for n in 1 2; do kill_pid_file "$DIR/app$n/pid" TERM; done
   kill_pid_file "$DIR/nginx/nginx.pid" QUIT
   for n in 1 2 3; do kill_pid_file "$DIR/node$n/pid" TERM; done
+  scripts/postgres.sh stop "$DIR/postgres"
 }
 
 command=${1:-}

@@ -15,13 +15,16 @@ import {
 } from "./helpers";
 
 // A replicated deployment under fault (scripts/cluster.sh, started by scripts/test.sh):
-// three Garage nodes behind nginx, two s3drop servers behind nginx. A node or a server
-// is killed while parts are in flight; the upload still finishes, intact.
+// three Garage nodes behind nginx, two s3drop servers behind nginx sharing a PostgreSQL
+// database. A node or a server is killed while parts are in flight; the upload still
+// finishes, intact.
 const dir = process.env.S3DROP_CLUSTER_DIR;
 const PAGE = "http://localhost:3120/";
 const NODE_PORTS = [3910, 3920, 3930];
 /** The store's load balancer, where presigned URLs point. */
 const STORE = "http://127.0.0.1:3940";
+/** The operator's password on both servers (the home page's drop stays open). */
+const OPERATOR_PASSWORD = "cluster-operator-password";
 /** 96 MiB in 8 MiB parts. */
 const SIZE = 96 * MIB;
 const PARTS = 12;
@@ -138,6 +141,47 @@ test.describe("a replicated deployment", () => {
       expect(servedBy(await completed), "the survivor completed it").toBe(`127.0.0.1:${3120 + (3 - n)}`);
     } finally {
       cluster("start-app", String(n));
+    }
+  });
+
+  test("a link made through one server is used through the balancer while that server is killed: the other finishes and records it", async ({
+    page,
+    browser,
+  }) => {
+    // The operator on server 1 alone: the link is made there, in the shared database.
+    const operator = page.request;
+    const login = await operator.post("http://localhost:3121/login", { form: { password: OPERATOR_PASSWORD } });
+    expect(login.ok()).toBe(true);
+    const made = await operator.post("http://localhost:3121/api/links/create", {
+      data: { link: { label: "Across the cluster", expires: "1h", ask_name: true } },
+    });
+    expect(made.status()).toBe(200);
+    const { secret, link } = await made.json();
+
+    // The uploader, through the balancer; server 1 is killed mid-upload.
+    const them = await (await browser.newContext()).newPage();
+    const parts = watchParts(them);
+    await them.goto(`${PAGE}l/${secret}`);
+    await expect(them.locator("html")).toHaveAttribute("data-hydrated", "true");
+    await them.getByLabel("Your name").fill("Katherine Johnson");
+    await them.getByRole("button", { name: "Continue" }).click();
+    await throttleUploads(them, 16_000_000);
+    const [digest] = await dropGeneratedFiles(them, [{ name: "linked.bin", size: SIZE, type: "" }]);
+    await midUpload(them, "linked.bin", parts);
+    cluster("kill-app", "1");
+    try {
+      expect(await storedDigest(them, "linked.bin", STORE)).toBe(digest);
+      // Server 2 records what came through the link made on server 1.
+      const recorded = await operator.post("http://localhost:3122/api/record/list", {
+        data: { filter: { link_id: link.id }, after: null, limit: 10 },
+      });
+      expect(recorded.status()).toBe(200);
+      const { uploads } = await recorded.json();
+      expect(uploads.map((u: { name: string; state: string; uploader: string }) => [u.name, u.state, u.uploader])).toEqual([
+        ["linked.bin", "stored", "Katherine Johnson"],
+      ]);
+    } finally {
+      cluster("start-app", "1");
     }
   });
 });

@@ -89,6 +89,7 @@ pub async fn build(
     };
     let token_key = token_key(config)?;
     let database = database(config).await?;
+    tracing::info!(database = database.place(), "database ready");
     let state = app_state(config, storage, database, &token_key);
     let guards = guards(config, &state, &token_key).await;
     let sweeper = sweeper(config, &state, embedded.is_some());
@@ -169,9 +170,7 @@ pub async fn database(config: &Config) -> Result<Database, StartError> {
     if config.database_url.is_none() {
         std::fs::create_dir_all(&config.data_dir).map_err(data_error(config))?;
     }
-    let database = Database::open(&config.database_url()).await?;
-    tracing::info!(database = database.place(), "database ready");
-    Ok(database)
+    Ok(Database::open(&config.database_url()).await?)
 }
 
 /// What every server function shares.

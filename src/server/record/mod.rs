@@ -55,6 +55,9 @@ pub async fn starts(
     files: &[Starting],
     now: u64,
 ) -> Result<Vec<Result<(), LinkRefusal>>, LinksError> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut tx = db.pool().begin().await?;
     let mut answers = Vec::with_capacity(files.len());
     match &sender.link {
@@ -210,11 +213,18 @@ pub async fn state_of(db: &Database, key: &str) -> Result<Option<UploadState>, s
     Ok(state.as_deref().and_then(UploadState::parse))
 }
 
+/// How many abandoned uploads one sweep ends at most (the next sweep ends the rest), so
+/// a sweep's transaction stays short.
+pub const SWEEP_BATCH: u32 = 500;
+
 /// The started uploads whose tokens expired (with [`EXPIRY_GRACE_SECS`]) by `now`.
 pub async fn expired(db: &Database, now: u64) -> Result<Vec<String>, sqlx::Error> {
     keys(
         db,
-        "SELECT key FROM uploads WHERE state = 'started' AND expires_at <= $1",
+        &format!(
+            "SELECT key FROM uploads WHERE state = 'started' AND expires_at <= $1 \
+             LIMIT {SWEEP_BATCH}"
+        ),
         now.saturating_sub(EXPIRY_GRACE_SECS),
     )
     .await
@@ -224,8 +234,11 @@ pub async fn expired(db: &Database, now: u64) -> Result<Vec<String>, sqlx::Error
 pub async fn behind_closed_links(db: &Database, now: u64) -> Result<Vec<String>, sqlx::Error> {
     keys(
         db,
-        "SELECT u.key FROM uploads u JOIN links l ON l.id = u.link_id \
-         WHERE u.state = 'started' AND (l.revoked_at IS NOT NULL OR l.expires_at <= $1)",
+        &format!(
+            "SELECT u.key FROM uploads u JOIN links l ON l.id = u.link_id \
+             WHERE u.state = 'started' AND (l.revoked_at IS NOT NULL OR l.expires_at <= $1) \
+             LIMIT {SWEEP_BATCH}"
+        ),
         now,
     )
     .await
