@@ -6,6 +6,7 @@ use leptos::config::get_configuration;
 use s3drop::server::cli::config::{Command, Config, LogFormat, Mode};
 use s3drop::server::cli::{links, startup};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -15,7 +16,14 @@ async fn main() -> ExitCode {
     };
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,aws_config=warn,aws_smithy_runtime=warn".into());
-    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    // A command's output is what it prints: its logs go to standard error.
+    let writer = match config.command {
+        Some(_) => BoxMakeWriter::new(std::io::stderr),
+        None => BoxMakeWriter::new(std::io::stdout),
+    };
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
     match config.log_format {
         LogFormat::Human => logs.init(),
         LogFormat::Json => logs.json().init(),
