@@ -32,7 +32,8 @@ start() {
   mkdir -p "$dir"
   require_free "$port"
   if [[ $(id -u) -eq 0 ]]; then
-    cluster=$(mktemp -d -t s3drop-postgres-XXXXXX)
+    # Not under $TMPDIR, which may be a folder of root's alone (scripts/test.sh makes one).
+    cluster=$(mktemp -d /tmp/s3drop-postgres-XXXXXX)
     chown postgres "$cluster"
   else
     cluster=$dir/cluster
