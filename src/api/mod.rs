@@ -188,3 +188,11 @@ pub async fn list_record(
         .await
         .map_err(ApiError::respond)
 }
+
+/// Deletes a stored file and records it deleted (the operator's, with `--allow-delete`).
+#[server(endpoint = "record/delete", input = Json)]
+pub async fn delete_recorded(key: String) -> Result<(), ApiError> {
+    crate::server::operator::record::delete_recorded(key)
+        .await
+        .map_err(ApiError::respond)
+}

@@ -201,16 +201,19 @@ pub enum UploadState {
     Cancelled,
     Failed,
     Expired,
+    /// Stored, then deleted by the operator.
+    Deleted,
 }
 
 impl UploadState {
     /// Every state, in the order the operator's filter lists them.
-    pub const ALL: [UploadState; 5] = [
+    pub const ALL: [UploadState; 6] = [
         Self::Started,
         Self::Stored,
         Self::Cancelled,
         Self::Failed,
         Self::Expired,
+        Self::Deleted,
     ];
 
     /// The word kept in the database and shown in exports.
@@ -221,6 +224,7 @@ impl UploadState {
             Self::Cancelled => "cancelled",
             Self::Failed => "failed",
             Self::Expired => "expired",
+            Self::Deleted => "deleted",
         }
     }
 
@@ -327,4 +331,6 @@ pub struct Visit {
     pub has_operator: bool,
     /// Whether anyone may upload here without a link.
     pub open_drop: bool,
+    /// Whether the visitor may delete stored files from the record (`--allow-delete`).
+    pub can_delete: bool,
 }

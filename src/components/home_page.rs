@@ -14,7 +14,9 @@ use crate::api::{self, RecordFilter};
 pub fn HomePage() -> impl IntoView {
     // Asked in the browser: the page renders the same for everyone on the server.
     let visit = LocalResource::new(api::fetch_visit);
-    let operator = move || visit.get().and_then(Result::ok).is_some_and(|v| v.operator);
+    let seen = move || visit.get().and_then(Result::ok).unwrap_or_default();
+    let operator = move || seen().operator;
+    let can_delete = Signal::derive(move || seen().can_delete);
     // The record's filter: a link's "Show its uploads" sets it.
     let filter = RwSignal::new(RecordFilter::default());
     view! {
@@ -30,7 +32,7 @@ pub fn HomePage() -> impl IntoView {
         <UploadPage stored_files=true />
         <Show when=operator>
             <LinksPanel filter />
-            <RecordPanel filter />
+            <RecordPanel filter can_delete />
         </Show>
     }
 }

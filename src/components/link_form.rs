@@ -8,6 +8,7 @@ use super::text;
 use crate::api::{self, CreatedLink, NewLinkRequest};
 use crate::core::limits::parse_size;
 use crate::core::link::Limits;
+use crate::core::policy::normalise_types;
 
 /// The form's fields, as typed.
 #[derive(Clone, Default)]
@@ -46,11 +47,7 @@ impl Fields {
                 max_bytes: size(self.max_bytes)?,
                 max_files,
                 max_file_size: size(self.max_file)?,
-                allowed_types: text(self.types)
-                    .split(',')
-                    .map(|t| t.trim().to_ascii_lowercase())
-                    .filter(|t| !t.is_empty())
-                    .collect(),
+                allowed_types: normalise_types(text(self.types).split(',')),
             },
             password: optional(self.password),
             ask_name: self.ask_name.get_untracked(),

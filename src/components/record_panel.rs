@@ -1,19 +1,19 @@
 //! The record of what arrived, for the operator: every upload newest first, filtered by
-//! link, state or name, a page at a time, stored files with their download links; and
-//! the same filter exported as CSV or JSON.
+//! link, state or name, a page at a time, stored files with their download links (and
+//! delete, where allowed); and the same filter exported as CSV or JSON.
 
 use leptos::prelude::*;
 
 use super::text::{self, format_bytes};
 use crate::api::{self, LinkInfo, RecordFilter, RecordedUpload, UploadState};
-use crate::browser::page::{local_time, query_value};
+use crate::browser::page::{self, local_time, query_value};
 
 /// How many uploads a page of the record shows.
 const PAGE: u32 = 50;
 
-/// The record, as `filter` picks it.
+/// The record, as `filter` picks it; stored files can be deleted when `can_delete`.
 #[component]
-pub fn RecordPanel(filter: RwSignal<RecordFilter>) -> impl IntoView {
+pub fn RecordPanel(filter: RwSignal<RecordFilter>, can_delete: Signal<bool>) -> impl IntoView {
     let uploads: RwSignal<Vec<RecordedUpload>> = RwSignal::new(Vec::new());
     let next: RwSignal<Option<String>> = RwSignal::new(None);
     let links: RwSignal<Vec<LinkInfo>> = RwSignal::new(Vec::new());
@@ -41,6 +41,20 @@ pub fn RecordPanel(filter: RwSignal<RecordFilter>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             if let Ok(all) = api::list_links().await {
                 links.set(all);
+            }
+        });
+    });
+    let delete = Callback::new(move |(key, path): (String, String)| {
+        if !page::confirm(&text::confirm_delete(&path)) {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match api::delete_recorded(key).await {
+                Ok(()) => {
+                    said.set(text::deleted(&path));
+                    load(None);
+                }
+                Err(err) => said.set(text::list_failed(&err.to_string())),
             }
         });
     });
@@ -73,7 +87,7 @@ pub fn RecordPanel(filter: RwSignal<RecordFilter>) -> impl IntoView {
             </Show>
             <ul class="record-list">
                 <For each=move || uploads.get() key=|u| (u.key.clone(), u.state) let:upload>
-                    <RecordRow upload links />
+                    <RecordRow upload links can_delete delete />
                 </For>
             </ul>
             <Show when=move || next.with(Option::is_some)>
@@ -120,7 +134,12 @@ fn RecordFilters(filter: RwSignal<RecordFilter>, links: RwSignal<Vec<LinkInfo>>)
 
 /// One upload in the record.
 #[component]
-fn RecordRow(upload: RecordedUpload, links: RwSignal<Vec<LinkInfo>>) -> impl IntoView {
+fn RecordRow(
+    upload: RecordedUpload,
+    links: RwSignal<Vec<LinkInfo>>,
+    can_delete: Signal<bool>,
+    delete: Callback<(String, String)>,
+) -> impl IntoView {
     let path = match upload.folder.is_empty() {
         true => upload.name.clone(),
         false => format!("{}/{}", upload.folder, upload.name),
@@ -139,6 +158,8 @@ fn RecordRow(upload: RecordedUpload, links: RwSignal<Vec<LinkInfo>>) -> impl Int
         .flatten()
         .collect::<Vec<_>>()
         .join(", ");
+    let stored = upload.state == UploadState::Stored;
+    let for_delete = (upload.key.clone(), path.clone());
     let state = match &upload.reason {
         Some(reason) => format!("{}: {reason}", upload.state.as_str()),
         None => upload.state.as_str().to_owned(),
@@ -155,6 +176,14 @@ fn RecordRow(upload: RecordedUpload, links: RwSignal<Vec<LinkInfo>>) -> impl Int
                 <a class="download" href=url download=upload.name.clone()
                     aria-label=text::action_on(text::DOWNLOAD, &path)>{text::DOWNLOAD}</a>
             })}
+            <Show when=move || stored && can_delete.get()>
+                <button type="button" class="link danger"
+                    aria-label=text::action_on(text::DELETE, &for_delete.1)
+                    on:click={
+                        let target = for_delete.clone();
+                        move |_| delete.run(target.clone())
+                    }>{text::DELETE}</button>
+            </Show>
         </li>
     }
 }

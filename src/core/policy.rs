@@ -145,6 +145,16 @@ impl UploadPolicy {
     }
 }
 
+/// Accepted types as people list them (`Image/*, .PDF,`): trimmed, lower-cased, empty
+/// entries dropped.
+pub fn normalise_types<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    patterns
+        .into_iter()
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
 /// Whether a file matches any of `patterns` (a content type, exact or `family/*`, or an
 /// extension `.pdf`); no patterns accept every file.
 pub fn type_allowed(patterns: &[String], name: &str, content_type: &str) -> bool {

@@ -135,3 +135,83 @@ async fn the_record_holds_every_state_and_a_restart_keeps_it() {
     let again = record(&server, &cookie, json!({})).await.uploads;
     assert_eq!(again.len(), 5);
 }
+
+#[tokio::test]
+async fn the_operator_deletes_a_stored_file_from_the_record_where_allowed() {
+    let (server, cookie) = operator_server(&["--allow-delete"]).await;
+    let created = create_link(&server, &cookie, json!({"limits": {"max_files": 2}})).await;
+    let pass = json!({ "secret": created.secret });
+    let started: Vec<UploadStart> = start_through(
+        &server,
+        pass.clone(),
+        &[file("kept.bin", 10), file("flying.bin", 20)],
+    )
+    .await
+    .expect("answered")
+    .into_iter()
+    .map(|s| s.expect("started"))
+    .collect();
+    let stored = send_and_complete(&server, &started[0])
+        .await
+        .expect("stored");
+    let delete = |key: &str, cookie: Option<&str>| {
+        let body = json!({ "key": key });
+        let cookie = cookie.map(str::to_owned);
+        let server = &server;
+        async move {
+            server
+                .call_as::<()>(cookie.as_deref(), "record/delete", &body)
+                .await
+        }
+    };
+    // Only the operator; only a stored file the record holds.
+    assert_eq!(
+        delete(&stored.key, None).await,
+        Err((401, ApiError::OperatorOnly))
+    );
+    for key in [started[1].key.as_str(), "uploads/not/in/the/record", ""] {
+        assert_eq!(
+            delete(key, Some(&cookie)).await.expect_err("refused").0,
+            404,
+            "{key}"
+        );
+    }
+    assert!(server.object_keys().await.contains(&stored.key));
+
+    delete(&stored.key, Some(&cookie)).await.expect("deleted");
+    assert!(!server.object_keys().await.contains(&stored.key));
+    let row = record(&server, &cookie, json!({"state": "deleted"}))
+        .await
+        .uploads;
+    assert_eq!(row.len(), 1);
+    assert_eq!(row[0].key, stored.key);
+    assert_eq!(
+        delete(&stored.key, Some(&cookie))
+            .await
+            .expect_err("once")
+            .0,
+        404
+    );
+    // What it held of its link is given back: the link takes another file.
+    let link = link_info(&server, &cookie, &created.link.id).await;
+    assert_eq!(
+        link.held.files, 1,
+        "the file in flight still holds its place"
+    );
+    let again = start_through(&server, pass, &[file("another.bin", 5)])
+        .await
+        .expect("answered");
+    assert!(again[0].is_ok(), "{again:?}");
+
+    // Without --allow-delete, nothing is deleted.
+    let (strict, strict_cookie) = operator_server(&[]).await;
+    let refused = strict
+        .call_as::<()>(
+            Some(&strict_cookie),
+            "record/delete",
+            &json!({ "key": stored.key }),
+        )
+        .await
+        .expect_err("refused");
+    assert_eq!(refused.0, 422);
+}

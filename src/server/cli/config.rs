@@ -14,7 +14,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use crate::core::limits::{
     GIB, MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PRESIGN_SECS, MIB, MIN_PART_SIZE, parse_size,
 };
-use crate::core::policy::{UploadPolicy, normalise_type};
+use crate::core::policy::{UploadPolicy, normalise_type, normalise_types};
 use crate::core::token::DEFAULT_LIFETIME_SECS;
 
 /// Upload files from the browser straight to S3.
@@ -149,7 +149,8 @@ pub struct Config {
     #[arg(long, env = "S3DROP_LIST_FILES", default_value_t = false)]
     pub list_files: bool,
 
-    /// Let people delete listed files (with --list-files)
+    /// Let the operator delete stored files from the record (and, with --list-files, from
+    /// the list; without an operator's password, anyone who opens the page)
     #[arg(long, env = "S3DROP_ALLOW_DELETE", default_value_t = false)]
     pub allow_delete: bool,
 
@@ -385,9 +386,6 @@ impl Config {
         if !(self.rate_limit > 0.0 && self.rate_limit.is_finite()) {
             return Err("--rate-limit must be a positive number of calls per second".into());
         }
-        if self.allow_delete && !self.list_files {
-            return Err("--allow-delete needs --list-files (people delete from the list)".into());
-        }
         if self.stale_upload_hours == 0 {
             return Err(
                 "--stale-upload-hours must be at least 1 (0 would abort uploads still \
@@ -471,12 +469,7 @@ impl Config {
     pub fn policy(&self) -> UploadPolicy {
         UploadPolicy {
             max_file_size: self.max_file_size,
-            allowed_types: self
-                .allowed_types
-                .iter()
-                .map(|t| t.trim().to_ascii_lowercase())
-                .filter(|t| !t.is_empty())
-                .collect(),
+            allowed_types: normalise_types(self.allowed_types.iter().map(String::as_str)),
             max_files: self.max_files,
             part_size: self.part_size,
         }

@@ -10,6 +10,7 @@ use clap::{Args, Subcommand};
 use crate::api::types::LinkInfo;
 use crate::core::limits::parse_size;
 use crate::core::link::Limits;
+use crate::core::policy::normalise_types;
 use crate::server::database::Database;
 use crate::server::links::expiry::parse_expiry;
 use crate::server::links::{self, NewLink};
@@ -99,12 +100,7 @@ pub async fn run(db: &Database, base: &str, command: &LinksCommand) -> Result<St
                     max_bytes: args.max_bytes,
                     max_files: args.max_files,
                     max_file_size: args.max_file_size,
-                    allowed_types: args
-                        .types
-                        .iter()
-                        .map(|t| t.trim().to_ascii_lowercase())
-                        .filter(|t| !t.is_empty())
-                        .collect(),
+                    allowed_types: normalise_types(args.types.iter().map(String::as_str)),
                 },
                 password: args.password.clone().filter(|p| !p.is_empty()),
                 ask_name: args.ask_name,

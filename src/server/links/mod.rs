@@ -11,7 +11,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyQueryResult, AnyRow};
 use sqlx::{Any, Row, Transaction};
 
 use crate::api::types::{CreatedLink, LinkInfo};
@@ -160,10 +160,7 @@ pub async fn revoke(db: &Database, id: &str, now: u64) -> Result<LinkInfo, Links
         .bind(to_db(now))
         .execute(db.pool())
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(LinksError::NotFound(id.chars().take(40).collect()));
-    }
-    find(db, id).await
+    changed(db, id, done).await
 }
 
 /// Moves a link's expiry to `expires_at` (later or sooner, but after `now`).
@@ -181,10 +178,15 @@ pub async fn extend(
         .bind(to_db(expires_at))
         .execute(db.pool())
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(LinksError::NotFound(id.chars().take(40).collect()));
+    changed(db, id, done).await
+}
+
+/// Link `id` as an update left it, or not found when there was none to update.
+async fn changed(db: &Database, id: &str, done: AnyQueryResult) -> Result<LinkInfo, LinksError> {
+    match done.rows_affected() {
+        0 => Err(LinksError::NotFound(id.chars().take(40).collect())),
+        _ => find(db, id).await,
     }
-    find(db, id).await
 }
 
 /// A link's turn for a batch of starts, inside `tx`: its row locked (the first

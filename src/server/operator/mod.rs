@@ -14,9 +14,11 @@ use crate::server::upload::visitor;
 /// way to log in.
 pub async fn visit() -> Result<Visit, ApiError> {
     let state = app_state()?;
+    let operator = visitor().is_some_and(|v| v.operator);
     Ok(Visit {
-        operator: visitor().is_some_and(|v| v.operator),
+        operator,
         has_operator: state.has_operator,
         open_drop: state.open_drop,
+        can_delete: operator && state.files.delete,
     })
 }

@@ -1,6 +1,6 @@
 //! The record of uploads, kept in the `uploads` table: each upload's life from its start
 //! (reserved against its link's limits in the same transaction) to stored, cancelled,
-//! failed or expired (what it held given back). One transaction per batch call; signing
+//! failed or expired (what it held given back), and a stored file's deletion. One transaction per batch call; signing
 //! parts never comes here. The store stays the truth about bytes; this is what the
 //! operator looks at.
 
@@ -10,7 +10,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::api::types::{LinkInfo, UploadState};
 use crate::core::link::{LinkRefusal, check_open};
-use crate::server::database::{Database, to_db};
+use crate::server::database::{Database, from_db, to_db};
 use crate::server::links::{self, LinksError};
 
 /// How long past its token's expiry a started upload is left before it is counted as
@@ -193,7 +193,7 @@ pub async fn ended(
         let link_id: Option<String> = row.try_get("link_id")?;
         let size: i64 = row.try_get("size")?;
         if let Some(link_id) = link_id {
-            links::release(&mut tx, &link_id, crate::server::database::from_db(size)).await?;
+            links::release(&mut tx, &link_id, from_db(size)).await?;
         }
         ended.push(Ended {
             key: key.clone(),
@@ -202,6 +202,30 @@ pub async fn ended(
     }
     tx.commit().await?;
     Ok(ended)
+}
+
+/// Records a stored file deleted by the operator, giving back what it held of its link;
+/// answers whether it was stored (a file is deleted once).
+pub async fn deleted(db: &Database, key: &str, now: u64) -> Result<bool, LinksError> {
+    let mut tx = db.pool().begin().await?;
+    let row = sqlx::query(
+        "UPDATE uploads SET state = 'deleted', reason = 'deleted by the operator', \
+         finished_at = $2 WHERE key = $1 AND state = 'stored' RETURNING link_id, size",
+    )
+    .bind(key)
+    .bind(to_db(now))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let link_id: Option<String> = row.try_get("link_id")?;
+    if let Some(link_id) = link_id {
+        let size: i64 = row.try_get("size")?;
+        links::release(&mut tx, &link_id, from_db(size)).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Where the upload with `key` stands, if the record has it.
