@@ -70,6 +70,17 @@ test("the operator makes a link on the page; its uploader drops a folder, sees o
   await expect(them.getByTestId("stored-files")).toHaveCount(0);
   const refused = await them.request.post(`${PRIVATE}/api/files/list`, { data: { after: null, limit: 10 } });
   expect(await refused.text()).toBe("null");
+  // Back later in the same browser: what it sent through the link is listed; another
+  // browser sees none of it.
+  await them.reload();
+  await expect(them.locator("html")).toHaveAttribute("data-hydrated", "true");
+  const sent = them.getByTestId("sent-before");
+  for (const name of digests.keys()) await expect(sent).toContainText(name);
+  const elsewhere = await (await browser.newContext()).newPage();
+  await elsewhere.goto(url);
+  await expect(elsewhere.locator("html")).toHaveAttribute("data-hydrated", "true");
+  await expect(elsewhere.getByTestId("link-label")).toHaveText("Client photos");
+  await expect(elsewhere.getByTestId("sent-before")).toHaveCount(0);
   await stranger.close();
 
   // The operator sees them arrive, with the uploader's name, in the link's folder.

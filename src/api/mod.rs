@@ -144,6 +144,18 @@ pub async fn open_link(secret: String, password: Option<String>) -> Result<LinkV
         .map_err(ApiError::respond)
 }
 
+/// Of the keys this browser kept, the files it stored through the link with `secret`,
+/// with fresh download links (a link's page lists them on later visits).
+#[server(endpoint = "links/sent", input = Json)]
+pub async fn sent_through_link(
+    secret: String,
+    keys: Vec<String>,
+) -> Result<Vec<SentFile>, ApiError> {
+    crate::server::upload::open_link::sent_through_link(secret, keys)
+        .await
+        .map_err(ApiError::respond)
+}
+
 /// Every upload link, newest first (the operator's).
 #[server(endpoint = "links/list", input = Json)]
 pub async fn list_links() -> Result<Vec<LinkInfo>, ApiError> {

@@ -334,3 +334,16 @@ pub struct Visit {
     /// Whether the visitor may delete stored files from the record (`--allow-delete`).
     pub can_delete: bool,
 }
+
+/// A file this browser stored through an upload link, as its page lists it later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentFile {
+    pub key: String,
+    /// `folder/name` as it was sent.
+    pub path: String,
+    pub size: u64,
+    /// When it was stored, in Unix seconds.
+    pub stored_at: u64,
+    /// A short-lived download link that keeps the file's name.
+    pub download_url: String,
+}

@@ -1,5 +1,6 @@
 //! What the page asks of the browser beyond uploads: the clipboard, a yes-or-no
-//! question, local times, the page's own origin.
+//! question, local times, the page's own origin, and short lists it keeps across visits
+//! (local storage).
 
 use wasm_bindgen_futures::JsFuture;
 
@@ -39,4 +40,34 @@ pub fn origin() -> String {
 /// `text` made safe in a URL's query.
 pub fn query_value(text: &str) -> String {
     js_sys::encode_uri_component(text).into()
+}
+
+/// The most entries a kept list holds (the oldest go first).
+const MAX_KEPT: usize = 1_000;
+
+/// The list kept under `name` (empty when there is none, or no storage).
+pub fn kept_list(name: &str) -> Vec<String> {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(name).ok().flatten())
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
+}
+
+/// Adds `entry` to the list kept under `name` (once), keeping the newest.
+pub fn keep_in_list(name: &str, entry: &str) {
+    let mut list = kept_list(name);
+    if list.iter().any(|e| e == entry) {
+        return;
+    }
+    list.push(entry.to_owned());
+    let extra = list.len().saturating_sub(MAX_KEPT);
+    list.drain(..extra);
+    if let (Some(storage), Ok(text)) = (
+        web_sys::window().and_then(|w| w.local_storage().ok().flatten()),
+        serde_json::to_string(&list),
+    ) {
+        // Full or refused storage: the list is a convenience, the files are stored.
+        let _ = storage.set_item(name, &text);
+    }
 }

@@ -11,6 +11,7 @@ use super::file_row::QueuedFile;
 use super::tally::Tally;
 use crate::api::LinkPass;
 use crate::browser::given::Given;
+use crate::browser::page::keep_in_list;
 use crate::browser::runtime::sleep;
 use crate::browser::upload::unfinished::Unfinished;
 use crate::browser::upload::{Controller, FileStatus, Picked, Uploader};
@@ -20,6 +21,11 @@ use crate::core::policy::UploadPolicy;
 const THUMBNAIL_MAX_BYTES: u64 = 20 * 1024 * 1024;
 /// How many added files are taken in per task of the page.
 const ADD_CHUNK: usize = 50;
+
+/// The name of the list of keys this browser stored through the link with `secret`.
+pub fn sent_list_of(secret: &str) -> String {
+    format!("s3drop-sent-{secret}")
+}
 
 /// The queue; a handle of signals, copied into every event handler that needs it.
 #[derive(Clone, Copy)]
@@ -38,6 +44,8 @@ pub struct FileQueue {
     uploader: StoredValue<Uploader, LocalStorage>,
     /// The files themselves, by id, to start them again after a failure.
     sources: StoredValue<HashMap<usize, Picked>, LocalStorage>,
+    /// On a link's page: the list the stored files' keys are kept in, for later visits.
+    sent_list: StoredValue<Option<String>>,
 }
 
 /// An empty queue, and no unfinished uploads listed yet.
@@ -52,6 +60,7 @@ impl Default for FileQueue {
             next_id: StoredValue::new(0),
             uploader: StoredValue::new_local(Uploader::default()),
             sources: StoredValue::new_local(HashMap::new()),
+            sent_list: StoredValue::new(None),
         }
     }
 }
@@ -64,8 +73,11 @@ impl FileQueue {
         self.policy.set(Some(policy));
     }
 
-    /// The upload link the files start through (its page sets it once it is open).
+    /// The upload link the files start through (its page sets it once it is open); what
+    /// is stored through it is kept in this browser's list for the link
+    /// ([`sent_list_of`]).
     pub fn set_link(self, pass: LinkPass) {
+        self.sent_list.set_value(Some(sent_list_of(&pass.secret)));
         self.uploader.with_value(|u| u.set_link(pass));
     }
 
@@ -151,9 +163,12 @@ impl FileQueue {
         controller
     }
 
-    /// Every status change, so the tally follows.
+    /// Every status change, so the tally follows (and a link's page keeps what it stored).
     fn set_status(self, status: RwSignal<FileStatus>, size: u64, new: FileStatus) {
         let old = status.get_untracked();
+        if let (FileStatus::Done(stored), Some(list)) = (&new, self.sent_list.get_value()) {
+            keep_in_list(&list, &stored.key);
+        }
         if old != new {
             self.tally.update(|t| t.change(&old, &new, size));
             status.set(new);

@@ -1,14 +1,16 @@
 //! An upload link's page (`/l/{secret}`): titled with the link's label, its message and
 //! terms shown before anything is sent; its password asked first when it has one, and
 //! the uploader's name when it asks; then the same drop as the home page, every file
-//! started through the link. The uploader sees only the files they send here.
+//! started through the link. The uploader sees only the files they send here, and on a
+//! later visit those this browser sent before ([`SentBefore`]).
 
 use leptos::prelude::*;
 
-use super::text::{self, link_terms};
+use super::file_queue::sent_list_of;
+use super::text::{self, format_bytes, link_terms};
 use super::upload_page::UploadPage;
-use crate::api::{self, ApiError, LinkPass, LinkView};
-use crate::browser::page::local_time;
+use crate::api::{self, ApiError, LinkPass, LinkView, SentFile};
+use crate::browser::page::{kept_list, local_time};
 
 /// The page of the link whose URL carries `secret`.
 #[component]
@@ -82,8 +84,9 @@ fn OpenLink(view: LinkView, secret: String) -> impl IntoView {
     let terms = link_terms(&details, &local_time(details.expires_at));
     let name = RwSignal::new(String::new());
     let named = RwSignal::new(!details.ask_name);
+    let for_pass = secret.clone();
     let pass = move || LinkPass {
-        secret: secret.clone(),
+        secret: for_pass.clone(),
         grant: view.grant.clone(),
         uploader: Some(name.get_untracked()).filter(|n| !n.trim().is_empty()),
     };
@@ -93,6 +96,7 @@ fn OpenLink(view: LinkView, secret: String) -> impl IntoView {
             {details.message.clone().map(|m| view! { <p class="link-message">{m}</p> })}
             <p class="link-terms" data-testid="link-terms">{terms}</p>
         </header>
+        <SentBefore secret=secret.clone() />
         <Show when=move || named.get() fallback=move || view! {
             <form class="login" on:submit=move |ev| {
                 ev.prevent_default();
@@ -109,4 +113,45 @@ fn OpenLink(view: LinkView, secret: String) -> impl IntoView {
         </Show>
     }
     .into_any()
+}
+
+/// The files this browser stored through the link on earlier visits (their keys are kept
+/// in its local storage), with fresh download links.
+#[component]
+fn SentBefore(secret: String) -> impl IntoView {
+    let sent: RwSignal<Vec<SentFile>> = RwSignal::new(Vec::new());
+    // In the browser only: the list is this browser's.
+    Effect::new(move || {
+        let secret = secret.clone();
+        leptos::task::spawn_local(async move {
+            let keys = kept_list(&sent_list_of(&secret));
+            if keys.is_empty() {
+                return;
+            }
+            if let Ok(files) = api::sent_through_link(secret, keys).await {
+                sent.set(files);
+            }
+        });
+    });
+    view! {
+        <Show when=move || sent.with(|s| !s.is_empty())>
+            <section class="stored" aria-labelledby="sent-title" data-testid="sent-before">
+                <h2 id="sent-title">{text::SENT_BEFORE}</h2>
+                <ul class="stored-list">
+                    <For each=move || sent.get() key=|f| f.key.clone() let:file>
+                        <li class="stored-file">
+                            <span class="file-name">{file.path.clone()}</span>
+                            <span class="file-size">
+                                {format_bytes(file.size)} " · " {local_time(file.stored_at)}
+                            </span>
+                            <a class="download" href=file.download_url.clone()
+                                aria-label=text::action_on(text::DOWNLOAD, &file.path)>
+                                {text::DOWNLOAD}
+                            </a>
+                        </li>
+                    </For>
+                </ul>
+            </section>
+        </Show>
+    }
 }

@@ -207,6 +207,7 @@ pub const LINK_NAME_HELP: &str = "Your name goes with each file you upload here.
 pub const YOUR_NAME: &str = "Your name";
 pub const CONTINUE: &str = "Continue";
 pub const TOO_MANY_GUESSES: &str = "Too many wrong passwords. Try again in a minute.";
+pub const SENT_BEFORE: &str = "Sent from this browser";
 
 /// A link's terms in a sentence: `Up to 2.0 GiB per file; 18.0 GiB and 497 files
 /// left; image/*, .pdf only; open until 11/12/2026, 18:00:00.`

@@ -106,8 +106,10 @@ async fn the_record_holds_every_state_and_a_restart_keeps_it() {
         }
     }
     assert_eq!(seen.len(), 5);
+    // Newest first: by start, then (within a second) by key, whose id counts down.
+    let newer = |a: &(u64, String), b: &(u64, String)| a.0 > b.0 || (a.0 == b.0 && a.1 < b.1);
     assert!(
-        seen.windows(2).all(|w| w[0] > w[1]),
+        seen.windows(2).all(|w| newer(&w[0], &w[1])),
         "newest first, each once"
     );
     let junk = server
@@ -214,4 +216,75 @@ async fn the_operator_deletes_a_stored_file_from_the_record_where_allowed() {
         .await
         .expect_err("refused");
     assert_eq!(refused.0, 422);
+}
+
+#[tokio::test]
+async fn a_links_page_lists_what_this_browser_sent_through_it_and_nothing_else() {
+    let (server, cookie) = operator_server(&[]).await;
+    let mine = create_link(&server, &cookie, json!({})).await;
+    let theirs = create_link(&server, &cookie, json!({})).await;
+    let send = |secret: &str, name: &str| {
+        let pass = json!({ "secret": secret });
+        let file = file(name, 10);
+        let server = &server;
+        async move {
+            let started = start_through(server, pass, &[file])
+                .await
+                .expect("answered");
+            send_and_complete(server, started[0].as_ref().expect("started"))
+                .await
+                .expect("stored")
+        }
+    };
+    let a = send(&mine.secret, "a.txt").await;
+    let b = send(&mine.secret, "b.txt").await;
+    let other = send(&theirs.secret, "theirs.txt").await;
+    let flying = start_through(
+        &server,
+        json!({"secret": mine.secret}),
+        &[file("flying.txt", 10)],
+    )
+    .await
+    .expect("answered");
+    let flying = flying[0].as_ref().expect("started").key.clone();
+
+    // The keys this browser kept, plus another link's, one in flight and junk: only the
+    // files stored through this link come back, newest first, each with a working link.
+    let keys = json!([a.key, other.key, flying, b.key, "uploads/junk", ""]);
+    let sent: Vec<s3drop::api::SentFile> = server
+        .call(
+            "links/sent",
+            &json!({ "secret": mine.secret, "keys": keys }),
+        )
+        .await
+        .expect("listed");
+    let paths: Vec<&str> = sent.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["b.txt", "a.txt"]);
+    assert_eq!(server.fetch(&sent[1].download_url).await, bytes(10, 10));
+    // Another link's secret with these keys answers nothing of them.
+    let none: Vec<s3drop::api::SentFile> = server
+        .call(
+            "links/sent",
+            &json!({ "secret": theirs.secret, "keys": [a.key, b.key] }),
+        )
+        .await
+        .expect("listed");
+    assert!(none.is_empty());
+    let refused = server
+        .call::<Vec<s3drop::api::SentFile>>(
+            "links/sent",
+            &json!({"secret": "A".repeat(32), "keys": [a.key]}),
+        )
+        .await
+        .expect_err("no such link");
+    assert_eq!(refused.0, 404);
+    let too_many: Vec<String> = (0..501).map(|n| n.to_string()).collect();
+    let refused = server
+        .call::<Vec<s3drop::api::SentFile>>(
+            "links/sent",
+            &json!({"secret": mine.secret, "keys": too_many}),
+        )
+        .await
+        .expect_err("too many");
+    assert_eq!(refused.0, 400);
 }

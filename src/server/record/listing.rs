@@ -1,6 +1,8 @@
 //! Reading the record: pages newest first, filtered by link, state or name, each page
 //! starting where the last ended (a cursor of the last row's start time and key, so a
-//! page costs the same however deep it is).
+//! page costs the same however deep it is). Within one second, keys in ascending order:
+//! an upload's id counts down with its start (`core::key::upload_id_at`), so under one
+//! prefix that is newest first too.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -73,7 +75,7 @@ pub async fn page(
     if after.is_some() {
         let (at, key) = (next(), next());
         clauses.push(format!(
-            "(started_at < {at} OR (started_at = {at} AND key < {key}))"
+            "(started_at < {at} OR (started_at = {at} AND key > {key}))"
         ));
     }
     let limit_param = next();
@@ -84,7 +86,7 @@ pub async fn page(
     let sql = format!(
         "SELECT key, name, folder, size, content_type, crc32c, link_id, uploader, client, \
          state, reason, started_at, finished_at FROM uploads {filter_sql} \
-         ORDER BY started_at DESC, key DESC LIMIT {limit_param}"
+         ORDER BY started_at DESC, key LIMIT {limit_param}"
     );
     let mut query = sqlx::query(&sql);
     if let Some(link_id) = &filter.link_id {
@@ -112,6 +114,34 @@ pub async fn page(
         key: last.key.clone(),
     });
     Ok((uploads, next))
+}
+
+/// The most keys one question of [`stored_through`] may carry.
+pub const MAX_KEYS: usize = 500;
+
+/// Of `keys`, those stored through link `link_id`, newest first.
+pub async fn stored_through(
+    db: &Database,
+    link_id: &str,
+    keys: &[String],
+) -> Result<Vec<RecordedUpload>, sqlx::Error> {
+    let keys = &keys[..keys.len().min(MAX_KEYS)];
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let places: Vec<String> = (2..keys.len() + 2).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT key, name, folder, size, content_type, crc32c, link_id, uploader, client, \
+         state, reason, started_at, finished_at FROM uploads \
+         WHERE link_id = $1 AND state = 'stored' AND key IN ({}) \
+         ORDER BY started_at DESC, key",
+        places.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(link_id.to_owned());
+    for key in keys {
+        query = query.bind(key.clone());
+    }
+    query.fetch_all(db.pool()).await?.iter().map(read).collect()
 }
 
 /// `%text%`, lower-cased, with `LIKE`'s own characters escaped.

@@ -7,13 +7,15 @@ use std::time::{Duration, Instant};
 use leptos::prelude::use_context;
 
 use crate::api::error::ApiError;
-use crate::api::types::{LinkDetails, LinkView};
+use crate::api::types::{LinkDetails, LinkView, SentFile};
+use crate::core::key::attachment_disposition;
 use crate::core::link::check_open;
 use crate::server::http::access::LinkGuesses;
 use crate::server::links;
+use crate::server::record::listing::{MAX_KEYS, stored_through};
 use crate::server::state::app_state;
 use crate::server::system;
-use crate::server::upload::visitor;
+use crate::server::upload::{request_host, visitor};
 
 pub async fn open_link(secret: String, password: Option<String>) -> Result<LinkView, ApiError> {
     let state = app_state()?;
@@ -76,4 +78,47 @@ async fn check_guess(opened: &links::Opened, password: &str) -> Result<(), ApiEr
     tracing::warn!(%client, link = %opened.link.id, "wrong link password");
     tokio::time::sleep(Duration::from_millis(300)).await;
     Err(ApiError::WrongPassword)
+}
+
+/// Of the keys this browser kept, the files stored through the link with `secret`, with
+/// fresh download links. A key is unguessable (80 random bits) and shown only to the one
+/// who sent its file, so holding it is the proof; keys of other links answer nothing.
+pub async fn sent_through_link(
+    secret: String,
+    keys: Vec<String>,
+) -> Result<Vec<SentFile>, ApiError> {
+    let state = app_state()?;
+    if keys.len() > MAX_KEYS {
+        return Err(ApiError::BadRequest(format!(
+            "send at most {MAX_KEYS} keys per call"
+        )));
+    }
+    let link = links::by_secret(&state.database, &secret)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("there is no such upload link".into()))?
+        .link;
+    let host = request_host();
+    let mut sent = Vec::new();
+    for upload in stored_through(&state.database, &link.id, &keys).await? {
+        let download_url = state
+            .storage
+            .presign_get(
+                host.as_deref(),
+                &upload.key,
+                &attachment_disposition(&upload.name),
+            )
+            .await?;
+        let path = match upload.folder.is_empty() {
+            true => upload.name,
+            false => format!("{}/{}", upload.folder, upload.name),
+        };
+        sent.push(SentFile {
+            key: upload.key,
+            path,
+            size: upload.size,
+            stored_at: upload.finished_at.unwrap_or(upload.started_at),
+            download_url,
+        });
+    }
+    Ok(sent)
 }
