@@ -137,6 +137,26 @@ test("a file over a link's limits is refused before a byte is sent, with the rea
   expect(puts.length, "only the first file was sent").toBe(1);
 });
 
+test("a link's password: a wrong one is said so and may be tried again, the right one opens it", async ({
+  page,
+  browser,
+}) => {
+  await logIn(page);
+  const { url } = await makeLink(page.request, { label: "Behind a password", password: "open sesame" });
+  const them = await (await browser.newContext()).newPage();
+  await them.goto(url);
+  await expect(them.locator("html")).toHaveAttribute("data-hydrated", "true");
+  await expect(them.getByRole("heading", { name: "Behind a password" })).toBeVisible();
+  await expect(them.getByTestId("drop-zone")).toHaveCount(0);
+  await them.getByLabel("Password").fill("a guess");
+  await them.getByRole("button", { name: "Open" }).click();
+  await expect(them.getByRole("alert")).toHaveText("that is not this link's password");
+  await them.getByLabel("Password").fill("open sesame");
+  await them.getByRole("button", { name: "Open" }).click();
+  await expect(them.getByTestId("link-terms")).toContainText("Open until");
+  await expect(them.getByTestId("drop-zone")).toBeVisible();
+});
+
 test("a revoked or expired link says why, and takes nothing", async ({ page, browser }) => {
   await logIn(page);
   const expiring = await makeLink(page.request, { expires: "3s" });

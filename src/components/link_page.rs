@@ -16,12 +16,23 @@ use crate::browser::page::{kept_list, local_time};
 #[component]
 pub fn LinkPage(secret: String) -> impl IntoView {
     let opened: RwSignal<Option<Result<LinkView, ApiError>>> = RwSignal::new(None);
+    // Why the password given was not taken: the form stays, to try again.
+    let problem = RwSignal::new(String::new());
     let open = {
         let secret = secret.clone();
         move |password: Option<String>| {
             let secret = secret.clone();
+            let attempt = password.is_some();
             leptos::task::spawn_local(async move {
-                opened.set(Some(api::open_link(secret, password).await));
+                match api::open_link(secret, password).await {
+                    Err(err @ (ApiError::WrongPassword | ApiError::RateLimited)) if attempt => {
+                        problem.set(refusal(err));
+                    }
+                    answer => {
+                        problem.set(String::new());
+                        opened.set(Some(answer));
+                    }
+                }
             });
         }
     };
@@ -35,34 +46,41 @@ pub fn LinkPage(secret: String) -> impl IntoView {
             Some(Err(err)) => view! { <LinkRefused err /> }.into_any(),
             Some(Ok(view)) if view.details.is_none() => {
                 let open = open.clone();
-                view! { <LinkPassword label=view.label open=Callback::new(move |p| open(Some(p))) /> }
-                    .into_any()
+                let open = Callback::new(move |p| open(Some(p)));
+                view! { <LinkPassword label=view.label open problem /> }.into_any()
             }
             Some(Ok(view)) => view! { <OpenLink view secret=secret.get_value() /> }.into_any(),
         }}
     }
 }
 
-/// Why the link cannot be used, in the uploader's words.
-#[component]
-fn LinkRefused(err: ApiError) -> impl IntoView {
-    let why = match err {
+/// Why the link, or a password for it, was refused, in the uploader's words.
+fn refusal(err: ApiError) -> String {
+    match err {
         ApiError::NotFound(_) => text::LINK_MISSING.to_owned(),
         ApiError::RateLimited => text::TOO_MANY_GUESSES.to_owned(),
         other => other.to_string(),
-    };
+    }
+}
+
+/// Why the link cannot be used.
+#[component]
+fn LinkRefused(err: ApiError) -> impl IntoView {
     view! {
         <header class="masthead"><h1>{text::TITLE}</h1></header>
-        <p class="notice" role="alert" data-testid="link-refused">{why}</p>
+        <p class="notice" role="alert" data-testid="link-refused">{refusal(err)}</p>
     }
 }
 
 /// The link's password, asked before anything else is shown.
 #[component]
-fn LinkPassword(label: String, open: Callback<String>) -> impl IntoView {
+fn LinkPassword(label: String, open: Callback<String>, problem: RwSignal<String>) -> impl IntoView {
     let password = RwSignal::new(String::new());
     view! {
         <header class="masthead"><h1>{label}</h1><p>{text::LINK_PASSWORD_HELP}</p></header>
+        <p class="notice" role="alert" hidden=move || problem.with(String::is_empty)>
+            {move || problem.get()}
+        </p>
         <form class="login" on:submit=move |ev| {
             ev.prevent_default();
             open.run(password.get_untracked());
