@@ -24,6 +24,7 @@ async fn start_with(server: &TestServer, cookie: Option<&str>) -> (u16, String) 
         folder: String::new(),
         // Of the ten bytes the test PUTs, so the start carries the signed PUT.
         crc32c: Some(s3drop::core::checksum::crc32c(&[7u8; 10])),
+        drop: None,
     };
     let mut call = server
         .http

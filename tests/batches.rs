@@ -17,6 +17,7 @@ fn small(name: &str, data: &[u8]) -> StartRequest {
         content_type: "text/plain".into(),
         folder: "batch/folder".into(),
         crc32c: Some(crc32c(data)),
+        drop: None,
     }
 }
 

@@ -252,6 +252,7 @@ async fn shutdown_lets_a_request_in_flight_finish() {
         content_type: String::new(),
         folder: String::new(),
         crc32c: Some(s3drop::core::checksum::crc32c(&body)),
+        drop: None,
     };
     let start: UploadStart = http
         .post(format!("http://{addr}/api/uploads/start"))

@@ -208,3 +208,43 @@ pub async fn delete_recorded(key: String) -> Result<(), ApiError> {
         .await
         .map_err(ApiError::respond)
 }
+
+/// Every webhook, newest first, with its deliveries counted (the operator's).
+#[server(endpoint = "hooks/list", input = Json)]
+pub async fn list_hooks() -> Result<Vec<HookInfo>, ApiError> {
+    crate::server::operator::hooks::list_hooks()
+        .await
+        .map_err(ApiError::respond)
+}
+
+/// Makes a webhook; its `whsec_` secret is in the answer, this once (the operator's).
+#[server(endpoint = "hooks/create", input = Json)]
+pub async fn create_hook(hook: NewHookRequest) -> Result<CreatedHook, ApiError> {
+    crate::server::operator::hooks::create_hook(hook)
+        .await
+        .map_err(ApiError::respond)
+}
+
+/// Removes a webhook; what it had pending is given up (the operator's).
+#[server(endpoint = "hooks/remove", input = Json)]
+pub async fn remove_hook(id: String) -> Result<HookInfo, ApiError> {
+    crate::server::operator::hooks::remove_hook(id)
+        .await
+        .map_err(ApiError::respond)
+}
+
+/// A webhook's latest deliveries, newest first, `limit` at most (the operator's).
+#[server(endpoint = "hooks/deliveries", input = Json)]
+pub async fn list_deliveries(hook_id: String, limit: u32) -> Result<Vec<DeliveryInfo>, ApiError> {
+    crate::server::operator::hooks::list_deliveries(hook_id, limit)
+        .await
+        .map_err(ApiError::respond)
+}
+
+/// Sends a delivery again, under the same `webhook-id` (the operator's).
+#[server(endpoint = "hooks/resend", input = Json)]
+pub async fn resend_delivery(id: String) -> Result<DeliveryInfo, ApiError> {
+    crate::server::operator::hooks::resend_delivery(id)
+        .await
+        .map_err(ApiError::respond)
+}

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::link::{Held, Limits};
 use crate::core::plan::PartPlan;
+use crate::core::webhook::EventType;
 
 /// What the browser knows of a file it wants to upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +24,19 @@ pub struct StartRequest {
     /// bound to this checksum, and needs no `sign_parts` call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crc32c: Option<String>,
+    /// The drop the file came in (the files a person dropped or picked together), so
+    /// hooks hear once when all of them have ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop: Option<DropTag>,
+}
+
+/// Names the drop a file came in: an id the sender made (16 to 64 letters, digits, `-`
+/// or `_`; random, so nobody else's drop is named by chance) and how many files the
+/// drop holds that the sender will start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DropTag {
+    pub id: String,
+    pub files: u32,
 }
 
 /// The server's answer to `start_upload`.
@@ -346,4 +360,87 @@ pub struct SentFile {
     pub stored_at: u64,
     /// A short-lived download link that keeps the file's name.
     pub download_url: String,
+}
+
+/// A webhook as the operator sees it (its secret is shown once, when it is made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookInfo {
+    pub id: String,
+    pub url: String,
+    /// The link whose events it hears; `None` hears the whole deployment.
+    pub link_id: Option<String>,
+    /// The events it hears; empty hears all.
+    pub events: Vec<EventType>,
+    pub created_at: u64,
+    /// Its deliveries by state.
+    pub pending: u64,
+    pub delivered: u64,
+    pub failed: u64,
+}
+
+/// A webhook as the operator asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewHookRequest {
+    /// Where deliveries are POSTed: http or https.
+    pub url: String,
+    /// Only this link's events; `None` for the whole deployment's.
+    #[serde(default)]
+    pub link_id: Option<String>,
+    /// Only these events; empty for all.
+    #[serde(default)]
+    pub events: Vec<EventType>,
+}
+
+/// A new webhook, and its `whsec_` secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedHook {
+    pub hook: HookInfo,
+    pub secret: String,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Waiting for its first or next try.
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// Given up: the retry window passed, or the hook was removed.
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Self> {
+        [Self::Pending, Self::Delivered, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == word)
+    }
+}
+
+/// One event's delivery to one hook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryInfo {
+    /// Its `webhook-id`, the same on every try.
+    pub id: String,
+    pub hook_id: String,
+    pub event: EventType,
+    pub state: DeliveryState,
+    pub attempts: u64,
+    pub created_at: u64,
+    /// When it is tried next, while pending.
+    pub next_attempt_at: u64,
+    /// The receiver's last HTTP status, and what went wrong last.
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub finished_at: Option<u64>,
 }

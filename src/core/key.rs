@@ -119,6 +119,14 @@ pub fn attachment_disposition(name: &str) -> String {
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
+/// Whether `id` may name a drop (`DropTag::id`): 16 to 64 letters, digits, `-` or `_`.
+pub fn is_drop_id(id: &str) -> bool {
+    (16..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +233,23 @@ mod tests {
             "up/2026/03/07/0123456789abcdef0123456789abcdef/",
         ] {
             assert_eq!(uploaded_path("up/", other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn drop_ids_are_plain_and_long_enough() {
+        let cases = [
+            ("0123456789abcdef", true),
+            ("drop_2026-12-04_abcdefgh", true),
+            (&"a".repeat(64) as &str, true),
+            (&"a".repeat(65), false),
+            ("0123456789abcde", false),
+            ("0123456789abcdef/", false),
+            ("0123456789abcdéf", false),
+            ("", false),
+        ];
+        for (id, ok) in cases {
+            assert_eq!(is_drop_id(id), ok, "{id}");
         }
     }
 }

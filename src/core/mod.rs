@@ -1,7 +1,7 @@
 //! The pure logic both sides share: S3's limits, part planning, the upload policy, key
 //! naming, part checksums, retry policy, concurrency limits, the transfer state
 //! machine, upload speed and time left, upload tokens' claims and format, upload links'
-//! limits, and who a request's client is.
+//! limits, who a request's client is, and webhook signatures.
 //!
 //! Nothing here touches the browser, the network, a runtime or a clock; time comes in
 //! as an argument, so every rule is unit-tested natively with plain `cargo test`.
@@ -18,3 +18,4 @@ pub mod retry;
 pub mod speed;
 pub mod token;
 pub mod transfer;
+pub mod webhook;

@@ -1,18 +1,19 @@
 //! The server side, one folder per job. Requests flow from `http` (the router and the
 //! layers every request passes) to `upload` and `operator` (the server functions'
-//! bodies) to `s3` (the S3 client) and `database`, whose tables `links` (upload links)
-//! and `record` (every upload's life) own; `cli` reads the settings, starts everything
-//! and runs `s3drop links`; `embedded_store` is the S3 server s3drop runs itself when
+//! bodies) to `s3` (the S3 client) and `database`, whose tables `links` (upload links),
+//! `record` (every upload's life, and drops) and `hooks` (webhooks and their outbox)
+//! own; `cli` reads the settings, starts everything and runs `s3drop links`; `embedded_store` is the S3 server s3drop runs itself when
 //! no external store is configured.
 //!
 //! Each floor uses only those below it (`scripts/layers.py` checks): the files here that
 //! every job builds on (`signing`, `system`, `token`, `metrics`), the stores (`s3`,
-//! `embedded_store`, `database`), the tables' rooms (`links`, `record`), the `state`
+//! `embedded_store`, `database`), the tables' rooms (`hooks`, `links`, `record`), the `state`
 //! that holds the stores, the jobs (`upload`, `operator`, `http`), and `cli`.
 
 pub mod cli;
 pub mod database;
 pub mod embedded_store;
+pub mod hooks;
 pub mod http;
 pub mod links;
 pub mod metrics;

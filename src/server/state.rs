@@ -7,6 +7,8 @@ use std::time::Duration;
 use leptos::prelude::use_context;
 
 use super::database::Database;
+use super::hooks::deliver::Wake;
+use super::hooks::pre_start::PreStart;
 use super::metrics::Metrics;
 use super::s3::client::Storage;
 use super::signing::Signer;
@@ -40,6 +42,10 @@ pub struct AppState {
     pub open_drop: bool,
     /// Signs the proof that a link's password was given (`links::grant`).
     pub grants: Signer,
+    /// The operator's pre-start hook, when one is set.
+    pub pre_start: Option<PreStart>,
+    /// Wakes the webhook sender when events were written.
+    pub deliveries: Wake,
 }
 
 /// What the page may do with the files already in the store.

@@ -20,6 +20,18 @@ pub fn now_ms() -> u64 {
         .unwrap_or_default()
 }
 
+/// A Unix time as `2026-12-04T08:30:00Z`.
+pub fn utc(secs: u64) -> String {
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 /// A random 128-bit identifier in hex, safe in keys, file names and URLs.
 pub fn random_id() -> String {
     random_hex(16)

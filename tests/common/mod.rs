@@ -40,6 +40,8 @@ pub struct TestServer {
     pub database_url: String,
     pub data: TempDir,
     pub http: reqwest::Client,
+    /// The task serving it (and sending its webhooks).
+    serving: tokio::task::JoinHandle<Result<(), startup::StartError>>,
 }
 
 impl TestServer {
@@ -64,9 +66,11 @@ impl TestServer {
         Self::start_in(data, self.ns.clone(), args, self.database_url.clone()).await
     }
 
-    /// Starts another server on this one's data directory and keys, with other
-    /// command-line `args` (the old one stays idle).
+    /// Stops this server (it serves nothing and sends no webhook more) and starts another
+    /// on its data directory and keys, with other command-line `args`.
     pub async fn restart(self, args: &[&str]) -> Self {
+        self.serving.abort();
+        let _ = self.serving.await;
         Self::start_in(self.data, self.ns, args, self.database_url).await
     }
 
@@ -103,7 +107,7 @@ impl TestServer {
             .expect("the server starts");
         let (state, sweeper) = (app.state.clone(), app.sweeper.clone());
         // Served as `main` serves it, stale-upload sweep included.
-        tokio::spawn(startup::serve(listener, app, std::future::pending()));
+        let serving = tokio::spawn(startup::serve(listener, app, std::future::pending()));
         Self {
             addr,
             bucket,
@@ -113,6 +117,7 @@ impl TestServer {
             database_url,
             data,
             http: reqwest::Client::new(),
+            serving,
         }
     }
 
@@ -369,6 +374,7 @@ pub async fn start(
         content_type: content_type.into(),
         folder: String::new(),
         crc32c: None,
+        drop: None,
     };
     server
         .call("uploads/start", &serde_json::json!({ "request": request }))

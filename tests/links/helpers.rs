@@ -50,6 +50,7 @@ pub fn file(name: &str, size: usize) -> StartRequest {
         content_type: "application/octet-stream".into(),
         folder: String::new(),
         crc32c: (size <= 5 * MIB).then(|| crc32c(&bytes(size, size as u64))),
+        drop: None,
     }
 }
 

@@ -16,6 +16,9 @@ use crate::core::limits::{
 };
 use crate::core::policy::{UploadPolicy, normalise_type, normalise_types};
 use crate::core::token::DEFAULT_LIFETIME_SECS;
+use crate::core::webhook::{Secret as WebhookSecret, check_url};
+use crate::server::hooks::deliver::Settings;
+use crate::server::hooks::pre_start::{OnTimeout, PreStart};
 
 /// Upload files from the browser straight to S3.
 ///
@@ -168,6 +171,53 @@ pub struct Config {
     #[arg(long, env = "S3DROP_OPEN_DROP", default_value_t = false)]
     pub open_drop: bool,
 
+    /// Ask this URL before files start whether each may (a signed POST; the answer may
+    /// refuse a file with a reason the page shows): see docs/hooks.md
+    #[arg(long, env = "S3DROP_PRE_START_HOOK")]
+    pub pre_start_hook: Option<String>,
+
+    /// The `whsec_` secret the pre-start hook's requests are signed with (`whsec_`
+    /// followed by base64 of 24 to 64 random bytes)
+    #[arg(long, env = "S3DROP_PRE_START_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub pre_start_secret: Option<Secret>,
+
+    /// How long the pre-start hook has to answer, in seconds
+    #[arg(
+        long = "pre-start-timeout",
+        env = "S3DROP_PRE_START_TIMEOUT",
+        default_value_t = 5
+    )]
+    pub pre_start_timeout_secs: u64,
+
+    /// What a pre-start hook that does not answer in time (or cannot be reached) means
+    #[arg(long, env = "S3DROP_PRE_START_ON_TIMEOUT", value_enum, default_value_t = OnTimeoutArg::Refuse)]
+    pub pre_start_on_timeout: OnTimeoutArg,
+
+    /// How long a webhook receiver has to answer a delivery, in seconds
+    #[arg(
+        long = "hook-timeout",
+        env = "S3DROP_HOOK_TIMEOUT",
+        default_value_t = 10
+    )]
+    pub hook_timeout_secs: u64,
+
+    /// How long a webhook delivery that fails is tried again, in hours
+    #[arg(long, env = "S3DROP_HOOK_RETRY_HOURS", default_value_t = 24)]
+    pub hook_retry_hours: u64,
+
+    /// The wait before a failed delivery's second try, in seconds (it doubles with each
+    /// try, up to an hour)
+    #[arg(
+        long = "hook-retry-first",
+        env = "S3DROP_HOOK_RETRY_FIRST",
+        default_value_t = 5
+    )]
+    pub hook_retry_first_secs: u64,
+
+    /// How many webhook deliveries this server sends at once
+    #[arg(long, env = "S3DROP_HOOK_DELIVERIES_AT_ONCE", default_value_t = 32)]
+    pub hook_deliveries_at_once: usize,
+
     /// What to do instead of serving: manage upload links
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -176,6 +226,15 @@ pub struct Config {
     /// `--check-config`.
     #[arg(skip)]
     pub settings: Vec<Setting>,
+}
+
+/// What a pre-start hook that does not answer means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnTimeoutArg {
+    /// The files start
+    Accept,
+    /// The files are refused, and the person is asked to try again later
+    Refuse,
 }
 
 /// Commands beside serving.
@@ -459,6 +518,24 @@ impl Config {
                 "--open-drop applies to a private drop: without --access-password the drop is open already".into(),
             );
         }
+        if let Some(url) = &self.pre_start_hook {
+            check_url(url).map_err(|e| format!("--pre-start-hook: {e}"))?;
+            let secret = self.pre_start_secret.as_ref().ok_or(
+                "--pre-start-hook needs --pre-start-secret (S3DROP_PRE_START_SECRET): \
+                 `whsec_` followed by base64 of random bytes, which the hook checks \
+                 signatures with",
+            )?;
+            WebhookSecret::parse(&secret.0)
+                .map_err(|e| format!("--pre-start-secret (S3DROP_PRE_START_SECRET): {e}"))?;
+        }
+        if self.pre_start_timeout_secs == 0 || self.hook_timeout_secs == 0 {
+            return Err("--pre-start-timeout and --hook-timeout must be at least 1 second".into());
+        }
+        if self.hook_retry_hours == 0 || self.hook_deliveries_at_once == 0 {
+            return Err(
+                "--hook-retry-hours and --hook-deliveries-at-once must be at least 1".into(),
+            );
+        }
         if self.bucket.is_none() && self.store_public_url.is_some() {
             return Err("--store-public-url applies to an external store: set --bucket too".into());
         }
@@ -494,6 +571,29 @@ impl Config {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.bind.unwrap_or(site_addr)),
+        }
+    }
+
+    /// The pre-start hook, when one is set (checked by `validate`).
+    pub fn pre_start(&self) -> Option<PreStart> {
+        let url = self.pre_start_hook.clone()?;
+        let secret = WebhookSecret::parse(&self.pre_start_secret.as_ref()?.0).ok()?;
+        let on_timeout = match self.pre_start_on_timeout {
+            OnTimeoutArg::Accept => OnTimeout::Accept,
+            OnTimeoutArg::Refuse => OnTimeout::Refuse,
+        };
+        let timeout = Duration::from_secs(self.pre_start_timeout_secs);
+        Some(PreStart::new(url, secret, timeout, on_timeout))
+    }
+
+    /// How webhook deliveries are sent.
+    pub fn deliveries(&self) -> Settings {
+        Settings {
+            timeout: Duration::from_secs(self.hook_timeout_secs),
+            retry_first: Duration::from_secs(self.hook_retry_first_secs),
+            retry_for: Duration::from_secs(self.hook_retry_hours.saturating_mul(60 * 60)),
+            at_once: self.hook_deliveries_at_once,
+            ..Settings::default()
         }
     }
 

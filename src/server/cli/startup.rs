@@ -12,6 +12,7 @@ use crate::server::cli::config::{Config, Mode};
 use crate::server::cli::secrets;
 use crate::server::database::Database;
 use crate::server::embedded_store::EmbeddedStore;
+use crate::server::hooks::deliver::{Deliverer, Wake};
 use crate::server::http::access::{Access, Gate};
 use crate::server::http::health::MetricsToken;
 use crate::server::http::rate_limit::{ApiLimit, Clients, RateLimiter};
@@ -68,6 +69,8 @@ pub struct App {
     pub store: Option<EmbeddedStore>,
     /// What [`serve`] sweeps of stale multipart uploads, every hour.
     pub sweeper: Sweeper,
+    /// What sends the webhooks' outbox while [`serve`] serves.
+    pub deliverer: Deliverer,
 }
 
 /// Builds the app for a server listening at `local_addr`: the store (checked, or the
@@ -93,12 +96,19 @@ pub async fn build(
     let state = app_state(config, storage, database, &token_key);
     let guards = guards(config, &state, &token_key).await;
     let sweeper = sweeper(config, &state, embedded.is_some());
+    let deliverer = Deliverer::new(
+        state.database.clone(),
+        state.storage.clone(),
+        config.deliveries(),
+        state.deliveries.clone(),
+    );
     let (store, route) = embedded.unzip();
     Ok(App {
         router: router(leptos_options, state.clone(), route, guards),
         state,
         store,
         sweeper,
+        deliverer,
     })
 }
 
@@ -189,6 +199,8 @@ fn app_state(config: &Config, storage: Storage, database: Database, token_key: &
         },
         tokens: TokenSigner::new(token_key),
         grants: Signer::new(b"s3drop link grant\0", token_key),
+        pre_start: config.pre_start(),
+        deliveries: Wake::default(),
         storage,
     }
 }
@@ -259,7 +271,8 @@ pub async fn run(config: Config, leptos_options: LeptosOptions) -> Result<(), St
 }
 
 /// Serves until `shutdown` resolves, then lets the requests in flight finish; sweeps
-/// stale uploads meanwhile.
+/// stale uploads and sends webhooks meanwhile (the sender stops with the server: what
+/// it had not sent waits in the outbox for the next start, or another server).
 pub async fn serve(
     listener: TcpListener,
     app: App,
@@ -270,10 +283,11 @@ pub async fn serve(
     let service = app
         .router
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(StartError::Serve)?;
+    let serving = axum::serve(listener, service).with_graceful_shutdown(shutdown);
+    tokio::select! {
+        served = serving => served.map_err(StartError::Serve)?,
+        () = app.deliverer.run() => {}
+    }
     sweeping.abort();
     ending.abort();
     tracing::info!("stopped; every request in flight finished");

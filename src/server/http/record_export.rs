@@ -10,6 +10,7 @@ use crate::api::error::ApiError;
 use crate::api::types::{RecordedUpload, UploadState};
 use crate::server::record::listing::{self, Filter, MAX_PAGE};
 use crate::server::state::AppState;
+use crate::server::system::utc;
 
 /// The filter, as the page's export links carry it.
 #[derive(Debug, Default, Deserialize)]
@@ -146,18 +147,6 @@ fn cell(text: &str) -> String {
         true => format!("'{text}"),
         false => text.to_owned(),
     }
-}
-
-/// A Unix time as `2026-12-04T08:30:00Z`.
-fn utc(secs: u64) -> String {
-    i64::try_from(secs)
-        .ok()
-        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

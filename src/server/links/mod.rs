@@ -231,13 +231,14 @@ pub async fn set_held(
 }
 
 /// Gives back what a file held of its link (cancelled, failed or expired unstored),
-/// never below nothing; one statement, so it needs no turn.
+/// never below nothing; one statement, so it needs no turn. The link has room again:
+/// when it is full once more, hooks are told again.
 pub async fn release(tx: &mut Transaction<'_, Any>, id: &str, size: u64) -> Result<(), LinksError> {
     sqlx::query(
         "UPDATE links SET \
          bytes_held = CASE WHEN bytes_held > $2 THEN bytes_held - $2 ELSE 0 END, \
-         files_held = CASE WHEN files_held > 0 THEN files_held - 1 ELSE 0 END \
-         WHERE id = $1",
+         files_held = CASE WHEN files_held > 0 THEN files_held - 1 ELSE 0 END, \
+         full_at = NULL WHERE id = $1",
     )
     .bind(id)
     .bind(to_db(size))

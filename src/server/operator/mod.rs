@@ -1,7 +1,9 @@
-//! The operator's calls: managing upload links and reading the record. Each needs the
+//! The operator's calls: managing upload links and webhooks, and reading the record. Each needs the
 //! operator's session (`--access-password`); without a password set there is no
-//! operator on the page, and links are managed with `s3drop links`.
+//! operator on the page, and links and hooks are managed with `s3drop links` and
+//! `s3drop hooks`.
 
+pub mod hooks;
 pub mod links;
 pub mod record;
 

@@ -52,7 +52,8 @@ pub async fn clear(state: &AppState, key: &str, upload_id: Option<&str>) -> Resu
 
 /// Ends what the record finds abandoned at `now`: uploads whose tokens expired, and
 /// uploads in flight through links since revoked or expired; each one's hold on its link
-/// given back, and the store cleared of it. Answers how many ended.
+/// given back, and the store cleared of it. Answers how many ended. Also tells hooks of
+/// links that expired and finishes drops left quiet.
 pub async fn end_abandoned(state: &AppState, now: u64) -> Result<usize, ApiError> {
     let db = &state.database;
     let expired = record::expired(db, now).await?;
@@ -69,5 +70,9 @@ pub async fn end_abandoned(state: &AppState, now: u64) -> Result<usize, ApiError
             tracing::warn!(key = %upload.key, %err, "could not clear an abandoned upload");
         }
     }
+    // Hooks hear of links that expired and of drops left short.
+    record::tell_expired_links(db, now).await?;
+    record::drops::finish_quiet(db, record::drops::QUIET_SECS, now).await?;
+    state.deliveries.now();
     Ok(expired.len() + closed.len())
 }

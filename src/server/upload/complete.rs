@@ -73,6 +73,7 @@ pub async fn complete_uploads(
         .map(|object| (object.key.clone(), object.crc32c.clone()))
         .collect();
     record::stored(&state.database, &stored, now).await?;
+    state.deliveries.now();
     Ok(answers)
 }
 

@@ -17,6 +17,7 @@ use leptos::prelude::use_context;
 
 use crate::api::error::ApiError;
 use crate::core::limits::{MAX_BATCH, MIB, MIN_PART_SIZE};
+use crate::server::hooks::HooksError;
 use crate::server::http::access::Visitor;
 use crate::server::links::LinksError;
 use crate::server::s3::error::StoreError;
@@ -31,6 +32,18 @@ impl From<LinksError> for ApiError {
             LinksError::NotFound(_) => ApiError::NotFound(err.to_string()),
             LinksError::Invalid(invalid) => ApiError::BadRequest(invalid.to_string()),
             LinksError::Database(err) => err.into(),
+        }
+    }
+}
+
+impl From<HooksError> for ApiError {
+    fn from(err: HooksError) -> Self {
+        match err {
+            HooksError::NotFound(_) | HooksError::NoDelivery(_) | HooksError::NoLink(_) => {
+                ApiError::NotFound(err.to_string())
+            }
+            HooksError::Invalid(invalid) => ApiError::BadRequest(invalid.to_string()),
+            HooksError::Database(err) => err.into(),
         }
     }
 }

@@ -1,17 +1,22 @@
 //! Starting uploads: who may start (the operator, the open drop, or an upload link),
-//! each file checked against the policy, its key chosen and its plan made; the batch
+//! each file checked against the policy (and the operator's pre-start hook, when one is
+//! set), its key chosen and its plan made; the batch
 //! recorded and, through a link, reserved against its limits in one transaction; then
 //! a multipart upload created, or a small file's PUT signed with its checksum.
 
 use futures::{StreamExt, stream};
 
 use crate::api::error::ApiError;
-use crate::api::types::{Answer, LinkPass, SignedPart, StartRequest, UploadStart, UploadState};
+use crate::api::types::{
+    Answer, DropTag, LinkPass, SignedPart, StartRequest, UploadStart, UploadState,
+};
 use crate::core::checksum::is_crc32c;
 use crate::core::key::{Date, object_key, upload_id_at};
 use crate::core::link::{check_open, uploader_name};
 use crate::core::plan::PartPlan;
 use crate::core::policy::{UploadPolicy, check_folder};
+use crate::server::hooks::LinkRef;
+use crate::server::hooks::pre_start::{Asked, AskedBy};
 use crate::server::links;
 use crate::server::record::{self, Sender, Starting};
 use crate::server::state::{AppState, app_state};
@@ -46,12 +51,19 @@ pub async fn start_uploads(
     let host = request_host();
     let now = system::now_secs();
     let sender = sender(&state, link.as_ref(), now).await?;
+    let tags: Vec<Option<DropTag>> = files.iter().map(|f| f.drop.clone()).collect();
     let planned: Vec<Result<Planned, ApiError>> = files
         .into_iter()
         .map(|file| plan(&state, &sender, file, now))
         .collect();
+    let planned = ask_pre_start(&state, &sender, planned).await;
+    let refused: Vec<&DropTag> = planned
+        .iter()
+        .zip(&tags)
+        .filter_map(|(p, tag)| p.as_ref().err().and(tag.as_ref()))
+        .collect();
     let starting: Vec<Starting> = planned.iter().flatten().map(Planned::starting).collect();
-    let mut reserved = record::starts(&state.database, &sender, &starting, now)
+    let mut reserved = record::starts(&state.database, &sender, &starting, &refused, now)
         .await?
         .into_iter();
     let planned = planned.into_iter().map(|planned| {
@@ -73,7 +85,51 @@ pub async fn start_uploads(
         .buffered(STORE_CALLS_AT_ONCE)
         .collect()
         .await;
-    settle(&state, begun, now).await
+    let answers = settle(&state, begun, now).await;
+    state.deliveries.now();
+    answers
+}
+
+/// Asks the pre-start hook, when one is set, about the files that passed the policy;
+/// those it refuses are answered with its reason.
+async fn ask_pre_start(
+    state: &AppState,
+    sender: &Sender,
+    planned: Vec<Result<Planned, ApiError>>,
+) -> Vec<Result<Planned, ApiError>> {
+    let Some(hook) = &state.pre_start else {
+        return planned;
+    };
+    let asked: Vec<Asked> = planned
+        .iter()
+        .flatten()
+        .map(|p| Asked {
+            name: p.request.name.clone(),
+            folder: p.request.folder.clone(),
+            size: p.request.size,
+            content_type: p.content_type.clone(),
+        })
+        .collect();
+    let by = AskedBy {
+        link: sender.link.as_ref().map(|l| LinkRef {
+            id: l.id.clone(),
+            label: l.label.clone(),
+        }),
+        uploader: sender.uploader.clone(),
+        client: sender.client.clone(),
+    };
+    let mut verdicts = hook.ask(&by, &asked).await.into_iter();
+    planned
+        .into_iter()
+        .map(|planned| {
+            let planned = planned?;
+            match verdicts.next() {
+                Some(Ok(())) => Ok(planned),
+                Some(Err(reason)) => Err(ApiError::Refused(reason)),
+                None => Err(ApiError::Internal),
+            }
+        })
+        .collect()
 }
 
 /// What became of a file in the store, for the record.
@@ -180,6 +236,7 @@ impl Planned {
             size: self.request.size,
             content_type: self.content_type.clone(),
             expires_at: self.expires_at,
+            drop: self.request.drop.clone(),
         }
     }
 }
