@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use super::file_row::QueuedFile;
 use super::tally::Tally;
-use crate::api::LinkPass;
+use crate::api::{DropTag, LinkPass};
 use crate::browser::given::Given;
 use crate::browser::page::keep_in_list;
 use crate::browser::runtime::sleep;
@@ -21,6 +21,12 @@ use crate::core::policy::UploadPolicy;
 const THUMBNAIL_MAX_BYTES: u64 = 20 * 1024 * 1024;
 /// How many added files are taken in per task of the page.
 const ADD_CHUNK: usize = 50;
+
+/// A new drop's id: the time and 64 random bits, unlike any other drop's.
+fn new_drop_id() -> String {
+    let random = (js_sys::Math::random() * 18_446_744_073_709_551_616.0) as u64;
+    format!("d{:x}{random:016x}", js_sys::Date::now() as u64)
+}
 
 /// The name of the list of keys this browser stored through the link with `secret`.
 pub fn sent_list_of(secret: &str) -> String {
@@ -81,40 +87,63 @@ impl FileQueue {
         self.uploader.with_value(|u| u.set_link(pass));
     }
 
-    /// Takes `given` in, a chunk per task: a folder may hold 10,000 files, and the page
-    /// shows the first ones (and starts them) at once and never freezes.
+    /// Takes `given` in: each file checked at once (cheap: its name, size and type), so
+    /// the drop's count is known before its first file starts; then a chunk per task,
+    /// since a folder may hold 10,000 files and the page shows the first ones (and
+    /// starts them) at once and never freezes.
     pub fn add(self, given: Vec<Given>) {
+        let mut picked: Vec<Picked> = given.into_iter().map(Picked::new).collect();
+        let refusals = self.refusals(&picked);
+        let files = refusals.iter().filter(|r| r.is_none()).count();
+        let tag = DropTag {
+            id: new_drop_id(),
+            files: u32::try_from(files).unwrap_or(u32::MAX),
+        };
+        for file in &mut picked {
+            file.drop = Some(tag.clone());
+        }
         leptos::task::spawn_local(async move {
-            let mut given = given.into_iter().peekable();
-            while given.peek().is_some() {
-                self.add_chunk(given.by_ref().take(ADD_CHUNK).collect());
+            let mut checked = picked.into_iter().zip(refusals).peekable();
+            while checked.peek().is_some() {
+                self.add_chunk(checked.by_ref().take(ADD_CHUNK).collect());
                 sleep(0.0).await;
             }
         });
     }
 
-    /// Adds a chunk of files: each read, checked, counted and queued, the page updated once.
-    fn add_chunk(self, given: Vec<Given>) {
-        let picked: Vec<Picked> = given.into_iter().map(Picked::new).collect();
+    /// Why each of `picked` is refused by the policy (and the count of files the page
+    /// takes at a time), if it is.
+    fn refusals(self, picked: &[Picked]) -> Vec<Option<String>> {
         let mut accepted = self.tally.with_untracked(Tally::accepted);
-        let mut counted = Tally::default();
-        let mut picked_by_id = Vec::with_capacity(picked.len());
         let policy = self.policy.get_untracked();
-        let mut added = Vec::with_capacity(picked.len());
-        for picked in picked {
+        picked
+            .iter()
+            .map(|picked| {
+                let file = &picked.file;
+                let refusal = policy.as_ref().and_then(|p| {
+                    p.check_count(accepted)
+                        .and_then(|()| p.check(&file.name(), picked.size, &file.raw_mime_type()))
+                        .err()
+                });
+                if refusal.is_none() {
+                    accepted += 1;
+                }
+                refusal.map(|r| r.to_string())
+            })
+            .collect()
+    }
+
+    /// Adds a chunk of checked files: each counted and queued, the page updated once.
+    fn add_chunk(self, checked: Vec<(Picked, Option<String>)>) {
+        let mut counted = Tally::default();
+        let mut picked_by_id = Vec::with_capacity(checked.len());
+        let mut added = Vec::with_capacity(checked.len());
+        for (picked, refusal) in checked {
             let (file, size) = (&picked.file, picked.size);
             let id = self.next_id.get_value();
             self.next_id.set_value(id + 1);
-            let refusal = policy.as_ref().and_then(|p| {
-                p.check_count(accepted)
-                    .and_then(|()| p.check(&file.name(), size, &file.raw_mime_type()))
-                    .err()
-            });
-            if refusal.is_none() {
-                accepted += 1;
-            }
             let first = match &refusal {
-                Some(reason) => FileStatus::Refused(reason.to_string()),
+                Some(reason) => FileStatus::Refused(reason.clone()),
                 None => FileStatus::Queued,
             };
             counted.add(&first, size);

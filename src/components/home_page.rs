@@ -1,8 +1,9 @@
 //! The home page: the drop, and for the operator their rooms beneath it (upload links,
-//! and the record of what arrived) and a way to log out.
+//! the record of what arrived, webhooks) and a way to log out.
 
 use leptos::prelude::*;
 
+use super::hooks_panel::HooksPanel;
 use super::links_panel::LinksPanel;
 use super::record_panel::RecordPanel;
 use super::text;
@@ -33,6 +34,7 @@ pub fn HomePage() -> impl IntoView {
         <Show when=operator>
             <LinksPanel filter />
             <RecordPanel filter can_delete />
+            <HooksPanel />
         </Show>
     }
 }

@@ -86,7 +86,7 @@ fn NewLinkUrl(url: String, said: RwSignal<String>) -> impl IntoView {
     view! {
         <div class="new-link" role="status">
             <p>{text::LINK_CREATED}</p>
-            <input type="text" readonly value=url.clone() data-testid="new-link-url" />
+            <input type="text" readonly value=url.clone() aria-label=text::NEW_LINK_URL data-testid="new-link-url" />
             <button type="button" class="link" on:click=copy>{text::COPY_LINK}</button>
         </div>
     }

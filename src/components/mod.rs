@@ -5,6 +5,7 @@ pub mod drop_zone;
 pub mod file_queue;
 pub mod file_row;
 pub mod home_page;
+pub mod hooks_panel;
 pub mod link_form;
 pub mod link_page;
 pub mod links_panel;

@@ -8,7 +8,7 @@
 //! page stopped, a file the browser could not read). Translating the page means this
 //! file and those.
 
-use crate::api::types::{LinkDetails, LinkInfo};
+use crate::api::types::{DeliveryInfo, DeliveryState, LinkDetails, LinkInfo};
 use crate::core::checksum::{decode, is_composite};
 use crate::core::speed::{Speed, format_seconds};
 
@@ -266,6 +266,7 @@ pub const LINK_TYPES: &str = "Accepted types (image/*, .pdf)";
 pub const LINK_PASSWORD: &str = "Password (optional)";
 pub const LINK_ASK_NAME: &str = "Ask the uploader's name";
 pub const LINK_CREATED: &str = "Link created. Copy it now: it is shown only this once.";
+pub const NEW_LINK_URL: &str = "The new link's URL";
 pub const EXTEND_WEEK: &str = "Extend 7 days";
 pub const REVOKE: &str = "Revoke";
 pub const SHOW_UPLOADS: &str = "Show its uploads";
@@ -278,6 +279,70 @@ pub const EXPORT_CSV: &str = "Export CSV";
 pub const EXPORT_JSON: &str = "Export JSON";
 pub const OPEN_DROP: &str = "the open drop";
 pub const REFRESH: &str = "Refresh";
+
+pub const HOOKS_TITLE: &str = "Webhooks";
+pub const HOOKS_HELP: &str = "Tell another system what arrived: each stored file, each finished drop, a link full or expired, POSTed and signed (Standard Webhooks).";
+pub const HOOKS_EMPTY: &str = "No webhooks yet.";
+pub const HOOK_URL: &str = "Receiver's URL";
+pub const HOOK_HEARS: &str = "Hears";
+pub const HOOK_EVERYTHING: &str = "Every link and drop";
+pub const NEW_HOOK: &str = "Add webhook";
+pub const HOOK_CREATED: &str =
+    "Webhook added. Copy its secret into the receiver now: it is shown only this once.";
+pub const COPY_SECRET: &str = "Copy secret";
+pub const HOOK_SECRET: &str = "The webhook's secret";
+pub const SECRET_COPIED: &str = "Secret copied.";
+pub const DELIVERIES: &str = "Deliveries";
+pub const NO_DELIVERIES: &str = "Nothing sent yet.";
+pub const REMOVE_HOOK: &str = "Remove";
+pub const SEND_AGAIN: &str = "Send again";
+
+/// `Only "Acme's folder"`: a hook that hears one link.
+pub fn hook_link(label: &str) -> String {
+    format!("Only “{label}”")
+}
+
+/// `12 delivered · 1 waiting · 2 failed`
+pub fn hook_counts(delivered: u64, pending: u64, failed: u64) -> String {
+    let mut line = format!(
+        "{} delivered",
+        thousands(usize::try_from(delivered).unwrap_or(usize::MAX))
+    );
+    if pending > 0 {
+        line += &format!(" · {pending} waiting");
+    }
+    if failed > 0 {
+        line += &format!(" · {failed} failed");
+    }
+    line
+}
+
+/// `delivered 14:02 (200)`, `waiting: try 3 at 14:05 (503)`, `failed after 9 tries`.
+pub fn delivery_state(d: &DeliveryInfo, time: impl Fn(u64) -> String) -> String {
+    let status = d.last_status.map(|s| format!(" ({s})")).unwrap_or_default();
+    match d.state {
+        DeliveryState::Delivered => {
+            format!(
+                "delivered {}{status}",
+                time(d.finished_at.unwrap_or(d.created_at))
+            )
+        }
+        DeliveryState::Pending if d.attempts == 0 => "waiting".to_owned(),
+        DeliveryState::Pending => format!(
+            "waiting: try {} at {}{status}",
+            d.attempts + 1,
+            time(d.next_attempt_at)
+        ),
+        DeliveryState::Failed => {
+            let tries = if d.attempts == 1 { "try" } else { "tries" };
+            format!("failed after {} {tries}{status}", d.attempts)
+        }
+    }
+}
+
+pub fn confirm_remove_hook(url: &str) -> String {
+    format!("Remove the webhook to {url}? What it has not delivered yet is given up.")
+}
 
 /// `open until …`, `expired …`, `revoked …`: where a link stands.
 pub fn link_state(link: &LinkInfo, now: u64, time: impl Fn(u64) -> String) -> String {

@@ -135,7 +135,7 @@ async fn start(shared: &Shared, picked: &Picked) -> Result<Session, ApiError> {
         content_type: file.raw_mime_type(),
         folder: picked.folder.clone(),
         crc32c,
-        drop: None,
+        drop: picked.drop.clone(),
     };
     let start = retrying(|| shared.starts.call(request.clone())).await?;
     let (plan, multipart, presigned) = (start.plan, start.is_multipart(), start.put);

@@ -3,6 +3,7 @@
 
 use gloo_file::File;
 
+use crate::api::DropTag;
 use crate::browser::given::{Given, Handle};
 use crate::browser::runtime::now_ms;
 use crate::browser::saved::{self, KeptFile};
@@ -19,6 +20,8 @@ pub struct Picked {
     pub modified_ms: f64,
     /// Its handle, where the browser gave one.
     pub handle: Option<Handle>,
+    /// The drop it came in (set by the queue, which counts the drop's files).
+    pub drop: Option<DropTag>,
 }
 
 impl Picked {
@@ -42,6 +45,7 @@ impl Picked {
             file,
             folder,
             handle,
+            drop: None,
         }
     }
 
