@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use leptos::config::get_configuration;
 use s3drop::server::cli::config::{Command, Config, LogFormat, Mode};
-use s3drop::server::cli::{links, startup};
+use s3drop::server::cli::{hooks, links, startup};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
@@ -43,11 +43,12 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(Command::Links(command)) = &config.command {
+    if let Some(command) = &config.command {
         let base = config.public_base(leptos_options.site_addr);
-        let done = match startup::database(&config).await {
-            Ok(db) => links::run(&db, &base, command).await,
-            Err(err) => Err(err.to_string()),
+        let done = match (startup::database(&config).await, command) {
+            (Ok(db), Command::Links(command)) => links::run(&db, &base, command).await,
+            (Ok(db), Command::Hooks(command)) => hooks::run(&db, command).await,
+            (Err(err), _) => Err(err.to_string()),
         };
         return match done {
             Ok(out) => {

@@ -145,3 +145,75 @@ async fn wait_for_error(server: &TestServer, cookie: &str, hook: &str, says: &st
         deliveries(server, cookie, hook).await
     );
 }
+
+#[tokio::test]
+async fn hooks_added_on_the_command_line_hear_a_drop_without_an_operator() {
+    use clap::Parser;
+    use s3drop::server::cli::hooks::{HooksCommand, run};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        hooks: HooksCommand,
+    }
+    let command = |args: &[&str]| {
+        let mut all = vec!["hooks"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).expect("parses").hooks
+    };
+    let receiver = Receiver::start().await;
+    // No operator's password: the open drop, and hooks managed from the shell.
+    let server = TestServer::start(&[]).await;
+    let db = &server.state.database;
+    let url = receiver.url("/hook");
+    let out = run(db, &command(&["add", &url, "--events", "upload.completed"]))
+        .await
+        .expect("added");
+    let secret = out.lines().next().expect("the secret first");
+    receiver.expect_secret(secret);
+    assert!(out.contains("hears: upload.completed"), "{out}");
+    assert!(
+        Cli::try_parse_from(["hooks", "add", &url, "--events", "upload.started"]).is_err(),
+        "an unknown event is refused"
+    );
+    let refused = run(db, &command(&["add", "hooks.example.com"]))
+        .await
+        .expect_err("refused");
+    assert!(refused.contains("http:// or https://"), "{refused}");
+
+    let answers: Vec<Result<UploadStart, ApiError>> = server
+        .call(
+            "uploads/start-batch",
+            &json!({ "files": [file("a.txt", 10, None)] }),
+        )
+        .await
+        .expect("started on the open drop");
+    let key = send_and_complete(&server, answers[0].as_ref().expect("started"))
+        .await
+        .key;
+    let got = receiver
+        .wait_for("the file", |got| count(got, "upload.completed") == 1)
+        .await;
+    assert_eq!(got[0].data()["key"], json!(key));
+    assert_eq!(got[0].data()["link"], json!(null));
+
+    let listed = run(db, &command(&["list"])).await.expect("listed");
+    let id = listed.split_whitespace().next().expect("an id").to_owned();
+    for _ in 0..100 {
+        let shown = run(db, &command(&["deliveries", &id]))
+            .await
+            .expect("shown");
+        if shown.contains("delivered") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let shown = run(db, &command(&["deliveries", &id]))
+        .await
+        .expect("shown");
+    assert!(shown.contains("upload.completed  delivered"), "{shown}");
+    let removed = run(db, &command(&["remove", &id])).await.expect("removed");
+    assert!(removed.starts_with("removed"), "{removed}");
+    let refused = run(db, &command(&["remove", &id])).await.expect_err("gone");
+    assert!(refused.contains("no hook"), "{refused}");
+}

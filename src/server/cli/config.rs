@@ -243,6 +243,10 @@ pub enum Command {
     /// Create, list, extend and revoke upload links (in the database the server uses)
     #[command(subcommand)]
     Links(super::links::LinksCommand),
+    /// Add, list and remove webhooks, and see and resend their deliveries (in the
+    /// database the server uses)
+    #[command(subcommand)]
+    Hooks(super::hooks::HooksCommand),
 }
 
 /// What the command line asks s3drop to do.

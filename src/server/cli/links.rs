@@ -11,6 +11,7 @@ use crate::api::types::LinkInfo;
 use crate::core::limits::parse_size;
 use crate::core::link::Limits;
 use crate::core::policy::normalise_types;
+use crate::server::cli::utc;
 use crate::server::database::Database;
 use crate::server::links::expiry::parse_expiry;
 use crate::server::links::{self, NewLink};
@@ -191,14 +192,4 @@ fn describe(link: &LinkInfo, now: u64) -> String {
         );
     }
     out
-}
-
-/// A time as people read it, in UTC.
-fn utc(secs: u64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    i64::try_from(secs)
-        .ok()
-        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_else(|| secs.to_string())
 }
