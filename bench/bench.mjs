@@ -11,6 +11,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync, statSync, rmSync, existsSync, readdirSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
+import { createServer } from "node:http";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 
@@ -45,6 +46,7 @@ const STORES = [
     folderPage: "http://localhost:3202/",
     folderServerPid: Number(readFileSync(join(WORK, "embedded-defaults.pid"), "utf8")),
     folderLink: readFileSync(join(WORK, "embedded-defaults.link"), "utf8").trim(),
+    folderData: ["--data-dir", join(WORK, "embedded-defaults")],
     recordPage: "http://localhost:3204/",
     recordLink: readFileSync(join(WORK, "embedded-record.link-id"), "utf8").trim(),
     endpoint: "http://127.0.0.1:3200",
@@ -60,6 +62,10 @@ const STORES = [
     folderPage: "http://localhost:3203/",
     folderServerPid: Number(readFileSync(join(WORK, "garage-defaults.pid"), "utf8")),
     folderLink: readFileSync(join(WORK, "garage-defaults.link"), "utf8").trim(),
+    folderData: [
+      "--data-dir", join(WORK, "garage-defaults"),
+      "--database-url", readFileSync(join(WORK, "garage-defaults.database-url"), "utf8").trim(),
+    ],
     recordPage: "http://localhost:3205/",
     recordLink: readFileSync(join(WORK, "garage-record.link-id"), "utf8").trim(),
     endpoint: garage.AWS_ENDPOINT_URL,
@@ -360,6 +366,60 @@ async function folderUpload(browser, store, dir, count, latency, throughLink = f
   return { seconds: elapsed, calls: calls / count, throttled, heap, longest, serverCpu, rendererCpu };
 }
 
+/** A webhook receiver on loopback that answers each delivery after `delay` ms (without
+ *  checking signatures: the suite does), noting when each `upload.completed` and
+ *  `batch.completed` arrived and how long after its event was written. */
+async function startReceiver(delay) {
+  const got = { uploads: new Set(), batches: 0, lags: [] };
+  const server = createServer(async (request, response) => {
+    const chunks = [];
+    for await (const chunk of request) chunks.push(chunk);
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    if (delay) await new Promise((r) => setTimeout(r, delay));
+    response.writeHead(204).end();
+    if (body.type === "upload.completed") got.uploads.add(body.data.key);
+    if (body.type === "batch.completed") got.batches++;
+    got.lags.push(Date.now() - Date.parse(body.timestamp));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, got, url: `http://127.0.0.1:${server.address().port}/hook` };
+}
+
+/** `s3drop hooks …` on a folder server's database. */
+function hooksCommand(store, ...args) {
+  return execFileSync("dist/s3drop", [...store.folderData, "hooks", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, RUST_LOG: "warn" },
+  });
+}
+
+/** The folder uploaded with a webhook whose receiver answers after `delay` ms: the
+ *  upload's seconds, then (once every event has arrived) how many arrived and the lag
+ *  from event to answer, median and worst, in ms. */
+async function hookedFolderUpload(browser, store, dir, count, delay) {
+  const receiver = await startReceiver(delay);
+  const added = hooksCommand(store, "add", receiver.url);
+  const id = added.split("\n")[1].split(" ")[0];
+  try {
+    const upload = await folderUpload(browser, store, dir, count, 0);
+    const deadline = Date.now() + 10 * 60_000;
+    while ((receiver.got.uploads.size < count || receiver.got.batches < 1) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const lags = receiver.got.lags.sort((a, b) => a - b);
+    return {
+      seconds: upload.seconds,
+      uploads: receiver.got.uploads.size,
+      batches: receiver.got.batches,
+      lagMedian: lags[Math.floor(lags.length / 2)] ?? NaN,
+      lagWorst: lags[lags.length - 1] ?? NaN,
+    };
+  } finally {
+    hooksCommand(store, "remove", id);
+    receiver.server.close();
+  }
+}
+
 /** How long until the page accepts a file: navigation start to hydration (to within a
  *  frame), in ms; the median of five fresh loads. */
 async function timeToInteractive(browser, store) {
@@ -634,6 +694,25 @@ for (const [count, size] of FOLDERS) {
         `**${label} through an upload link: seconds, ratio to the open drop (target ≤ 1.15×), calls per file**`,
         ...linked.map((r, i) => `**${r.seconds.toFixed(1)} s (${(r.seconds / runs[i].seconds).toFixed(2)}×), ${r.calls.toFixed(3)}**`),
       );
+    }
+    // The same folder with a webhook whose receiver answers at once, and one that takes
+    // two seconds: the upload within 1.1× of the folder with none, every event delivered.
+    if (count === 1_000 && latency === 0) {
+      for (const delay of [0, 2_000]) {
+        const hooked = [];
+        for (const store of STORES) {
+          console.error(`${store.name}, ${count} files × ${size} B, a webhook answering in ${delay} ms`);
+          hooked.push(await hookedFolderUpload(browser, store, dir, count, delay));
+        }
+        row(
+          `**${label} with a webhook answering in ${delay / 1000} s: seconds, ratio to no hook (target ≤ 1.1×)**`,
+          ...hooked.map((r, i) => `**${r.seconds.toFixed(1)} s (${(r.seconds / runs[i].seconds).toFixed(2)}×)**`),
+        );
+        row(
+          `… its events delivered (upload.completed, batch.completed); lag from event to answer, median / worst`,
+          ...hooked.map((r) => `${r.uploads} + ${r.batches}; ${(r.lagMedian / 1000).toFixed(2)} / ${(r.lagWorst / 1000).toFixed(2)} s`),
+        );
+      }
     }
     row(`${label}: JS heap peak, longest main-thread task`, ...runs.map((r) => `${mb(r.heap)}, ${r.longest.toFixed(0)} ms`));
     row(

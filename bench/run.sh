@@ -93,6 +93,8 @@ serve 3201 "$WORK/garage" "$WORK/stores/garage.env" --rate-limit 1000000000 \
   --database-url "$(database garage)"
 serve 3202 "$WORK/embedded-defaults" ""
 GARAGE_DEFAULTS_DB=$(database garage_defaults)
+# bench.mjs adds (and removes) a webhook on the folder servers with `s3drop hooks`.
+echo "$GARAGE_DEFAULTS_DB" >"$WORK/garage-defaults.database-url"
 serve 3203 "$WORK/garage-defaults" "$WORK/stores/garage.env" --database-url "$GARAGE_DEFAULTS_DB"
 # The record's servers: an operator, and 100,000 uploads recorded.
 serve 3204 "$WORK/embedded-record" "" --access-password bench-operator

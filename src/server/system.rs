@@ -32,6 +32,20 @@ pub fn utc(secs: u64) -> String {
         .unwrap_or_default()
 }
 
+/// A time in Unix milliseconds as `2026-12-04T08:30:00.123Z`.
+pub fn utc_ms(ms: u64) -> String {
+    i128::try_from(ms)
+        .ok()
+        .and_then(|ms| time::OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok())
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
 /// A random 128-bit identifier in hex, safe in keys, file names and URLs.
 pub fn random_id() -> String {
     random_hex(16)
@@ -86,4 +100,26 @@ pub fn write_atomically(aside: &Path, path: &Path, bytes: &[u8], private: bool) 
 /// reqwest's rustls needs; later calls do nothing.
 pub fn install_tls_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_utc() {
+        let cases = [
+            (0, "1970-01-01T00:00:00Z", "1970-01-01T00:00:00.000Z"),
+            (
+                1_796_384_275,
+                "2026-12-04T11:37:55Z",
+                "2026-12-04T11:37:55.123Z",
+            ),
+        ];
+        for (secs, text, text_ms) in cases {
+            assert_eq!(utc(secs), text);
+            assert_eq!(utc_ms(secs * 1_000 + 123 * u64::from(secs > 0)), text_ms);
+        }
+        assert_eq!(utc(u64::MAX), "");
+    }
 }

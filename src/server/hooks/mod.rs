@@ -246,7 +246,8 @@ impl Listeners {
         }
         let body = serde_json::to_string(&Body {
             event: event.as_str(),
-            timestamp: system::utc(now),
+            // To the millisecond: receivers measure how late it arrives.
+            timestamp: system::utc_ms(system::now_ms()),
             data,
         })
         .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
