@@ -37,7 +37,7 @@ MAY_USE = {
 SERVER_FLOORS = [
     {"signing", "system", "token", "metrics"},
     {"s3", "embedded_store", "database"},
-    {"hooks", "links", "record"},
+    {"api_tokens", "hooks", "links", "record"},
     {"state"},
     {"upload", "operator", "http"},
     {"cli"},

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use leptos::config::get_configuration;
 use s3drop::server::cli::config::{Command, Config, LogFormat, Mode};
-use s3drop::server::cli::{hooks, links, startup};
+use s3drop::server::cli::{hooks, links, startup, tokens};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
@@ -48,6 +48,7 @@ async fn main() -> ExitCode {
         let done = match (startup::database(&config).await, command) {
             (Ok(db), Command::Links(command)) => links::run(&db, &base, command).await,
             (Ok(db), Command::Hooks(command)) => hooks::run(&db, command).await,
+            (Ok(db), Command::Tokens(command)) => tokens::run(&db, command).await,
             (Err(err), _) => Err(err.to_string()),
         };
         return match done {

@@ -29,6 +29,9 @@ pub enum ApiError {
     /// Only the operator may do this: log in first.
     #[error("only the operator may do this: log in first")]
     OperatorOnly,
+    /// The API token sent is not one (revoked, or mistyped).
+    #[error("this API token is not valid: it was revoked, or is mistyped")]
+    BadApiToken,
     /// Too many calls from this client; trying again in a moment works.
     #[error("too many requests; slowing down")]
     RateLimited,
@@ -66,7 +69,8 @@ impl ApiError {
             Self::LoginRequired
             | Self::PasswordRequired
             | Self::WrongPassword
-            | Self::OperatorOnly => 401,
+            | Self::OperatorOnly
+            | Self::BadApiToken => 401,
             Self::RateLimited => 429,
             Self::BadToken | Self::TokenExpired => 403,
             Self::NotFound(_) => 404,

@@ -248,3 +248,28 @@ pub async fn resend_delivery(id: String) -> Result<DeliveryInfo, ApiError> {
         .await
         .map_err(ApiError::respond)
 }
+
+/// Every API token, revoked ones too, newest first (the operator's).
+#[server(endpoint = "tokens/list", input = Json)]
+pub async fn list_tokens() -> Result<Vec<ApiTokenInfo>, ApiError> {
+    crate::server::operator::tokens::list_tokens()
+        .await
+        .map_err(ApiError::respond)
+}
+
+/// Makes an API token for scripts; the token (`s3d_…`) is in the answer, this once
+/// (the operator's).
+#[server(endpoint = "tokens/create", input = Json)]
+pub async fn create_token(name: String) -> Result<CreatedApiToken, ApiError> {
+    crate::server::operator::tokens::create_token(name)
+        .await
+        .map_err(ApiError::respond)
+}
+
+/// Revokes an API token at once (the operator's).
+#[server(endpoint = "tokens/revoke", input = Json)]
+pub async fn revoke_token(id: String) -> Result<ApiTokenInfo, ApiError> {
+    crate::server::operator::tokens::revoke_token(id)
+        .await
+        .map_err(ApiError::respond)
+}

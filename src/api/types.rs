@@ -444,3 +444,22 @@ pub struct DeliveryInfo {
     pub last_error: Option<String>,
     pub finished_at: Option<u64>,
 }
+
+/// An API token as the operator sees it (the token itself is shown once, when made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenInfo {
+    pub id: String,
+    /// What uses it, as the operator named it.
+    pub name: String,
+    pub created_at: u64,
+    pub revoked_at: Option<u64>,
+    /// When a server last checked it (to within a few seconds).
+    pub last_used_at: Option<u64>,
+}
+
+/// A new API token, and the token itself (`s3d_…`), shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedApiToken {
+    pub token: ApiTokenInfo,
+    pub secret: String,
+}

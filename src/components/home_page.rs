@@ -1,5 +1,5 @@
 //! The home page: the drop, and for the operator their rooms beneath it (upload links,
-//! the record of what arrived, webhooks) and a way to log out.
+//! the record of what arrived, webhooks, API tokens) and a way to log out.
 
 use leptos::prelude::*;
 
@@ -7,6 +7,7 @@ use super::hooks_panel::HooksPanel;
 use super::links_panel::LinksPanel;
 use super::record_panel::RecordPanel;
 use super::text;
+use super::tokens_panel::TokensPanel;
 use super::upload_page::UploadPage;
 use crate::api::{self, RecordFilter};
 
@@ -35,6 +36,7 @@ pub fn HomePage() -> impl IntoView {
             <LinksPanel filter />
             <RecordPanel filter can_delete />
             <HooksPanel />
+            <TokensPanel />
         </Show>
     }
 }

@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use super::shown_once::ShownOnce;
 use super::text;
 use crate::api::{
     self, CreatedHook, DeliveryInfo, DeliveryState, HookInfo, LinkInfo, NewHookRequest,
@@ -69,7 +70,10 @@ pub fn HooksPanel() -> impl IntoView {
             <h2 id="hooks-title">{text::HOOKS_TITLE}</h2>
             <p class="muted">{text::HOOKS_HELP}</p>
             <HookForm links created />
-            {move || secret.get().map(|secret| view! { <NewSecret secret said /> })}
+            {move || secret.get().map(|secret| view! {
+                <ShownOnce said=text::HOOK_CREATED value=secret label=text::HOOK_SECRET
+                    copy=text::COPY_SECRET copied=text::SECRET_COPIED status=said testid="new-hook-secret" />
+            })}
             <p class="stored-said" role="status">{move || said.get()}</p>
             <Show when=move || hooks.with(Vec::is_empty)>
                 <p class="muted">{text::HOOKS_EMPTY}</p>
@@ -123,28 +127,6 @@ fn HookForm(links: RwSignal<Vec<LinkInfo>>, created: Callback<CreatedHook>) -> i
             </p>
             <button type="submit" class="button">{text::NEW_HOOK}</button>
         </form>
-    }
-}
-
-/// A new hook's secret, shown this once, with a button that copies it.
-#[component]
-fn NewSecret(secret: String, said: RwSignal<String>) -> impl IntoView {
-    let copied = secret.clone();
-    let copy = move |_| {
-        let secret = copied.clone();
-        leptos::task::spawn_local(async move {
-            match page::copy(&secret).await {
-                true => said.set(text::SECRET_COPIED.to_owned()),
-                false => said.set(text::list_failed(text::COPY_REFUSED)),
-            }
-        });
-    };
-    view! {
-        <div class="new-link" role="status">
-            <p>{text::HOOK_CREATED}</p>
-            <input type="text" readonly value=secret.clone() aria-label=text::HOOK_SECRET data-testid="new-hook-secret" />
-            <button type="button" class="link" on:click=copy>{text::COPY_SECRET}</button>
-        </div>
     }
 }
 

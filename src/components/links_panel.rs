@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use super::link_form::LinkForm;
+use super::shown_once::ShownOnce;
 use super::text::{self, link_state, link_use};
 use crate::api::{self, CreatedLink, LinkInfo, RecordFilter};
 use crate::browser::page::{self, local_time, origin};
@@ -56,7 +57,10 @@ pub fn LinksPanel(filter: RwSignal<RecordFilter>) -> impl IntoView {
             <h2 id="links-title">{text::LINKS_TITLE}</h2>
             <p class="muted">{text::LINKS_HELP}</p>
             <LinkForm created />
-            {move || made.get().map(|url| view! { <NewLinkUrl url said /> })}
+            {move || made.get().map(|url| view! {
+                <ShownOnce said=text::LINK_CREATED value=url label=text::NEW_LINK_URL
+                    copy=text::COPY_LINK copied=text::LINK_COPIED status=said testid="new-link-url" />
+            })}
             <p class="stored-said" role="status">{move || said.get()}</p>
             <Show when=move || links.with(Vec::is_empty)>
                 <p class="muted">{text::LINKS_EMPTY}</p>
@@ -67,28 +71,6 @@ pub fn LinksPanel(filter: RwSignal<RecordFilter>) -> impl IntoView {
                 </For>
             </ul>
         </section>
-    }
-}
-
-/// A new link's URL, shown this once, with a button that copies it.
-#[component]
-fn NewLinkUrl(url: String, said: RwSignal<String>) -> impl IntoView {
-    let copied = url.clone();
-    let copy = move |_| {
-        let url = copied.clone();
-        leptos::task::spawn_local(async move {
-            match page::copy(&url).await {
-                true => said.set(text::LINK_COPIED.to_owned()),
-                false => said.set(text::list_failed(text::COPY_REFUSED)),
-            }
-        });
-    };
-    view! {
-        <div class="new-link" role="status">
-            <p>{text::LINK_CREATED}</p>
-            <input type="text" readonly value=url.clone() aria-label=text::NEW_LINK_URL data-testid="new-link-url" />
-            <button type="button" class="link" on:click=copy>{text::COPY_LINK}</button>
-        </div>
     }
 }
 

@@ -8,7 +8,7 @@
 //! page stopped, a file the browser could not read). Translating the page means this
 //! file and those.
 
-use crate::api::types::{DeliveryInfo, DeliveryState, LinkDetails, LinkInfo};
+use crate::api::types::{ApiTokenInfo, DeliveryInfo, DeliveryState, LinkDetails, LinkInfo};
 use crate::core::checksum::{decode, is_composite};
 use crate::core::speed::{Speed, format_seconds};
 
@@ -296,6 +296,33 @@ pub const DELIVERIES: &str = "Deliveries";
 pub const NO_DELIVERIES: &str = "Nothing sent yet.";
 pub const REMOVE_HOOK: &str = "Remove";
 pub const SEND_AGAIN: &str = "Send again";
+
+pub const TOKENS_TITLE: &str = "API tokens";
+pub const TOKENS_HELP: &str = "Let a script or `s3drop upload` call s3drop as you: it sends the token as `Authorization: Bearer …`. The API is described at /api/openapi.json.";
+pub const TOKENS_EMPTY: &str = "No API tokens yet.";
+pub const TOKEN_NAME: &str = "What uses it";
+pub const NEW_TOKEN: &str = "Create token";
+pub const TOKEN_CREATED: &str = "Token created. Copy it now: it is shown only this once.";
+pub const TOKEN_VALUE: &str = "The new API token";
+pub const COPY_TOKEN: &str = "Copy token";
+pub const TOKEN_COPIED: &str = "Token copied.";
+
+/// `made 12/4/2026, 11:47 · last used …`, `revoked …`: where a token stands.
+pub fn token_state(token: &ApiTokenInfo, time: impl Fn(u64) -> String) -> String {
+    let mut line = match token.revoked_at {
+        Some(at) => format!("revoked {}", time(at)),
+        None => format!("made {}", time(token.created_at)),
+    };
+    match token.last_used_at {
+        Some(at) => line += &format!(" · last used {}", time(at)),
+        None => line += " · never used",
+    }
+    line
+}
+
+pub fn confirm_revoke_token(name: &str) -> String {
+    format!("Revoke the API token “{name}”? What uses it is refused from now on.")
+}
 
 /// `Only "Acme's folder"`: a hook that hears one link.
 pub fn hook_link(label: &str) -> String {

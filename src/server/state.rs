@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use leptos::prelude::use_context;
 
+use super::api_tokens::Verifier;
 use super::database::Database;
 use super::hooks::deliver::Wake;
 use super::hooks::pre_start::PreStart;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub pre_start: Option<PreStart>,
     /// Wakes the webhook sender when events were written.
     pub deliveries: Wake,
+    /// Checks API tokens (and forgets its answers when one is revoked here).
+    pub api_tokens: Verifier,
 }
 
 /// What the page may do with the files already in the store.

@@ -34,9 +34,8 @@ pub fn utc(secs: u64) -> String {
 
 /// A time in Unix milliseconds as `2026-12-04T08:30:00.123Z`.
 pub fn utc_ms(ms: u64) -> String {
-    i128::try_from(ms)
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
-        .and_then(|ms| time::OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok())
         .and_then(|t| {
             t.format(time::macros::format_description!(
                 "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"

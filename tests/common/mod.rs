@@ -149,12 +149,33 @@ impl TestServer {
         endpoint: &str,
         body: &impl Serialize,
     ) -> Result<T, (u16, ApiError)> {
+        let header = cookie.map(|c| ("cookie", c.to_owned()));
+        self.call_with(header, endpoint, body).await
+    }
+
+    /// Calls a server function as a script does, with an API `token`.
+    pub async fn call_with_token<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        endpoint: &str,
+        body: &impl Serialize,
+    ) -> Result<T, (u16, ApiError)> {
+        let header = Some(("authorization", format!("Bearer {token}")));
+        self.call_with(header, endpoint, body).await
+    }
+
+    async fn call_with<T: DeserializeOwned>(
+        &self,
+        header: Option<(&str, String)>,
+        endpoint: &str,
+        body: &impl Serialize,
+    ) -> Result<T, (u16, ApiError)> {
         let mut request = self
             .http
             .post(self.url(&format!("/api/{endpoint}")))
             .json(body);
-        if let Some(cookie) = cookie {
-            request = request.header("cookie", cookie);
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
         }
         let response = request.send().await.expect("the server answers");
         let status = response.status().as_u16();

@@ -247,6 +247,9 @@ pub enum Command {
     /// database the server uses)
     #[command(subcommand)]
     Hooks(super::hooks::HooksCommand),
+    /// Make, list and revoke API tokens for scripts (in the database the server uses)
+    #[command(subcommand)]
+    Tokens(super::tokens::TokensCommand),
 }
 
 /// What the command line asks s3drop to do.

@@ -1,12 +1,13 @@
 //! From the command line to a listening server: the settings, the secrets kept in the
 //! data directory, start-up (serve, or one of the one-shot commands), and the
-//! `links` and `hooks` commands.
+//! `links`, `hooks` and `tokens` commands.
 
 pub mod config;
 pub mod hooks;
 pub mod links;
 pub mod secrets;
 pub mod startup;
+pub mod tokens;
 
 /// A time as people read it in a terminal, in UTC.
 pub fn utc(secs: u64) -> String {

@@ -8,6 +8,7 @@ use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
+use crate::server::api_tokens::Verifier;
 use crate::server::cli::config::{Config, Mode};
 use crate::server::cli::secrets;
 use crate::server::database::Database;
@@ -186,6 +187,7 @@ pub async fn database(config: &Config) -> Result<Database, StartError> {
 /// What every server function shares.
 fn app_state(config: &Config, storage: Storage, database: Database, token_key: &[u8]) -> AppState {
     AppState {
+        api_tokens: Verifier::new(database.clone()),
         database,
         has_operator: config.access_password.is_some(),
         open_drop: config.is_open_drop(),
@@ -232,6 +234,7 @@ async fn guards(config: &Config, state: &AppState, token_key: &[u8]) -> Guards {
         security,
         gate: Gate {
             access,
+            tokens: state.api_tokens.clone(),
             clients: limit.clients.clone(),
             open_drop: config.is_open_drop(),
         },

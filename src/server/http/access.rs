@@ -6,7 +6,8 @@
 //! The server functions are reachable by all: [`identify`] tells each call who is
 //! calling ([`Visitor`]), and each function decides. Starting an upload needs the
 //! operator, the open drop or an upload link; the calls after it carry the upload's
-//! token; the operator's calls need the session. Presigned URLs authorise themselves;
+//! token; the operator's calls need the session, or an API token (`Authorization:
+//! Bearer s3d_…`, for scripts). Presigned URLs authorise themselves;
 //! `/healthz`, `/readyz`, the site's assets, the login form and an upload link's page are
 //! public, and `/metrics` has its own bearer token (`--metrics-token`).
 
@@ -23,6 +24,7 @@ use serde::Deserialize;
 
 use crate::api::error::ApiError;
 use crate::components::text;
+use crate::server::api_tokens::Verifier;
 use crate::server::http::plain_page::plain_page;
 use crate::server::http::rate_limit::{Clients, RateLimiter};
 use crate::server::signing::Signer;
@@ -136,6 +138,8 @@ pub struct Visitor {
 pub struct Gate {
     /// The operator's login, when a password is set.
     pub access: Option<Access>,
+    /// Checks the API tokens scripts call with (as the operator).
+    pub tokens: Verifier,
     /// How clients are told apart.
     pub clients: Clients,
     /// Whether the home page's drop is open to all.
@@ -159,17 +163,40 @@ impl Gate {
     }
 }
 
-/// Tells the request who sent it (a [`Visitor`] among its extensions).
+/// Tells the request who sent it (a [`Visitor`] among its extensions). A request with an
+/// API token acts as the operator; one with a token that is not valid is refused here,
+/// saying so (a script whose token was revoked mid-run learns why at its next call).
 pub async fn identify(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
-    let visitor = gate.visitor(&request);
+    let mut visitor = gate.visitor(&request);
+    if let Some(token) = api_token(&request) {
+        if !gate.tokens.is_valid(&token).await {
+            tracing::warn!(client = %visitor.client, "refused a call with an API token that is not valid");
+            return ApiError::BadApiToken.into_response();
+        }
+        visitor.operator = true;
+    }
     request.extensions_mut().insert(visitor);
     next.run(request).await
 }
 
-/// In front of the operator's own routes (the record's exports): without the session,
-/// 401 and the API's error.
+/// The API token a request's `Authorization` header carries, if any.
+fn api_token(request: &Request) -> Option<String> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    crate::core::api_token::from_header(value).map(str::to_owned)
+}
+
+/// In front of the operator's own routes (the record's exports): without the session or
+/// an API token, 401 and the API's error.
 pub async fn require_operator(State(gate): State<Gate>, request: Request, next: Next) -> Response {
-    match gate.visitor(&request).operator {
+    let operator = match api_token(&request) {
+        Some(token) => gate.tokens.is_valid(&token).await,
+        None => gate.visitor(&request).operator,
+    };
+    match operator {
         true => next.run(request).await,
         false => ApiError::OperatorOnly.into_response(),
     }

@@ -1,4 +1,5 @@
-//! The operator's calls: managing upload links and webhooks, and reading the record. Each needs the
+//! The operator's calls: managing upload links, webhooks and API tokens, and reading
+//! the record. Each needs the
 //! operator's session (`--access-password`); without a password set there is no
 //! operator on the page, and links and hooks are managed with `s3drop links` and
 //! `s3drop hooks`.
@@ -6,6 +7,7 @@
 pub mod hooks;
 pub mod links;
 pub mod record;
+pub mod tokens;
 
 use crate::api::error::ApiError;
 use crate::api::types::Visit;

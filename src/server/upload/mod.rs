@@ -17,6 +17,7 @@ use leptos::prelude::use_context;
 
 use crate::api::error::ApiError;
 use crate::core::limits::{MAX_BATCH, MIB, MIN_PART_SIZE};
+use crate::server::api_tokens::TokensError;
 use crate::server::hooks::HooksError;
 use crate::server::http::access::Visitor;
 use crate::server::links::LinksError;
@@ -44,6 +45,16 @@ impl From<HooksError> for ApiError {
             }
             HooksError::Invalid(invalid) => ApiError::BadRequest(invalid.to_string()),
             HooksError::Database(err) => err.into(),
+        }
+    }
+}
+
+impl From<TokensError> for ApiError {
+    fn from(err: TokensError) -> Self {
+        match err {
+            TokensError::NotFound(_) => ApiError::NotFound(err.to_string()),
+            TokensError::Invalid(why) => ApiError::BadRequest(why),
+            TokensError::Database(err) => err.into(),
         }
     }
 }

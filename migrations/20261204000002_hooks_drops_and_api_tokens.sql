@@ -1,6 +1,6 @@
--- Webhooks (the hooks the operator set, and the outbox of their deliveries) and drops
--- (the files a person dropped together, for `batch.completed`). Written once for SQLite
--- and PostgreSQL, as the first migration is.
+-- Webhooks (the hooks the operator set, and the outbox of their deliveries), drops
+-- (the files a person dropped together, for `batch.completed`)
+-- and API tokens. Written once for SQLite and PostgreSQL, as the first migration is.
 
 CREATE TABLE hooks (
     id TEXT PRIMARY KEY,
@@ -65,3 +65,14 @@ CREATE INDEX uploads_by_drop ON uploads (drop_id);
 -- again; and when its expiry was told.
 ALTER TABLE links ADD COLUMN full_at BIGINT;
 ALTER TABLE links ADD COLUMN expiry_told_at BIGINT;
+
+-- API tokens: what scripts call the operator's API with (`Authorization: Bearer s3d_…`).
+CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    -- SHA-256 of the token, in hex; the token itself is shown once and never kept.
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    last_used_at BIGINT
+);
