@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Real S3 clients (the AWS CLI and boto3 from PyPI, Debian's rclone) against s3drop's
-# embedded store, with their default settings: tests/s3_clients.py.
+# embedded store, with their default settings: tests/s3_clients.py; and its OpenAPI
+# document checked by openapi-spec-validator (PyPI): tests/openapi_check.py.
 #
-#   scripts/s3-clients.sh install   install the AWS CLI and boto3, idempotently (rclone
-#                                   comes from Debian with scripts/install.sh --test)
+#   scripts/s3-clients.sh install   install the AWS CLI, boto3 and the validator,
+#                                   idempotently (rclone comes from Debian with
+#                                   scripts/install.sh --test)
 #   scripts/s3-clients.sh run DIR   start s3drop (embedded store, data under DIR) on
 #                                   127.0.0.1:3140, run the checks, stop it
 #
@@ -44,6 +46,8 @@ run() {
     AWS_ACCESS_KEY_ID=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["store_access_key"])' "$secrets") \
     AWS_SECRET_ACCESS_KEY=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["store_secret_key"])' "$secrets") \
     PATH="$PWD/$VENV/bin:$PATH" "$VENV/bin/python" tests/s3_clients.py
+  # The same server's API document, checked by a validator that is not s3drop's.
+  "$VENV/bin/python" tests/openapi_check.py "http://127.0.0.1:$PORT/api/openapi.json"
 }
 
 case "${1:-}" in

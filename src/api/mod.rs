@@ -25,7 +25,7 @@ use leptos::server_fn::codec::Json;
 use crate::core::policy::UploadPolicy;
 
 /// The policy the server enforces, so the page can explain it and pre-check files.
-#[server(endpoint = "policy")]
+#[server(endpoint = "policy", input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn fetch_policy() -> Result<UploadPolicy, ApiError> {
     crate::server::upload::start::upload_policy()
         .await
@@ -34,7 +34,7 @@ pub async fn fetch_policy() -> Result<UploadPolicy, ApiError> {
 
 /// Who the page is shown to: the operator (their rooms appear), and whether anyone may
 /// upload here without a link.
-#[server(endpoint = "visit", input = Json)]
+#[server(endpoint = "visit", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn fetch_visit() -> Result<Visit, ApiError> {
     crate::server::operator::visit()
         .await
@@ -44,7 +44,7 @@ pub async fn fetch_visit() -> Result<Visit, ApiError> {
 /// Starts an upload of a file; the server chooses the key and the way to send it.
 /// Through an upload link, `link` carries its secret (without one, the operator or the
 /// open drop starts it).
-#[server(endpoint = "uploads/start", input = Json)]
+#[server(endpoint = "uploads/start", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn start_upload(
     request: StartRequest,
     link: Option<LinkPass>,
@@ -56,7 +56,7 @@ pub async fn start_upload(
 
 /// Starts many uploads in one call, each checked on its own: the answers come in the
 /// order of `files`, a refused file's as its error.
-#[server(endpoint = "uploads/start-batch", input = Json)]
+#[server(endpoint = "uploads/start-batch", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn start_uploads(
     files: Vec<StartRequest>,
     link: Option<LinkPass>,
@@ -68,7 +68,7 @@ pub async fn start_uploads(
 
 /// Presigns the given parts, each bound to its exact length (and checksum, if given).
 /// For a single-PUT upload, part 1 is the whole file.
-#[server(endpoint = "uploads/sign", input = Json)]
+#[server(endpoint = "uploads/sign", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn sign_parts(
     token: String,
     parts: Vec<PartToSign>,
@@ -79,7 +79,7 @@ pub async fn sign_parts(
 }
 
 /// Lists the parts the store already holds for a multipart upload (to resume one).
-#[server(endpoint = "uploads/parts", input = Json)]
+#[server(endpoint = "uploads/parts", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn list_parts(token: String) -> Result<Vec<StoredPart>, ApiError> {
     crate::server::upload::sign::list_parts(token)
         .await
@@ -87,7 +87,7 @@ pub async fn list_parts(token: String) -> Result<Vec<StoredPart>, ApiError> {
 }
 
 /// Finishes an upload: checks the stored parts (or the single object) against the plan.
-#[server(endpoint = "uploads/complete", input = Json)]
+#[server(endpoint = "uploads/complete", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn complete_upload(
     token: String,
     parts: Vec<CompletedPart>,
@@ -99,7 +99,7 @@ pub async fn complete_upload(
 
 /// Finishes many uploads in one call, each checked as `complete_upload` checks it; the
 /// answers come in the order of `uploads`.
-#[server(endpoint = "uploads/complete-batch", input = Json)]
+#[server(endpoint = "uploads/complete-batch", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn complete_uploads(
     uploads: Vec<Completion>,
 ) -> Result<Vec<Answer<StoredObject>>, ApiError> {
@@ -111,7 +111,7 @@ pub async fn complete_uploads(
 /// Abandons an upload, leaving nothing of it in the store: a multipart upload's parts
 /// are dropped. A single PUT stores nothing until its file is stored whole, and then it
 /// has finished: abort is refused with `Finished`.
-#[server(endpoint = "uploads/abort", input = Json)]
+#[server(endpoint = "uploads/abort", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn abort_upload(token: String) -> Result<(), ApiError> {
     crate::server::upload::abort::abort_upload(token)
         .await
@@ -120,7 +120,7 @@ pub async fn abort_upload(token: String) -> Result<(), ApiError> {
 
 /// A page of the files in the store, newest first, `limit` at most, starting `after` a
 /// page's `next`; `None` when the operator has not turned the list on.
-#[server(endpoint = "files/list", input = Json)]
+#[server(endpoint = "files/list", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<FilePage>, ApiError> {
     crate::server::upload::stored_files::list_files(after, limit)
         .await
@@ -128,7 +128,7 @@ pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<File
 }
 
 /// Deletes a file s3drop uploaded, when the operator allows it.
-#[server(endpoint = "files/delete", input = Json)]
+#[server(endpoint = "files/delete", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn delete_file(key: String) -> Result<(), ApiError> {
     crate::server::upload::stored_files::delete_file(key)
         .await
@@ -137,7 +137,7 @@ pub async fn delete_file(key: String) -> Result<(), ApiError> {
 
 /// What an upload link's page shows, opened by the secret in its URL; with the link's
 /// password, when it has one (wrong guesses are slowed as the operator's login's are).
-#[server(endpoint = "links/open", input = Json)]
+#[server(endpoint = "links/open", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn open_link(secret: String, password: Option<String>) -> Result<LinkView, ApiError> {
     crate::server::upload::open_link::open_link(secret, password)
         .await
@@ -146,7 +146,7 @@ pub async fn open_link(secret: String, password: Option<String>) -> Result<LinkV
 
 /// Of the keys this browser kept, the files it stored through the link with `secret`,
 /// with fresh download links (a link's page lists them on later visits).
-#[server(endpoint = "links/sent", input = Json)]
+#[server(endpoint = "links/sent", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn sent_through_link(
     secret: String,
     keys: Vec<String>,
@@ -157,7 +157,7 @@ pub async fn sent_through_link(
 }
 
 /// Every upload link, newest first (the operator's).
-#[server(endpoint = "links/list", input = Json)]
+#[server(endpoint = "links/list", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn list_links() -> Result<Vec<LinkInfo>, ApiError> {
     crate::server::operator::links::list_links()
         .await
@@ -165,7 +165,7 @@ pub async fn list_links() -> Result<Vec<LinkInfo>, ApiError> {
 }
 
 /// Makes an upload link; its secret is in the answer, this once (the operator's).
-#[server(endpoint = "links/create", input = Json)]
+#[server(endpoint = "links/create", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn create_link(link: NewLinkRequest) -> Result<CreatedLink, ApiError> {
     crate::server::operator::links::create_link(link)
         .await
@@ -173,7 +173,7 @@ pub async fn create_link(link: NewLinkRequest) -> Result<CreatedLink, ApiError> 
 }
 
 /// Gives a link a new expiry (the operator's).
-#[server(endpoint = "links/extend", input = Json)]
+#[server(endpoint = "links/extend", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn extend_link(id: String, expires: String) -> Result<LinkInfo, ApiError> {
     crate::server::operator::links::extend_link(id, expires)
         .await
@@ -181,7 +181,7 @@ pub async fn extend_link(id: String, expires: String) -> Result<LinkInfo, ApiErr
 }
 
 /// Revokes a link at once; its uploads in flight are cancelled (the operator's).
-#[server(endpoint = "links/revoke", input = Json)]
+#[server(endpoint = "links/revoke", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn revoke_link(id: String) -> Result<LinkInfo, ApiError> {
     crate::server::operator::links::revoke_link(id)
         .await
@@ -190,7 +190,7 @@ pub async fn revoke_link(id: String) -> Result<LinkInfo, ApiError> {
 
 /// A page of the record of uploads, newest first, `limit` at most, starting `after` a
 /// page's `next` (the operator's).
-#[server(endpoint = "record/list", input = Json)]
+#[server(endpoint = "record/list", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn list_record(
     filter: RecordFilter,
     after: Option<String>,
@@ -202,7 +202,7 @@ pub async fn list_record(
 }
 
 /// Deletes a stored file and records it deleted (the operator's, with `--allow-delete`).
-#[server(endpoint = "record/delete", input = Json)]
+#[server(endpoint = "record/delete", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn delete_recorded(key: String) -> Result<(), ApiError> {
     crate::server::operator::record::delete_recorded(key)
         .await
@@ -210,7 +210,7 @@ pub async fn delete_recorded(key: String) -> Result<(), ApiError> {
 }
 
 /// Every webhook, newest first, with its deliveries counted (the operator's).
-#[server(endpoint = "hooks/list", input = Json)]
+#[server(endpoint = "hooks/list", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn list_hooks() -> Result<Vec<HookInfo>, ApiError> {
     crate::server::operator::hooks::list_hooks()
         .await
@@ -218,7 +218,7 @@ pub async fn list_hooks() -> Result<Vec<HookInfo>, ApiError> {
 }
 
 /// Makes a webhook; its `whsec_` secret is in the answer, this once (the operator's).
-#[server(endpoint = "hooks/create", input = Json)]
+#[server(endpoint = "hooks/create", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn create_hook(hook: NewHookRequest) -> Result<CreatedHook, ApiError> {
     crate::server::operator::hooks::create_hook(hook)
         .await
@@ -226,7 +226,7 @@ pub async fn create_hook(hook: NewHookRequest) -> Result<CreatedHook, ApiError> 
 }
 
 /// Removes a webhook; what it had pending is given up (the operator's).
-#[server(endpoint = "hooks/remove", input = Json)]
+#[server(endpoint = "hooks/remove", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn remove_hook(id: String) -> Result<HookInfo, ApiError> {
     crate::server::operator::hooks::remove_hook(id)
         .await
@@ -234,7 +234,7 @@ pub async fn remove_hook(id: String) -> Result<HookInfo, ApiError> {
 }
 
 /// A webhook's latest deliveries, newest first, `limit` at most (the operator's).
-#[server(endpoint = "hooks/deliveries", input = Json)]
+#[server(endpoint = "hooks/deliveries", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn list_deliveries(hook_id: String, limit: u32) -> Result<Vec<DeliveryInfo>, ApiError> {
     crate::server::operator::hooks::list_deliveries(hook_id, limit)
         .await
@@ -242,7 +242,7 @@ pub async fn list_deliveries(hook_id: String, limit: u32) -> Result<Vec<Delivery
 }
 
 /// Sends a delivery again, under the same `webhook-id` (the operator's).
-#[server(endpoint = "hooks/resend", input = Json)]
+#[server(endpoint = "hooks/resend", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn resend_delivery(id: String) -> Result<DeliveryInfo, ApiError> {
     crate::server::operator::hooks::resend_delivery(id)
         .await
@@ -250,7 +250,7 @@ pub async fn resend_delivery(id: String) -> Result<DeliveryInfo, ApiError> {
 }
 
 /// Every API token, revoked ones too, newest first (the operator's).
-#[server(endpoint = "tokens/list", input = Json)]
+#[server(endpoint = "tokens/list", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn list_tokens() -> Result<Vec<ApiTokenInfo>, ApiError> {
     crate::server::operator::tokens::list_tokens()
         .await
@@ -259,7 +259,7 @@ pub async fn list_tokens() -> Result<Vec<ApiTokenInfo>, ApiError> {
 
 /// Makes an API token for scripts; the token (`s3d_…`) is in the answer, this once
 /// (the operator's).
-#[server(endpoint = "tokens/create", input = Json)]
+#[server(endpoint = "tokens/create", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn create_token(name: String) -> Result<CreatedApiToken, ApiError> {
     crate::server::operator::tokens::create_token(name)
         .await
@@ -267,7 +267,7 @@ pub async fn create_token(name: String) -> Result<CreatedApiToken, ApiError> {
 }
 
 /// Revokes an API token at once (the operator's).
-#[server(endpoint = "tokens/revoke", input = Json)]
+#[server(endpoint = "tokens/revoke", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn revoke_token(id: String) -> Result<ApiTokenInfo, ApiError> {
     crate::server::operator::tokens::revoke_token(id)
         .await

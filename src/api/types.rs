@@ -7,7 +7,8 @@ use crate::core::plan::PartPlan;
 use crate::core::webhook::EventType;
 
 /// What the browser knows of a file it wants to upload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StartRequest {
     /// The file's name as the person's system gave it (never used as a key as is).
     pub name: String,
@@ -33,14 +34,15 @@ pub struct StartRequest {
 /// Names the drop a file came in: an id the sender made (16 to 64 letters, digits, `-`
 /// or `_`; random, so nobody else's drop is named by chance) and how many files the
 /// drop holds that the sender will start.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DropTag {
     pub id: String,
     pub files: u32,
 }
 
 /// The server's answer to `start_upload`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UploadStart {
     /// The key the server chose for the object.
     pub key: String,
@@ -64,7 +66,8 @@ impl UploadStart {
 }
 
 /// A part the browser asks to have signed, with its checksum when it computed one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PartToSign {
     pub part_number: u32,
     /// The part's CRC32C (`x-amz-checksum-crc32c` form); signed into the URL, so the
@@ -74,7 +77,7 @@ pub struct PartToSign {
 }
 
 /// A presigned URL for one part, and the headers the PUT must carry (signed with it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignedPart {
     pub part_number: u32,
     pub url: String,
@@ -87,7 +90,7 @@ pub struct SignedPart {
 }
 
 /// A part the store holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredPart {
     pub part_number: u32,
     pub etag: String,
@@ -99,7 +102,8 @@ pub struct StoredPart {
 
 /// A part the browser sent, with the `ETag` the store answered and the CRC32C it was
 /// signed with (some stores do not list part checksums, yet need them to complete).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CompletedPart {
     pub part_number: u32,
     pub etag: String,
@@ -108,7 +112,8 @@ pub struct CompletedPart {
 }
 
 /// One upload to finish in a batch: its token and, for a multipart upload, its parts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Completion {
     pub token: String,
     #[serde(default)]
@@ -120,7 +125,7 @@ pub struct Completion {
 pub type Answer<T> = Result<T, super::error::ApiError>;
 
 /// An object in the store, as the page shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredObject {
     pub key: String,
     /// The original file name, for display and for the download's file name.
@@ -137,7 +142,7 @@ pub struct StoredObject {
 }
 
 /// A file in the store, as the page lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListedFile {
     pub key: String,
     /// `folder/name` as it was uploaded.
@@ -150,7 +155,7 @@ pub struct ListedFile {
 }
 
 /// One page of the store's files.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FilePage {
     pub files: Vec<ListedFile>,
     /// Where the next page starts, when there is one.
@@ -161,7 +166,7 @@ pub struct FilePage {
 
 /// An upload link as the operator sees it (never its secret, which only its creation
 /// shows once).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LinkInfo {
     pub id: String,
     /// Shown to the uploader as the page's title.
@@ -187,14 +192,15 @@ pub struct LinkInfo {
 }
 
 /// A new link, and the secret that makes its URL (shown this once: only its hash is kept).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreatedLink {
     pub link: LinkInfo,
     pub secret: String,
 }
 
 /// What an uploader sends with each start through a link.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LinkPass {
     /// The secret from the link's URL.
     pub secret: String,
@@ -207,7 +213,7 @@ pub struct LinkPass {
 }
 
 /// Where an upload's life stands in the record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UploadState {
     Started,
@@ -249,7 +255,7 @@ impl UploadState {
 }
 
 /// One upload in the record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordedUpload {
     pub key: String,
     pub name: String,
@@ -273,7 +279,8 @@ pub struct RecordedUpload {
 }
 
 /// A link as the operator asks for it on the page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewLinkRequest {
     pub label: String,
     #[serde(default)]
@@ -294,7 +301,7 @@ pub struct NewLinkRequest {
 
 /// What an upload link's page shows. Behind a password, only the label until the
 /// password is given; then the rest, and the grant to send with each start.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LinkView {
     pub label: String,
     pub needs_password: bool,
@@ -305,7 +312,7 @@ pub struct LinkView {
 }
 
 /// An open link's terms, shown before anything is sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LinkDetails {
     pub message: Option<String>,
     pub expires_at: u64,
@@ -317,7 +324,8 @@ pub struct LinkDetails {
 }
 
 /// Which uploads the operator asks the record for.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RecordFilter {
     #[serde(default)]
     pub link_id: Option<String>,
@@ -329,7 +337,7 @@ pub struct RecordFilter {
 }
 
 /// A page of the record, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordPage {
     pub uploads: Vec<RecordedUpload>,
     /// Where the next page starts, when there is one.
@@ -337,7 +345,7 @@ pub struct RecordPage {
 }
 
 /// Who the page is shown to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Visit {
     /// Whether the visitor is the logged-in operator.
     pub operator: bool,
@@ -350,7 +358,7 @@ pub struct Visit {
 }
 
 /// A file this browser stored through an upload link, as its page lists it later.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SentFile {
     pub key: String,
     /// `folder/name` as it was sent.
@@ -363,7 +371,7 @@ pub struct SentFile {
 }
 
 /// A webhook as the operator sees it (its secret is shown once, when it is made).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HookInfo {
     pub id: String,
     pub url: String,
@@ -379,7 +387,7 @@ pub struct HookInfo {
 }
 
 /// A webhook as the operator asks for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewHookRequest {
     /// Where deliveries are POSTed: http or https.
@@ -393,14 +401,14 @@ pub struct NewHookRequest {
 }
 
 /// A new webhook, and its `whsec_` secret, shown this once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreatedHook {
     pub hook: HookInfo,
     pub secret: String,
 }
 
 /// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     /// Waiting for its first or next try.
@@ -428,7 +436,7 @@ impl DeliveryState {
 }
 
 /// One event's delivery to one hook.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeliveryInfo {
     /// Its `webhook-id`, the same on every try.
     pub id: String,
@@ -446,7 +454,7 @@ pub struct DeliveryInfo {
 }
 
 /// An API token as the operator sees it (the token itself is shown once, when made).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiTokenInfo {
     pub id: String,
     /// What uses it, as the operator named it.
@@ -458,7 +466,7 @@ pub struct ApiTokenInfo {
 }
 
 /// A new API token, and the token itself (`s3d_…`), shown this once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreatedApiToken {
     pub token: ApiTokenInfo,
     pub secret: String,

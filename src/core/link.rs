@@ -24,7 +24,8 @@ pub const SECRET_CHARS: usize = 32;
 
 /// What a link lets through; `None` is no limit of that kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[cfg_attr(feature = "page", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// All files together, in bytes.
     pub max_bytes: Option<u64>,
@@ -38,6 +39,7 @@ pub struct Limits {
 
 /// What a link holds: the files started and not released (in flight or stored).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "page", derive(utoipa::ToSchema))]
 pub struct Held {
     pub bytes: u64,
     pub files: u64,

@@ -9,6 +9,7 @@ use super::limits::{MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE};
 
 /// How a file is cut into parts: every part is `part_size` bytes except the last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "page", derive(utoipa::ToSchema))]
 pub struct PartPlan {
     /// The file's size in bytes.
     pub size: u64,

@@ -12,6 +12,7 @@ pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// What the server accepts; the page receives a copy to explain and pre-check it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "page", derive(utoipa::ToSchema))]
 pub struct UploadPolicy {
     /// The largest file accepted, in bytes.
     pub max_file_size: u64,

@@ -22,6 +22,7 @@ pub const MAX_URL_CHARS: usize = 2_000;
 
 /// What happened, as a delivery's `type` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "page", derive(utoipa::ToSchema))]
 pub enum EventType {
     /// One file stored.
     #[serde(rename = "upload.completed")]

@@ -1,8 +1,10 @@
 //! The API as scripts use it, against a real server: API tokens (made, used for every
-//! call the operator makes and for uploads, refused once revoked).
+//! call the operator makes and for uploads, refused once revoked), and the OpenAPI
+//! document that describes it.
 
 #[path = "../common/mod.rs"]
 mod common;
+mod openapi;
 mod tokens;
 
 use common::{TestServer, bytes, put_part, single_put};

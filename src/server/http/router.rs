@@ -20,6 +20,7 @@ use tower::ServiceExt;
 use crate::app::shell;
 use crate::components::route::PagePath;
 use crate::components::text;
+use crate::server::http::MAX_CALL_BODY;
 use crate::server::http::access::{
     Gate, LinkGuesses, identify, login, login_page, logout, require_login_for_home,
     require_operator,
@@ -27,15 +28,12 @@ use crate::server::http::access::{
 use crate::server::http::health::{
     MetricsToken, healthz, metrics_page, readyz, require_metrics_token, time_calls, trace_requests,
 };
+use crate::server::http::openapi::{refuse_unknown_fields, serve_document};
 use crate::server::http::plain_page::plain_page;
 use crate::server::http::rate_limit::{ApiLimit, limit};
 use crate::server::http::record_export::{export_csv, export_json};
 use crate::server::http::security_headers::{Policy, provide_page_nonce, secure};
 use crate::server::state::AppState;
-
-/// The largest server-function request body: a batch of 100 starts with the longest
-/// names and folders is ~110 KiB, the completion of a 10,000-part upload ~900 KiB.
-const MAX_CALL_BODY: usize = 2 * 1024 * 1024;
 
 /// The embedded store and the bucket path it answers under.
 pub struct StoreRoute {
@@ -113,6 +111,7 @@ pub fn router(
         // Server function arguments are small; parts never pass through here.
         .layer(DefaultBodyLimit::max(MAX_CALL_BODY))
         .layer(from_fn_with_state(metrics, time_calls))
+        .layer(from_fn(refuse_unknown_fields))
         .layer(from_fn_with_state(api_limit, limit))
         .layer(from_fn_with_state(gate.clone(), identify));
     let page = {
@@ -141,6 +140,7 @@ pub fn router(
     let mut public = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/api/openapi.json", get(serve_document))
         .with_state(state);
     let mut signed_to_store = None;
     if let Some(StoreRoute { bucket, service }) = store {
