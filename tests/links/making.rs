@@ -107,13 +107,15 @@ async fn bad_links_are_refused_and_change_nothing() {
     assert!(none.is_empty(), "nothing was made: {none:?}");
 
     // A link id from elsewhere, extended or revoked: not found.
-    for call in ["links/revoke", "links/extend"] {
+    for (call, args) in [
+        ("links/revoke", json!({"id": "0123456789abcdef"})),
+        (
+            "links/extend",
+            json!({"id": "0123456789abcdef", "expires": "1d"}),
+        ),
+    ] {
         let refused = server
-            .call_as::<LinkInfo>(
-                Some(&cookie),
-                call,
-                &json!({"id": "0123456789abcdef", "expires": "1d"}),
-            )
+            .call_as::<LinkInfo>(Some(&cookie), call, &args)
             .await
             .expect_err("not found");
         assert_eq!(refused.0, 404, "{call}");
