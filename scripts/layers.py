@@ -21,12 +21,13 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 MAY_USE = {
     "core": {"core"},
     "api": {"core", "api", "server"},
-    "server": {"core", "api", "server", "app", "components"},
+    "server": {"core", "api", "server", "app", "components", "client"},
+    "client": {"core", "api", "client"},
     "browser": {"core", "api", "browser"},
     "components": {"core", "api", "browser", "components"},
     "app": {"core", "api", "browser", "components", "app"},
-    "lib": {"core", "api", "browser", "components", "app", "server", "lib"},
-    "main": {"core", "api", "server", "app", "lib", "main"},
+    "lib": {"core", "api", "browser", "components", "app", "server", "client", "lib"},
+    "main": {"core", "api", "server", "client", "app", "lib", "main"},
 }
 
 

@@ -130,7 +130,7 @@ against_store() {
     export S3DROP_DATABASE_URL=${S3DROP_TEST_POSTGRES%/*}/e2e_$store
   fi
   say "integration tests ($store, $([[ $store == garage ]] && echo PostgreSQL || echo SQLite))"
-  cargo test --features ssr --test upload_api --test batches --test hostile --test links --test hooks \
+  cargo test --features ssr --test upload_api --test batches --test hostile --test links --test hooks --test upload_cli \
     --test external_store -- --include-ignored
   say "end-to-end tests of what depends on the store, in Chromium ($store)"
   for origin in "http://localhost:$port" "http://localhost:$((port + 1))" "http://localhost:$((port + 3))"; do

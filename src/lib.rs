@@ -9,7 +9,9 @@
 //! - [`server`] (ssr only): the HTTP surface, the server functions' bodies, the S3
 //!   client, the embedded store, and the command line that starts them;
 //! - [`browser`] and [`components`] (with [`app`]): the page and the upload engine's
-//!   browser shell.
+//!   browser shell;
+//! - [`client`] (ssr only): `s3drop upload`, the command-line uploader, a client of the
+//!   API as a script is.
 //!
 //! With neither build's feature only [`core`] is compiled: that is what the fuzz targets
 //! in `fuzz/` link, without the page's or the server's dependencies.
@@ -23,6 +25,8 @@ pub mod api;
 pub mod app;
 #[cfg(feature = "page")]
 pub mod browser;
+#[cfg(feature = "ssr")]
+pub mod client;
 #[cfg(feature = "page")]
 pub mod components;
 pub mod core;

@@ -43,12 +43,16 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(Command::Upload(args)) = &config.command {
+        return upload(args).await;
+    }
     if let Some(command) = &config.command {
         let base = config.public_base(leptos_options.site_addr);
         let done = match (startup::database(&config).await, command) {
             (Ok(db), Command::Links(command)) => links::run(&db, &base, command).await,
             (Ok(db), Command::Hooks(command)) => hooks::run(&db, command).await,
             (Ok(db), Command::Tokens(command)) => tokens::run(&db, command).await,
+            (Ok(_), Command::Upload(_)) => Err("`upload` runs above".into()),
             (Err(err), _) => Err(err.to_string()),
         };
         return match done {
@@ -84,6 +88,25 @@ async fn main() -> ExitCode {
         Err(err) => {
             eprintln!("s3drop: {err}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `s3drop upload`: 0 when every file is stored, 1 when some failed (the summary says
+/// which; running the same command again goes on), 2 when nothing could start.
+async fn upload(args: &s3drop::client::upload::UploadArgs) -> ExitCode {
+    let began = std::time::Instant::now();
+    match s3drop::client::upload::run(args).await {
+        Ok(summary) => {
+            print!("{}", s3drop::client::upload::report(&summary, began));
+            match summary.failed.is_empty() {
+                true => ExitCode::SUCCESS,
+                false => ExitCode::FAILURE,
+            }
+        }
+        Err(err) => {
+            eprintln!("s3drop upload: {err}");
+            ExitCode::from(2)
         }
     }
 }

@@ -25,7 +25,7 @@ use leptos::server_fn::codec::Json;
 use crate::core::policy::UploadPolicy;
 
 /// The policy the server enforces, so the page can explain it and pre-check files.
-#[server(endpoint = "policy", input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "policy", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn fetch_policy() -> Result<UploadPolicy, ApiError> {
     crate::server::upload::start::upload_policy()
         .await

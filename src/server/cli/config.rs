@@ -250,6 +250,9 @@ pub enum Command {
     /// Make, list and revoke API tokens for scripts (in the database the server uses)
     #[command(subcommand)]
     Tokens(super::tokens::TokensCommand),
+    /// Upload files and folders through the API, as the page does (an upload link, or a
+    /// server and an API token); run again after an interruption, it goes on
+    Upload(crate::client::upload::UploadArgs),
 }
 
 /// What the command line asks s3drop to do.

@@ -246,7 +246,7 @@ impl Document {
             .tag(S::PATH.trim_start_matches("/api/").split('/').next().unwrap_or("api"))
             .response("200", ResponseBuilder::new().description("Done.").content("application/json", json(answer)).build())
             .response("default", error);
-        if S::PATH != <api::FetchPolicy as ServerFn>::PATH {
+        {
             let body = RequestBodyBuilder::new()
                 .description(Some(
                     "The call's arguments, as a JSON object; unknown fields are refused.",
