@@ -47,6 +47,8 @@ const STORES = [
     folderServerPid: Number(readFileSync(join(WORK, "embedded-defaults.pid"), "utf8")),
     folderLink: readFileSync(join(WORK, "embedded-defaults.link"), "utf8").trim(),
     folderData: ["--data-dir", join(WORK, "embedded-defaults")],
+    token: readFileSync(join(WORK, "embedded.token"), "utf8").trim(),
+    folderToken: readFileSync(join(WORK, "embedded-defaults.token"), "utf8").trim(),
     recordPage: "http://localhost:3204/",
     recordLink: readFileSync(join(WORK, "embedded-record.link-id"), "utf8").trim(),
     endpoint: "http://127.0.0.1:3200",
@@ -62,6 +64,8 @@ const STORES = [
     folderPage: "http://localhost:3203/",
     folderServerPid: Number(readFileSync(join(WORK, "garage-defaults.pid"), "utf8")),
     folderLink: readFileSync(join(WORK, "garage-defaults.link"), "utf8").trim(),
+    token: readFileSync(join(WORK, "garage.token"), "utf8").trim(),
+    folderToken: readFileSync(join(WORK, "garage-defaults.token"), "utf8").trim(),
     folderData: [
       "--data-dir", join(WORK, "garage-defaults"),
       "--database-url", readFileSync(join(WORK, "garage-defaults.database-url"), "utf8").trim(),
@@ -158,6 +162,22 @@ function awsUpload(store, config, file, key) {
   const args = ["s3", "cp", "--only-show-errors", file, `s3://${store.bucket}/${key}`];
   const result = timed(AWS, args, env);
   timed(AWS, ["s3", "rm", "--only-show-errors", `s3://${store.bucket}/${key}`], env);
+  return result.seconds;
+}
+
+/** `s3drop upload` of `path` (a file or a folder) to `server` with `token`: seconds. */
+function cliUpload(server, token, path) {
+  const journal = join(WORK, "cli-journal.json");
+  return timed("dist/s3drop", ["upload", "--quiet", "--server", server, "--journal", journal, path], {
+    S3DROP_TOKEN: token,
+  }).seconds;
+}
+
+/** `aws s3 sync` of a folder (the AWS CLI's defaults) to the store: seconds. */
+function awsSync(store, dir, prefix) {
+  const env = awsEnv(store, AWS_CONFIGS[0]);
+  const result = timed(AWS, ["s3", "sync", "--only-show-errors", dir, `s3://${store.bucket}/${prefix}`], env);
+  timed(AWS, ["s3", "rm", "--recursive", "--only-show-errors", `s3://${store.bucket}/${prefix}`], env);
   return result.seconds;
 }
 
@@ -593,12 +613,16 @@ for (const mib of SIZES) {
       for (const config of AWS_CONFIGS) baselines[config.label] = rate(mib, awsUpload(store, config, file, `bench/aws-${config.name}-${mib}`));
       baselines["curl, one presigned PUT"] = rate(mib, await curlUpload(store, file, `bench/curl-${mib}`));
     }
-    results.push({ store, browserRun, baselines, ceiling, readFirst, s3drop: rate(mib, browserRun.seconds) });
+    const cli = ONLY_BROWSER ? undefined : rate(mib, cliUpload(store.page, store.token, file));
+    results.push({ store, browserRun, baselines, ceiling, readFirst, cli, s3drop: rate(mib, browserRun.seconds) });
   }
   const cell = (value, best) =>
     best ? `${value.toFixed(0)} MiB/s (${(value / best).toFixed(2)}×)` : `${value.toFixed(0)} MiB/s`;
   const best = results.map((r) => (ONLY_BROWSER ? undefined : Math.max(...Object.values(r.baselines))));
   row(`**${mb(mib * MIB)}: s3drop in Chromium**`, ...results.map((r, i) => `**${cell(r.s3drop, best[i])}**`));
+  if (!ONLY_BROWSER) {
+    row(`**${mb(mib * MIB)}: s3drop upload (the command line, CRC32C on every part)**`, ...results.map((r, i) => `**${cell(r.cli, best[i])}**`));
+  }
   for (const label of Object.keys(results[0].baselines)) {
     row(`${mb(mib * MIB)}: ${label}`, ...results.map((r, i) => cell(r.baselines[label], best[i])));
   }
@@ -693,6 +717,20 @@ for (const [count, size] of FOLDERS) {
       row(
         `**${label} through an upload link: seconds, ratio to the open drop (target ≤ 1.15×), calls per file**`,
         ...linked.map((r, i) => `**${r.seconds.toFixed(1)} s (${(r.seconds / runs[i].seconds).toFixed(2)}×), ${r.calls.toFixed(3)}**`),
+      );
+    }
+    // The same folder sent by `s3drop upload` and by `aws s3 sync` (its defaults) to the
+    // same store, side by side.
+    if (count === 1_000 && latency === 0) {
+      const cli = [];
+      for (const store of STORES) {
+        console.error(`${store.name}, ${count} files × ${size} B, s3drop upload and aws s3 sync`);
+        const synced = awsSync(store, dir, "bench/sync");
+        cli.push({ seconds: cliUpload(store.folderPage, store.folderToken, dir), synced });
+      }
+      row(
+        `**${label}: s3drop upload, aws s3 sync (defaults): seconds, ratio**`,
+        ...cli.map((r) => `**${r.seconds.toFixed(1)} s, ${r.synced.toFixed(1)} s (${(r.seconds / r.synced).toFixed(2)}×)**`),
       );
     }
     // The same folder with a webhook whose receiver answers at once, and one that takes

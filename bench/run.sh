@@ -89,8 +89,9 @@ serve() { # port data-dir env-file extra-flags...
 )
 # The load tests need the rate limit out of the way; the folders run with the defaults.
 serve 3200 "$WORK/embedded" "" --rate-limit 1000000000
+GARAGE_DB=$(database garage)
 serve 3201 "$WORK/garage" "$WORK/stores/garage.env" --rate-limit 1000000000 \
-  --database-url "$(database garage)"
+  --database-url "$GARAGE_DB"
 serve 3202 "$WORK/embedded-defaults" ""
 GARAGE_DEFAULTS_DB=$(database garage_defaults)
 # bench.mjs adds (and removes) a webhook on the folder servers with `s3drop hooks`.
@@ -116,6 +117,15 @@ make_link "$WORK/embedded-defaults"
 make_link "$WORK/garage-defaults" "$GARAGE_DEFAULTS_DB"
 make_link "$WORK/embedded-record"
 make_link "$WORK/garage-record" "$GARAGE_RECORD_DB"
+# An API token on the page and folder servers, for `s3drop upload`.
+make_token() { # data-dir [database-url]
+  RUST_LOG=warn dist/s3drop --data-dir "$1" ${2:+--database-url "$2"} tokens create \
+    --name bench | head -n 1 >"$1.token"
+}
+make_token "$WORK/embedded"
+make_token "$WORK/garage" "$GARAGE_DB"
+make_token "$WORK/embedded-defaults"
+make_token "$WORK/garage-defaults" "$GARAGE_DEFAULTS_DB"
 say "recording 100,000 uploads for the record's servers"
 sed "s/LINK_ID/$(cat "$WORK/embedded-record.link-id")/" bench/seed-record.sql >"$WORK/seed-embedded.sql"
 python3 -c 'import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.executescript(open(sys.argv[2]).read()); db.commit()' \

@@ -260,6 +260,8 @@ async fn forwarded_addresses_are_believed_only_from_a_trusted_proxy() {
         let request = server
             .http
             .post(server.url("/api/policy"))
+            .header("content-type", "application/json")
+            .body("{}")
             .header("x-forwarded-for", client);
         async move { request.send().await.expect("answers").status().as_u16() }
     };

@@ -148,6 +148,8 @@ async fn oversized_calls_and_floods_are_refused() {
         let response = server
             .http
             .post(server.url("/api/policy"))
+            .header("content-type", "application/json")
+            .body("{}")
             .send()
             .await
             .expect("answers");

@@ -185,6 +185,8 @@ async fn the_page_and_the_policy_are_served() {
     let policy = server
         .http
         .post(server.url("/api/policy"))
+        .header("content-type", "application/json")
+        .body("{}")
         .send()
         .await
         .expect("policy");
