@@ -9,7 +9,6 @@ mod tokens;
 
 use common::{TestServer, bytes, put_part, single_put};
 use s3drop::api::{ApiError, ApiTokenInfo, CreatedApiToken, StartRequest, UploadStart};
-use s3drop::core::checksum::crc32c;
 use serde_json::json;
 
 /// The operator's password on the servers here that have one.
@@ -17,14 +16,7 @@ pub const PASSWORD: &str = "operator password 1";
 
 /// A small file sent in one PUT.
 pub fn file(name: &str, size: usize) -> StartRequest {
-    StartRequest {
-        name: name.into(),
-        size: size as u64,
-        content_type: "text/plain".into(),
-        folder: String::new(),
-        crc32c: Some(crc32c(&bytes(size, size as u64))),
-        drop: None,
-    }
+    common::small_file(name, size, None)
 }
 
 /// Uploads a small file with an API token (start, PUT, complete); answers its key.

@@ -382,6 +382,19 @@ pub async fn put_part(
     (response.status().as_u16(), etag)
 }
 
+/// A small text file's start (sent in one PUT, its CRC32C given: the bytes [`bytes`]
+/// makes for its size), in `drop` when given.
+pub fn small_file(name: &str, size: usize, drop: Option<s3drop::api::DropTag>) -> StartRequest {
+    StartRequest {
+        name: name.into(),
+        size: size as u64,
+        content_type: "text/plain".into(),
+        folder: String::new(),
+        crc32c: Some(crc32c(&bytes(size, size as u64))),
+        drop,
+    }
+}
+
 /// Starts an upload of a file with this name, size and type.
 pub async fn start(
     server: &TestServer,

@@ -75,10 +75,7 @@ async fn every_event_arrives_signed_and_a_drop_is_told_once() {
             "the URL downloads the file"
         );
     }
-    let batch = got
-        .iter()
-        .find(|g| g.event() == "batch.completed")
-        .expect("told");
+    let batch = event(&got, "batch.completed");
     let data = batch.data();
     assert_eq!(
         (
@@ -92,10 +89,7 @@ async fn every_event_arrives_signed_and_a_drop_is_told_once() {
     assert_eq!(data["bytes_stored"], json!(100 + 200 + 300));
     assert_eq!(data["whole"], json!(true));
     assert_eq!(data["uploader"], json!("Ada at Acme"));
-    let full = got
-        .iter()
-        .find(|g| g.event() == "link.limit_reached")
-        .expect("told");
+    let full = event(&got, "link.limit_reached");
     assert_eq!(
         (
             full.data()["max_files"].clone(),
@@ -374,10 +368,7 @@ async fn a_link_that_expires_is_told_once_and_a_quiet_drop_is_finished() {
     let got = receiver
         .wait_for("the quiet drop", |got| count(got, "batch.completed") == 1)
         .await;
-    let batch = got
-        .iter()
-        .find(|g| g.event() == "batch.completed")
-        .expect("told");
+    let batch = event(&got, "batch.completed");
     assert_eq!(
         (
             batch.data()["files"].clone(),
@@ -397,10 +388,7 @@ async fn a_link_that_expires_is_told_once_and_a_quiet_drop_is_finished() {
     let got = receiver
         .wait_for("the expiry", |got| count(got, "link.expired") == 1)
         .await;
-    let expired = got
-        .iter()
-        .find(|g| g.event() == "link.expired")
-        .expect("told");
+    let expired = event(&got, "link.expired");
     assert_eq!(expired.data()["link"]["label"], json!("Soon gone"));
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(count(&receiver.delivered(), "link.expired"), 1, "told once");

@@ -87,17 +87,11 @@ pub async fn delivered(
 
 /// A small file named `name` (sent in one PUT), in the drop `drop` of `files`.
 pub fn file(name: &str, size: usize, drop: Option<(&str, u32)>) -> StartRequest {
-    StartRequest {
-        name: name.into(),
-        size: size as u64,
-        content_type: "text/plain".into(),
-        folder: String::new(),
-        crc32c: Some(crc32c(&bytes(size, size as u64))),
-        drop: drop.map(|(id, files)| s3drop::api::DropTag {
-            id: id.into(),
-            files,
-        }),
-    }
+    let drop = drop.map(|(id, files)| s3drop::api::DropTag {
+        id: id.into(),
+        files,
+    });
+    common::small_file(name, size, drop)
 }
 
 /// Starts `files` in one batch through the link with `pass` (`{"secret": …}`).
@@ -145,6 +139,13 @@ pub async fn send_through(
         keys.push(send_and_complete(server, &start).await.key);
     }
     keys
+}
+
+/// The first of `got` that is an `event` (the test fails when none is).
+pub fn event<'a>(got: &'a [receiver::Got], event: &str) -> &'a receiver::Got {
+    got.iter()
+        .find(|g| g.event() == event)
+        .unwrap_or_else(|| panic!("no {event} among {} deliveries", got.len()))
 }
 
 /// How many of `got` are `event`s.

@@ -68,6 +68,20 @@ pub async fn start_through(
         .await
 }
 
+/// Starts `files` through the link with `pass`, every one of them expected to start.
+pub async fn start_all(
+    server: &TestServer,
+    pass: serde_json::Value,
+    files: &[StartRequest],
+) -> Vec<UploadStart> {
+    start_through(server, pass, files)
+        .await
+        .expect("answered")
+        .into_iter()
+        .map(|s| s.expect("started"))
+        .collect()
+}
+
 /// Sends a single-PUT file's bytes (those [`file`] made) and completes it.
 pub async fn send_and_complete(
     server: &TestServer,

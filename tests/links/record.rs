@@ -16,12 +16,7 @@ async fn the_record_holds_every_state_and_a_restart_keeps_it() {
         file("expired.bin", 40),
         file("flying.txt", 50),
     ];
-    let started: Vec<UploadStart> = start_through(&server, pass, &files)
-        .await
-        .expect("answered")
-        .into_iter()
-        .map(|s| s.expect("started"))
-        .collect();
+    let started = start_all(&server, pass, &files).await;
     let stored = send_and_complete(&server, &started[0])
         .await
         .expect("stored");
@@ -143,16 +138,8 @@ async fn the_operator_deletes_a_stored_file_from_the_record_where_allowed() {
     let (server, cookie) = operator_server(&["--allow-delete"]).await;
     let created = create_link(&server, &cookie, json!({"limits": {"max_files": 2}})).await;
     let pass = json!({ "secret": created.secret });
-    let started: Vec<UploadStart> = start_through(
-        &server,
-        pass.clone(),
-        &[file("kept.bin", 10), file("flying.bin", 20)],
-    )
-    .await
-    .expect("answered")
-    .into_iter()
-    .map(|s| s.expect("started"))
-    .collect();
+    let files = [file("kept.bin", 10), file("flying.bin", 20)];
+    let started = start_all(&server, pass.clone(), &files).await;
     let stored = send_and_complete(&server, &started[0])
         .await
         .expect("stored");

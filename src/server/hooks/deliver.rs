@@ -111,26 +111,40 @@ impl Deliverer {
         }
     }
 
-    /// Sends for as long as the server runs: up to `at_once` deliveries in flight, more
-    /// taken as they finish, as events are written, and at each poll.
+    /// Sends for as long as the server runs: up to `at_once` deliveries in flight; more
+    /// taken once half of them have finished (one query for many), as events are
+    /// written, and at each poll; the tries that finished together noted together (one
+    /// transaction), so a fast receiver costs the database little.
     pub async fn run(self) {
         let this = Arc::new(self);
-        let mut in_flight = JoinSet::new();
+        let mut in_flight: JoinSet<(Due, Outcome)> = JoinSet::new();
         loop {
-            let room = this.settings.at_once.saturating_sub(in_flight.len());
-            if room > 0 {
+            if in_flight.len() <= this.settings.at_once / 2 {
+                let room = this.settings.at_once - in_flight.len();
                 match this.take_due(room).await {
                     Ok(due) => {
                         for delivery in due {
                             let this = this.clone();
-                            in_flight.spawn(async move { this.deliver(delivery).await });
+                            in_flight.spawn(async move {
+                                let outcome = this.deliver(&delivery).await;
+                                (delivery, outcome)
+                            });
                         }
                     }
                     Err(err) => tracing::warn!(%err, "could not read the webhook outbox"),
                 }
             }
             tokio::select! {
-                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                Some(first) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    let mut done: Vec<(Due, Outcome)> = first.into_iter().collect();
+                    while let Some(more) = in_flight.try_join_next() {
+                        done.extend(more);
+                    }
+                    if let Err(err) = this.note(&done).await {
+                        // Their leases run out, and they are tried again.
+                        tracing::warn!(%err, "could not note webhook deliveries");
+                    }
+                }
                 () = this.wake.0.notified() => {}
                 () = tokio::time::sleep(this.settings.poll) => {}
             }
@@ -193,14 +207,11 @@ impl Deliverer {
         Ok(hooks)
     }
 
-    /// One try of one delivery, and its outcome noted.
-    async fn deliver(&self, due: Due) {
-        let outcome = match &due.hook {
+    /// One try of one delivery.
+    async fn deliver(&self, due: &Due) -> Outcome {
+        match &due.hook {
             None => Outcome::Abandoned("the hook was removed".into()),
-            Some(hook) => self.send(hook, &due).await,
-        };
-        if let Err(err) = self.note(&due, &outcome).await {
-            tracing::warn!(delivery = %due.id, %err, "could not note a webhook delivery");
+            Some(hook) => self.send(hook, due).await,
         }
     }
 
@@ -290,46 +301,52 @@ impl Deliverer {
         body.to_string()
     }
 
-    /// Notes a try: delivered; failed, with when to try again (or given up, once the
-    /// retry window closes); or abandoned.
-    async fn note(&self, due: &Due, outcome: &Outcome) -> Result<(), sqlx::Error> {
+    /// Notes tries, in one transaction: delivered; failed, with when to try again (or
+    /// given up, once the retry window closes); or abandoned.
+    async fn note(&self, done: &[(Due, Outcome)]) -> Result<(), sqlx::Error> {
         let now = system::now_secs();
-        let attempts = due.attempts + 1;
-        let (state, status, error, next) = match outcome {
-            Outcome::Delivered(status) => ("delivered", Some(*status), None, now),
-            Outcome::Abandoned(why) => ("failed", None, Some(why.clone()), now),
-            Outcome::Failed { status, error } => {
-                let jitter = f64::from(system::random_bytes::<1>()[0]) / 256.0;
-                let first = self.settings.retry_first.as_secs();
-                let attempt = u32::try_from(attempts).unwrap_or(u32::MAX);
-                let next = now.saturating_add(retry_delay(attempt, first, jitter));
-                let tried = still_tried(due.created_at, next, self.settings.retry_for.as_secs());
-                let state = if tried { "pending" } else { "failed" };
-                (state, *status, Some(error.clone()), next)
+        let mut tx = self.db.pool().begin().await?;
+        for (due, outcome) in done {
+            let attempts = due.attempts + 1;
+            let (state, status, error, next) = match outcome {
+                Outcome::Delivered(status) => ("delivered", Some(*status), None, now),
+                Outcome::Abandoned(why) => ("failed", None, Some(why.clone()), now),
+                Outcome::Failed { status, error } => {
+                    let jitter = f64::from(system::random_bytes::<1>()[0]) / 256.0;
+                    let first = self.settings.retry_first.as_secs();
+                    let attempt = u32::try_from(attempts).unwrap_or(u32::MAX);
+                    let next = now.saturating_add(retry_delay(attempt, first, jitter));
+                    let window = self.settings.retry_for.as_secs();
+                    let state = match still_tried(due.created_at, next, window) {
+                        true => "pending",
+                        false => "failed",
+                    };
+                    (state, *status, Some(error.clone()), next)
+                }
+            };
+            match (state, &error) {
+                ("delivered", _) => tracing::debug!(delivery = %due.id, "webhook delivered"),
+                (state, Some(error)) => {
+                    tracing::warn!(delivery = %due.id, attempts, state, %error, "webhook not delivered");
+                }
+                _ => {}
             }
-        };
-        match (state, &error) {
-            ("delivered", _) => tracing::debug!(delivery = %due.id, "webhook delivered"),
-            (state, Some(error)) => {
-                tracing::warn!(delivery = %due.id, attempts, state, %error, "webhook not delivered");
-            }
-            _ => {}
+            sqlx::query(
+                "UPDATE deliveries SET state = $2, attempts = $3, last_status = $4, \
+                 last_error = $5, next_attempt_at = $6, leased_until = 0, \
+                 finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $7 END \
+                 WHERE id = $1 AND state = 'pending'",
+            )
+            .bind(&due.id)
+            .bind(state)
+            .bind(to_db(attempts))
+            .bind(status.map(i64::from))
+            .bind(error)
+            .bind(to_db(next))
+            .bind(to_db(now))
+            .execute(&mut *tx)
+            .await?;
         }
-        sqlx::query(
-            "UPDATE deliveries SET state = $2, attempts = $3, last_status = $4, \
-             last_error = $5, next_attempt_at = $6, leased_until = 0, \
-             finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $7 END \
-             WHERE id = $1 AND state = 'pending'",
-        )
-        .bind(&due.id)
-        .bind(state)
-        .bind(to_db(attempts))
-        .bind(status.map(i64::from))
-        .bind(error)
-        .bind(to_db(next))
-        .bind(to_db(now))
-        .execute(self.db.pool())
-        .await?;
-        Ok(())
+        tx.commit().await
     }
 }
