@@ -40,12 +40,17 @@ enum Who {
     Operator,
 }
 
-/// The document, made once.
-pub static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    serde_json::to_string_pretty(&document()).unwrap_or_else(|err| {
+/// The document as served, and each call's argument names by path (what a call's JSON
+/// body may hold): made once, together.
+static BUILT: LazyLock<(String, HashMap<&'static str, Vec<String>>)> = LazyLock::new(|| {
+    let mut doc = Document::default();
+    document_into(&mut doc);
+    let fields = std::mem::take(&mut doc.fields);
+    let json = serde_json::to_string_pretty(&doc.finish()).unwrap_or_else(|err| {
         tracing::error!(%err, "the OpenAPI document could not be written");
         "{}".into()
-    })
+    });
+    (json, fields)
 });
 
 /// The routes served beside the server functions: method, path, summary, who.
@@ -95,13 +100,6 @@ pub const OTHER_ROUTES: [(&str, &str, &str, &str); 9] = [
         "anyone with the link",
     ),
 ];
-
-/// The document.
-fn document() -> OpenApi {
-    let mut doc = Document::default();
-    document_into(&mut doc);
-    doc.finish()
-}
 
 /// The document's calls, in the order a script uses them, and the other routes.
 fn document_into(doc: &mut Document) {
@@ -195,15 +193,6 @@ fn document_into(doc: &mut Document) {
     for (method, path, summary, who) in OTHER_ROUTES {
         doc.route(method, path, summary, who);
     }
-}
-
-/// Each call's argument names, by path: what a call's JSON body may hold.
-static FIELDS: LazyLock<HashMap<&'static str, Vec<String>>> = LazyLock::new(document_fields);
-
-fn document_fields() -> HashMap<&'static str, Vec<String>> {
-    let mut doc = Document::default();
-    document_into(&mut doc);
-    doc.fields
 }
 
 #[derive(Default)]
@@ -427,7 +416,7 @@ impl<T: ToSchema> Answered for Vec<Answer<T>> {
 pub async fn serve_document() -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        DOCUMENT.as_str(),
+        BUILT.0.as_str(),
     )
         .into_response()
 }
@@ -437,7 +426,7 @@ pub async fn serve_document() -> Response {
 /// a script's typo would go unnoticed). The body is read whole: calls are small
 /// (`MAX_CALL_BODY`).
 pub async fn refuse_unknown_fields(request: Request, next: Next) -> Response {
-    let Some(known) = FIELDS.get(request.uri().path()) else {
+    let Some(known) = BUILT.1.get(request.uri().path()) else {
         return next.run(request).await;
     };
     let is_json = request
