@@ -155,7 +155,19 @@ seaweedfs=$!
 garage_status=0 seaweedfs_status=0
 wait "$garage" || garage_status=$?
 wait "$seaweedfs" || seaweedfs_status=$?
-cat "$SCRATCH/garage.log" "$SCRATCH/seaweedfs.log"
+# A store whose tests failed is shown last, so that the end of the output (all a
+# CI log may keep) holds its failure.
+for store in garage seaweedfs; do
+  status_var=${store}_status
+  if [[ ${!status_var} -eq 0 ]]; then cat "$SCRATCH/$store.log"; fi
+done
+for store in garage seaweedfs; do
+  status_var=${store}_status
+  if [[ ${!status_var} -ne 0 ]]; then
+    cat "$SCRATCH/$store.log"
+    say "$store: its tests failed (above)"
+  fi
+done
 [[ $garage_status -eq 0 && $seaweedfs_status -eq 0 ]] || exit 1
 scripts/stores.sh stop "$STORES"
 

@@ -15,7 +15,9 @@ async fn main() -> ExitCode {
         Err(err) => err.exit(),
     };
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,aws_config=warn,aws_smithy_runtime=warn".into());
+        // aws-config warns of each credential source it tries and finds empty (the
+        // instance's, off AWS); what matters reaches the store check as an error.
+        .unwrap_or_else(|_| "info,aws_config=error,aws_smithy_runtime=warn".into());
     // A command's output is what it prints: its logs go to standard error.
     let writer = match config.command {
         Some(_) => BoxMakeWriter::new(std::io::stderr),

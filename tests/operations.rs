@@ -151,6 +151,28 @@ async fn metrics_count_a_real_upload_for_the_holder_of_the_token() {
 }
 
 #[tokio::test]
+async fn the_embedded_store_works_on_whatever_address_the_server_listens() {
+    // A second loopback address, as a LAN or VPN address would be, and IPv6.
+    for bind in ["127.0.0.2:0", "[::1]:0"] {
+        let server = TestServer::start(&["--bind", bind, "--part-size", "5MiB"]).await;
+        // A multipart upload: the server starts, lists and completes it on its own store.
+        let data = bytes(6 * common::MIB, 23);
+        let start = common::start(&server, "far.bin", data.len(), "").await;
+        let start = start.unwrap_or_else(|e| panic!("started on {bind}: {e:?}"));
+        let parts = send_parts(&server, &start, &data).await;
+        let stored: StoredObject = server
+            .call(
+                "uploads/complete",
+                &json!({ "token": start.token, "parts": parts }),
+            )
+            .await
+            .expect("completed");
+        assert_eq!(server.fetch(&stored.download_url).await, data, "{bind}");
+        assert_eq!(get(&server, "/readyz").await.0, 200, "{bind}");
+    }
+}
+
+#[tokio::test]
 async fn metrics_are_off_without_a_token() {
     let server = TestServer::start(&[]).await;
     let (status, text) = get(&server, "/metrics").await;
@@ -185,7 +207,7 @@ fn check_config_shows_precedence_flags_env_file_defaults() {
     let file = dir.path().join("s3drop.toml");
     std::fs::write(
         &file,
-        "key-prefix = \"file/\"\nregion = \"file-region\"\npart-size = \"16MiB\"\nsecret = \"from-the-file-0123456789abcdef-0123456789\"\n",
+        "key-prefix = \"file/\"\nbucket = \"file-bucket\"\nregion = \"file-region\"\npart-size = \"16MiB\"\nsecret = \"from-the-file-0123456789abcdef-0123456789\"\n",
     )
     .expect("written");
     let output = Command::new(env!("CARGO_BIN_EXE_s3drop"))
@@ -193,6 +215,8 @@ fn check_config_shows_precedence_flags_env_file_defaults() {
         .arg(&file)
         .args(["--key-prefix", "flag/"])
         .env("S3DROP_KEY_PREFIX", "env/")
+        .env("S3DROP_BUCKET", "env-bucket")
+        // The AWS chain's own variable, not a setting of s3drop's: the file's wins.
         .env("AWS_REGION", "env-region")
         .env_remove("S3DROP_PART_SIZE")
         .output()
@@ -210,7 +234,8 @@ fn check_config_shows_precedence_flags_env_file_defaults() {
             .to_owned()
     };
     assert!(line("key_prefix").contains("flag/") && line("key_prefix").ends_with("(flag)"));
-    assert!(line("region").contains("env-region") && line("region").ends_with("(env)"));
+    assert!(line("bucket").contains("env-bucket") && line("bucket").ends_with("(env)"));
+    assert!(line("region").contains("file-region") && line("region").ends_with("(file)"));
     assert!(line("part_size").contains("16MiB") && line("part_size").ends_with("(file)"));
     assert!(line("url_ttl_secs").ends_with("(default)"));
     assert!(!text.contains("from-the-file"), "secrets are never printed");

@@ -80,7 +80,14 @@ impl TestServer {
             .with_test_writer()
             .with_env_filter("warn")
             .try_init();
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        // Where `--bind` says (port 0: any free one), else on loopback.
+        let bind = args
+            .iter()
+            .position(|a| *a == "--bind")
+            .map(|at| args[at + 1]);
+        let listener = TcpListener::bind(bind.unwrap_or("127.0.0.1:0"))
+            .await
+            .expect("a free port");
         let addr = listener.local_addr().expect("bound");
         let data_dir = data.path().to_str().expect("utf-8 path").to_owned();
         let mut all: Vec<String> = vec!["s3drop".into(), "--data-dir".into(), data_dir];

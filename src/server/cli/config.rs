@@ -72,12 +72,14 @@ pub struct Config {
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
 
-    /// Access key id for the external store [default: the standard AWS credential chain]
-    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    /// Access key id for the external store, over the AWS credential chain [default: the
+    /// chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; a profile
+    /// (AWS_PROFILE), SSO included; web identity; container or instance credentials]
+    #[arg(long)]
     pub access_key_id: Option<String>,
 
     /// Secret access key for the external store (with --access-key-id)
-    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true, value_parser = parse_secret)]
+    #[arg(long, value_parser = parse_secret)]
     pub secret_access_key: Option<Secret>,
 
     /// Endpoint written into presigned URLs, when browsers reach the store at another
@@ -89,9 +91,10 @@ pub struct Config {
     #[arg(long, env = "S3DROP_PATH_STYLE", default_value_t = false)]
     pub path_style: bool,
 
-    /// Region of the external store
-    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
-    pub region: String,
+    /// Region of the external store [default: the AWS region chain: AWS_REGION,
+    /// AWS_DEFAULT_REGION, the profile's, the instance's; else us-east-1]
+    #[arg(long)]
+    pub region: Option<String>,
 
     /// Prefix of every object key s3drop creates
     #[arg(long, env = "S3DROP_KEY_PREFIX", default_value = "uploads/")]
@@ -510,7 +513,7 @@ impl Config {
         }
         if self.access_key_id.is_some() != self.secret_access_key.is_some() {
             return Err(
-                "--access-key-id and --secret-access-key (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) go together".into(),
+                "--access-key-id and --secret-access-key go together (or neither: then the AWS credential chain is used)".into(),
             );
         }
         if let Some(url) = &self.database_url

@@ -1,7 +1,7 @@
 //! Start-up: from a checked configuration to a listening server. Kept apart from `main`
 //! so the integration tests start the same server on a port of their own.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
@@ -31,6 +31,9 @@ use crate::server::upload::abort::end_abandoned;
 
 /// The bucket the embedded store keeps uploads in.
 pub const EMBEDDED_BUCKET: &str = "s3drop";
+/// The region an external store is signed for when neither `--region` nor the AWS
+/// region chain names one.
+const DEFAULT_REGION: &str = "us-east-1";
 /// How often the server looks for stale multipart uploads.
 const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
 /// How often the server ends what the record finds abandoned (expired tokens, uploads
@@ -125,7 +128,7 @@ fn data_error(config: &Config) -> impl Fn(std::io::Error) -> StartError + '_ {
 /// warnings logged).
 async fn checked_external_storage(config: &Config, bucket: &str) -> Result<Storage, StartError> {
     let storage = external_storage(config, bucket).await;
-    let report = bucket_check::check(&storage, &store_target(config)).await;
+    let report = bucket_check::check(&storage, &store_target(config, &storage)).await;
     if report.is_fatal() {
         return Err(StartError::Store(report));
     }
@@ -149,8 +152,7 @@ async fn embedded_storage(
         .ensure_bucket(EMBEDDED_BUCKET)
         .await
         .map_err(data_error(config))?;
-    let loopback = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local_addr.port());
-    let client = embedded_client(&format!("http://{loopback}"), &secrets);
+    let client = embedded_client(&format!("http://{}", own_address(local_addr)), &secrets);
     let presign = match &config.public_url {
         Some(url) => PresignEndpoint::Fixed(embedded_client(url, &secrets)),
         None => PresignEndpoint::RequestHost { scheme: "http" },
@@ -161,6 +163,17 @@ async fn embedded_storage(
         service: store.service(&secrets.store_access_key, &secrets.store_secret_key),
     };
     Ok((storage, (store, route)))
+}
+
+/// Where the server reaches its own embedded store: where it listens, or, listening on
+/// every address, the loopback address of that family.
+fn own_address(listening: SocketAddr) -> SocketAddr {
+    let ip: IpAddr = match listening.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => Ipv4Addr::LOCALHOST.into(),
+        IpAddr::V6(ip) if ip.is_unspecified() => Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    SocketAddr::new(ip, listening.port())
 }
 
 /// The secret tokens and sessions are tagged with: `--secret`, or the one generated
@@ -402,7 +415,7 @@ pub async fn store_command(config: &Config, mode: Mode) -> (String, bool) {
         );
     };
     let storage = external_storage(config, bucket).await;
-    let target = store_target(config);
+    let target = store_target(config, &storage);
     let mut out = String::new();
     if mode == Mode::SetUpStore {
         match bucket_check::set_up(&storage, &target).await {
@@ -421,23 +434,28 @@ pub async fn store_command(config: &Config, mode: Mode) -> (String, bool) {
 
 /// What the store check looks at: s3drop's prefix, the page's origin (from
 /// `--public-url`), and the stale-upload age in whole days (at least one).
-fn store_target(config: &Config) -> Target {
+fn store_target(config: &Config, storage: &Storage) -> Target {
     let days = config.stale_upload_hours.div_ceil(24).max(1);
+    let region = storage.client().config().region().map(ToString::to_string);
     Target {
         endpoint: config
             .endpoint_url
             .clone()
-            .unwrap_or_else(|| format!("AWS S3 ({})", config.region)),
+            .unwrap_or_else(|| format!("AWS S3 ({})", region.as_deref().unwrap_or(DEFAULT_REGION))),
         prefix: config.key_prefix.clone(),
         origin: config.public_url.as_deref().and_then(origin_of),
         abort_after_days: i32::try_from(days).unwrap_or(i32::MAX),
     }
 }
 
-/// A client for an external store, from the standard AWS configuration chain.
+/// A client for an external store: credentials and region from `aws-config`'s own
+/// chains (environment with session token, profiles and SSO, web identity, container
+/// and instance), unless the flags name them.
 async fn external_storage(config: &Config, bucket: &str) -> Storage {
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).region(Region::new(config.region.clone()));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = &config.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
     if let (Some(id), Some(secret)) = (&config.access_key_id, &config.secret_access_key) {
         loader = loader.credentials_provider(Credentials::new(
             id,
@@ -447,7 +465,14 @@ async fn external_storage(config: &Config, bucket: &str) -> Storage {
             "s3drop-config",
         ));
     }
-    let shared = loader.load().await;
+    let mut shared = loader.load().await;
+    if shared.region().is_none() {
+        // S3 needs a region to sign for; most S3-compatible stores take this one.
+        shared = shared
+            .into_builder()
+            .region(Region::from_static(DEFAULT_REGION))
+            .build();
+    }
     let client = sdk_client(&shared, config.endpoint_url.as_deref(), config.path_style);
     let presigner = match &config.store_public_url {
         Some(url) => sdk_client(&shared, Some(url), config.path_style),
@@ -466,6 +491,23 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
+
+    #[test]
+    fn the_server_reaches_its_own_store_where_it_listens() {
+        let cases = [
+            ("127.0.0.1:3000", "127.0.0.1:3000"),
+            ("192.168.1.5:3000", "192.168.1.5:3000"),
+            ("127.0.0.2:80", "127.0.0.2:80"),
+            ("[::1]:3000", "[::1]:3000"),
+            ("[fd00::5]:3000", "[fd00::5]:3000"),
+            ("0.0.0.0:3000", "127.0.0.1:3000"),
+            ("[::]:3000", "[::1]:3000"),
+        ];
+        for (listening, reached) in cases {
+            let listening: SocketAddr = listening.parse().expect("an address");
+            assert_eq!(own_address(listening).to_string(), reached, "{listening}");
+        }
+    }
 
     #[tokio::test]
     async fn the_schedule_runs_at_once_then_once_a_period() {

@@ -150,10 +150,10 @@ async fn check_access(storage: &Storage, target: &Target, report: &mut Report) -
             let message = message.as_deref();
             match code.as_str() {
                 "InvalidAccessKeyId" => "the store does not know this access key id: check \
-                     --access-key-id (AWS_ACCESS_KEY_ID)"
+                     AWS_ACCESS_KEY_ID, the profile or --access-key-id"
                     .into(),
                 "SignatureDoesNotMatch" => "the store refused the signature: the secret access \
-                     key is wrong (--secret-access-key, AWS_SECRET_ACCESS_KEY)"
+                     key is wrong (AWS_SECRET_ACCESS_KEY, the profile or --secret-access-key)"
                     .into(),
                 "NoSuchBucket" => format!(
                     "the bucket \"{bucket}\" does not exist at {endpoint}: create it, or fix \
@@ -167,7 +167,8 @@ async fn check_access(storage: &Storage, target: &Target, report: &mut Report) -
                     target.prefix
                 ),
                 "AuthorizationHeaderMalformed" | "PermanentRedirect" => format!(
-                    "the bucket is in another region than --region (AWS_REGION): {}",
+                    "the bucket is in another region than s3drop signs for (--region, or AWS_REGION, \
+                     AWS_DEFAULT_REGION or the profile's): {}",
                     message.unwrap_or("the store named no region")
                 ),
                 code => format!(
@@ -176,6 +177,11 @@ async fn check_access(storage: &Storage, target: &Target, report: &mut Report) -
                 ),
             }
         }
+        Err(StoreError::Unsigned { detail, .. }) => format!(
+            "no credentials for the store ({detail}): set AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN for temporary ones), or AWS_PROFILE, \
+             or --access-key-id and --secret-access-key"
+        ),
         Err(other @ StoreError::Invalid { .. }) => {
             format!("the store did not answer as S3 does: {other}")
         }

@@ -438,13 +438,33 @@ impl Storage {
         Ok(())
     }
 
-    /// Whether an object is stored under `key`.
-    pub async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+    /// What HeadObject tells of the object under `key`, or `None` when nothing is stored
+    /// there. AWS answers a missing key's HeadObject 403, not 404, to a caller that may
+    /// list the bucket only under a prefix (the README's policy); a 403 is read by
+    /// listing the key itself, which that policy grants.
+    pub async fn find(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
         match self.head(key).await {
-            Ok(_) => Ok(true),
-            Err(err) if err.is_not_found() => Ok(false),
+            Ok(info) => Ok(Some(info)),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) if err.is_forbidden() => match self.listed(key).await? {
+                // Stored, yet not ours to read: the refusal was real.
+                true => Err(err),
+                false => Ok(None),
+            },
             Err(err) => Err(err),
         }
+    }
+
+    /// Whether an object is stored under `key` (see [`Storage::find`]).
+    pub async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.find(key).await?.is_some())
+    }
+
+    /// Whether a listing of `key` as a prefix names `key` itself (first, if at all: a
+    /// key sorts before every longer key it starts).
+    async fn listed(&self, key: &str) -> Result<bool, StoreError> {
+        let (objects, _) = self.list_objects(key, None, 1).await?;
+        Ok(objects.first().is_some_and(|o| o.key == key))
     }
 
     /// Aborts multipart uploads under `prefix` started more than `max_age` ago,

@@ -24,6 +24,11 @@ pub enum StoreError {
         code: String,
         message: Option<String>,
     },
+    /// Nothing was sent: no credentials to sign the request with.
+    Unsigned {
+        operation: &'static str,
+        detail: String,
+    },
     /// Nothing was sent: the request could not be built (a value out of range).
     Invalid {
         operation: &'static str,
@@ -53,6 +58,16 @@ impl StoreError {
                     message: err.message().map(str::to_owned),
                 }
             }
+            // Not a connection's failure: the request could not be signed (the
+            // credential chain found nothing, or an SSO session or role expired).
+            SdkError::DispatchFailure(e) if e.is_other() => Self::Unsigned {
+                operation,
+                detail: e
+                    .as_connector_error()
+                    .and_then(std::error::Error::source)
+                    .map(causes)
+                    .unwrap_or_default(),
+            },
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Self::Unreachable {
                 operation,
                 detail: "no connection or no answer in time".into(),
@@ -81,6 +96,11 @@ impl StoreError {
         matches!(self.code(), Some("NoSuchKey" | "NotFound"))
     }
 
+    /// Whether the store refused the caller the call (403).
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, Self::Refused { status: 403, .. })
+    }
+
     /// Whether the store has no such multipart upload: aborted, completed or expired.
     pub fn is_no_such_upload(&self) -> bool {
         self.code() == Some("NoSuchUpload")
@@ -91,9 +111,25 @@ impl StoreError {
         match self {
             Self::Unreachable { operation, .. }
             | Self::Refused { operation, .. }
+            | Self::Unsigned { operation, .. }
             | Self::Invalid { operation, .. } => operation,
         }
     }
+}
+
+/// An error and its causes, each said once: the SDK's errors often repeat their
+/// source's words, and their `Debug` is pages long.
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut said = err.to_string();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        let words = cause.to_string();
+        if !said.contains(&words) {
+            said = format!("{said}: {words}");
+        }
+        next = cause.source();
+    }
+    said
 }
 
 impl fmt::Display for StoreError {
@@ -113,6 +149,7 @@ impl fmt::Display for StoreError {
                     None => Ok(()),
                 }
             }
+            Self::Unsigned { detail, .. } => write!(f, "no credentials to sign with: {detail}"),
             Self::Invalid { detail, .. } => write!(f, "the request could not be built: {detail}"),
         }
     }
@@ -134,13 +171,15 @@ mod tests {
     }
 
     #[test]
-    fn missing_objects_and_uploads_are_told_apart() {
+    fn missing_objects_uploads_and_refusals_are_told_apart() {
         let cases = [
-            (refused(404, "NotFound"), true, false),
-            (refused(404, "NoSuchKey"), true, false),
-            (refused(404, "NoSuchUpload"), false, true),
-            (refused(403, "AccessDenied"), false, false),
-            (refused(500, ""), false, false),
+            (refused(404, "NotFound"), true, false, false),
+            (refused(404, "NoSuchKey"), true, false, false),
+            (refused(404, "NoSuchUpload"), false, true, false),
+            (refused(403, "AccessDenied"), false, false, true),
+            // A HEAD's 403 has no body, so no code.
+            (refused(403, ""), false, false, true),
+            (refused(500, ""), false, false, false),
             (
                 StoreError::Unreachable {
                     operation: "HeadObject",
@@ -148,11 +187,13 @@ mod tests {
                 },
                 false,
                 false,
+                false,
             ),
         ];
-        for (err, not_found, no_such_upload) in cases {
+        for (err, not_found, no_such_upload, forbidden) in cases {
             assert_eq!(err.is_not_found(), not_found, "{err:?}");
             assert_eq!(err.is_no_such_upload(), no_such_upload, "{err:?}");
+            assert_eq!(err.is_forbidden(), forbidden, "{err:?}");
         }
     }
 }

@@ -202,12 +202,9 @@ async fn finish(
     }
     let info = state
         .storage
-        .head(&claims.key)
-        .await
-        .map_err(|e| match e.is_not_found() {
-            true => ApiError::NotFound("the file has not been uploaded".into()),
-            false => e.into(),
-        })?;
+        .find(&claims.key)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("the file has not been uploaded".into()))?;
     if info.size != claims.plan.size {
         return Err(ApiError::BadRequest(format!(
             "the store holds {} bytes but the file has {}",

@@ -110,6 +110,10 @@ impl From<StoreError> for ApiError {
                 tracing::error!(operation, code, status, ?message, "store refused a call");
                 ApiError::Internal
             }
+            StoreError::Unsigned { operation, detail } => {
+                tracing::error!(operation, detail, "store call not signed: no credentials");
+                ApiError::StoreUnavailable
+            }
             StoreError::Invalid { operation, detail } => {
                 tracing::error!(operation, detail, "store call not sent");
                 ApiError::Internal
