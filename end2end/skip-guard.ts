@@ -39,6 +39,6 @@ function mayBeSkipped(): string[] {
   const env = process.env;
   return [
     env.S3DROP_CLUSTER_DIR === undefined && "cluster.spec.ts",
-    env.S3DROP_CADDY_URL === undefined && "behind-caddy.spec.ts",
+    env.S3DROP_PROXY_URL === undefined && "behind-proxy.spec.ts",
   ].filter((spec): spec is string => typeof spec === "string");
 }

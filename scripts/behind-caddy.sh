@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The documented private deployment on loopback: s3drop with its embedded store and a
 # password, behind Caddy running the shipped deploy/Caddyfile (its site address and
-# upstream moved to loopback ports, TLS off). Used by end2end/tests/behind-caddy.spec.ts.
+# upstream moved to loopback ports, TLS off). Used by end2end/tests/behind-proxy.spec.ts.
 #
 #   scripts/behind-caddy.sh start DIR   start both with their data under DIR
 #   scripts/behind-caddy.sh stop DIR    stop both
@@ -43,7 +43,7 @@ start() {
   echo $! >"$DIR/caddy/pid"
   wait_for 3130
   wait_for 3131
-  printf 'S3DROP_CADDY_URL=%s\nS3DROP_CADDY_PASSWORD=%s\nS3DROP_CADDY_METRICS_TOKEN=%s\n' \
+  printf 'S3DROP_PROXY=Caddy\nS3DROP_PROXY_URL=%s\nS3DROP_PROXY_PASSWORD=%s\nS3DROP_PROXY_METRICS_TOKEN=%s\n' \
     "$PAGE_URL" "$PASSWORD" "$METRICS_TOKEN" >"$DIR/deployment.env"
   say "s3drop (private) behind Caddy on $PAGE_URL"
 }

@@ -52,18 +52,10 @@ start_app() {
     RUST_LOG=warn LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=s3drop \
       exec target/debug/s3drop --bind "127.0.0.1:$((3120 + n))" --data-dir "$dir" \
       --secret "$APP_SECRET" --public-url "$PAGE_URL" \
-      --access-password "$OPERATOR_PASSWORD" --open-drop
+      --access-password "$OPERATOR_PASSWORD" --open-drop --trusted-proxy 127.0.0.1
   ) >>"$dir/log" 2>&1 &
   echo $! >"$dir/pid"
   wait_for $((3120 + n))
-}
-
-# Stops the process in pid file $1 with signal $2 (KILL by default); nothing to do
-# without the file (stopping what was never started).
-kill_pid_file() {
-  [[ -f $1 ]] || return 0
-  stop_pid "$(cat "$1")" "${2:-KILL}"
-  rm -f "$1"
 }
 
 # Kills the running process of pid file $1: a fault test must not pass because the

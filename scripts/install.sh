@@ -34,18 +34,19 @@ fi
 
 if [[ "${1:-}" == "--test" ]]; then
   # Chromium and Firefox for the end-to-end tests; nginx balances the replicated test
-  # deployment; Caddy runs the shipped deploy/Caddyfile in front of a private drop;
+  # deployment; Caddy and nginx run the shipped deploy/Caddyfile and deploy/nginx.conf
+  # in front of a private drop (openssl makes the latter's certificate);
   # rclone is one of the real S3 clients tried against the embedded store; PostgreSQL
   # keeps links and the record where several servers share a deployment.
   if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/firefox-esr || ! -x /usr/sbin/nginx ||
-    ! -x /usr/bin/caddy || ! -x /usr/bin/rclone || ! -x /usr/bin/psql ]] ||
+    ! -x /usr/bin/caddy || ! -x /usr/bin/rclone || ! -x /usr/bin/psql || ! -x /usr/bin/openssl ]] ||
     ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    say "installing Chromium, Firefox, nginx, Caddy, rclone and PostgreSQL from Debian"
+    say "installing Chromium, Firefox, nginx, Caddy, rclone, PostgreSQL and openssl from Debian"
     SUDO=""
     [[ $(id -u) -ne 0 ]] && SUDO=sudo
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium firefox-esr nginx caddy \
-      rclone postgresql
+      rclone postgresql openssl
   fi
   # npm's own record in node_modules never equals the lock file (it leaves out the root
   # and optional packages it skipped), so the lock installed is kept beside it.

@@ -34,6 +34,14 @@ stop_pid() {
   kill -KILL "$1" 2>/dev/null || true
 }
 
+# Stops the process in pid file $1 with signal $2 (KILL by default); nothing to do
+# without the file (stopping what was never started).
+kill_pid_file() {
+  [[ -f $1 ]] || return 0
+  stop_pid "$(cat "$1")" "${2:-KILL}"
+  rm -f "$1"
+}
+
 # Stage timing: `stage NAME` ends the stage before (if any) and starts NAME; `stages`
 # ends the last one and prints each stage's time and the total. The times go to the file
 # $STAGE_TIMES, so stages run in subshells count too.

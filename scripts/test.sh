@@ -4,7 +4,7 @@
 # end-to-end suite in Chromium (and its tests tagged @firefox in Firefox) against the
 # built app; the integration and end-to-end
 # suites run against the embedded store, then (after a private drop behind the shipped
-# Caddyfile) the tests that depend on the store run against Garage and SeaweedFS
+# Caddyfile and nginx.conf) the tests that depend on the store run against Garage and SeaweedFS
 # (started here on loopback, with throwaway data, while the code compiles); last, a
 # replicated deployment (three Garage nodes, two s3drop servers, nginx in front of each)
 # loses a node and a server while uploading. Installs what it needs first, and prints
@@ -36,6 +36,7 @@ export TMPDIR=$SCRATCH
 STORES=$SCRATCH/stores
 CLUSTER=$SCRATCH/cluster
 CADDY=$SCRATCH/behind-caddy
+NGINX=$SCRATCH/behind-nginx
 POSTGRES=$SCRATCH/postgres
 STORES_PID=""
 cleanup() {
@@ -44,6 +45,7 @@ cleanup() {
   scripts/stores.sh stop "$STORES"
   scripts/cluster.sh stop "$CLUSTER"
   scripts/behind-caddy.sh stop "$CADDY"
+  scripts/behind-nginx.sh stop "$NGINX"
   scripts/postgres.sh stop "$POSTGRES"
   stages
   rm -f "$STAGE_TIMES" "$STAGE_TIMES.current"
@@ -87,23 +89,29 @@ scripts/s3-clients.sh run "$SCRATCH/s3-clients"
 stage "end-to-end tests in Chromium (embedded store)"
 # Each run names the specs it may skip (end2end/skip-guard.ts fails it for any other).
 # This run has every test; the external stores' runs below only those tagged @store.
-(cd end2end && S3DROP_E2E_MAY_SKIP=behind-caddy.spec.ts,cluster.spec.ts \
+(cd end2end && S3DROP_E2E_MAY_SKIP=behind-proxy.spec.ts,cluster.spec.ts \
   S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/embedded" npx playwright test --project=chromium)
 
 stage "end-to-end tests in Firefox (embedded store; the tests tagged @firefox)"
 (cd end2end && S3DROP_E2E_MAY_SKIP="" S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/firefox" \
   npx playwright test --project=firefox)
 
-stage "the documented private deployment: s3drop behind the shipped Caddyfile"
-scripts/behind-caddy.sh start "$CADDY"
-(
-  set -a
-  . "$CADDY/deployment.env"
-  set +a
-  cd end2end && S3DROP_E2E_MAY_SKIP="" S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/behind-caddy" \
-    npx playwright test --project=chromium tests/behind-caddy.spec.ts
-)
-scripts/behind-caddy.sh stop "$CADDY"
+stage "the documented private deployment behind the shipped Caddyfile and nginx.conf"
+# Each proxy as Debian 12 ships it, the shipped file changed only in its addresses.
+behind() {
+  local proxy=$1 dir=$2
+  scripts/behind-"$proxy".sh start "$dir"
+  (
+    set -a
+    . "$dir/deployment.env"
+    set +a
+    cd end2end && S3DROP_E2E_MAY_SKIP="" S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/behind-$proxy" \
+      npx playwright test --project=chromium tests/behind-proxy.spec.ts
+  )
+  scripts/behind-"$proxy".sh stop "$dir"
+}
+behind caddy "$CADDY"
+behind nginx "$NGINX"
 
 stage "waiting for Garage and SeaweedFS"
 status=0
@@ -136,7 +144,7 @@ against_store() {
   for origin in "http://localhost:$port" "http://localhost:$((port + 1))" "http://localhost:$((port + 3))"; do
     target/debug/s3drop --setup-store --public-url "$origin"
   done
-  (cd end2end && S3DROP_E2E_MAY_SKIP=behind-caddy.spec.ts,cluster.spec.ts \
+  (cd end2end && S3DROP_E2E_MAY_SKIP=behind-proxy.spec.ts,cluster.spec.ts \
     S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/$store" npx playwright test --project=chromium --grep @store)
   say "$store: $(($(date +%s) - started)) s"
 }

@@ -255,6 +255,57 @@ async fn wrong_passwords_are_slowed_per_client_and_a_right_one_still_gets_in() {
 }
 
 #[tokio::test]
+async fn guessing_from_many_addresses_is_no_faster() {
+    let server = TestServer::start(&[
+        "--access-password",
+        PASSWORD,
+        "--trusted-proxy",
+        "127.0.0.1",
+    ])
+    .await;
+    let server = &server;
+    // One IPv6 line is one client, whichever of its /64's addresses it guesses from.
+    let statuses =
+        futures::future::join_all((1..=6).map(|n| async move {
+            login_as(server, &format!("2001:db8:7:7::{n}"), "guess").await
+        }))
+        .await;
+    let mut statuses: Vec<u16> = statuses.iter().map(|r| r.status().as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+    let other_line = login_as(server, "2001:db8:7:8::1", PASSWORD).await;
+    assert_eq!(other_line.status().as_u16(), 303, "another /64 may log in");
+
+    // Thirty wrong passwords a minute from everyone together, however many addresses:
+    // of 40 more, each from an address of its own, about 25 are tried (the cap's room
+    // left, and what refilled meanwhile, half a guess a second); the rest wait.
+    let started = std::time::Instant::now();
+    let answers = futures::future::join_all(
+        (1..=40)
+            .map(|n| async move { login_as(server, &format!("198.51.100.{n}"), "guess").await }),
+    )
+    .await;
+    let refilled = (started.elapsed().as_secs_f64() / 2.0).ceil() as usize;
+    let tried = answers
+        .iter()
+        .filter(|r| r.status().as_u16() == 401)
+        .count();
+    assert!(tried <= 25 + refilled, "{tried} tried, {refilled} refilled");
+    let waiting: Vec<_> = answers
+        .iter()
+        .filter(|r| r.status().as_u16() == 429)
+        .collect();
+    assert_eq!(tried + waiting.len(), 40);
+    for answer in waiting {
+        let seconds = answer.headers()["retry-after"].to_str().expect("ascii");
+        assert!(
+            ["1", "2"].contains(&seconds),
+            "a guess's share of a minute: {seconds}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn forwarded_addresses_are_believed_only_from_a_trusted_proxy() {
     let flood = |server: &TestServer, client: &'static str| {
         let request = server

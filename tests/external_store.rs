@@ -33,9 +33,15 @@ async fn store_command(flags: &[&str]) -> (String, bool) {
 #[tokio::test]
 #[ignore = "needs an external store: scripts/test.sh runs it"]
 async fn the_store_check_says_what_is_wrong() {
+    let key_id = std::env::var("AWS_ACCESS_KEY_ID").expect("the store's key id");
     let cases: [(Vec<&str>, &[&str]); 3] = [
         (
-            vec!["--secret-access-key", "not-the-secret"],
+            vec![
+                "--access-key-id",
+                &key_id,
+                "--secret-access-key",
+                "not-the-secret",
+            ],
             // Garage answers AccessDenied, S3 and SeaweedFS SignatureDoesNotMatch.
             &[
                 "secret access key is wrong",

@@ -237,10 +237,7 @@ async fn guards(config: &Config, state: &AppState, token_key: &[u8]) -> Guards {
         Access::new(password.0.clone(), token_key, secure, clients.clone())
     });
     let limit = ApiLimit {
-        limiter: std::sync::Arc::new(RateLimiter::new(
-            config.rate_limit,
-            config.rate_limit * 10.0,
-        )),
+        limiter: RateLimiter::pruned(config.rate_limit, config.rate_limit * 10.0),
         clients,
     };
     Guards {

@@ -26,7 +26,7 @@ use crate::api::error::ApiError;
 use crate::components::text;
 use crate::server::api_tokens::Verifier;
 use crate::server::http::plain_page::plain_page;
-use crate::server::http::rate_limit::{Clients, RateLimiter};
+use crate::server::http::rate_limit::{Clients, Guesses};
 use crate::server::signing::Signer;
 use crate::server::system;
 
@@ -39,6 +39,18 @@ pub const GUESSES_AT_ONCE: f64 = 5.0;
 /// …and then one every this many seconds: a few a minute, so a password cannot be
 /// guessed, while a person who mistyped it waits seconds, never a lockout.
 pub const SECONDS_PER_GUESS: f64 = 12.0;
+/// Wrong passwords from every client together, a minute (the operator's login and the
+/// links' passwords each): many addresses guess no faster than a few.
+pub const EVERYONES_GUESSES_PER_MINUTE: f64 = 30.0;
+
+/// The wrong-password limits of the login, or of the links' passwords.
+fn guesses() -> Guesses {
+    Guesses::new(
+        GUESSES_AT_ONCE,
+        SECONDS_PER_GUESS,
+        EVERYONES_GUESSES_PER_MINUTE,
+    )
+}
 
 /// What private mode needs: the password and the key sessions are signed with.
 #[derive(Clone)]
@@ -48,7 +60,7 @@ pub struct Access {
     /// Whether cookies are marked `Secure` (the public URL is https).
     secure: bool,
     /// Wrong passwords, by client.
-    guesses: Arc<RateLimiter>,
+    guesses: Arc<Guesses>,
     clients: Clients,
 }
 
@@ -66,7 +78,7 @@ impl Access {
             password,
             signer: Signer::new(b"s3drop session\0", key),
             secure,
-            guesses: Arc::new(RateLimiter::new(1.0 / SECONDS_PER_GUESS, GUESSES_AT_ONCE)),
+            guesses: Arc::new(guesses()),
             clients,
         }
     }
@@ -111,16 +123,13 @@ fn session_cookie(request: &Request) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-/// Wrong guesses at upload links' passwords, by client: slowed as the login's are.
+/// Wrong guesses at upload links' passwords: slowed as the login's are.
 #[derive(Clone, Debug)]
-pub struct LinkGuesses(pub Arc<RateLimiter>);
+pub struct LinkGuesses(pub Arc<Guesses>);
 
 impl Default for LinkGuesses {
     fn default() -> Self {
-        Self(Arc::new(RateLimiter::new(
-            1.0 / SECONDS_PER_GUESS,
-            GUESSES_AT_ONCE,
-        )))
+        Self(Arc::new(guesses()))
     }
 }
 
@@ -252,7 +261,7 @@ pub async fn login(
             .into_response();
     }
     if !access.is_password(&form.password) {
-        access.guesses.take(client, now);
+        access.guesses.wrong(client, now);
         tracing::warn!(%client, "failed login");
         tokio::time::sleep(Duration::from_millis(300)).await;
         return (

@@ -74,7 +74,7 @@ async fn check_guess(opened: &links::Opened, password: &str) -> Result<(), ApiEr
     if right {
         return Ok(());
     }
-    guesses.0.take(client, now);
+    guesses.0.wrong(client, now);
     tracing::warn!(%client, link = %opened.link.id, "wrong link password");
     tokio::time::sleep(Duration::from_millis(300)).await;
     Err(ApiError::WrongPassword)
