@@ -395,3 +395,69 @@ async fn the_page_is_at_the_root_and_other_paths_are_not_found() {
         assert!(!page.contains("file-picker"), "{path}");
     }
 }
+
+#[tokio::test]
+async fn the_sites_files_are_served_precompressed_and_revalidated() {
+    // A site as the release build leaves it: each file with its .br and .gz beside it.
+    let site = tempfile::tempdir().expect("tempdir");
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir(&pkg).expect("made");
+    std::fs::write(pkg.join("app.js"), "console.log('plain');").expect("written");
+    std::fs::write(pkg.join("app.js.br"), "brotli bytes").expect("written");
+    std::fs::write(pkg.join("app.js.gz"), "gzip bytes").expect("written");
+    let data = tempfile::tempdir().expect("tempdir");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let addr = listener.local_addr().expect("addr");
+    let dir = data.path().to_str().expect("utf-8");
+    let config = Config::try_parse_from(["s3drop", "--data-dir", dir]).expect("flags");
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("s3drop")
+        .site_root(site.path().to_str().expect("utf-8"))
+        .site_addr(addr)
+        .build();
+    let app = startup::build(&config, options, addr).await.expect("built");
+    tokio::spawn(startup::serve(listener, app, std::future::pending()));
+    let http = reqwest::Client::new();
+    let fetch = |encoding: &'static str, since: Option<String>| {
+        let mut request = http
+            .get(format!("http://{addr}/pkg/app.js"))
+            .header("accept-encoding", encoding);
+        if let Some(since) = since {
+            request = request.header("if-modified-since", since);
+        }
+        async move { request.send().await.expect("answers") }
+    };
+
+    for (encoding, body, sent_as) in [
+        ("br, gzip", "brotli bytes", Some("br")),
+        ("gzip", "gzip bytes", Some("gzip")),
+        ("identity", "console.log('plain');", None),
+    ] {
+        let answer = fetch(encoding, None).await;
+        assert_eq!(answer.status().as_u16(), 200, "{encoding}");
+        let header = |name: &str| {
+            let value = answer.headers().get(name)?.to_str().ok()?;
+            Some(value.to_owned())
+        };
+        assert_eq!(header("content-encoding").as_deref(), sent_as, "{encoding}");
+        assert_eq!(header("cache-control").as_deref(), Some("no-cache"));
+        assert!(header("content-type").is_some_and(|t| t.contains("javascript")));
+        let modified = header("last-modified").expect("a date to revalidate with");
+        assert_eq!(answer.text().await.expect("a body"), body, "{encoding}");
+        // Asked again with that date: unchanged, so no body.
+        let again = fetch(encoding, Some(modified)).await;
+        assert_eq!(again.status().as_u16(), 304, "{encoding}");
+    }
+
+    // Any other path gets the small not-found page, whatever the method.
+    for method in [reqwest::Method::GET, reqwest::Method::POST] {
+        let answer = http
+            .request(method.clone(), format!("http://{addr}/pkg/missing.js"))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(answer.status().as_u16(), 404, "{method}");
+        let page = answer.text().await.expect("html");
+        assert!(page.contains("Page not found."), "{method}: {page}");
+    }
+}

@@ -6,16 +6,17 @@ use axum::Router;
 use axum::error_handling::HandleError;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::http::Uri;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{MethodFilter, get, on, post};
+use axum::routing::{MethodFilter, any, get, on, post};
 use leptos::prelude::*;
 use leptos::server_fn;
 use s3s::HttpError;
 use s3s::service::S3Service;
 use tower::ServiceExt;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::shell;
 use crate::components::route::PagePath;
@@ -154,9 +155,7 @@ pub fn router(
         }
         signed_to_store = Some(Router::new().fallback_service(service));
     }
-    let files = Router::new()
-        .fallback(file_or_not_found)
-        .with_state(leptos_options);
+    let files = Router::new().fallback_service(site_files(&leptos_options.site_root));
 
     public
         .merge(metrics_page)
@@ -213,13 +212,26 @@ async fn store_failure(err: HttpError) -> (StatusCode, &'static str) {
     )
 }
 
-/// The site's files (WASM, JS, CSS, assets); any other path is no page of s3drop's.
-async fn file_or_not_found(uri: Uri, state: State<LeptosOptions>, request: Request) -> Response {
-    let files = leptos_axum::file_and_error_handler(shell);
-    let response = files(uri, state, request).await;
-    if response.status() != StatusCode::NOT_FOUND {
-        return response;
-    }
+/// The site's files (WASM, JS, CSS, assets) from `root`: the `.br` or `.gz` beside a
+/// file when the browser takes it (the release build makes them), revalidated on each
+/// use (their names do not change between releases) and answered 304 when unchanged.
+/// Any other path is no page of s3drop's: the small not-found page, nothing rendered.
+fn site_files(root: &str) -> Router {
+    let files = ServeDir::new(root)
+        .precompressed_br()
+        .precompressed_gzip()
+        .append_index_html_on_directories(false)
+        .call_fallback_on_method_not_allowed(true)
+        .fallback(any(not_found));
+    Router::new()
+        .fallback_service(files)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+}
+
+async fn not_found() -> Response {
     let main = format!(
         "<p>{} <a href=\"/\">{}</a></p>",
         text::NOT_FOUND,
