@@ -57,6 +57,7 @@ if [[ "${1:-}" == "--test" ]]; then
   scripts/stores.sh install
   scripts/s3-clients.sh install
   scripts/fuzz.sh install
+  scripts/deps.sh install
 fi
 
 if [[ "${1:-}" == "--release" ]]; then

@@ -69,13 +69,15 @@ stage "building the WASM bundle and the site"
 # tests run, with the same features as the tests, so it is compiled once.
 cargo leptos build --frontend-only
 
-stage "checking formatting, lints and the layout"
+stage "checking formatting, lints, the layout and the dependencies"
 cargo fmt --check
 (cd fuzz && cargo fmt --check)
 cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 # No import circle between files, no arrow up (the README's "The code").
 python3 scripts/layers.py
+# Advisories, licences, duplicate versions, sources (deny.toml).
+scripts/deps.sh check
 
 stage "unit and integration tests (embedded store)"
 cargo test --features ssr
