@@ -46,7 +46,10 @@ start() {
     echo "deploy/nginx.conf has no 'listen 443 ssl' server to point here" >&2
     return 1
   fi
+  # Workers run as this user, not nginx's default, so they may use DIR (a scratch
+  # folder only its owner may enter) for bodies, buffers and the ACME root.
   cat >"$DIR/nginx/nginx.conf" <<EOF
+$([[ $(id -u) -eq 0 ]] && echo "user $(id -un) $(id -gn);")
 worker_processes 1;
 pid nginx.pid;
 error_log error.log warn;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks the layout the README's "The code" draws: no import circle between the files
+"""Checks the layout docs/testing.md's "The code" draws: no import circle between the files
 of src/, and no arrow from a lower area up into a higher one (the page's and the
 server's halves use the contract and the core, never the other way; the two halves
 never use each other). Test modules (after `#[cfg(test)]`) are left out.
