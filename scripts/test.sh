@@ -5,10 +5,11 @@
 # built app; the integration and end-to-end
 # suites run against the embedded store, then (after a private drop behind the shipped
 # Caddyfile and nginx.conf) the tests that depend on the store run against Garage and SeaweedFS
-# (started here on loopback, with throwaway data, while the code compiles); last, a
+# (started here on loopback, with throwaway data, while the code compiles); then a
 # replicated deployment (three Garage nodes, two s3drop servers, nginx in front of each)
-# loses a node and a server while uploading. Installs what it needs first, and prints
-# each stage's time at the end.
+# loses a node and a server while uploading; last, the release's Debian package is
+# installed, used, upgraded and purged. Installs what it needs first, and prints each
+# stage's time at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STAGES_STARTED=$(date +%s)
@@ -74,7 +75,7 @@ cargo fmt --check
 (cd fuzz && cargo fmt --check)
 cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
-# No import circle between files, no arrow up (the README's "The code").
+# No import circle between files, no arrow up (docs/testing.md's "The code").
 python3 scripts/layers.py
 # Advisories, licences, duplicate versions, sources (deny.toml).
 scripts/deps.sh check
@@ -185,3 +186,8 @@ stage "a replicated deployment under fault: three Garage nodes and two servers b
 scripts/cluster.sh start "$CLUSTER"
 (cd end2end && S3DROP_CLUSTER_DIR="$CLUSTER" S3DROP_E2E_MAY_SKIP="" \
   S3DROP_E2E_RESULTS="$SCRATCH/e2e-results/cluster" npx playwright test --project=chromium tests/cluster.spec.ts)
+scripts/cluster.sh stop "$CLUSTER"
+
+stage "the release: its Debian package installed, used, upgraded and purged on this machine"
+# The release build compiles everything again, optimised (a few minutes once warm).
+scripts/package-test.sh "$SCRATCH/package"

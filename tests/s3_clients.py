@@ -1,6 +1,6 @@
 """Real S3 clients against s3drop's embedded store, with their default settings.
 
-The README promises the AWS CLI, boto3 and rclone work against the embedded store; this
+docs/stores.md promises the AWS CLI, boto3 and rclone work against the embedded store; this
 holds it to that: copy, sync, list, multipart, metadata, delete and a presigned GET with
 each, checking the bytes that come back. Run by scripts/s3-clients.sh, which starts the
 server and passes its endpoint and keys in the environment (S3_ENDPOINT, S3_BUCKET,

@@ -154,7 +154,7 @@ fn without_full_object_checksums(refused: Arc<AtomicUsize>) -> Quirk {
     }
 }
 
-/// AWS S3 under the README's least-privilege policy, which grants `s3:ListBucket` only
+/// AWS S3 under docs/stores.md's least-privilege policy, which grants `s3:ListBucket` only
 /// with an `s3:prefix` under `uploads/`:
 /// - a listing of any other prefix is refused (403 AccessDenied);
 /// - "If the object you request doesn't exist, the error that Amazon S3 returns depends

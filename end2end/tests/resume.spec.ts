@@ -23,7 +23,7 @@ import {
 // those files' handles. Everything after the picker is the browser's own: real
 // `FileSystemFileHandle`s kept in IndexedDB across a reload, opened again, checked and
 // sent. OPFS handles never need a permission prompt; the prompt a folder picked from
-// disk shows after a reload is not covered here (the README says so).
+// disk shows after a reload is not covered here (docs/page.md says so).
 
 /** Makes the pickers answer handles from OPFS: `picked/*` for files, `album` for a folder. */
 async function pickersFromOpfs(page: Page) {

@@ -69,7 +69,7 @@ test("a finished small file cannot be replaced or removed with its upload's toke
   expect(token).toBeTruthy();
 
   // The page's own PUT, sent again after the upload finished: a store with conditional
-  // writes refuses it (412); Garage takes it, the limit the README names.
+  // writes refuses it (412); Garage takes it, the limit docs/security.md names.
   const href = await fileRow(page, "final.txt").locator("a.download").getAttribute("href");
   const stored = await (await page.request.get(href!)).body();
   const again = await page.request.put(put!.url, { headers: put!.headers, data: stored });

@@ -93,7 +93,7 @@ async fn a_finished_small_file_cannot_be_replaced_or_removed_with_its_token() {
         .expect("completed");
 
     // A URL signed before the upload finished cannot replace the file, where the store
-    // honours the condition (where not, the README says so: until the URL expires)...
+    // honours the condition (where not, docs/security.md says so: until the URL expires)...
     let other = bytes(data.len(), 22);
     assert_eq!(put_part(&server, &put, other.clone()).await.0, only_creates);
     let now = if conditional { &data } else { &other };

@@ -162,7 +162,7 @@ async fn check_access(storage: &Storage, target: &Target, report: &mut Report) -
                 "AccessDenied" => format!(
                     "the store denied access ({}): either the access key or secret is wrong, \
                      or the key may not list \"{bucket}\" under \"{}\" (grant s3:ListBucket; \
-                     see the README's IAM policy)",
+                     see docs/stores.md's IAM policy)",
                     message.unwrap_or("no reason given"),
                     target.prefix
                 ),

@@ -440,7 +440,7 @@ impl Storage {
 
     /// What HeadObject tells of the object under `key`, or `None` when nothing is stored
     /// there. AWS answers a missing key's HeadObject 403, not 404, to a caller that may
-    /// list the bucket only under a prefix (the README's policy); a 403 is read by
+    /// list the bucket only under a prefix (docs/stores.md's policy); a 403 is read by
     /// listing the key itself, which that policy grants.
     pub async fn find(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
         match self.head(key).await {
