@@ -194,15 +194,20 @@ async fn login_as(server: &TestServer, client: &str, password: &str) -> reqwest:
         .expect("answers")
 }
 
-#[tokio::test]
-async fn wrong_passwords_are_slowed_per_client_and_a_right_one_still_gets_in() {
-    let server = TestServer::start(&[
+/// A private drop behind a proxy it trusts on loopback, so each login names its client.
+async fn private_behind_a_proxy() -> TestServer {
+    TestServer::start(&[
         "--access-password",
         PASSWORD,
         "--trusted-proxy",
         "127.0.0.1",
     ])
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_slowed_per_client_and_a_right_one_still_gets_in() {
+    let server = private_behind_a_proxy().await;
     // Four wrong, then the right one: a person who mistyped is not locked out.
     for _ in 0..4 {
         assert_eq!(
@@ -256,13 +261,7 @@ async fn wrong_passwords_are_slowed_per_client_and_a_right_one_still_gets_in() {
 
 #[tokio::test]
 async fn guessing_from_many_addresses_is_no_faster() {
-    let server = TestServer::start(&[
-        "--access-password",
-        PASSWORD,
-        "--trusted-proxy",
-        "127.0.0.1",
-    ])
-    .await;
+    let server = private_behind_a_proxy().await;
     let server = &server;
     // One IPv6 line is one client, whichever of its /64's addresses it guesses from.
     let statuses =

@@ -251,22 +251,39 @@ fn check_config_shows_precedence_flags_env_file_defaults() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("--part-size"));
 }
 
-#[tokio::test]
-async fn shutdown_lets_a_request_in_flight_finish() {
-    let data = tempfile::tempdir().expect("tempdir");
+/// A server built and served as `main` does (not as `TestServer` does), on data
+/// directory `data` and with the site in `site` (the build's, by default), until `stop`.
+async fn serve_built(
+    data: &tempfile::TempDir,
+    site: Option<&std::path::Path>,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<Result<(), startup::StartError>>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("port");
     let addr = listener.local_addr().expect("addr");
     let dir = data.path().to_str().expect("utf-8");
     let config = Config::try_parse_from(["s3drop", "--data-dir", dir]).expect("flags");
-    let options = leptos::config::LeptosOptions::builder()
+    let mut options = leptos::config::LeptosOptions::builder()
         .output_name("s3drop")
         .site_addr(addr)
         .build();
+    if let Some(site) = site {
+        options.site_root = site.to_str().expect("utf-8").into();
+    }
     let app = startup::build(&config, options, addr).await.expect("built");
+    (addr, tokio::spawn(startup::serve(listener, app, stop)))
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_request_in_flight_finish() {
+    let data = tempfile::tempdir().expect("tempdir");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(startup::serve(listener, app, async {
+    let (addr, server) = serve_built(&data, None, async {
         let _ = stopped.await;
-    }));
+    })
+    .await;
 
     // Start an upload whose body arrives slowly, over about a second.
     let http = reqwest::Client::new();
@@ -406,17 +423,7 @@ async fn the_sites_files_are_served_precompressed_and_revalidated() {
     std::fs::write(pkg.join("app.js.br"), "brotli bytes").expect("written");
     std::fs::write(pkg.join("app.js.gz"), "gzip bytes").expect("written");
     let data = tempfile::tempdir().expect("tempdir");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("port");
-    let addr = listener.local_addr().expect("addr");
-    let dir = data.path().to_str().expect("utf-8");
-    let config = Config::try_parse_from(["s3drop", "--data-dir", dir]).expect("flags");
-    let options = leptos::config::LeptosOptions::builder()
-        .output_name("s3drop")
-        .site_root(site.path().to_str().expect("utf-8"))
-        .site_addr(addr)
-        .build();
-    let app = startup::build(&config, options, addr).await.expect("built");
-    tokio::spawn(startup::serve(listener, app, std::future::pending()));
+    let (addr, _) = serve_built(&data, Some(site.path()), std::future::pending()).await;
     let http = reqwest::Client::new();
     let fetch = |encoding: &'static str, since: Option<String>| {
         let mut request = http
