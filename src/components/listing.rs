@@ -18,16 +18,27 @@ pub struct Listing {
 impl Listing {
     /// Takes a refresh's answer (the newest files, more than a page's worth). Where the
     /// list shows more than its first page and the answer reaches back to a file it
-    /// shows, the files newer than that one go on top and the pages the person opened
-    /// stay (the answer's older files are theirs to reach with "Show more"). Otherwise
-    /// the list starts again with a first page of the usual length.
+    /// shows, the answer is the truth as far as that file: its files replace the shown
+    /// ones up to there (new ones where they fall, which need not be on top: files
+    /// started in the same instant sort by their random part; deleted ones gone), and
+    /// the pages the person opened beyond it stay (the answer's older files are theirs
+    /// to reach with "Show more"). Otherwise the list starts again with a first page of
+    /// the usual length.
     pub fn refresh(&mut self, newest: FilePage) {
-        let reaches = self.files.len() > PAGE && newest.files.iter().any(|f| self.shows(f));
-        if reaches {
-            let new: Vec<_> = (newest.files.into_iter())
-                .take_while(|f| !self.shows(f))
-                .collect();
-            self.files.splice(0..0, new);
+        let last_shown = newest.files.iter().rposition(|f| self.shows(f));
+        if let Some(last) = last_shown
+            && self.files.len() > PAGE
+        {
+            let key = &newest.files[last].key;
+            let beyond = self
+                .files
+                .iter()
+                .position(|f| &f.key == key)
+                .map_or(0, |at| at + 1);
+            let mut files = newest.files;
+            files.truncate(last + 1);
+            files.extend(self.files.drain(beyond..));
+            self.files = files;
             return;
         }
         let mut first = newest.files;
@@ -137,6 +148,14 @@ mod tests {
                 ("k063", "k021", 43),
                 Some("k021"),
             ),
+            // Two pages opened and the answer reaches past them: it is the truth
+            // there, and nothing of it older than the last shown file is put in.
+            (
+                shown(60, 21, Some("k021")),
+                page(files(65, 1), None),
+                ("k065", "k021", 45),
+                Some("k021"),
+            ),
             // Two pages opened but the answer does not reach them: start again.
             (
                 shown(60, 21, Some("k021")),
@@ -157,6 +176,37 @@ mod tests {
             assert_eq!(keys(&listing), (first.into(), last.into(), count));
             assert_eq!(listing.next.as_deref(), next, "{first}..{last}");
         }
+    }
+
+    #[test]
+    fn a_refresh_puts_new_files_where_they_fall_and_drops_deleted_ones() {
+        // Two pages opened (60..21, a page of 20 more after them).
+        let mut listing = Listing {
+            files: files(60, 21),
+            next: Some("k021".into()),
+        };
+        // Files started in the same instant as shown ones sort among them (their ids
+        // end in random bits): the answer holds two new ones in the middle, and lacks
+        // one deleted meanwhile.
+        let new = |key: &str| ListedFile {
+            key: key.into(),
+            path: key.into(),
+            size: 1,
+            modified: 0,
+            download_url: String::new(),
+        };
+        let mut answer = files(60, 31);
+        answer.insert(5, new("k055-new"));
+        answer.insert(20, new("k041-new"));
+        answer.retain(|f| f.key != "k050");
+        listing.refresh(page(answer, Some("k031")));
+        let keys: Vec<&str> = listing.files.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys.len(), 41, "{keys:?}");
+        assert_eq!(&keys[4..7], ["k056", "k055-new", "k055"]);
+        assert!(keys.contains(&"k041-new") && !keys.contains(&"k050"));
+        // The opened pages beyond the answer stay, and so does where "Show more" goes.
+        assert_eq!(keys.last(), Some(&"k021"));
+        assert_eq!(listing.next.as_deref(), Some("k021"));
     }
 
     #[test]
