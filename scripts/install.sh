@@ -5,7 +5,8 @@
 #   scripts/install.sh          build tools (wasm target, cargo-leptos, wasm-bindgen-cli)
 #   scripts/install.sh --test   also the test tools (Chromium, Firefox, nginx, Caddy,
 #                               rclone, PostgreSQL, Playwright's npm packages, the Garage
-#                               and SeaweedFS stores, the AWS CLI and boto3, cargo-fuzz)
+#                               and SeaweedFS stores, the AWS CLI and boto3, cargo-fuzz,
+#                               cargo-deny, openssl, systemd-analyze)
 #   scripts/install.sh --release  also wasm-opt (npm's binaryen) for release builds
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,18 +36,20 @@ fi
 if [[ "${1:-}" == "--test" ]]; then
   # Chromium and Firefox for the end-to-end tests; nginx balances the replicated test
   # deployment; Caddy and nginx run the shipped deploy/Caddyfile and deploy/nginx.conf
-  # in front of a private drop (openssl makes the latter's certificate);
+  # in front of a private drop (openssl makes the latter's certificate); systemd-analyze
+  # checks the Debian package's unit;
   # rclone is one of the real S3 clients tried against the embedded store; PostgreSQL
   # keeps links and the record where several servers share a deployment.
   if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/firefox-esr || ! -x /usr/sbin/nginx ||
-    ! -x /usr/bin/caddy || ! -x /usr/bin/rclone || ! -x /usr/bin/psql || ! -x /usr/bin/openssl ]] ||
+    ! -x /usr/bin/caddy || ! -x /usr/bin/rclone || ! -x /usr/bin/psql || ! -x /usr/bin/openssl ||
+    ! -x /usr/bin/systemd-analyze ]] ||
     ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    say "installing Chromium, Firefox, nginx, Caddy, rclone, PostgreSQL and openssl from Debian"
+    say "installing Chromium, Firefox, nginx, Caddy, rclone, PostgreSQL, openssl and systemd's tools from Debian"
     SUDO=""
     [[ $(id -u) -ne 0 ]] && SUDO=sudo
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium firefox-esr nginx caddy \
-      rclone postgresql openssl
+      rclone postgresql openssl systemd
   fi
   # npm's own record in node_modules never equals the lock file (it leaves out the root
   # and optional packages it skipped), so the lock installed is kept beside it.
