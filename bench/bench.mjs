@@ -25,6 +25,9 @@ const WORK = process.env.BENCH_WORK;
 // only its uploads of folders (quick iterations on tuning).
 const ONLY_BROWSER = process.env.BENCH_ONLY === "browser";
 const ONLY_FOLDERS = process.env.BENCH_ONLY === "folders";
+// The uplink limits (Mbit/s) the 1 GiB file is also sent under, page and plain ceiling.
+const THROTTLED_MIB = 1024;
+const THROTTLES_MBIT = (process.env.BENCH_THROTTLES_MBIT ?? "100 1000").split(" ").filter(Boolean).map(Number);
 const SIZES = ONLY_FOLDERS ? [] : process.env.BENCH_SIZES.split(" ").map(Number);
 const AWS = process.env.AWS_CLI;
 const MIB = 1024 * 1024;
@@ -97,9 +100,11 @@ function rss(pid) {
   return line ? Number(line[1]) * 1024 : 0;
 }
 
-/** CPU seconds used by Chromium's processes: the renderers, and all of them. */
+/** CPU seconds used by Chromium's processes, all of them and by kind: the renderers
+ *  (the page), the browser process (which reads files for the others), the network
+ *  service (which sends) and the rest (GPU, storage). */
 function chromiumCpu() {
-  const used = { renderer: 0, all: 0 };
+  const used = { all: 0, renderer: 0, browser: 0, network: 0, other: 0 };
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
@@ -107,11 +112,32 @@ function chromiumCpu() {
       const cpu = cpuSeconds(pid);
       used.all += cpu;
       if (cmdline.includes("--type=renderer")) used.renderer += cpu;
+      else if (cmdline.includes("NetworkService")) used.network += cpu;
+      else if (!cmdline.includes("--type=")) used.browser += cpu;
+      else used.other += cpu;
     } catch {
       // The process ended meanwhile.
     }
   }
   return used;
+}
+
+/** What Chromium used between two readings of `chromiumCpu`. */
+const cpuBetween = (before, after) => Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - before[k]]));
+
+/** Limits the page's uplink to `mbit` Mbit/s with Chromium's network emulation (none
+ *  when undefined). The session leaves request bodies out of DevTools' events, as
+ *  Playwright's does (end2end/playwright-post-data.mjs). */
+async function throttle(context, page, mbit, latency = 0) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable", { maxPostDataSize: 1024 * 1024 });
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency,
+    downloadThroughput: -1,
+    uploadThroughput: mbit ? (mbit * 1e6) / 8 : -1,
+  });
+  return cdp;
 }
 
 /** Resident memory of Chromium's renderers (the page's process), in bytes. */
@@ -200,13 +226,14 @@ function diskWrite(mib) {
   return result.seconds;
 }
 
-/** s3drop's page: the file given to the page until its row says done. */
-async function browserUpload(browser, store, file) {
+/** s3drop's page: the file given to the page until its row says done (the uplink
+ *  limited to `mbit` Mbit/s when given). */
+async function browserUpload(browser, store, file, mbit) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(store.page);
   await page.locator("html[data-hydrated=true]").waitFor();
-  const cdp = await context.newCDPSession(page);
+  const cdp = await throttle(context, page, mbit);
   await cdp.send("Performance.enable");
   const peaks = { heap: 0, renderer: 0, server: 0 };
   const sample = async () => {
@@ -233,21 +260,23 @@ async function browserUpload(browser, store, file) {
   const state = await row.getAttribute("data-state");
   if (state !== "done") throw new Error(`the page's upload ended ${state}: ${await row.textContent()}`);
   const cpu = cpuSeconds(store.serverPid) - cpuBefore;
-  const chromiumAfter = chromiumCpu();
-  const rendererCpu = chromiumAfter.renderer - chromiumBefore.renderer;
-  const chromiumTotalCpu = chromiumAfter.all - chromiumBefore.all;
+  const chromium = cpuBetween(chromiumBefore, chromiumCpu());
+  const rendererCpu = chromium.renderer;
+  const chromiumTotalCpu = chromium.all;
   const href = await row.locator("a.download").getAttribute("href");
   const key = decodeURIComponent(new URL(href).pathname).split("/").slice(2).join("/");
   await context.close();
-  return { seconds: elapsed, cpu, rendererCpu, chromiumTotalCpu, key, ...peaks };
+  return { seconds: elapsed, cpu, rendererCpu, chromiumTotalCpu, chromium, key, ...peaks };
 }
 
 /** The browser's own ceiling on this machine: the same file sent as a multipart upload
- *  in the page's part size (the server's policy), 4 at a time, by plain XHR PUTs of File
- *  slices to presigned URLs, with no checksums and no page around it (created and
- *  completed from here). With `readFirst`, each part is also read into memory before it
- *  is sent, as any page that checksums its parts must (but no checksum is computed). */
-async function browserCeiling(browser, store, file, key, readFirst = false) {
+ *  in the page's part size (the server's policy), 4 at a time, by plain XHR PUTs to
+ *  presigned URLs, with no checksums and no page around it (created and completed from
+ *  here). How each part goes, by `mode`: "slice", a slice of the file, nothing read by
+ *  the page; "read-first", read into memory (as any page that checksums its parts must,
+ *  but no checksum computed), then sent as a slice; "read-once", read, then sent as the
+ *  bytes read. The uplink is limited to `mbit` Mbit/s when given. */
+async function browserCeiling(browser, store, file, key, mode = "slice", mbit = undefined) {
   const client = clientFor(store);
   // The browser sends to the store as the page would: the embedded store on the
   // page's own origin, Garage at its endpoint (CORS set up for the page).
@@ -268,6 +297,7 @@ async function browserCeiling(browser, store, file, key, readFirst = false) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(store.page);
+  await throttle(context, page, mbit);
   await page.evaluate(() => {
     const input = document.createElement("input");
     input.type = "file";
@@ -278,11 +308,11 @@ async function browserCeiling(browser, store, file, key, readFirst = false) {
   const before = chromiumCpu();
   const start = process.hrtime.bigint();
   const etags = await page.evaluate(
-    async ([urls, part, readFirst]) => {
+    async ([urls, part, mode]) => {
       const file = document.getElementById("ceiling").files[0];
       const etags = [];
       let next = 0;
-      const put = (url, body) =>
+      const xhrPut = (url, body) =>
         new Promise((resolve, reject) => {
           const xhr = new XMLHttpRequest();
           xhr.open("PUT", url);
@@ -295,14 +325,18 @@ async function browserCeiling(browser, store, file, key, readFirst = false) {
         while (next < urls.length) {
           const i = next++;
           const slice = file.slice(i * part, (i + 1) * part);
-          if (readFirst) await slice.arrayBuffer();
-          etags[i] = await put(urls[i], slice);
+          if (mode === "slice") etags[i] = await xhrPut(urls[i], slice);
+          else if (mode === "read-first") {
+            await slice.arrayBuffer();
+            etags[i] = await xhrPut(urls[i], slice);
+          } else if (mode === "read-once") etags[i] = await xhrPut(urls[i], await slice.arrayBuffer());
+          else throw new Error(`no such mode ${mode}`);
         }
       };
       await Promise.all(Array.from({ length: 4 }, worker));
       return etags;
     },
-    [urls, part, readFirst],
+    [urls, part, mode],
   );
   const parts = etags.map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${etag}</ETag></Part>`).join("");
   const done = await client.fetch(`${url}?uploadId=${encodeURIComponent(uploadId)}`, {
@@ -311,10 +345,10 @@ async function browserCeiling(browser, store, file, key, readFirst = false) {
   });
   if (!done.ok) throw new Error(`completing the ceiling's upload: HTTP ${done.status} ${await done.text()}`);
   const elapsed = seconds(start);
-  const cpu = chromiumCpu().all - before.all;
+  const chromium = cpuBetween(before, chromiumCpu());
   await context.close();
   await client.fetch(url, { method: "DELETE" });
-  return { seconds: elapsed, cpu, part };
+  return { seconds: elapsed, cpu: chromium.all, chromium, part };
 }
 
 /** Writes `count` files of `size` random bytes into a folder of WORK; answers its path. */
@@ -343,15 +377,8 @@ async function folderUpload(browser, store, dir, count, latency, throughLink = f
       for (const entry of list.getEntries()) window.__longest = Math.max(window.__longest, entry.duration);
     }).observe({ type: "longtask", buffered: false });
   });
-  const cdp = await context.newCDPSession(page);
+  const cdp = await throttle(context, page, undefined, latency);
   await cdp.send("Performance.enable");
-  await cdp.send("Network.enable");
-  await cdp.send("Network.emulateNetworkConditions", {
-    offline: false,
-    latency,
-    downloadThroughput: -1,
-    uploadThroughput: -1,
-  });
   let calls = 0;
   let throttled = 0;
   page.on("request", (request) => {
@@ -607,14 +634,23 @@ for (const mib of SIZES) {
     const client = clientFor(store);
     await client.fetch(`${store.endpoint}/${store.bucket}/${browserRun.key}`, { method: "DELETE" });
     const ceiling = await browserCeiling(browser, store, file, `bench/ceiling-${mib}`);
-    const readFirst = await browserCeiling(browser, store, file, `bench/read-first-${mib}`, true);
+    const readFirst = await browserCeiling(browser, store, file, `bench/read-first-${mib}`, "read-first");
+    const readOnce = await browserCeiling(browser, store, file, `bench/read-once-${mib}`, "read-once");
+    // The uplink limited, where the network and not the CPU is the limit.
+    const throttled = [];
+    for (const mbit of mib === THROTTLED_MIB ? THROTTLES_MBIT : []) {
+      const run = await browserUpload(browser, store, file, mbit);
+      await client.fetch(`${store.endpoint}/${store.bucket}/${run.key}`, { method: "DELETE" });
+      const bare = await browserCeiling(browser, store, file, `bench/ceiling-${mib}-${mbit}`, "slice", mbit);
+      throttled.push({ mbit, run, bare });
+    }
     const baselines = {};
     if (!ONLY_BROWSER) {
       for (const config of AWS_CONFIGS) baselines[config.label] = rate(mib, awsUpload(store, config, file, `bench/aws-${config.name}-${mib}`));
       baselines["curl, one presigned PUT"] = rate(mib, await curlUpload(store, file, `bench/curl-${mib}`));
     }
     const cli = ONLY_BROWSER ? undefined : rate(mib, cliUpload(store.page, store.token, file));
-    results.push({ store, browserRun, baselines, ceiling, readFirst, cli, s3drop: rate(mib, browserRun.seconds) });
+    results.push({ store, browserRun, baselines, ceiling, readFirst, readOnce, throttled, cli, s3drop: rate(mib, browserRun.seconds) });
   }
   const cell = (value, best) =>
     best ? `${value.toFixed(0)} MiB/s (${(value / best).toFixed(2)}×)` : `${value.toFixed(0)} MiB/s`;
@@ -631,19 +667,44 @@ for (const mib of SIZES) {
     ...results.map((r, i) => `${cell(rate(mib, r.ceiling.seconds), best[i])}, ${((r.ceiling.cpu * 1024) / mib).toFixed(2)} s CPU/GiB`),
   );
   row(
-    `${mb(mib * MIB)}: the same, each part read into memory first (the ceiling of any page that checksums parts)`,
+    `${mb(mib * MIB)}: the same, each part read into memory first, then sent as a slice (the read-first ceiling: what a page that checksums parts must at least do)`,
     ...results.map((r, i) => `${cell(rate(mib, r.readFirst.seconds), best[i])}, ${((r.readFirst.cpu * 1024) / mib).toFixed(2)} s CPU/GiB`),
+  );
+  row(
+    `${mb(mib * MIB)}: the same, each part read into memory, then sent as the bytes read`,
+    ...results.map((r, i) => `${cell(rate(mib, r.readOnce.seconds), best[i])}, ${((r.readOnce.cpu * 1024) / mib).toFixed(2)} s CPU/GiB`),
   );
   const against = (run, ceiling) =>
     `${(ceiling.seconds / run.seconds).toFixed(2)}×, ${(run.chromiumTotalCpu / ceiling.cpu).toFixed(2)}×`;
   row(
-    `${mb(mib * MIB)}: s3drop ÷ the ceiling: throughput, Chromium CPU per GiB (targets ≥ 0.9×, ≤ 1.15×)`,
-    ...results.map((r) => against(r.browserRun, r.ceiling)),
-  );
-  row(
-    `${mb(mib * MIB)}: s3drop ÷ the read-first ceiling: throughput, Chromium CPU per GiB`,
+    `${mb(mib * MIB)}: s3drop ÷ the read-first ceiling: throughput, Chromium CPU per GiB (targets ≥ 0.9×, ≤ 1.15×)`,
     ...results.map((r) => against(r.browserRun, r.readFirst)),
   );
+  row(
+    `${mb(mib * MIB)}: s3drop ÷ the plain ceiling: throughput, Chromium CPU per GiB (target CPU ≤ 1.5×)`,
+    ...results.map((r) => against(r.browserRun, r.ceiling)),
+  );
+  // Where Chromium's CPU goes, per GiB: the page's process, the browser process (which
+  // reads the file for the others), the network service and the rest.
+  const byProcess = (c) =>
+    ["renderer", "browser", "network", "other"].map((k) => ((c[k] * 1024) / mib).toFixed(2)).join(" / ") + " s";
+  for (const [label, of] of [
+    ["s3drop", (r) => r.browserRun.chromium],
+    ["plain ceiling", (r) => r.ceiling.chromium],
+    ["read-first ceiling", (r) => r.readFirst.chromium],
+    ["read once, sent as read", (r) => r.readOnce.chromium],
+  ]) {
+    row(`${mb(mib * MIB)}: Chromium CPU per GiB, renderer / browser / network / other: ${label}`, ...results.map((r) => byProcess(of(r))));
+  }
+  for (const [i, { mbit }] of results[0].throttled.entries()) {
+    row(
+      `${mb(mib * MIB)} at ${mbit} Mbit/s: s3drop, the plain ceiling (÷; target ≥ 0.95×)`,
+      ...results.map((r) => {
+        const { run, bare } = r.throttled[i];
+        return `${rate(mib, run.seconds).toFixed(1)}, ${rate(mib, bare.seconds).toFixed(1)} MiB/s (${(bare.seconds / run.seconds).toFixed(2)}×)`;
+      }),
+    );
+  }
   row(`${mb(mib * MIB)}: disk sequential write (limit)`, ...results.map((_, i) => cell(disk[mib], best[i])));
   row(`${mb(mib * MIB)}: browser JS heap, peak`, ...results.map((r) => mb(r.browserRun.heap)));
   row(`${mb(mib * MIB)}: renderer resident memory, peak`, ...results.map((r) => mb(r.browserRun.renderer)));

@@ -57,6 +57,9 @@ if [[ "${1:-}" == "--test" ]]; then
     say "installing the end-to-end test packages"
     (cd end2end && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.s3drop-installed-lock.json)
   fi
+  # Large request bodies out of Playwright's DevTools events (see the script); npm ci
+  # runs it too, this covers packages installed before it existed.
+  node end2end/playwright-post-data.mjs
   scripts/stores.sh install
   scripts/s3-clients.sh install
   scripts/fuzz.sh install

@@ -1,11 +1,13 @@
 //! One PUT of a blob to a presigned URL, with upload progress. `fetch` reports no
 //! upload progress, so this is XHR, wrapped as a future that aborts the request if dropped.
 //!
-//! The body is always a slice of the file, which Chromium's network process reads as it
-//! sends, never bytes the page has read: measured in Chromium against Garage, an XHR
-//! body of bytes ran 5–7× slower for files of 1 MiB and 8 MiB parts (9 MiB/s against
-//! 67 MiB/s), 1.4–1.9× slower for files of 64–256 KiB, and no faster at 4 KiB; a `Blob`
-//! made from those bytes was 1.5× slower than the slice.
+//! The body is always a slice of the file, which Chromium reads as it sends, not the
+//! bytes the page read for the checksum. Sending those bytes saves the second read, but
+//! `send` copies them (3.6 s of the page's CPU per GiB), so it measured only ~1 s of
+//! Chromium's CPU per GiB less in all, no faster through the page, with the renderer's
+//! peak memory twice as high (2026-12-04, bench/README.md). (Earlier measurements that
+//! found bytes 10× slower were Playwright's own cost: it copied such bodies into its
+//! DevTools events, see `end2end/playwright-post-data.mjs`.)
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
