@@ -21,7 +21,7 @@ DIST=${S3DROP_DIST:-dist}
 build() {
   scripts/install.sh --release
   export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-  cargo leptos build --release --precompress
+  cargo leptos build --release --precompress --split
 }
 
 # The tarball: what an operator copies to a server by hand.

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo leptos build
+# --split: the operator's rooms are a WASM chunk of their own (`#[lazy]`); a build
+# without it leaves the page importing a loader that is not there.
+cargo leptos build --split
 printf '\033[1m==> s3drop on http://127.0.0.1:3000 (Ctrl+C stops it)\033[0m\n'
 LEPTOS_SITE_ROOT=target/site exec target/debug/s3drop "$@"

@@ -68,7 +68,7 @@ STORES_PID=$!
 stage "building the WASM bundle and the site"
 # Only the front end here: `cargo test` below builds the server binary the end-to-end
 # tests run, with the same features as the tests, so it is compiled once.
-cargo leptos build --frontend-only
+cargo leptos build --frontend-only --split
 
 stage "checking formatting, lints, the layout and the dependencies"
 cargo fmt --check

@@ -9,6 +9,15 @@ import { isStorePut, scratchDir, screenshotPath, seriousViolations, sha256 } fro
 const port = Number(process.env.S3DROP_E2E_PORT ?? 3100) + 1;
 const PRIVATE = `http://localhost:${port}`;
 
+/** The page's split-out WASM chunks (the operator's rooms) that `page` fetches. */
+function chunksFetched(page: Page): string[] {
+  const fetched: string[] = [];
+  page.on("request", (r) => {
+    if (new URL(r.url()).pathname.startsWith("/pkg/split_")) fetched.push(r.url());
+  });
+  return fetched;
+}
+
 async function logIn(page: Page) {
   await page.goto(`${PRIVATE}/login`);
   await page.getByLabel("Password").fill(PRIVATE_PASSWORD);
@@ -34,6 +43,7 @@ test("the operator makes a link on the page; its uploader drops a folder, sees o
   page,
   browser,
 }) => {
+  const operatorChunks = chunksFetched(page);
   await logIn(page);
   const form = page.getByTestId("link-form");
   await form.getByLabel("Label").fill("Client photos");
@@ -44,10 +54,13 @@ test("the operator makes a link on the page; its uploader drops a folder, sees o
   const url = await page.getByTestId("new-link-url").inputValue();
   expect(url).toMatch(new RegExp(`^${PRIVATE}/l/[A-Za-z0-9_-]{32}$`));
   await expect(page.getByTestId("link-row").filter({ hasText: "Client photos" })).toContainText("0 files");
+  // The operator's rooms came as a chunk of their own, fetched once.
+  expect(operatorChunks).toHaveLength(1);
 
   // A stranger, in a browser of their own: no session, only the link.
   const stranger = await browser.newContext();
   const them = await stranger.newPage();
+  const theirChunks = chunksFetched(them);
   await them.goto(url);
   await expect(them.locator("html")).toHaveAttribute("data-hydrated", "true");
   await expect(them.getByTestId("link-label")).toHaveText("Client photos");
@@ -81,6 +94,8 @@ test("the operator makes a link on the page; its uploader drops a folder, sees o
   await expect(elsewhere.locator("html")).toHaveAttribute("data-hydrated", "true");
   await expect(elsewhere.getByTestId("link-label")).toHaveText("Client photos");
   await expect(elsewhere.getByTestId("sent-before")).toHaveCount(0);
+  // Someone who only drops files never downloads the operator's rooms.
+  expect(theirChunks).toEqual([]);
   await stranger.close();
 
   // The operator sees them arrive, with the uploader's name, in the link's folder.

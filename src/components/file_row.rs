@@ -1,6 +1,7 @@
 //! One file in the queue: a thumbnail or type label, name, size, a progress bar, its
 //! state in words, and its pause, resume, cancel and retry buttons.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use super::text::{self, format_bytes, progress_line};
@@ -78,11 +79,10 @@ pub fn FileRow(
 #[component]
 fn Picture(name: String, thumbnail: Option<String>) -> impl IntoView {
     match thumbnail {
-        Some(url) => view! { <img class="thumb" src=url alt="" /> }.into_any(),
-        None => view! {
+        Some(url) => Either::Left(view! { <img class="thumb" src=url alt="" /> }),
+        None => Either::Right(view! {
             <span class="thumb type-label" aria-hidden="true">{text::type_label(&name)}</span>
-        }
-        .into_any(),
+        }),
     }
 }
 

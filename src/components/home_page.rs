@@ -1,5 +1,9 @@
 //! The home page: the drop, and for the operator their rooms beneath it (upload links,
 //! the record of what arrived, webhooks, API tokens) and a way to log out.
+//!
+//! The rooms are a WASM chunk of their own, fetched the first time an operator's page
+//! shows them (`#[lazy]`, split out by `cargo leptos build --split`): everyone else, the
+//! people who only drop files, never downloads them.
 
 use leptos::prelude::*;
 
@@ -33,10 +37,19 @@ pub fn HomePage() -> impl IntoView {
         </header>
         <UploadPage stored_files=true />
         <Show when=operator>
-            <LinksPanel filter />
-            <RecordPanel filter can_delete />
-            <HooksPanel />
-            <TokensPanel />
+            <Suspense>{move || Suspend::new(operator_rooms(filter, can_delete))}</Suspense>
         </Show>
     }
+}
+
+/// The operator's rooms.
+#[lazy]
+fn operator_rooms(filter: RwSignal<RecordFilter>, can_delete: Signal<bool>) -> AnyView {
+    view! {
+        <LinksPanel filter />
+        <RecordPanel filter can_delete />
+        <HooksPanel />
+        <TokensPanel />
+    }
+    .into_any()
 }

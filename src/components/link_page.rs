@@ -4,6 +4,7 @@
 //! started through the link. The uploader sees only the files they send here, and on a
 //! later visit those this browser sent before ([`SentBefore`]).
 
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 
 use super::file_queue::sent_list_of;
@@ -42,14 +43,14 @@ pub fn LinkPage(secret: String) -> impl IntoView {
     let secret = StoredValue::new(secret);
     view! {
         {move || match opened.get() {
-            None => view! { <p class="muted">{text::LINK_OPENING}</p> }.into_any(),
-            Some(Err(err)) => view! { <LinkRefused err /> }.into_any(),
+            None => EitherOf4::A(view! { <p class="muted">{text::LINK_OPENING}</p> }),
+            Some(Err(err)) => EitherOf4::B(view! { <LinkRefused err /> }),
             Some(Ok(view)) if view.details.is_none() => {
                 let open = open.clone();
                 let open = Callback::new(move |p| open(Some(p)));
-                view! { <LinkPassword label=view.label open problem /> }.into_any()
+                EitherOf4::C(view! { <LinkPassword label=view.label open problem /> })
             }
-            Some(Ok(view)) => view! { <OpenLink view secret=secret.get_value() /> }.into_any(),
+            Some(Ok(view)) => EitherOf4::D(view! { <OpenLink view secret=secret.get_value() /> }),
         }}
     }
 }
@@ -96,9 +97,7 @@ fn LinkPassword(label: String, open: Callback<String>, problem: RwSignal<String>
 /// The open link: its terms, the name it asks for, then the drop.
 #[component]
 fn OpenLink(view: LinkView, secret: String) -> impl IntoView {
-    let Some(details) = view.details.clone() else {
-        return ().into_any();
-    };
+    let details = view.details.clone()?;
     let terms = link_terms(&details, &local_time(details.expires_at));
     let name = RwSignal::new(String::new());
     let named = RwSignal::new(!details.ask_name);
@@ -108,7 +107,7 @@ fn OpenLink(view: LinkView, secret: String) -> impl IntoView {
         grant: view.grant.clone(),
         uploader: Some(name.get_untracked()).filter(|n| !n.trim().is_empty()),
     };
-    view! {
+    Some(view! {
         <header class="masthead">
             <h1 data-testid="link-label">{view.label.clone()}</h1>
             {details.message.clone().map(|m| view! { <p class="link-message">{m}</p> })}
@@ -129,8 +128,7 @@ fn OpenLink(view: LinkView, secret: String) -> impl IntoView {
         }>
             <UploadPage link=(pass(), details.limits.clone()) stored_files=false />
         </Show>
-    }
-    .into_any()
+    })
 }
 
 /// The files this browser stored through the link on earlier visits (their keys are kept

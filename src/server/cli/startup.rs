@@ -2,6 +2,7 @@
 //! so the integration tests start the same server on a port of their own.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::Path;
 use std::time::Duration;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
@@ -275,12 +276,41 @@ pub async fn run(config: Config, leptos_options: LeptosOptions) -> Result<(), St
     let local_addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
+    if let Some(problem) = site_problem(Path::new(leptos_options.site_root.as_ref())) {
+        tracing::warn!("{problem}");
+    }
     let app = build(&config, leptos_options, local_addr).await?;
     if app.store.is_some() {
         tracing::info!(data_dir = %config.data_dir.display(), "embedded store ready");
     }
     tracing::info!("s3drop listening on http://{local_addr}");
     serve(listener, app, shutdown_signal()).await
+}
+
+/// The loader of the page's split-out WASM chunks (the operator's rooms), as
+/// `cargo leptos build --split` names it beside the page's script.
+const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
+
+/// Why the page served from `site_root` would never become interactive, if it would
+/// not: its script missing (the wrong `LEPTOS_SITE_ROOT`), or built without `--split`
+/// (the script imports a chunk loader that is not there). Said at start, where an
+/// operator looks, rather than only in a browser's console.
+fn site_problem(site_root: &Path) -> Option<String> {
+    let pkg = site_root.join("pkg");
+    let Ok(script) = std::fs::read_to_string(pkg.join("s3drop.js")) else {
+        return Some(format!(
+            "the page's files are not in {}: the page will not work; set LEPTOS_SITE_ROOT \
+             to the release's site folder",
+            site_root.display()
+        ));
+    };
+    (script.contains(SPLIT_LOADER) && !pkg.join(SPLIT_LOADER).exists()).then(|| {
+        format!(
+            "{} has no {SPLIT_LOADER}: the page was built without --split and will not work; \
+             build it with `cargo leptos build --split` (scripts/run.sh and scripts/release.sh do)",
+            pkg.display()
+        )
+    })
 }
 
 /// Serves until `shutdown` resolves, then lets the requests in flight finish; sweeps
@@ -503,6 +533,30 @@ mod tests {
         for (listening, reached) in cases {
             let listening: SocketAddr = listening.parse().expect("an address");
             assert_eq!(own_address(listening).to_string(), reached, "{listening}");
+        }
+    }
+
+    #[test]
+    fn a_site_that_would_not_work_is_said_at_start() {
+        let loader = format!("import {{ x }} from './{SPLIT_LOADER}';");
+        // (the files in pkg/, what is wrong)
+        let cases: [(&[(&str, &str)], Option<&str>); 4] = [
+            (&[], Some("are not in")),
+            (&[("s3drop.js", "import x;")], None),
+            (&[("s3drop.js", &loader)], Some("without --split")),
+            (&[("s3drop.js", &loader), (SPLIT_LOADER, "")], None),
+        ];
+        for (files, problem) in cases {
+            let site = tempfile::tempdir().expect("a temporary directory");
+            std::fs::create_dir(site.path().join("pkg")).expect("pkg/");
+            for (name, text) in files {
+                std::fs::write(site.path().join("pkg").join(name), text).expect("a file");
+            }
+            let said = site_problem(site.path());
+            match problem {
+                None => assert_eq!(said, None, "{files:?}"),
+                Some(words) => assert!(said.is_some_and(|s| s.contains(words)), "{files:?}"),
+            }
         }
     }
 
