@@ -60,6 +60,8 @@ const STORES = [
     key: secrets.store_access_key,
     secret: secrets.store_secret_key,
     serverPid: Number(readFileSync(join(WORK, "embedded.pid"), "utf8")),
+    // The embedded store runs in s3drop's own process.
+    storePid: Number(readFileSync(join(WORK, "embedded.pid"), "utf8")),
   },
   {
     name: "garage",
@@ -81,8 +83,21 @@ const STORES = [
     key: garage.AWS_ACCESS_KEY_ID,
     secret: garage.AWS_SECRET_ACCESS_KEY,
     serverPid: Number(readFileSync(join(WORK, "garage.pid"), "utf8")),
+    storePid: pidOf(join(WORK, "stores", "garage", "garage.toml")),
   },
 ];
+
+/** The process whose command line names `path`. */
+function pidOf(path) {
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(path)) return Number(pid);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  throw new Error(`no process runs with ${path}`);
+}
 
 /** A SigV4 client for a store's credentials. */
 const clientFor = (store) =>
@@ -243,6 +258,7 @@ async function browserUpload(browser, store, file, mbit) {
     peaks.server = Math.max(peaks.server, rss(store.serverPid));
   };
   const cpuBefore = cpuSeconds(store.serverPid);
+  const storeBefore = cpuSeconds(store.storePid);
   const chromiumBefore = chromiumCpu();
   const start = process.hrtime.bigint();
   await page.getByTestId("file-picker").setInputFiles(file);
@@ -260,7 +276,7 @@ async function browserUpload(browser, store, file, mbit) {
   const state = await row.getAttribute("data-state");
   if (state !== "done") throw new Error(`the page's upload ended ${state}: ${await row.textContent()}`);
   const cpu = cpuSeconds(store.serverPid) - cpuBefore;
-  const chromium = cpuBetween(chromiumBefore, chromiumCpu());
+  const chromium = { ...cpuBetween(chromiumBefore, chromiumCpu()), store: cpuSeconds(store.storePid) - storeBefore };
   const rendererCpu = chromium.renderer;
   const chromiumTotalCpu = chromium.all;
   const href = await row.locator("a.download").getAttribute("href");
@@ -305,6 +321,7 @@ async function browserCeiling(browser, store, file, key, mode = "slice", mbit = 
     document.body.append(input);
   });
   await page.setInputFiles("#ceiling", file);
+  const storeBefore = cpuSeconds(store.storePid);
   const before = chromiumCpu();
   const start = process.hrtime.bigint();
   const etags = await page.evaluate(
@@ -345,7 +362,7 @@ async function browserCeiling(browser, store, file, key, mode = "slice", mbit = 
   });
   if (!done.ok) throw new Error(`completing the ceiling's upload: HTTP ${done.status} ${await done.text()}`);
   const elapsed = seconds(start);
-  const chromium = cpuBetween(before, chromiumCpu());
+  const chromium = { ...cpuBetween(before, chromiumCpu()), store: cpuSeconds(store.storePid) - storeBefore };
   await context.close();
   await client.fetch(url, { method: "DELETE" });
   return { seconds: elapsed, cpu: chromium.all, chromium, part };
@@ -598,11 +615,21 @@ async function serverFunctions(store) {
 }
 
 function wasmSizes() {
-  const wasm = "dist/site/pkg/s3drop.wasm";
-  const raw = statSync(wasm).size;
-  const gzip = execFileSync("gzip", ["-9", "-c", wasm]).length;
-  const brotli = execFileSync("brotli", ["-c", "-q", "11", wasm]).length;
-  return { raw, gzip, brotli };
+  const pkg = "dist/site/pkg";
+  const sizes = (files) => {
+    const of = (f) => ({
+      raw: statSync(f).size,
+      gzip: execFileSync("gzip", ["-9", "-c", f]).length,
+      brotli: execFileSync("brotli", ["-c", "-q", "11", f]).length,
+    });
+    return files.map((f) => of(join(pkg, f))).reduce((a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+  };
+  // Everyone's bundle, and the chunks split out of it (the operator's rooms), fetched
+  // only where they are shown.
+  return {
+    page: sizes(["s3drop.wasm"]),
+    chunks: sizes(readdirSync(pkg).filter((f) => f.startsWith("split_") && f.endsWith(".wasm"))),
+  };
 }
 
 // ---- run ----------------------------------------------------------------------------
@@ -684,17 +711,18 @@ for (const mib of SIZES) {
     `${mb(mib * MIB)}: s3drop ÷ the plain ceiling: throughput, Chromium CPU per GiB (target CPU ≤ 1.5×)`,
     ...results.map((r) => against(r.browserRun, r.ceiling)),
   );
-  // Where Chromium's CPU goes, per GiB: the page's process, the browser process (which
-  // reads the file for the others), the network service and the rest.
+  // Where the CPU goes, per GiB: Chromium's page process, its browser process (which
+  // reads the file for the others), its network service and the rest; then the store
+  // (Garage's process; for the embedded store, s3drop's own, which holds it).
   const byProcess = (c) =>
-    ["renderer", "browser", "network", "other"].map((k) => ((c[k] * 1024) / mib).toFixed(2)).join(" / ") + " s";
+    ["renderer", "browser", "network", "other", "store"].map((k) => ((c[k] * 1024) / mib).toFixed(2)).join(" / ") + " s";
   for (const [label, of] of [
     ["s3drop", (r) => r.browserRun.chromium],
     ["plain ceiling", (r) => r.ceiling.chromium],
     ["read-first ceiling", (r) => r.readFirst.chromium],
     ["read once, sent as read", (r) => r.readOnce.chromium],
   ]) {
-    row(`${mb(mib * MIB)}: Chromium CPU per GiB, renderer / browser / network / other: ${label}`, ...results.map((r) => byProcess(of(r))));
+    row(`${mb(mib * MIB)}: CPU per GiB, Chromium's renderer / browser / network / other, the store: ${label}`, ...results.map((r) => byProcess(of(r))));
   }
   for (const [i, { mbit }] of results[0].throttled.entries()) {
     row(
@@ -840,7 +868,9 @@ for (const [label, filter] of [
 
 if (!ONLY_FOLDERS) {
   const wasm = wasmSizes();
-  row("WASM bundle: raw / gzip / brotli", `${kb(wasm.raw)} / ${kb(wasm.gzip)} / ${kb(wasm.brotli)}`, "(same)");
+  const sized = (w) => `${kb(w.raw)} / ${kb(w.gzip)} / ${kb(w.brotli)}`;
+  row("WASM bundle, everyone's: raw / gzip -9 / brotli -q 11", sized(wasm.page), "(same)");
+  row("WASM chunk of the operator's rooms (only operators fetch it): raw / gzip -9 / brotli -q 11", sized(wasm.chunks), "(same)");
   const ready = [];
   for (const store of STORES) ready.push(await timeToInteractive(browser, store));
   row("page accepts files after (median of 5)", ...ready.map((ms) => `${ms.toFixed(0)} ms`));
