@@ -539,8 +539,9 @@ mod tests {
     #[test]
     fn a_site_that_would_not_work_is_said_at_start() {
         let loader = format!("import {{ x }} from './{SPLIT_LOADER}';");
-        // (the files in pkg/, what is wrong)
-        let cases: [(&[(&str, &str)], Option<&str>); 4] = [
+        // The files in pkg/ (name, text), and words of what is wrong.
+        type Files<'a> = &'a [(&'a str, &'a str)];
+        let cases: [(Files, Option<&str>); 4] = [
             (&[], Some("are not in")),
             (&[("s3drop.js", "import x;")], None),
             (&[("s3drop.js", &loader)], Some("without --split")),
