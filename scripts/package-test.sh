@@ -39,6 +39,12 @@ unit_value() {
   sed -n "s/^$1=//p" "$UNIT" | head -1
 }
 
+# The variables an environment file sets, one per line (blank lines and comments left
+# out), as systemd reads an EnvironmentFile.
+env_file_lines() {
+  $SUDO cat "$1" | grep -v -e '^$' -e '^#' || true
+}
+
 # Runs the unit's ExecStart as its User, with its Environment= lines and its
 # EnvironmentFile, from its state directory: what `systemctl start s3drop` does.
 start_as_unit() {
@@ -49,9 +55,7 @@ start_as_unit() {
   env_file=${env_file#-}
   local env=()
   while IFS= read -r line; do env+=("$line"); done < <(sed -n 's/^Environment=//p' "$UNIT")
-  while IFS= read -r line; do
-    [[ -z $line || $line == \#* ]] || env+=("$line")
-  done < <($SUDO cat "$env_file")
+  while IFS= read -r line; do env+=("$line"); done < <(env_file_lines "$env_file")
   # shellcheck disable=SC2086 # ExecStart is a command line: split as systemd splits it.
   (cd / && exec $SUDO setpriv --reuid="$user" --regid="$user" --init-groups \
     env -i "${env[@]}" $exec) >>"$DIR/server.log" 2>&1 &
@@ -68,9 +72,7 @@ stop_server() {
 # As the packaged s3drop's user, a command of its own (`tokens create`).
 as_s3drop() {
   local env=()
-  while IFS= read -r line; do
-    [[ -z $line || $line == \#* ]] || env+=("$line")
-  done < <($SUDO cat /etc/s3drop/env)
+  while IFS= read -r line; do env+=("$line"); done < <(env_file_lines /etc/s3drop/env)
   $SUDO setpriv --reuid=s3drop --regid=s3drop --init-groups \
     env -i "${env[@]}" /usr/bin/s3drop --config /etc/s3drop/s3drop.toml "$@"
 }

@@ -3,8 +3,8 @@
 //!
 //! The body is always a slice of the file, which Chromium reads as it sends, not the
 //! bytes the page read for the checksum. Sending those bytes saves the second read, but
-//! `send` copies them (3.6 s of the page's CPU per GiB), so it measured only ~1 s of
-//! Chromium's CPU per GiB less in all, no faster through the page, with the renderer's
+//! `send` copies them (3.6 s of the page's CPU per GiB): through the page it measured
+//! 0.7–2.4 s of Chromium's CPU per GiB less in all and 0–7 % faster, with the renderer's
 //! peak memory twice as high (2026-12-04, bench/README.md). (Earlier measurements that
 //! found bytes 10× slower were Playwright's own cost: it copied such bodies into its
 //! DevTools events, see `end2end/playwright-post-data.mjs`.)

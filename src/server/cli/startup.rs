@@ -276,7 +276,8 @@ pub async fn run(config: Config, leptos_options: LeptosOptions) -> Result<(), St
     let local_addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
-    if let Some(problem) = site_problem(Path::new(leptos_options.site_root.as_ref())) {
+    let site = Path::new(leptos_options.site_root.as_ref());
+    if let Some(problem) = site_problem(site, &leptos_options.output_name) {
         tracing::warn!("{problem}");
     }
     let app = build(&config, leptos_options, local_addr).await?;
@@ -291,13 +292,14 @@ pub async fn run(config: Config, leptos_options: LeptosOptions) -> Result<(), St
 /// `cargo leptos build --split` names it beside the page's script.
 const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
 
-/// Why the page served from `site_root` would never become interactive, if it would
-/// not: its script missing (the wrong `LEPTOS_SITE_ROOT`), or built without `--split`
-/// (the script imports a chunk loader that is not there). Said at start, where an
-/// operator looks, rather than only in a browser's console.
-fn site_problem(site_root: &Path) -> Option<String> {
+/// Why the page served from `site_root` (its script `{output_name}.js`) would never
+/// become interactive, if it would not: its script missing (the wrong
+/// `LEPTOS_SITE_ROOT`), or built without `--split` (the script imports a chunk loader
+/// that is not there). Said at start, where an operator looks, rather than only in a
+/// browser's console.
+fn site_problem(site_root: &Path, output_name: &str) -> Option<String> {
     let pkg = site_root.join("pkg");
-    let Ok(script) = std::fs::read_to_string(pkg.join("s3drop.js")) else {
+    let Ok(script) = std::fs::read_to_string(pkg.join(format!("{output_name}.js"))) else {
         return Some(format!(
             "the page's files are not in {}: the page will not work; set LEPTOS_SITE_ROOT \
              to the release's site folder",
@@ -553,7 +555,7 @@ mod tests {
             for (name, text) in files {
                 std::fs::write(site.path().join("pkg").join(name), text).expect("a file");
             }
-            let said = site_problem(site.path());
+            let said = site_problem(site.path(), "s3drop");
             match problem {
                 None => assert_eq!(said, None, "{files:?}"),
                 Some(words) => assert!(said.is_some_and(|s| s.contains(words)), "{files:?}"),
