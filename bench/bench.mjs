@@ -41,6 +41,7 @@ const envFile = (path) =>
       .map((line) => line.split("=", 2)),
   );
 const secrets = JSON.parse(readFileSync(join(WORK, "embedded", "secrets.json"), "utf8"));
+const embeddedPid = Number(readFileSync(join(WORK, "embedded.pid"), "utf8"));
 const garage = envFile(join(WORK, "stores", "garage.env"));
 const STORES = [
   {
@@ -59,9 +60,9 @@ const STORES = [
     region: "us-east-1",
     key: secrets.store_access_key,
     secret: secrets.store_secret_key,
-    serverPid: Number(readFileSync(join(WORK, "embedded.pid"), "utf8")),
+    serverPid: embeddedPid,
     // The embedded store runs in s3drop's own process.
-    storePid: Number(readFileSync(join(WORK, "embedded.pid"), "utf8")),
+    storePid: embeddedPid,
   },
   {
     name: "garage",
@@ -137,8 +138,17 @@ function chromiumCpu() {
   return used;
 }
 
-/** What Chromium used between two readings of `chromiumCpu`. */
-const cpuBetween = (before, after) => Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - before[k]]));
+/** Starts counting the CPU of Chromium's processes and of `store`'s store; answers a
+ *  function that says what each used since, by kind (`chromiumCpu`'s, and `store`). */
+function cpuMeter(store) {
+  const chromium = chromiumCpu();
+  const storeCpu = cpuSeconds(store.storePid);
+  return () => {
+    const now = chromiumCpu();
+    const used = Object.fromEntries(Object.keys(now).map((k) => [k, now[k] - chromium[k]]));
+    return { ...used, store: cpuSeconds(store.storePid) - storeCpu };
+  };
+}
 
 /** Limits the page's uplink to `mbit` Mbit/s with Chromium's network emulation (none
  *  when undefined). The session leaves request bodies out of DevTools' events, as
@@ -258,8 +268,7 @@ async function browserUpload(browser, store, file, mbit) {
     peaks.server = Math.max(peaks.server, rss(store.serverPid));
   };
   const cpuBefore = cpuSeconds(store.serverPid);
-  const storeBefore = cpuSeconds(store.storePid);
-  const chromiumBefore = chromiumCpu();
+  const meter = cpuMeter(store);
   const start = process.hrtime.bigint();
   await page.getByTestId("file-picker").setInputFiles(file);
   let done = false;
@@ -276,13 +285,11 @@ async function browserUpload(browser, store, file, mbit) {
   const state = await row.getAttribute("data-state");
   if (state !== "done") throw new Error(`the page's upload ended ${state}: ${await row.textContent()}`);
   const cpu = cpuSeconds(store.serverPid) - cpuBefore;
-  const chromium = { ...cpuBetween(chromiumBefore, chromiumCpu()), store: cpuSeconds(store.storePid) - storeBefore };
-  const rendererCpu = chromium.renderer;
-  const chromiumTotalCpu = chromium.all;
+  const used = meter();
   const href = await row.locator("a.download").getAttribute("href");
   const key = decodeURIComponent(new URL(href).pathname).split("/").slice(2).join("/");
   await context.close();
-  return { seconds: elapsed, cpu, rendererCpu, chromiumTotalCpu, chromium, key, ...peaks };
+  return { seconds: elapsed, cpu, used, key, ...peaks };
 }
 
 /** The browser's own ceiling on this machine: the same file sent as a multipart upload
@@ -321,8 +328,7 @@ async function browserCeiling(browser, store, file, key, mode = "slice", mbit = 
     document.body.append(input);
   });
   await page.setInputFiles("#ceiling", file);
-  const storeBefore = cpuSeconds(store.storePid);
-  const before = chromiumCpu();
+  const meter = cpuMeter(store);
   const start = process.hrtime.bigint();
   const etags = await page.evaluate(
     async ([urls, part, mode]) => {
@@ -362,10 +368,10 @@ async function browserCeiling(browser, store, file, key, mode = "slice", mbit = 
   });
   if (!done.ok) throw new Error(`completing the ceiling's upload: HTTP ${done.status} ${await done.text()}`);
   const elapsed = seconds(start);
-  const chromium = { ...cpuBetween(before, chromiumCpu()), store: cpuSeconds(store.storePid) - storeBefore };
+  const used = meter();
   await context.close();
   await client.fetch(url, { method: "DELETE" });
-  return { seconds: elapsed, cpu: chromium.all, chromium, part };
+  return { seconds: elapsed, used, part };
 }
 
 /** Writes `count` files of `size` random bytes into a folder of WORK; answers its path. */
@@ -691,18 +697,18 @@ for (const mib of SIZES) {
   }
   row(
     `${mb(mib * MIB)}: plain XHR in Chromium, 4 × ${mb(results[0].ceiling.part)} parts, no checksums (the browser's ceiling)`,
-    ...results.map((r, i) => `${cell(rate(mib, r.ceiling.seconds), best[i])}, ${((r.ceiling.cpu * 1024) / mib).toFixed(2)} s CPU/GiB`),
+    ...results.map((r, i) => `${cell(rate(mib, r.ceiling.seconds), best[i])}, ${((r.ceiling.used.all * 1024) / mib).toFixed(2)} s CPU/GiB`),
   );
   row(
     `${mb(mib * MIB)}: the same, each part read into memory first, then sent as a slice (the read-first ceiling: what a page that checksums parts must at least do)`,
-    ...results.map((r, i) => `${cell(rate(mib, r.readFirst.seconds), best[i])}, ${((r.readFirst.cpu * 1024) / mib).toFixed(2)} s CPU/GiB`),
+    ...results.map((r, i) => `${cell(rate(mib, r.readFirst.seconds), best[i])}, ${((r.readFirst.used.all * 1024) / mib).toFixed(2)} s CPU/GiB`),
   );
   row(
     `${mb(mib * MIB)}: the same, each part read into memory, then sent as the bytes read`,
-    ...results.map((r, i) => `${cell(rate(mib, r.readOnce.seconds), best[i])}, ${((r.readOnce.cpu * 1024) / mib).toFixed(2)} s CPU/GiB`),
+    ...results.map((r, i) => `${cell(rate(mib, r.readOnce.seconds), best[i])}, ${((r.readOnce.used.all * 1024) / mib).toFixed(2)} s CPU/GiB`),
   );
   const against = (run, ceiling) =>
-    `${(ceiling.seconds / run.seconds).toFixed(2)}×, ${(run.chromiumTotalCpu / ceiling.cpu).toFixed(2)}×`;
+    `${(ceiling.seconds / run.seconds).toFixed(2)}×, ${(run.used.all / ceiling.used.all).toFixed(2)}×`;
   row(
     `${mb(mib * MIB)}: s3drop ÷ the read-first ceiling: throughput, Chromium CPU per GiB (targets ≥ 0.9×, ≤ 1.15×)`,
     ...results.map((r) => against(r.browserRun, r.readFirst)),
@@ -717,10 +723,10 @@ for (const mib of SIZES) {
   const byProcess = (c) =>
     ["renderer", "browser", "network", "other", "store"].map((k) => ((c[k] * 1024) / mib).toFixed(2)).join(" / ") + " s";
   for (const [label, of] of [
-    ["s3drop", (r) => r.browserRun.chromium],
-    ["plain ceiling", (r) => r.ceiling.chromium],
-    ["read-first ceiling", (r) => r.readFirst.chromium],
-    ["read once, sent as read", (r) => r.readOnce.chromium],
+    ["s3drop", (r) => r.browserRun.used],
+    ["plain ceiling", (r) => r.ceiling.used],
+    ["read-first ceiling", (r) => r.readFirst.used],
+    ["read once, sent as read", (r) => r.readOnce.used],
   ]) {
     row(`${mb(mib * MIB)}: CPU per GiB, Chromium's renderer / browser / network / other, the store: ${label}`, ...results.map((r) => byProcess(of(r))));
   }
@@ -736,7 +742,7 @@ for (const mib of SIZES) {
   row(`${mb(mib * MIB)}: disk sequential write (limit)`, ...results.map((_, i) => cell(disk[mib], best[i])));
   row(`${mb(mib * MIB)}: browser JS heap, peak`, ...results.map((r) => mb(r.browserRun.heap)));
   row(`${mb(mib * MIB)}: renderer resident memory, peak`, ...results.map((r) => mb(r.browserRun.renderer)));
-  row(`${mb(mib * MIB)}: Chromium CPU per GiB (renderer / all)`, ...results.map((r) => `${((r.browserRun.rendererCpu * 1024) / mib).toFixed(2)} / ${((r.browserRun.chromiumTotalCpu * 1024) / mib).toFixed(2)} s`));
+  row(`${mb(mib * MIB)}: Chromium CPU per GiB (renderer / all)`, ...results.map((r) => `${((r.browserRun.used.renderer * 1024) / mib).toFixed(2)} / ${((r.browserRun.used.all * 1024) / mib).toFixed(2)} s`));
   row(`${mb(mib * MIB)}: server CPU per GiB`, ...results.map((r) => `${((r.browserRun.cpu * 1024) / mib).toFixed(2)} s`));
   row(`${mb(mib * MIB)}: server resident memory, peak`, ...results.map((r) => mb(r.browserRun.server)));
 }
