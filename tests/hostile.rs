@@ -292,6 +292,14 @@ async fn an_uploader_cannot_climb_out_of_their_link() {
         .await
         .expect("answered");
     assert_eq!(listed, Value::Null);
+    // The page's visit says the same to them, and the list's to the operator.
+    let visit: s3drop::api::Visit = server.call("visit", &json!({})).await.expect("visit");
+    assert!(!visit.stored_files);
+    let operators: s3drop::api::Visit = server
+        .call_as(Some(&operator), "visit", &json!({}))
+        .await
+        .expect("visit");
+    assert!(operators.stored_files);
     let export = server
         .http
         .get(server.url("/record.csv"))

@@ -271,6 +271,20 @@ export async function savedParts(page: Page, name: string): Promise<number> {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The names of the WASM chunks `page` fetches from now on, in order: the parts of the
+ * page split out with `#[wasm_split]` (`/pkg/split_{name}.wasm`), fetched only where
+ * they are shown.
+ */
+export function chunksFetched(page: Page): string[] {
+  const fetched: string[] = [];
+  page.on("request", (r) => {
+    const chunk = /^\/pkg\/split_(\w+)\.wasm$/.exec(new URL(r.url()).pathname);
+    if (chunk) fetched.push(chunk[1]);
+  });
+  return fetched;
+}
+
 /** Whether a request is a PUT of a part (or of a whole small file) to the store. */
 export function isStorePut(method: string, url: string): boolean {
   return method === "PUT" && new URL(url).searchParams.has("X-Amz-Signature");

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   MIB,
+  chunksFetched,
   dropGeneratedFiles,
   fileRow,
   openPage,
@@ -138,6 +139,7 @@ test("keyboard only: pick a file, pause, resume, download", async ({ page }) => 
 
 test("the stored files list pages, downloads the same bytes, copies links and deletes", { tag: "@store" }, async ({ page, context }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  const chunks = chunksFetched(page);
   await openPage(page);
   // More files than one page of the list holds.
   const specs = Array.from({ length: 21 }, (_, i) => ({
@@ -175,8 +177,24 @@ test("the stored files list pages, downloads the same bytes, copies links and de
   await expect(list.getByRole("status")).toHaveText("Deleted listed-07.txt.");
   await expect(row).toHaveCount(0);
   expect((await page.request.get(href)).status()).toBe(404);
+  // The list's code came as a chunk of its own (this drop lists its files): the only
+  // one this page fetched.
+  expect(chunks).toEqual(["stored_files_list"]);
 });
 
+
+test("a part of the page that cannot be fetched says so, and the rest of the page works", async ({ page }) => {
+  // The stored files' list is a chunk of its own; the network drops its fetch.
+  await page.route("**/pkg/split_stored_files_list.wasm", (route) => route.abort("connectionreset"));
+  await openPage(page);
+  await expect(page.getByTestId("chunk-failed")).toHaveText(
+    "This part of the page could not be loaded. Reload the page to try again.",
+  );
+  await expect(page.getByTestId("stored-files")).toHaveCount(0);
+  // The page did not stop: a file still goes up.
+  await dropGeneratedFiles(page, [{ name: "after-the-failure.txt", size: 2000, type: "text/plain" }]);
+  await expect(fileRow(page, "after-the-failure.txt")).toHaveAttribute("data-state", "done");
+});
 
 test("no serious accessibility problems when idle, uploading and done; screenshots", async ({ page }) => {
   await page.setViewportSize({ width: 900, height: 700 });

@@ -4,6 +4,7 @@ import { statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   MIB,
+  chunksFetched,
   fileRow,
   isStorePut,
   openPage,
@@ -153,6 +154,8 @@ test("after a reload, Resume all opens the kept files again and sends only what 
       ),
   );
   expect(doneBefore.size).toBe(10);
+  // The list of unfinished uploads is a chunk of its own, fetched once there are some.
+  const chunks = chunksFetched(page);
 
   await page.reload();
   await openPage(page);
@@ -163,6 +166,7 @@ test("after a reload, Resume all opens the kept files again and sends only what 
   // Fifty are listed, and how many more there are.
   await expect(unfinished(page).locator("li")).toHaveCount(50);
   await expect(unfinished(page)).toContainText("and 81 more.");
+  expect(chunks).toContain("unfinished_list");
 
   const puts = countPuts(page);
   await page.getByTestId("resume-unfinished").click();

@@ -355,6 +355,10 @@ pub struct Visit {
     pub open_drop: bool,
     /// Whether the visitor may delete stored files from the record (`--allow-delete`).
     pub can_delete: bool,
+    /// Whether the page lists the store's files to the visitor (`--list-files`; the
+    /// operator only, where there is one): `files/list` answers them, not `null`.
+    #[serde(default)]
+    pub stored_files: bool,
 }
 
 /// A file this browser stored through an upload link, as its page lists it later.

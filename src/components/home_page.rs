@@ -1,12 +1,13 @@
 //! The home page: the drop, and for the operator their rooms beneath it (upload links,
 //! the record of what arrived, webhooks, API tokens) and a way to log out.
 //!
-//! The rooms are a WASM chunk of their own, fetched the first time an operator's page
-//! shows them (`#[lazy]`, split out by `cargo leptos build --split`): everyone else, the
-//! people who only drop files, never downloads them.
+//! The rooms are a WASM chunk of their own ([`super::chunk`]), fetched the first time an
+//! operator's page shows them: everyone else, the people who only drop files, never
+//! downloads them.
 
 use leptos::prelude::*;
 
+use super::chunk::{self, SplitLoaderError, browser_built, wasm_split};
 use super::hooks_panel::HooksPanel;
 use super::links_panel::LinksPanel;
 use super::record_panel::RecordPanel;
@@ -23,6 +24,7 @@ pub fn HomePage() -> impl IntoView {
     let seen = move || visit.get().and_then(Result::ok).unwrap_or_default();
     let operator = move || seen().operator;
     let can_delete = Signal::derive(move || seen().can_delete);
+    let stored_files = Signal::derive(move || seen().stored_files);
     // The record's filter: a link's "Show its uploads" sets it.
     let filter = RwSignal::new(RecordFilter::default());
     view! {
@@ -35,21 +37,23 @@ pub fn HomePage() -> impl IntoView {
                 </form>
             </Show>
         </header>
-        <UploadPage stored_files=true />
+        <UploadPage stored_files />
         <Show when=operator>
-            <Suspense>{move || Suspend::new(operator_rooms(filter, can_delete))}</Suspense>
+            <Suspense>{move || Suspend::new(chunk::fetched(operator_rooms(filter, can_delete)))}</Suspense>
         </Show>
     }
 }
 
 /// The operator's rooms.
-#[lazy]
-fn operator_rooms(filter: RwSignal<RecordFilter>, can_delete: Signal<bool>) -> AnyView {
-    view! {
+#[wasm_split(operator_rooms, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn operator_rooms(
+    filter: RwSignal<RecordFilter>,
+    can_delete: Signal<bool>,
+) -> Result<AnyView, SplitLoaderError> {
+    Ok(browser_built(view! {
         <LinksPanel filter />
         <RecordPanel filter can_delete />
         <HooksPanel />
         <TokensPanel />
-    }
-    .into_any()
+    }))
 }

@@ -4,9 +4,10 @@
 //! started through the link. The uploader sees only the files they send here, and on a
 //! later visit those this browser sent before ([`SentBefore`]).
 
-use leptos::either::EitherOf4;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 
+use super::chunk::{self, SplitLoaderError, browser_built, wasm_split};
 use super::file_queue::sent_list_of;
 use super::text::{self, format_bytes, link_terms};
 use super::upload_page::UploadPage;
@@ -37,22 +38,48 @@ pub fn LinkPage(secret: String) -> impl IntoView {
             });
         }
     };
-    // In the browser only: the server renders the page before anyone is let in.
+    // In the browser only: the server renders the page before anyone is let in. The
+    // chunk of what the answer shows is fetched meanwhile (a failure is said where the
+    // answer is shown, by the try that fetches it again).
     let first = open.clone();
-    Effect::new(move || first(None));
-    let secret = StoredValue::new(secret);
+    Effect::new(move || {
+        first(None);
+        leptos::task::spawn_local(async {
+            let _ = preload_link_answer().await;
+        });
+    });
+    let open = Callback::new(move |p| open(Some(p)));
     view! {
         {move || match opened.get() {
-            None => EitherOf4::A(view! { <p class="muted">{text::LINK_OPENING}</p> }),
-            Some(Err(err)) => EitherOf4::B(view! { <LinkRefused err /> }),
-            Some(Ok(view)) if view.details.is_none() => {
-                let open = open.clone();
-                let open = Callback::new(move |p| open(Some(p)));
-                EitherOf4::C(view! { <LinkPassword label=view.label open problem /> })
+            None => Either::Left(view! { <p class="muted">{text::LINK_OPENING}</p> }),
+            Some(answer) => {
+                let secret = secret.clone();
+                let shown = move || {
+                    Suspend::new(chunk::fetched(link_answer(answer.clone(), secret.clone(), open, problem)))
+                };
+                Either::Right(view! { <Suspense>{shown}</Suspense> })
             }
-            Some(Ok(view)) => EitherOf4::D(view! { <OpenLink view secret=secret.get_value() /> }),
         }}
     }
+}
+
+/// What the link's answer shows: why it was refused, its password form, or the link
+/// open. A WASM chunk of its own ([`super::chunk`]): the home page's visitors never
+/// fetch it.
+#[wasm_split(link_answer, wasm_split_path = ::leptos::wasm_split, preload(preload_link_answer), fallible)]
+fn link_answer(
+    answer: Result<LinkView, ApiError>,
+    secret: String,
+    open: Callback<String>,
+    problem: RwSignal<String>,
+) -> Result<AnyView, SplitLoaderError> {
+    Ok(browser_built(match answer {
+        Err(err) => EitherOf3::A(view! { <LinkRefused err /> }),
+        Ok(view) if view.details.is_none() => {
+            EitherOf3::B(view! { <LinkPassword label=view.label open problem /> })
+        }
+        Ok(view) => EitherOf3::C(view! { <OpenLink view secret /> }),
+    }))
 }
 
 /// Why the link, or a password for it, was refused, in the uploader's words.
@@ -126,7 +153,7 @@ fn OpenLink(view: LinkView, secret: String) -> impl IntoView {
                 <button type="submit" class="button">{text::CONTINUE}</button>
             </form>
         }>
-            <UploadPage link=(pass(), details.limits.clone()) stored_files=false />
+            <UploadPage link=(pass(), details.limits.clone()) />
         </Show>
     })
 }

@@ -1,6 +1,7 @@
 //! The page's components. They render on the server and hydrate in the browser; the
 //! uploads themselves run in the browser shell (`crate::browser`).
 
+pub mod chunk;
 pub mod drop_zone;
 pub mod file_queue;
 pub mod file_row;

@@ -37,6 +37,8 @@ pub const PASTE_HINT: &str = "You can also paste files here.";
 pub const DROP_TARGET: &str = "Drop to upload";
 pub const OFFLINE: &str =
     "You are offline. Uploads are paused and will continue when you are back online.";
+pub const CHUNK_FAILED: &str =
+    "This part of the page could not be loaded. Reload the page to try again.";
 
 pub const UNFINISHED_TITLE: &str = "Unfinished uploads";
 pub const UNFINISHED_HELP: &str = "Add the same file again to continue where it stopped.";

@@ -1,10 +1,12 @@
 //! The drop: where files come in ([`super::drop_zone`]); the unfinished uploads a
 //! reload left behind ([`super::unfinished`]); the queue with its controls
-//! ([`super::queue_view`]); the stored files ([`super::stored_files`]), on the home page.
-//! The home page and an upload link's page each put their own heading above it.
+//! ([`super::queue_view`]); the stored files ([`super::stored_files`]), on the home page
+//! where the server lists them to the visitor. The home page and an upload link's page
+//! each put their own heading above it.
 
 use leptos::prelude::*;
 
+use super::chunk::{self, SplitLoaderError, browser_built, wasm_split};
 use super::drop_zone::DropZone;
 use super::file_queue::FileQueue;
 use super::queue_view::{Overall, QueueRows};
@@ -18,11 +20,12 @@ use crate::core::link::Limits;
 
 /// Where people upload: through `link` when given (on its page, whose `limits` narrow
 /// what the page pre-checks), and with the store's files listed below when
-/// `stored_files` (on the home page, if the operator lists them).
+/// `stored_files` (on the home page, once the server says it lists them to the visitor:
+/// never on the server, so never hydrated).
 #[component]
 pub fn UploadPage(
     #[prop(optional)] link: Option<(LinkPass, Limits)>,
-    stored_files: bool,
+    #[prop(optional)] stored_files: Signal<bool>,
 ) -> impl IntoView {
     let queue = FileQueue::default();
     let limits = link.as_ref().map(|(_, limits)| limits.clone());
@@ -61,11 +64,28 @@ pub fn UploadPage(
         <Show when=move || queue.offline.get()>
             <p class="notice" role="status">{text::OFFLINE}</p>
         </Show>
-        <UnfinishedUploads queue />
+        <Show when=move || !queue.unfinished.with(Vec::is_empty)>
+            <Suspense>{move || Suspend::new(chunk::fetched(unfinished_list(queue)))}</Suspense>
+        </Show>
         <Overall queue />
         <QueueRows queue />
-        <Show when=move || stored_files>
-            <StoredFiles uploads_done />
+        <Show when=move || stored_files.get()>
+            <Suspense>{move || Suspend::new(chunk::fetched(stored_files_list(uploads_done)))}</Suspense>
         </Show>
     }
+}
+
+/// The unfinished uploads' list: a WASM chunk of its own ([`super::chunk`]), fetched
+/// only when a reload or crash left some (found in the browser, so never hydrated).
+#[wasm_split(unfinished_list, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn unfinished_list(queue: FileQueue) -> Result<AnyView, SplitLoaderError> {
+    Ok(browser_built(view! { <UnfinishedUploads queue /> }))
+}
+
+/// The stored files' list: a WASM chunk of its own ([`super::chunk`]), fetched only
+/// where the server lists files to the visitor (the list is off unless the operator
+/// turns it on).
+#[wasm_split(stored_files_list, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn stored_files_list(uploads_done: Signal<usize>) -> Result<AnyView, SplitLoaderError> {
+    Ok(browser_built(view! { <StoredFiles uploads_done /> }))
 }

@@ -58,10 +58,39 @@ pub struct FileAccess {
     pub delete: bool,
 }
 
+impl FileAccess {
+    /// Whether the page lists the store's files to a visitor: when the list is on, and
+    /// in a drop with an operator's password, to the operator only.
+    pub fn listed_to(self, has_operator: bool, operator: bool) -> bool {
+        self.list && (operator || !has_operator)
+    }
+}
+
 /// The app state of the current request.
 pub fn app_state() -> Result<AppState, ApiError> {
     use_context::<AppState>().ok_or_else(|| {
         tracing::error!("the app state was not provided to a server function");
         ApiError::Internal
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FileAccess;
+
+    #[test]
+    fn the_list_is_shown_when_on_and_to_the_operator_where_there_is_one() {
+        let off = FileAccess::default();
+        let on = FileAccess { list: true, ..off };
+        for (access, has_operator, operator, listed) in [
+            (off, false, false, false),
+            (off, true, true, false),
+            (on, false, false, true),
+            (on, true, false, false),
+            (on, true, true, true),
+        ] {
+            let case = format!("{access:?}, password {has_operator}, operator {operator}");
+            assert_eq!(access.listed_to(has_operator, operator), listed, "{case}");
+        }
+    }
 }

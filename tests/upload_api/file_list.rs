@@ -30,11 +30,16 @@ async fn list(
 
 #[tokio::test]
 async fn the_file_list_pages_through_uploads_and_deletes_when_allowed() {
-    // Off unless the operator turns it on.
+    // Off unless the operator turns it on; the page learns which from its visit (and
+    // fetches the list's code only when on).
     let closed = TestServer::start(&[]).await;
     assert_eq!(list(&closed, None, 10).await, None);
+    let visit: s3drop::api::Visit = closed.call("visit", &json!({})).await.expect("visit");
+    assert!(!visit.stored_files);
 
     let server = TestServer::start(&["--list-files"]).await;
+    let visit: s3drop::api::Visit = server.call("visit", &json!({})).await.expect("visit");
+    assert!(visit.stored_files);
     let mut stored = Vec::new();
     for (i, name) in ["one.txt", "two.txt", "three.txt"].iter().enumerate() {
         stored.push(upload_small(&server, name, &bytes(50 + i, 70 + i as u64)).await);

@@ -24,5 +24,6 @@ pub async fn visit() -> Result<Visit, ApiError> {
         has_operator: state.has_operator,
         open_drop: state.open_drop,
         can_delete: operator && state.files.delete,
+        stored_files: state.files.listed_to(state.has_operator, operator),
     })
 }

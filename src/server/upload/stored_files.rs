@@ -21,7 +21,7 @@ pub const MAX_LIST_LIMIT: u32 = 100;
 pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<FilePage>, ApiError> {
     let state = app_state()?;
     let operator = visitor().is_some_and(|v| v.operator);
-    if !state.files.list || (state.has_operator && !operator) {
+    if !state.files.listed_to(state.has_operator, operator) {
         return Ok(None);
     }
     let limit = limit.clamp(1, MAX_LIST_LIMIT);
