@@ -9,7 +9,7 @@
 #
 # For quick iterations: BENCH_SIZES_MIB="1024" BENCH_ONLY=browser bench/run.sh measures only
 # the page's uploads of large files, BENCH_ONLY=folders bench/run.sh only its uploads of
-# folders of small files; extra S3DROP_* settings in the environment reach every server;
+# folders of small files, BENCH_ONLY=page only the page's WASM and start; extra S3DROP_* settings in the environment reach every server;
 # BENCH_DIST=DIR measures a release built before instead of building one;
 # BENCH_THROTTLES_MBIT="100 1000" (the default) are the uplink limits the 1 GiB file is
 # also sent under, "" for none.
@@ -24,7 +24,7 @@ export LEPTOS_OUTPUT_NAME=s3drop AWS_EC2_METADATA_DISABLED=true
 
 SIZES_MIB=${BENCH_SIZES_MIB:-256 1024}
 [[ ${1:-} == "--big" ]] && SIZES_MIB="256 1024 4096"
-[[ ${BENCH_ONLY:-} == "folders" ]] && SIZES_MIB=""
+[[ ${BENCH_ONLY:-} == "folders" || ${BENCH_ONLY:-} == "page" ]] && SIZES_MIB=""
 
 scripts/install.sh --test
 if ! command -v wrk >/dev/null || ! command -v brotli >/dev/null || ! command -v curl >/dev/null; then
