@@ -11,7 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CARGO_LEPTOS_VERSION=0.3.7
+# 0.3.8 and later split the page's WASM with a wasm-split that keeps wasm-bindgen's
+# generic-import shims in the main module (0.3.7's moved them into a chunk, and
+# wasm-bindgen then failed: "index out of bounds" in decode_generic_import). 0.3.11
+# needs Rust 1.96.
+CARGO_LEPTOS_VERSION=0.3.10
 
 . scripts/lib.sh
 

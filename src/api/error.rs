@@ -1,7 +1,7 @@
 //! The API's one error type: variants the page can act on, each with a clear message
 //! and an HTTP status. It never carries a store's or SDK's own text to the browser.
 
-use leptos::server_fn::codec::JsonEncoding;
+use super::codec::WireJson;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -109,7 +109,7 @@ impl ApiError {
 }
 
 impl FromServerFnError for ApiError {
-    type Encoder = JsonEncoding;
+    type Encoder = WireJson;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {

@@ -13,19 +13,20 @@
 //! and a small file's start already carries its PUT, signed with the CRC32C the page
 //! computed, so such a file costs a share of two calls beside its PUT.
 
+pub mod codec;
 pub mod error;
 pub mod types;
 
 pub use error::ApiError;
 pub use types::*;
 
+use codec::Json;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::core::policy::UploadPolicy;
 
 /// The policy the server enforces, so the page can explain it and pre-check files.
-#[server(endpoint = "policy", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "policy", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn fetch_policy() -> Result<UploadPolicy, ApiError> {
     crate::server::upload::start::upload_policy()
         .await
@@ -34,7 +35,7 @@ pub async fn fetch_policy() -> Result<UploadPolicy, ApiError> {
 
 /// Who the page is shown to: the operator (their rooms appear), and whether anyone may
 /// upload here without a link.
-#[server(endpoint = "visit", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "visit", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn fetch_visit() -> Result<Visit, ApiError> {
     crate::server::operator::visit()
         .await
@@ -44,7 +45,7 @@ pub async fn fetch_visit() -> Result<Visit, ApiError> {
 /// Starts an upload of a file; the server chooses the key and the way to send it.
 /// Through an upload link, `link` carries its secret (without one, the operator or the
 /// open drop starts it).
-#[server(endpoint = "uploads/start", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "uploads/start", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn start_upload(
     request: StartRequest,
     link: Option<LinkPass>,
@@ -56,7 +57,7 @@ pub async fn start_upload(
 
 /// Starts many uploads in one call, each checked on its own: the answers come in the
 /// order of `files`, a refused file's as its error.
-#[server(endpoint = "uploads/start-batch", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "uploads/start-batch", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn start_uploads(
     files: Vec<StartRequest>,
     link: Option<LinkPass>,
@@ -68,7 +69,7 @@ pub async fn start_uploads(
 
 /// Presigns the given parts, each bound to its exact length (and checksum, if given).
 /// For a single-PUT upload, part 1 is the whole file.
-#[server(endpoint = "uploads/sign", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "uploads/sign", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn sign_parts(
     token: String,
     parts: Vec<PartToSign>,
@@ -79,7 +80,7 @@ pub async fn sign_parts(
 }
 
 /// Lists the parts the store already holds for a multipart upload (to resume one).
-#[server(endpoint = "uploads/parts", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "uploads/parts", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn list_parts(token: String) -> Result<Vec<StoredPart>, ApiError> {
     crate::server::upload::sign::list_parts(token)
         .await
@@ -87,7 +88,7 @@ pub async fn list_parts(token: String) -> Result<Vec<StoredPart>, ApiError> {
 }
 
 /// Finishes an upload: checks the stored parts (or the single object) against the plan.
-#[server(endpoint = "uploads/complete", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "uploads/complete", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn complete_upload(
     token: String,
     parts: Vec<CompletedPart>,
@@ -99,7 +100,7 @@ pub async fn complete_upload(
 
 /// Finishes many uploads in one call, each checked as `complete_upload` checks it; the
 /// answers come in the order of `uploads`.
-#[server(endpoint = "uploads/complete-batch", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "uploads/complete-batch", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn complete_uploads(
     uploads: Vec<Completion>,
 ) -> Result<Vec<Answer<StoredObject>>, ApiError> {
@@ -111,7 +112,7 @@ pub async fn complete_uploads(
 /// Abandons an upload, leaving nothing of it in the store: a multipart upload's parts
 /// are dropped. A single PUT stores nothing until its file is stored whole, and then it
 /// has finished: abort is refused with `Finished`.
-#[server(endpoint = "uploads/abort", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "uploads/abort", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn abort_upload(token: String) -> Result<(), ApiError> {
     crate::server::upload::abort::abort_upload(token)
         .await
@@ -120,7 +121,7 @@ pub async fn abort_upload(token: String) -> Result<(), ApiError> {
 
 /// A page of the files in the store, newest first, `limit` at most, starting `after` a
 /// page's `next`; `None` when the operator has not turned the list on.
-#[server(endpoint = "files/list", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "files/list", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<FilePage>, ApiError> {
     crate::server::upload::stored_files::list_files(after, limit)
         .await
@@ -128,7 +129,7 @@ pub async fn list_files(after: Option<String>, limit: u32) -> Result<Option<File
 }
 
 /// Deletes a file s3drop uploaded, when the operator allows it.
-#[server(endpoint = "files/delete", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "files/delete", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn delete_file(key: String) -> Result<(), ApiError> {
     crate::server::upload::stored_files::delete_file(key)
         .await
@@ -137,7 +138,7 @@ pub async fn delete_file(key: String) -> Result<(), ApiError> {
 
 /// What an upload link's page shows, opened by the secret in its URL; with the link's
 /// password, when it has one (wrong guesses are slowed as the operator's login's are).
-#[server(endpoint = "links/open", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "links/open", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn open_link(secret: String, password: Option<String>) -> Result<LinkView, ApiError> {
     crate::server::upload::open_link::open_link(secret, password)
         .await
@@ -146,7 +147,7 @@ pub async fn open_link(secret: String, password: Option<String>) -> Result<LinkV
 
 /// Of the keys this browser kept, the files it stored through the link with `secret`,
 /// with fresh download links (a link's page lists them on later visits).
-#[server(endpoint = "links/sent", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "links/sent", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn sent_through_link(
     secret: String,
     keys: Vec<String>,
@@ -157,7 +158,7 @@ pub async fn sent_through_link(
 }
 
 /// Every upload link, newest first (the operator's).
-#[server(endpoint = "links/list", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "links/list", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn list_links() -> Result<Vec<LinkInfo>, ApiError> {
     crate::server::operator::links::list_links()
         .await
@@ -165,7 +166,7 @@ pub async fn list_links() -> Result<Vec<LinkInfo>, ApiError> {
 }
 
 /// Makes an upload link; its secret is in the answer, this once (the operator's).
-#[server(endpoint = "links/create", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "links/create", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn create_link(link: NewLinkRequest) -> Result<CreatedLink, ApiError> {
     crate::server::operator::links::create_link(link)
         .await
@@ -173,7 +174,7 @@ pub async fn create_link(link: NewLinkRequest) -> Result<CreatedLink, ApiError> 
 }
 
 /// Gives a link a new expiry (the operator's).
-#[server(endpoint = "links/extend", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "links/extend", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn extend_link(id: String, expires: String) -> Result<LinkInfo, ApiError> {
     crate::server::operator::links::extend_link(id, expires)
         .await
@@ -181,7 +182,7 @@ pub async fn extend_link(id: String, expires: String) -> Result<LinkInfo, ApiErr
 }
 
 /// Revokes a link at once; its uploads in flight are cancelled (the operator's).
-#[server(endpoint = "links/revoke", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "links/revoke", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn revoke_link(id: String) -> Result<LinkInfo, ApiError> {
     crate::server::operator::links::revoke_link(id)
         .await
@@ -190,7 +191,7 @@ pub async fn revoke_link(id: String) -> Result<LinkInfo, ApiError> {
 
 /// A page of the record of uploads, newest first, `limit` at most, starting `after` a
 /// page's `next` (the operator's).
-#[server(endpoint = "record/list", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "record/list", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn list_record(
     filter: RecordFilter,
     after: Option<String>,
@@ -202,7 +203,7 @@ pub async fn list_record(
 }
 
 /// Deletes a stored file and records it deleted (the operator's, with `--allow-delete`).
-#[server(endpoint = "record/delete", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "record/delete", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn delete_recorded(key: String) -> Result<(), ApiError> {
     crate::server::operator::record::delete_recorded(key)
         .await
@@ -210,7 +211,7 @@ pub async fn delete_recorded(key: String) -> Result<(), ApiError> {
 }
 
 /// Every webhook, newest first, with its deliveries counted (the operator's).
-#[server(endpoint = "hooks/list", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "hooks/list", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn list_hooks() -> Result<Vec<HookInfo>, ApiError> {
     crate::server::operator::hooks::list_hooks()
         .await
@@ -218,7 +219,7 @@ pub async fn list_hooks() -> Result<Vec<HookInfo>, ApiError> {
 }
 
 /// Makes a webhook; its `whsec_` secret is in the answer, this once (the operator's).
-#[server(endpoint = "hooks/create", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "hooks/create", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn create_hook(hook: NewHookRequest) -> Result<CreatedHook, ApiError> {
     crate::server::operator::hooks::create_hook(hook)
         .await
@@ -226,7 +227,7 @@ pub async fn create_hook(hook: NewHookRequest) -> Result<CreatedHook, ApiError> 
 }
 
 /// Removes a webhook; what it had pending is given up (the operator's).
-#[server(endpoint = "hooks/remove", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "hooks/remove", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn remove_hook(id: String) -> Result<HookInfo, ApiError> {
     crate::server::operator::hooks::remove_hook(id)
         .await
@@ -234,7 +235,7 @@ pub async fn remove_hook(id: String) -> Result<HookInfo, ApiError> {
 }
 
 /// A webhook's latest deliveries, newest first, `limit` at most (the operator's).
-#[server(endpoint = "hooks/deliveries", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "hooks/deliveries", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn list_deliveries(hook_id: String, limit: u32) -> Result<Vec<DeliveryInfo>, ApiError> {
     crate::server::operator::hooks::list_deliveries(hook_id, limit)
         .await
@@ -242,7 +243,7 @@ pub async fn list_deliveries(hook_id: String, limit: u32) -> Result<Vec<Delivery
 }
 
 /// Sends a delivery again, under the same `webhook-id` (the operator's).
-#[server(endpoint = "hooks/resend", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "hooks/resend", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn resend_delivery(id: String) -> Result<DeliveryInfo, ApiError> {
     crate::server::operator::hooks::resend_delivery(id)
         .await
@@ -250,7 +251,7 @@ pub async fn resend_delivery(id: String) -> Result<DeliveryInfo, ApiError> {
 }
 
 /// Every API token, revoked ones too, newest first (the operator's).
-#[server(endpoint = "tokens/list", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "tokens/list", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn list_tokens() -> Result<Vec<ApiTokenInfo>, ApiError> {
     crate::server::operator::tokens::list_tokens()
         .await
@@ -259,7 +260,7 @@ pub async fn list_tokens() -> Result<Vec<ApiTokenInfo>, ApiError> {
 
 /// Makes an API token for scripts; the token (`s3d_…`) is in the answer, this once
 /// (the operator's).
-#[server(endpoint = "tokens/create", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "tokens/create", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn create_token(name: String) -> Result<CreatedApiToken, ApiError> {
     crate::server::operator::tokens::create_token(name)
         .await
@@ -267,7 +268,7 @@ pub async fn create_token(name: String) -> Result<CreatedApiToken, ApiError> {
 }
 
 /// Revokes an API token at once (the operator's).
-#[server(endpoint = "tokens/revoke", input = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
+#[server(endpoint = "tokens/revoke", input = Json, output = Json, input_derive = (Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema))]
 pub async fn revoke_token(id: String) -> Result<ApiTokenInfo, ApiError> {
     crate::server::operator::tokens::revoke_token(id)
         .await

@@ -4,6 +4,8 @@
 
 use wasm_bindgen_futures::JsFuture;
 
+use crate::api::codec;
+
 /// Copies `text` to the clipboard; answers whether the browser allowed it.
 pub async fn copy(text: &str) -> bool {
     let Some(window) = web_sys::window() else {
@@ -50,7 +52,7 @@ pub fn kept_list(name: &str) -> Vec<String> {
     web_sys::window()
         .and_then(|w| w.local_storage().ok().flatten())
         .and_then(|s| s.get_item(name).ok().flatten())
-        .and_then(|text| serde_json::from_str(&text).ok())
+        .and_then(|text| codec::from_str(&text).ok())
         .unwrap_or_default()
 }
 
@@ -65,7 +67,7 @@ pub fn keep_in_list(name: &str, entry: &str) {
     list.drain(..extra);
     if let (Some(storage), Ok(text)) = (
         web_sys::window().and_then(|w| w.local_storage().ok().flatten()),
-        serde_json::to_string(&list),
+        codec::to_string(&list),
     ) {
         // Full or refused storage: the list is a convenience, the files are stored.
         let _ = storage.set_item(name, &text);

@@ -18,6 +18,7 @@ use web_sys::{IdbDatabase, IdbObjectStore, IdbOpenDbRequest, IdbRequest, IdbTran
 
 use super::given::Handle;
 use super::runtime::settled;
+use crate::api::codec;
 use crate::core::plan::PartPlan;
 use crate::core::token::DEFAULT_LIFETIME_SECS;
 
@@ -151,7 +152,7 @@ impl Journal {
 
     /// Keeps a started file's record.
     pub fn remember(&self, file: &StartedFile) {
-        if let Ok(json) = serde_json::to_string(file) {
+        if let Ok(json) = codec::to_string(file) {
             self.push(file.fingerprint.clone(), Some(JsValue::from_str(&json)));
         }
     }
@@ -202,7 +203,7 @@ pub async fn started_files(now_secs: f64) -> HashMap<String, StartedFile> {
     };
     js_sys::Array::from(&values)
         .iter()
-        .filter_map(|v| serde_json::from_str::<StartedFile>(&v.as_string()?).ok())
+        .filter_map(|v| codec::from_str::<StartedFile>(&v.as_string()?).ok())
         .filter(|f| (f.expires_at as f64) > now_secs)
         .map(|f| (f.fingerprint.clone(), f))
         .collect()
@@ -243,7 +244,7 @@ pub fn fingerprint(name: &str, size: u64, last_modified_ms: f64) -> String {
 
 /// Saves (or replaces) a record.
 pub async fn save(upload: &SavedUpload) {
-    let Ok(json) = serde_json::to_string(upload) else {
+    let Ok(json) = codec::to_string(upload) else {
         return;
     };
     let _ = run(IdbTransactionMode::Readwrite, |store| {
@@ -262,7 +263,7 @@ pub async fn load(fingerprint: &str) -> Option<SavedUpload> {
     })
     .await
     .ok()?;
-    serde_json::from_str(&value.as_string()?).ok()
+    codec::from_str(&value.as_string()?).ok()
 }
 
 /// Forgets a record.
@@ -280,7 +281,7 @@ pub async fn all() -> Vec<SavedUpload> {
     };
     js_sys::Array::from(&values)
         .iter()
-        .filter_map(|v| serde_json::from_str(&v.as_string()?).ok())
+        .filter_map(|v| codec::from_str(&v.as_string()?).ok())
         .collect()
 }
 
