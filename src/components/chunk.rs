@@ -4,7 +4,7 @@
 //!
 //! Each is a function marked `#[wasm_split(name, …, fallible)]` (the macro behind
 //! Leptos's `#[lazy]`; `cargo leptos build --split` cuts the chunks out), returning
-//! `Result<AnyView, SplitLoaderError>`, and shown with [`fetched`], behind a branch the
+//! `Result<AnyView, SplitLoaderError>`, and shown with [`shown`], behind a branch the
 //! server never renders. Not `#[lazy]`: a chunk that fails to load (the network
 //! dropped, or a release changed it under an open page) would panic, which ends the
 //! whole page; here that part says so and the rest goes on.
@@ -27,8 +27,17 @@ pub use leptos::wasm_split::{SplitLoaderError, wasm_split};
 
 use super::text;
 
-/// The view of a chunk once fetched, or, when it could not be, a notice in its place.
-pub async fn fetched(chunk: impl Future<Output = Result<AnyView, SplitLoaderError>>) -> AnyView {
+/// Where a chunk's view goes: nothing while `load` fetches it, then the view, or a
+/// notice in its place when it could not be fetched. `load` is a split function called
+/// with its arguments.
+pub fn shown<F>(load: impl Fn() -> F + Send + Sync + 'static) -> impl IntoView
+where
+    F: Future<Output = Result<AnyView, SplitLoaderError>> + Send + 'static,
+{
+    view! { <Suspense>{move || Suspend::new(fetched(load()))}</Suspense> }
+}
+
+async fn fetched(chunk: impl Future<Output = Result<AnyView, SplitLoaderError>>) -> AnyView {
     match chunk.await {
         Ok(view) => view,
         Err(_) => browser_built(view! {

@@ -39,7 +39,7 @@ pub fn HomePage() -> impl IntoView {
         </header>
         <UploadPage stored_files />
         <Show when=operator>
-            <Suspense>{move || Suspend::new(chunk::fetched(operator_rooms(filter, can_delete)))}</Suspense>
+            {chunk::shown(move || operator_rooms(filter, can_delete))}
         </Show>
     }
 }

@@ -54,10 +54,9 @@ pub fn LinkPage(secret: String) -> impl IntoView {
             None => Either::Left(view! { <p class="muted">{text::LINK_OPENING}</p> }),
             Some(answer) => {
                 let secret = secret.clone();
-                let shown = move || {
-                    Suspend::new(chunk::fetched(link_answer(answer.clone(), secret.clone(), open, problem)))
-                };
-                Either::Right(view! { <Suspense>{shown}</Suspense> })
+                Either::Right(chunk::shown(move || {
+                    link_answer(answer.clone(), secret.clone(), open, problem)
+                }))
             }
         }}
     }

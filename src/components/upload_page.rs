@@ -65,12 +65,12 @@ pub fn UploadPage(
             <p class="notice" role="status">{text::OFFLINE}</p>
         </Show>
         <Show when=move || !queue.unfinished.with(Vec::is_empty)>
-            <Suspense>{move || Suspend::new(chunk::fetched(unfinished_list(queue)))}</Suspense>
+            {chunk::shown(move || unfinished_list(queue))}
         </Show>
         <Overall queue />
         <QueueRows queue />
         <Show when=move || stored_files.get()>
-            <Suspense>{move || Suspend::new(chunk::fetched(stored_files_list(uploads_done)))}</Suspense>
+            {chunk::shown(move || stored_files_list(uploads_done))}
         </Show>
     }
 }
