@@ -5,7 +5,7 @@
 // tuned, one curl PUT to a presigned URL, and the disk's own sequential write. Then the
 // server functions alone (signatures per CPU second; start/sign/complete latency at 1,
 // 50 and 500 connections with wrk) and the page (WASM size, time until it accepts a
-// file). Throughputs are shown as ratios to the best baseline measured in this run.
+// file, its CRC32C's speed). Throughputs are shown as ratios to the best baseline measured in this run.
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -22,8 +22,8 @@ const { AwsClient } = require("aws4fetch");
 
 const WORK = process.env.BENCH_WORK;
 // BENCH_ONLY=browser measures only the page's uploads of large files, BENCH_ONLY=folders
-// only its uploads of folders, BENCH_ONLY=page only the page's WASM and how soon it
-// takes files (quick iterations on tuning).
+// only its uploads of folders, BENCH_ONLY=page only the page's WASM, how soon it takes
+// files and its CRC32C's speed (quick iterations on tuning).
 const ONLY_BROWSER = process.env.BENCH_ONLY === "browser";
 const ONLY_FOLDERS = process.env.BENCH_ONLY === "folders";
 const ONLY_PAGE = process.env.BENCH_ONLY === "page";
@@ -760,7 +760,43 @@ function finish() {
 }
 
 // The page's own costs: its WASM, everyone's and each chunk's, and how soon it takes files.
+// The page's CRC32C alone (bench/crc: the page's code and release settings), in
+// Chromium: 64 MiB of random bytes, the best and the median of 9 runs, each answer
+// checked against a CRC32C computed in JavaScript.
+async function crcSpeed() {
+  const page = await browser.newPage();
+  const wasm = readFileSync(process.env.BENCH_CRC_WASM).toString("base64");
+  const { answers, expected, seconds } = await page.evaluate(async ({ wasm, len }) => {
+    const { instance } = await WebAssembly.instantiate(Uint8Array.from(atob(wasm), (c) => c.charCodeAt(0)));
+    const { buffer, crc32c, memory } = instance.exports;
+    const at = buffer(len); // may grow the memory: its buffer is read after
+    const bytes = new Uint8Array(memory.buffer, at, len);
+    for (let i = 0; i < len; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
+    const table = Array.from({ length: 256 }, (_, n) => {
+      for (let k = 0; k < 8; k++) n = n & 1 ? (n >>> 1) ^ 0x82f63b78 : n >>> 1;
+      return n >>> 0;
+    });
+    let crc = ~0;
+    for (const b of bytes) crc = table[(crc ^ b) & 0xff] ^ (crc >>> 8);
+    const answers = [];
+    const seconds = [];
+    for (let run = 0; run < 9; run++) {
+      const start = performance.now();
+      answers.push(crc32c() >>> 0);
+      seconds.push((performance.now() - start) / 1000);
+    }
+    return { answers, expected: ~crc >>> 0, seconds };
+  }, { wasm, len: 64 * MIB });
+  await page.close();
+  if (answers.some((a) => a !== expected)) throw new Error(`the page's CRC32C answered ${answers} for bytes whose CRC32C is ${expected}`);
+  const gibps = (s) => 64 / 1024 / s;
+  seconds.sort((a, b) => a - b);
+  return { best: gibps(seconds[0]), median: gibps(seconds[4]) };
+}
+
 async function pageRows() {
+  const crc = await crcSpeed();
+  row("CRC32C in the page's WASM, Chromium (64 MiB, best / median of 9): GiB/s, CPU s per GiB", `${crc.best.toFixed(2)} / ${crc.median.toFixed(2)} GiB/s, ${(1 / crc.median).toFixed(2)} s`, "(same)");
   const wasm = wasmSizes();
   const sized = (w) => `${kb(w.raw)} / ${kb(w.gzip)} / ${kb(w.brotli)}`;
   row("WASM bundle, everyone's: raw / gzip -9 / brotli -q 11", sized(wasm.page), "(same)");

@@ -9,7 +9,7 @@
 #
 # For quick iterations: BENCH_SIZES_MIB="1024" BENCH_ONLY=browser bench/run.sh measures only
 # the page's uploads of large files, BENCH_ONLY=folders bench/run.sh only its uploads of
-# folders of small files, BENCH_ONLY=page only the page's WASM and start; extra S3DROP_* settings in the environment reach every server;
+# folders of small files, BENCH_ONLY=page only the page's WASM, start and CRC32C speed; extra S3DROP_* settings in the environment reach every server;
 # BENCH_DIST=DIR measures a release built before instead of building one;
 # BENCH_THROTTLES_MBIT="100 1000" (the default) are the uplink limits the 1 GiB file is
 # also sent under, "" for none.
@@ -50,6 +50,12 @@ else
   say "building the release (scripts/release.sh)"
   scripts/release.sh
 fi
+
+# The page's CRC32C alone, with the page's release settings (bench/crc), for its speed row.
+say "building the page's CRC32C for its own row (bench/crc)"
+cargo build --quiet --release --target wasm32-unknown-unknown --manifest-path bench/crc/Cargo.toml \
+  --target-dir target/bench-crc
+CRC_WASM=$PWD/target/bench-crc/wasm32-unknown-unknown/release/s3drop_crc_bench.wasm
 
 WORK=$(mktemp -d -t s3drop-bench-XXXXXX)
 PIDS=()
@@ -143,6 +149,6 @@ done
 say "measuring"
 mkdir -p bench/results
 OUT="bench/results/$(date -u +%Y-%m-%dT%H%M%SZ).md"
-BENCH_WORK=$WORK BENCH_SIZES=$SIZES_MIB BENCH_OUT=$OUT AWS_CLI=$PWD/.tools/awscli/bin/aws \
+BENCH_WORK=$WORK BENCH_SIZES=$SIZES_MIB BENCH_OUT=$OUT AWS_CLI=$PWD/.tools/awscli/bin/aws BENCH_CRC_WASM=$CRC_WASM \
   node bench/bench.mjs
 say "written to $OUT"
