@@ -73,6 +73,7 @@ cargo leptos build --frontend-only --split
 stage "checking formatting, lints, the layout and the dependencies"
 cargo fmt --check
 (cd fuzz && cargo fmt --check)
+(cd bench/crc && cargo fmt --check)
 cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 # No import circle between files, no arrow up (docs/testing.md's "The code").

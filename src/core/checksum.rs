@@ -7,9 +7,10 @@ use base64::engine::general_purpose::STANDARD;
 use crc::{CRC_32_ISCSI, Crc, Table};
 use std::sync::LazyLock;
 
-/// CRC32C (Castagnoli, "iSCSI"), with the slicing-by-16 table: 1.7 GiB/s in WASM on
-/// this machine (V8, the release profile's opt-level "z"; "3" measured 1.1 GiB/s), so
-/// about 0.6 s of CPU per GiB, against ~2 s for the browser to read the part.
+/// CRC32C (Castagnoli, "iSCSI"), with the slicing-by-16 table: 1.6 GiB/s in Chromium's
+/// WASM here (`bench/crc`; opt-level "z" and "3" alike), so about 0.6 s of CPU per GiB,
+/// against ~2 s for the browser to read the part. WASM has no carry-less multiply, the
+/// instruction that makes CRCs fast natively; see bench/README.md for what was tried.
 /// Built at first use, not at compile time: its 16 KiB of tables would otherwise sit in
 /// the WASM bundle, where they do not compress.
 static CRC32C: LazyLock<Crc<u32, Table<16>>> =
