@@ -149,3 +149,29 @@ test("a completion whose answer was lost is asked again and finds the finished f
   expect(completions.map((a) => a.fault ?? a.status)).toEqual(["lose-answer", 200]);
   expect(completions[0].status).toBe(200);
 });
+
+test("a completion refused for a cut try of a part sends the parts sent twice again, or all, then completes", async ({
+  page,
+  drop,
+}) => {
+  // The first completion of each file is answered as the server answers where the
+  // store completes with a cut try of a part it does not list (Garage). a.bin's part 2
+  // failed once on its way, so only it goes again; b.bin's parts each went once, so all
+  // of them go again (the browser may have resent one unseen).
+  const ofFile = (name: string, n: number) => (method: string, url: URL) => putOf(name)(method, url) && part(n)(method, url);
+  const completions = () => drop.front.seen(call("/api/uploads/complete")).map((a) => a.fault ?? a.status);
+  await openPage(page, drop.front.url);
+
+  drop.front.fault(call("/api/uploads/complete"), "part-to-send-again");
+  drop.store.fault(ofFile("a.bin", 2), "internal-error");
+  const [a] = await dropGeneratedFiles(page, [{ name: "a.bin", size: 20 * MIB, type: "" }]);
+  expect(await storedDigest(page, "a.bin", drop.store.url)).toBe(a);
+  expect(completions()).toEqual(["part-to-send-again", 200]);
+  expect([1, 2, 3].map((n) => outcomes(drop.store, ofFile("a.bin", n)))).toEqual([[200], ["internal-error", 200, 200], [200]]);
+
+  drop.front.fault(call("/api/uploads/complete"), "part-to-send-again");
+  const [b] = await dropGeneratedFiles(page, [{ name: "b.bin", size: 20 * MIB, type: "" }]);
+  expect(await storedDigest(page, "b.bin", drop.store.url)).toBe(b);
+  expect(completions()).toEqual(["part-to-send-again", 200, "part-to-send-again", 200]);
+  expect([1, 2, 3].map((n) => outcomes(drop.store, ofFile("b.bin", n)))).toEqual([[200, 200], [200, 200], [200, 200]]);
+});

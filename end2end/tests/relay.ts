@@ -27,6 +27,9 @@ export type Fault =
   | "expired"
   /** answers 400 InvalidRequest, a refusal that sending again cannot mend */
   | "bad-request"
+  /** answers s3drop's 409 `PartToSendAgain`, as the server does when a store completes
+   * with a cut try of a part it does not list (Garage; tests/upload_api makes it real) */
+  | "part-to-send-again"
   /** flips one byte in the middle of the body on its way to the upstream */
   | "corrupt"
   /** passes the request on and lets the upstream answer, then resets the connection
@@ -148,6 +151,8 @@ export class Relay {
         return this.answer(req, res, arrival, 403, "application/xml", EXPIRED);
       case "bad-request":
         return this.answer(req, res, arrival, 400, "application/xml", BAD_REQUEST);
+      case "part-to-send-again":
+        return this.answer(req, res, arrival, 409, "application/json", JSON.stringify("PartToSendAgain"));
     }
     const upstream = request({
       host: this.target.hostname,

@@ -45,6 +45,12 @@ pub enum ApiError {
         "this upload has finished: its file is stored, and its token can no longer replace or remove it"
     )]
     Finished,
+    /// Every part matched the store's list, yet the store refused to complete: it keeps
+    /// an unfinished try of a part (one whose connection was cut) beside the one that
+    /// landed, and completes with that (Garage does). Sending the parts that were sent
+    /// more than once again, then completing, finishes the upload.
+    #[error("the store kept an unfinished copy of a part: it must be sent again")]
+    PartToSendAgain,
     /// The store has no such upload or object (aborted, expired, or never sent).
     #[error("{0}")]
     NotFound(String),
@@ -76,7 +82,7 @@ impl ApiError {
             Self::RateLimited => 429,
             Self::BadToken | Self::TokenExpired => 403,
             Self::NotFound(_) => 404,
-            Self::Finished => 409,
+            Self::Finished | Self::PartToSendAgain => 409,
             Self::StoreUnavailable | Self::Unavailable => 503,
             Self::Internal => 500,
         }

@@ -434,6 +434,10 @@ pub struct StoreFacts {
     /// The status of a presigned request that leaves out a header it was signed with
     /// (Garage: 400 "signed header … is not present"; a changed one is 403 everywhere).
     pub missing_signed_header_status: u16,
+    /// A part sent once more and cut after its first bytes arrived is what the store
+    /// completes with, refusing (`InvalidPart`) until the part is sent again whole
+    /// (Garage 2.5: the try whose first bytes arrived last wins, finished or not).
+    pub completes_with_a_cut_try: bool,
 }
 
 pub fn store_facts() -> StoreFacts {

@@ -278,3 +278,86 @@ async fn a_files_folder_is_kept_in_its_key_and_checked() {
         );
     }
 }
+
+/// A part sent once more and cut on the way, after the store held it whole: a store that
+/// completes with the cut try (Garage) has completion answer `PartToSendAgain`, and once
+/// the part is sent again the upload completes whole; other stores complete at once.
+#[tokio::test]
+async fn a_part_cut_after_it_landed_is_asked_for_again_where_the_store_completes_with_it() {
+    let server = TestServer::start(&[]).await;
+    let data = bytes(13 * MIB, 36);
+    let started = start(&server, "cut.bin", data.len(), "")
+        .await
+        .expect("started");
+    let plan = plan_of(&started, data.len());
+    let part = |n: u32| {
+        let (from, to) = plan.range(n).expect("in plan");
+        data[from as usize..to as usize].to_vec()
+    };
+    let sign = |n: u32| json!({ "token": started.token, "parts": [{ "part_number": n, "crc32c": crc32c(&part(n)) }] });
+    let mut parts = Vec::new();
+    let mut urls = Vec::new();
+    for n in 1..=plan.part_count {
+        let signed: Vec<SignedPart> = server.call("uploads/sign", &sign(n)).await.expect("signed");
+        let (status, etag) = put_part(&server, &signed[0], part(n)).await;
+        assert_eq!(status, 200, "part {n}");
+        parts.push(CompletedPart {
+            part_number: n,
+            etag: etag.expect("an etag"),
+            crc32c: Some(crc32c(&part(n))),
+        });
+        urls.push(signed[0].clone());
+    }
+    // Part 1 again, its connection cut once 2 MiB of it are on their way (well past
+    // the first block Garage reads before it records a try).
+    cut_put(&server, &urls[0], part(1), 2 * MIB).await;
+
+    let complete = |parts: &Vec<CompletedPart>| {
+        let body = json!({ "token": started.token, "parts": parts });
+        let server = &server;
+        async move { server.call::<StoredObject>("uploads/complete", &body).await }
+    };
+    let stored = match (
+        complete(&parts).await,
+        store_facts().completes_with_a_cut_try,
+    ) {
+        (Ok(stored), false) => stored,
+        (Err((409, ApiError::PartToSendAgain)), true) => {
+            let (status, etag) = put_part(&server, &urls[0], part(1)).await;
+            assert_eq!(status, 200, "part 1 sent again");
+            parts[0].etag = etag.expect("an etag");
+            complete(&parts)
+                .await
+                .expect("completed once part 1 was sent again")
+        }
+        (other, expected) => panic!(
+            "completing after a cut try answered {other:?}; the store's facts say it completes with a cut try: {expected}"
+        ),
+    };
+    assert_eq!(download(&server, &stored).await, data);
+}
+
+/// PUTs the first `sent` bytes of `body` to a signed part's URL, then cuts the
+/// connection (the body fails) before the rest.
+async fn cut_put(server: &TestServer, part: &SignedPart, body: Vec<u8>, sent: usize) {
+    let first = bytes::Bytes::copy_from_slice(&body[..sent]);
+    use futures::StreamExt;
+    let chunks = futures::stream::iter([Ok::<_, std::io::Error>(first)]).chain(
+        futures::stream::once(async {
+            // Time for the store to take in what arrived before the cut.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            Err(std::io::Error::other("cut"))
+        }),
+    );
+    let mut put = server
+        .http
+        .put(&part.url)
+        .header("content-length", body.len())
+        .body(reqwest::Body::wrap_stream(chunks));
+    for (name, value) in &part.headers {
+        if !name.eq_ignore_ascii_case("content-length") {
+            put = put.header(name, value);
+        }
+    }
+    assert!(put.send().await.is_err(), "the cut PUT must fail");
+}

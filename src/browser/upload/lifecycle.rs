@@ -14,7 +14,7 @@ use super::session::{Session, record};
 use super::shared::Shared;
 use super::shell::{Next, Outcome, Shell};
 use super::status::FileStatus;
-use crate::api::{self, ApiError, Completion, StartRequest, StoredObject};
+use crate::api::{self, ApiError, CompletedPart, Completion, StartRequest, StoredObject};
 use crate::browser::file_bytes::part_crc32c;
 use crate::browser::runtime::now_ms;
 use crate::browser::saved::{self, StartedFile};
@@ -28,7 +28,7 @@ const PROGRESS_EVERY_MS: f64 = 100.0;
 pub async fn upload_file(
     shared: Shared,
     picked: Picked,
-    controls: UnboundedReceiver<Control>,
+    mut controls: UnboundedReceiver<Control>,
     report: impl Fn(FileStatus) + Clone + 'static,
 ) {
     let file = &picked.file;
@@ -41,7 +41,7 @@ pub async fn upload_file(
     if let Some(stored) = stored_before(&shared, &picked).await {
         return report(FileStatus::Done(stored));
     }
-    let session = match resume(&shared, &picked).await {
+    let mut session = match resume(&shared, &picked).await {
         Resumed::Session(session) => *session,
         Resumed::Changed { token } => {
             // Its parts in the store are of another file: they must not be completed.
@@ -64,36 +64,45 @@ pub async fn upload_file(
             expires_at: session.expires_at,
         });
     }
-    let outcome = transfer(&shared, file, &session, controls, report.clone()).await;
-    let status = match outcome {
-        Outcome::Complete(parts) => {
-            report(FileStatus::Completing);
-            let token = session.token.clone();
-            let completed = if session.multipart {
-                // Its own call: a large file's list of parts is long.
-                let parts = with_checksums(file, &session.plan, parts).await;
-                retrying(|| api::complete_upload(token.clone(), parts.clone())).await
-            } else {
-                let completion = Completion {
-                    token,
-                    parts: Vec::new(),
+    let (mut outcome, mut sent_twice) =
+        transfer(&shared, file, &session, &mut controls, report.clone()).await;
+    // A store that completes with an unfinished try of a part is given the parts sent
+    // more than once again, once.
+    let mut rounds_left = 1;
+    let status = loop {
+        match outcome {
+            Outcome::Complete(parts) => {
+                report(FileStatus::Completing);
+                let parts = match session.multipart {
+                    // Its own call: a large file's list of parts is long.
+                    true => with_checksums(file, &session.plan, parts).await,
+                    false => Vec::new(),
                 };
-                retrying(|| shared.completes.call(completion.clone())).await
-            };
-            match completed {
-                Ok(stored) => FileStatus::Done(stored),
-                Err(err) => FileStatus::Failed(err.to_string()),
+                match complete(&shared, &session, parts.clone()).await {
+                    Ok(stored) => break FileStatus::Done(stored),
+                    Err(ApiError::PartToSendAgain) if session.multipart && rounds_left > 0 => {
+                        rounds_left -= 1;
+                        session.send_again(&parts, &sent_twice);
+                        (outcome, sent_twice) =
+                            transfer(&shared, file, &session, &mut controls, report.clone()).await;
+                    }
+                    Err(err) => break FileStatus::Failed(err.to_string()),
+                }
+            }
+            Outcome::Cancelled => {
+                break match abort(&shared, &session).await {
+                    Some(stored) => FileStatus::Done(stored),
+                    None => FileStatus::Cancelled,
+                };
+            }
+            // Nothing a retry could fix: leave nothing behind in the store.
+            Outcome::Failed(reason) => {
+                break match abort(&shared, &session).await {
+                    Some(stored) => FileStatus::Done(stored),
+                    None => FileStatus::Failed(reason),
+                };
             }
         }
-        Outcome::Cancelled => match abort(&shared, &session).await {
-            Some(stored) => FileStatus::Done(stored),
-            None => FileStatus::Cancelled,
-        },
-        // Nothing a retry could fix: leave nothing behind in the store.
-        Outcome::Failed(reason) => match abort(&shared, &session).await {
-            Some(stored) => FileStatus::Done(stored),
-            None => FileStatus::Failed(reason),
-        },
     };
     if session.multipart {
         saved::remove(&session.fingerprint).await;
@@ -101,6 +110,26 @@ pub async fn upload_file(
         shared.journal.forget(&session.fingerprint);
     }
     report(status);
+}
+
+/// Completes the upload with `parts` (none for a single PUT, whose completion travels
+/// in a batch with other files').
+async fn complete(
+    shared: &Shared,
+    session: &Session,
+    parts: Vec<CompletedPart>,
+) -> Result<StoredObject, ApiError> {
+    let token = session.token.clone();
+    match session.multipart {
+        true => retrying(|| api::complete_upload(token.clone(), parts.clone())).await,
+        false => {
+            let completion = Completion {
+                token,
+                parts: Vec::new(),
+            };
+            retrying(|| shared.completes.call(completion.clone())).await
+        }
+    }
 }
 
 /// Aborts the upload, leaving nothing of it in the store; answers the stored file
@@ -154,14 +183,15 @@ async fn start(shared: &Shared, picked: &Picked) -> Result<Session, ApiError> {
 }
 
 /// Runs the transfer state machine until it completes, is cancelled or fails: the
-/// shell performs each step's commands and brings the machine its next event.
+/// shell performs each step's commands and brings the machine its next event. Answers
+/// how it ended, and the parts it sent more than once.
 async fn transfer(
     shared: &Shared,
     file: &File,
     session: &Session,
-    controls: UnboundedReceiver<Control>,
+    controls: &mut UnboundedReceiver<Control>,
     report: impl Fn(FileStatus) + 'static,
-) -> Outcome {
+) -> (Outcome, Vec<u32>) {
     // Truncation is fine: the seed only spreads retry jitter.
     let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
     let mut machine = Transfer::new(
@@ -180,7 +210,7 @@ async fn transfer(
     loop {
         for command in machine.step(now_ms()) {
             if let Some(outcome) = shell.perform(command) {
-                return outcome;
+                return (outcome, machine.sent_more_than_once());
             }
         }
 
@@ -203,7 +233,10 @@ async fn transfer(
         match shell.next().await {
             Next::Event(event) => machine.handle(event, now_ms()),
             Next::Woken => {}
-            Next::Closed => return Outcome::Failed("the upload stopped unexpectedly".into()),
+            Next::Closed => {
+                let outcome = Outcome::Failed("the upload stopped unexpectedly".into());
+                return (outcome, Vec::new());
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::api::SignedPart;
+use crate::api::{CompletedPart, SignedPart};
 use crate::browser::saved::SavedUpload;
 use crate::core::plan::PartPlan;
 use crate::core::transfer::SentPart;
@@ -24,6 +24,25 @@ pub struct Session {
     pub stored: Vec<SentPart>,
     /// Their CRC32Cs, where the store listed them.
     pub stored_crc32c: HashMap<u32, String>,
+}
+
+impl Session {
+    /// Makes `completed` (the parts of a refused completion) the parts the store holds,
+    /// but for `again`, which the next transfer sends anew (all of them when `again` is
+    /// empty: the browser may have sent a part twice without the page seeing it).
+    pub fn send_again(&mut self, completed: &[CompletedPart], again: &[u32]) {
+        let kept =
+            || (completed.iter()).filter(|p| !again.is_empty() && !again.contains(&p.part_number));
+        self.stored = kept()
+            .map(|p| SentPart {
+                part_number: p.part_number,
+                etag: p.etag.clone(),
+            })
+            .collect();
+        self.stored_crc32c = kept()
+            .filter_map(|p| Some((p.part_number, p.crc32c.clone()?)))
+            .collect();
+    }
 }
 
 /// What is saved of an upload whose store holds `sent`; `crc32c` answers the checksum

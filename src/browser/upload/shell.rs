@@ -55,7 +55,7 @@ pub struct Shell<'a> {
     /// Where tasks send the events they end in.
     events: UnboundedSender<Event>,
     /// Those events, and the person's controls.
-    incoming: LocalBoxStream<'static, Event>,
+    incoming: LocalBoxStream<'a, Event>,
     /// Every task started here is aborted when the shell is dropped.
     tasks: Tasks,
     /// When the machine asked to be woken (a retry's delay), in ms since the epoch.
@@ -76,7 +76,7 @@ impl<'a> Shell<'a> {
         connections: &'a Connections,
         file: &'a File,
         session: &'a Session,
-        controls: UnboundedReceiver<Control>,
+        controls: &'a mut UnboundedReceiver<Control>,
     ) -> Self {
         let (events, from_tasks) = mpsc::unbounded::<Event>();
         let prepared = Prepared::default();

@@ -157,6 +157,8 @@ pub struct Transfer {
     rng: u64,
     /// The last failure, for the page to say why progress went back or paused.
     last_failure: Option<String>,
+    /// How many times each part's PUT was started.
+    sends: Vec<u32>,
 }
 
 impl Transfer {
@@ -195,6 +197,7 @@ impl Transfer {
             to_cancel: Vec::new(),
             rng: seed | 1,
             last_failure: None,
+            sends: vec![0; plan.part_count as usize],
         }
     }
 
@@ -206,6 +209,16 @@ impl Transfer {
     /// The most recent failure that was retried, if any, in words.
     pub fn last_failure(&self) -> Option<&str> {
         self.last_failure.as_deref()
+    }
+
+    /// The parts whose PUT was started more than once (after a failure, a stall or a
+    /// pause): a store may keep an unfinished try of such a part beside the one that
+    /// landed, and complete with it (Garage does), so these are the parts to send again.
+    pub fn sent_more_than_once(&self) -> Vec<u32> {
+        (self.sends.iter().enumerate())
+            .filter(|(_, sends)| **sends > 1)
+            .map(|(i, _)| part_number(i))
+            .collect()
     }
 
     /// How many parts are allowed in flight now.
@@ -515,6 +528,9 @@ impl Transfer {
             {
                 let part_number = part_number(i);
                 let (start, end) = self.plan.range(part_number).unwrap_or_default();
+                if let Some(sends) = self.sends.get_mut(i) {
+                    *sends += 1;
+                }
                 commands.push(Command::Send {
                     part_number,
                     url: url.clone(),

@@ -482,3 +482,61 @@ fn a_throttled_part_or_signing_waits_what_it_was_told_or_a_second() {
     assert!(matches!(t.step(0.0).as_slice(), [Command::WakeAt(at)] if *at >= 1_000.0));
     assert_eq!(t.step(1_250.0), vec![Command::Sign(vec![1, 2])]);
 }
+
+#[test]
+fn parts_started_more_than_once_are_named() {
+    // Four parts, all in flight: 1 lands at once; 2 fails and is sent again; 3 stalls and
+    // is sent again; 4 lands after a pause that did not stop it.
+    let mut t = transfer(4, 4, 8);
+    assert_eq!(start(&mut t, 4), vec![1, 2, 3, 4]);
+    assert_eq!(
+        t.sent_more_than_once(),
+        Vec::<u32>::new(),
+        "each sent once so far"
+    );
+    t.handle(Event::Connected { part_number: 3 }, 0.0);
+    t.handle(sent(1), 1.0);
+    t.handle(failed(2, Failure::Status(500)), 2.0);
+    assert_eq!(sends(&t.step(2.0)), vec![2]);
+    for n in [2, 4] {
+        t.handle(
+            Event::Progress {
+                part_number: n,
+                loaded: 100,
+            },
+            20_000.0,
+        );
+    }
+    assert_eq!(sends(&t.step(STALL_MS)), vec![3], "3 stalled");
+    for n in [2, 3, 4] {
+        t.handle(sent(n), STALL_MS + 1.0);
+    }
+    assert!(matches!(t.step(STALL_MS + 1.0).as_slice(), [Command::Complete(p)] if p.len() == 4));
+    assert_eq!(t.sent_more_than_once(), vec![2, 3]);
+
+    // A PUT stopped by a pause is a try too: the store may have part of it.
+    let mut t = transfer(2, 2, 8);
+    start(&mut t, 2);
+    t.handle(sent(1), 0.0);
+    t.handle(Control::Pause.into(), 1.0);
+    assert_eq!(cancels(&t.step(1.0)), vec![2]);
+    t.handle(Control::Resume.into(), 2.0);
+    assert_eq!(sends(&t.step(2.0)), vec![2]);
+    assert_eq!(t.sent_more_than_once(), vec![2]);
+
+    // Parts stored before (a resume) were not sent by this transfer at all.
+    let mut t = Transfer::new(
+        plan(2),
+        4,
+        8,
+        &[SentPart {
+            part_number: 1,
+            etag: "e1".into(),
+        }],
+        42,
+    );
+    t.step(0.0);
+    t.handle(signed(&[2]), 0.0);
+    assert_eq!(sends(&t.step(0.0)), vec![2]);
+    assert_eq!(t.sent_more_than_once(), Vec::<u32>::new());
+}

@@ -191,7 +191,13 @@ async fn finish(
                             &parts,
                             full_object_crc32c.as_deref(),
                         )
-                        .await?;
+                        .await
+                        .map_err(|err| match err.code() {
+                            // Every part matched the store's own list just now: what it
+                            // completes with is an unfinished try it does not list.
+                            Some("InvalidPart") => ApiError::PartToSendAgain,
+                            _ => err.into(),
+                        })?;
                 }
                 // Completed already (a retried call whose first answer was lost): the
                 // object itself is checked below, so completing is idempotent.
