@@ -1,5 +1,6 @@
 //! How s3drop copes with stores that answer otherwise than the embedded one: one that
-//! lacks a feature s3drop uses, and AWS itself (its permissions' answers, its credential
+//! lacks a feature s3drop uses, one that completes with a cut try of a part (Garage),
+//! and AWS itself (its permissions' answers, its credential
 //! and region chains). Each is a real store (s3drop's embedded one, as an external
 //! store) behind an HTTP relay that answers as such a store would, or notes what it is
 //! sent, and passes everything else on untouched.
@@ -13,7 +14,8 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use common::{MIB, TestServer, bytes, put_part, send_parts, single_put, start};
-use s3drop::api::{ApiError, SignedPart, StoredObject};
+use s3drop::api::{ApiError, CreatedApiToken, SignedPart, StoredObject};
+use s3drop::client::upload::{UploadArgs, run};
 use s3drop::core::checksum::{composite_crc32c, crc32c, is_composite};
 use s3drop::server::cli::secrets;
 use serde_json::json;
@@ -117,8 +119,13 @@ async fn relay(target: String, quirk: Quirk) -> String {
 
 /// A server whose external store is `store`'s embedded one, reached through `relay`.
 async fn server_through(store: &TestServer, relay: &str) -> TestServer {
+    server_through_with(store, relay, &[]).await
+}
+
+/// The same, with more of the server's own `args`.
+async fn server_through_with(store: &TestServer, relay: &str, args: &[&str]) -> TestServer {
     let keys = secrets::load_or_create(store.data.path()).expect("the store's keys");
-    TestServer::start(&[
+    let mut all = vec![
         "--bucket",
         &store.bucket,
         "--endpoint-url",
@@ -130,8 +137,9 @@ async fn server_through(store: &TestServer, relay: &str) -> TestServer {
         &keys.store_access_key,
         "--secret-access-key",
         &keys.store_secret_key,
-    ])
-    .await
+    ];
+    all.extend_from_slice(args);
+    TestServer::start(&all).await
 }
 
 /// A store that refuses a CreateMultipartUpload asking for S3's full-object checksum
@@ -193,6 +201,92 @@ fn aws_least_privilege(changed: Arc<AtomicUsize>) -> Quirk {
             })
         }),
     }
+}
+
+/// A store that completes with a cut try of a part it does not list, as Garage does
+/// (`tests/upload_api` makes that happen on Garage itself): its first
+/// CompleteMultipartUpload is refused `InvalidPart`. Counts the part PUTs and the
+/// completions.
+fn completes_with_a_cut_try(puts: Arc<AtomicUsize>, completions: Arc<AtomicUsize>) -> Quirk {
+    Quirk {
+        before: Box::new(move |asked| {
+            if asked.method == Method::PUT && asked.query("partNumber").is_some() {
+                puts.fetch_add(1, Ordering::SeqCst);
+            }
+            let completes = asked.method == Method::POST && asked.query("uploadId").is_some();
+            (completes && completions.fetch_add(1, Ordering::SeqCst) == 0).then(|| {
+                let message = "Parts given to CompleteMultipartUpload do not match uploaded parts";
+                s3_error(StatusCode::BAD_REQUEST, "InvalidPart", message)
+            })
+        }),
+        after: Box::new(|_, _| None),
+    }
+}
+
+#[tokio::test]
+async fn s3drop_upload_sends_the_parts_again_where_the_store_completes_with_a_cut_try() {
+    let store = TestServer::start(&[]).await;
+    let (puts, completions) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let quirk = completes_with_a_cut_try(puts.clone(), completions.clone());
+    let relay = relay(store.url(""), quirk).await;
+    let password = "operator password 1";
+    let args = ["--access-password", password, "--part-size", "5MiB"];
+    let server = server_through_with(&store, &relay, &args).await;
+    let cookie = server.log_in(password).await;
+    let token: CreatedApiToken = server
+        .call_as(Some(&cookie), "tokens/create", &json!({ "name": "quirk" }))
+        .await
+        .expect("a token");
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = dir.path().join("cut.bin");
+    let data = bytes(12 * MIB, 77);
+    std::fs::write(&path, &data).expect("written");
+
+    let summary = run(&UploadArgs {
+        paths: vec![path],
+        link: None,
+        link_password: None,
+        name: None,
+        server: Some(server.url("")),
+        token: Some(token.secret),
+        parallel: 4,
+        journal: Some(dir.path().join("journal.json")),
+        quiet: true,
+    })
+    .await
+    .expect("ran");
+    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+    assert_eq!(summary.stored, 1);
+    // Refused once as `PartToSendAgain`; then its three parts went again, and it completed.
+    assert_eq!(completions.load(Ordering::SeqCst), 2);
+    assert_eq!(puts.load(Ordering::SeqCst), 2 * 3);
+    let listed = store
+        .s3()
+        .list_objects_v2()
+        .bucket(&store.bucket)
+        .send()
+        .await;
+    let keys: Vec<String> = (listed.expect("listed").contents().iter())
+        .filter_map(|o| o.key().map(str::to_owned))
+        .filter(|k| k.ends_with("/cut.bin"))
+        .collect();
+    let [key] = keys.as_slice() else {
+        panic!("one cut.bin in the store: {keys:?}")
+    };
+    let object = store
+        .s3()
+        .get_object()
+        .bucket(&store.bucket)
+        .key(key)
+        .send()
+        .await;
+    let body = object
+        .expect("stored")
+        .body
+        .collect()
+        .await
+        .expect("a body");
+    assert_eq!(body.into_bytes(), data);
 }
 
 #[tokio::test]

@@ -42,6 +42,11 @@ impl Progress {
         self.bar.inc(bytes);
     }
 
+    /// Bytes to send once more (a file whose parts the store needs again).
+    pub fn again(&self, bytes: u64) {
+        self.bar.inc_length(bytes);
+    }
+
     /// A file stored.
     pub fn stored(&self, _shown: &str, _key: &str) {
         let stored = self

@@ -232,7 +232,33 @@ impl Run {
             })
             .collect()
             .await;
-        self.complete(sent).await;
+        let again = self.complete(sent).await;
+        // A store that completes with a cut try of a part (Garage) is sent each such
+        // file's parts anew, then asked once more (this run tracks no part's tries).
+        let resent: Vec<(Started, Vec<CompletedPart>)> = stream::iter(again)
+            .then(|s| async move {
+                self.progress.again(s.file.size);
+                let fresh = Started {
+                    resumed: false,
+                    ..s
+                };
+                let parts = self.send(&fresh).await;
+                (fresh, parts)
+            })
+            .filter_map(|(s, parts)| async move {
+                match parts {
+                    Ok(parts) => Some((s, parts)),
+                    Err(why) => {
+                        self.failed(&s.file, why);
+                        None
+                    }
+                }
+            })
+            .collect()
+            .await;
+        for started in self.complete(resent).await {
+            self.failed(&started.file, ApiError::PartToSendAgain.to_string());
+        }
     }
 
     /// The files' uploads: those an earlier run stored are skipped, those it started
@@ -528,9 +554,11 @@ impl Run {
     }
 
     /// Completes the sent files in one call; the stored ones are noted in the journal.
-    async fn complete(&self, sent: Vec<(Started, Vec<CompletedPart>)>) {
+    /// Answers those whose parts must be sent again (`ApiError::PartToSendAgain`).
+    async fn complete(&self, sent: Vec<(Started, Vec<CompletedPart>)>) -> Vec<Started> {
+        let mut again = Vec::new();
         if sent.is_empty() {
-            return;
+            return again;
         }
         let completions: Vec<Completion> = sent
             .iter()
@@ -565,6 +593,7 @@ impl Run {
                         s.bytes += started.file.size;
                     });
                 }
+                Err(ApiError::PartToSendAgain) => again.push(started),
                 Err(err) => self.failed(&started.file, err.to_string()),
             }
         }
@@ -572,6 +601,7 @@ impl Run {
             self.progress
                 .say(&format!("could not keep the journal: {err}"));
         }
+        again
     }
 
     fn failed(&self, file: &LocalFile, why: String) {
