@@ -215,7 +215,30 @@ impl Run {
     /// and completes them together.
     async fn batch(&self, files: &[LocalFile], drop: &DropTag) {
         let started = self.start(files, drop).await;
-        let sent: Vec<(Started, Vec<CompletedPart>)> = stream::iter(started)
+        let sent = self.send_all(started).await;
+        let again = self.complete(sent).await;
+        // A store that completes with a cut try of a part (Garage) is sent each such
+        // file's parts anew, then asked once more (this run tracks no part's tries).
+        let fresh: Vec<Started> = again
+            .into_iter()
+            .map(|s| {
+                self.progress.again(s.file.size);
+                Started {
+                    resumed: false,
+                    ..s
+                }
+            })
+            .collect();
+        let resent = self.send_all(fresh).await;
+        for started in self.complete(resent).await {
+            self.failed(&started.file, ApiError::PartToSendAgain.to_string());
+        }
+    }
+
+    /// Sends the started files' bytes, several at once; answers those sent, each with
+    /// the parts to complete it with (the others are counted as failed).
+    async fn send_all(&self, started: Vec<Started>) -> Vec<(Started, Vec<CompletedPart>)> {
+        stream::iter(started)
             .map(|s| async move {
                 let parts = self.send(&s).await;
                 (s, parts)
@@ -231,34 +254,7 @@ impl Run {
                 }
             })
             .collect()
-            .await;
-        let again = self.complete(sent).await;
-        // A store that completes with a cut try of a part (Garage) is sent each such
-        // file's parts anew, then asked once more (this run tracks no part's tries).
-        let resent: Vec<(Started, Vec<CompletedPart>)> = stream::iter(again)
-            .then(|s| async move {
-                self.progress.again(s.file.size);
-                let fresh = Started {
-                    resumed: false,
-                    ..s
-                };
-                let parts = self.send(&fresh).await;
-                (fresh, parts)
-            })
-            .filter_map(|(s, parts)| async move {
-                match parts {
-                    Ok(parts) => Some((s, parts)),
-                    Err(why) => {
-                        self.failed(&s.file, why);
-                        None
-                    }
-                }
-            })
-            .collect()
-            .await;
-        for started in self.complete(resent).await {
-            self.failed(&started.file, ApiError::PartToSendAgain.to_string());
-        }
+            .await
     }
 
     /// The files' uploads: those an earlier run stored are skipped, those it started
