@@ -5,7 +5,8 @@
 // tuned, one curl PUT to a presigned URL, and the disk's own sequential write. Then the
 // server functions alone (signatures per CPU second; start/sign/complete latency at 1,
 // 50 and 500 connections with wrk) and the page (WASM size, time until it accepts a
-// file, its CRC32C's speed). Throughputs are shown as ratios to the best baseline measured in this run.
+// file, its CRC32C's speed). Throughputs are shown as ratios to the best baseline
+// measured in this run.
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -759,7 +760,6 @@ function finish() {
   writeFileSync(process.env.BENCH_OUT, table);
 }
 
-// The page's own costs: its WASM, everyone's and each chunk's, and how soon it takes files.
 // The page's CRC32C alone (bench/crc: the page's code and release settings), in
 // Chromium: 64 MiB of random bytes, the best and the median of 9 runs, each answer
 // checked against a CRC32C computed in JavaScript.
@@ -794,6 +794,8 @@ async function crcSpeed() {
   return { best: gibps(seconds[0]), median: gibps(seconds[4]) };
 }
 
+// The page's own costs: its CRC32C's speed, its WASM, everyone's and each chunk's, and
+// how soon it takes files.
 async function pageRows() {
   const crc = await crcSpeed();
   row("CRC32C in the page's WASM, Chromium (64 MiB, best / median of 9): GiB/s, CPU s per GiB", `${crc.best.toFixed(2)} / ${crc.median.toFixed(2)} GiB/s, ${(1 / crc.median).toFixed(2)} s`, "(same)");

@@ -9,7 +9,8 @@
 #
 # For quick iterations: BENCH_SIZES_MIB="1024" BENCH_ONLY=browser bench/run.sh measures only
 # the page's uploads of large files, BENCH_ONLY=folders bench/run.sh only its uploads of
-# folders of small files, BENCH_ONLY=page only the page's WASM, start and CRC32C speed; extra S3DROP_* settings in the environment reach every server;
+# folders of small files, BENCH_ONLY=page only the page's WASM, start and CRC32C speed;
+# extra S3DROP_* settings in the environment reach every server;
 # BENCH_DIST=DIR measures a release built before instead of building one;
 # BENCH_THROTTLES_MBIT="100 1000" (the default) are the uplink limits the 1 GiB file is
 # also sent under, "" for none.
