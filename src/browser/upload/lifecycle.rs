@@ -68,7 +68,7 @@ pub async fn upload_file(
         transfer(&shared, file, &session, &mut controls, report.clone()).await;
     // A store that completes with an unfinished try of a part is given the parts sent
     // more than once again, once.
-    let mut rounds_left = 1;
+    let mut may_send_again = true;
     let status = loop {
         match outcome {
             Outcome::Complete(parts) => {
@@ -78,10 +78,10 @@ pub async fn upload_file(
                     true => with_checksums(file, &session.plan, parts).await,
                     false => Vec::new(),
                 };
-                match complete(&shared, &session, parts.clone()).await {
+                match complete(&shared, &session, &parts).await {
                     Ok(stored) => break FileStatus::Done(stored),
-                    Err(ApiError::PartToSendAgain) if session.multipart && rounds_left > 0 => {
-                        rounds_left -= 1;
+                    Err(ApiError::PartToSendAgain) if session.multipart && may_send_again => {
+                        may_send_again = false;
                         session.send_again(&parts, &sent_twice);
                         (outcome, sent_twice) =
                             transfer(&shared, file, &session, &mut controls, report.clone()).await;
@@ -117,11 +117,11 @@ pub async fn upload_file(
 async fn complete(
     shared: &Shared,
     session: &Session,
-    parts: Vec<CompletedPart>,
+    parts: &[CompletedPart],
 ) -> Result<StoredObject, ApiError> {
     let token = session.token.clone();
     match session.multipart {
-        true => retrying(|| api::complete_upload(token.clone(), parts.clone())).await,
+        true => retrying(|| api::complete_upload(token.clone(), parts.to_vec())).await,
         false => {
             let completion = Completion {
                 token,
